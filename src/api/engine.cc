@@ -1,0 +1,386 @@
+#include "api/engine.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <climits>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+
+#include "base/digest.h"
+#include "base/fs.h"
+#include "base/pattern.h"
+#include "executor/executor.h"
+#include "frontend/dockerfile/convert.h"
+#include "frontend/dockerfile/parser.h"
+#include "oci/reference.h"
+#include "snapshot/layer.h"
+#include "snapshot/snapshotter.h"
+#include "snapshot/unpack.h"
+#include "store/content.h"
+#include "store/metadata.h"
+
+namespace kiln::api {
+
+struct Engine::State {
+  std::string root;
+  std::unique_ptr<store::ContentStore> content;
+  std::unique_ptr<store::Metadata> metadata;
+  std::unique_ptr<snapshot::Snapshotter> snapshotter;
+  std::unique_ptr<executor::Executor> executor;
+};
+
+namespace {
+
+std::string NewBuildId() {
+  static std::atomic<unsigned> counter{0};
+  auto now = std::chrono::system_clock::now().time_since_epoch().count();
+  return DigestHex(DigestOf(std::to_string(now) + "/" + std::to_string(getpid()) + "/" +
+                            std::to_string(counter++))).substr(0, 20);
+}
+
+std::optional<int64_t> SourceDateEpoch(const std::map<std::string, std::string>& build_args) {
+  std::string v;
+  auto it = build_args.find("SOURCE_DATE_EPOCH");
+  if (it != build_args.end()) {
+    v = it->second;
+  } else if (const char* env = getenv("SOURCE_DATE_EPOCH")) {
+    v = env;
+  }
+  if (v.empty()) return std::nullopt;
+  char* end = nullptr;
+  long long n = strtoll(v.c_str(), &end, 10);
+  if (*end || n < 0) return std::nullopt;
+  return int64_t(n);
+}
+
+Json StepsJson(const std::vector<solver::StepReport>& steps) {
+  Json out = Json::array();
+  for (auto& s : steps) {
+    out.push_back({{"name", s.name}, {"digest", s.digest}, {"cache_key", s.cache_key}, {"cached", s.cached},
+                   {"duration_ms", int64_t(s.duration * 1000)}, {"reason", s.cached ? "" : s.miss_reason}});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
+  OutputSpec o;
+  if (s.find('=') == std::string::npos) {
+    o.type = "local";
+    o.dest = s;
+    return o;
+  }
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    std::string kv = s.substr(start, comma - start);
+    start = comma + 1;
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) return Status::Error("--output: expected key=value, got \"" + kv + "\"");
+    std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+    if (k == "type") {
+      o.type = v;
+    } else if (k == "dest") {
+      o.dest = v;
+    } else {
+      return Status::Error("--output: unknown attribute \"" + k + "\"");
+    }
+    if (comma == s.size()) break;
+  }
+  if (o.type != "image" && o.type != "oci" && o.type != "docker" && o.type != "local") {
+    return Status::Error("--output: unknown type \"" + o.type + "\" (image, oci, docker, local)");
+  }
+  if (o.type != "image" && o.dest.empty()) return Status::Error("--output type=" + o.type + " needs dest=");
+  return o;
+}
+
+std::string DefaultDataRoot() {
+  if (const char* r = getenv("KILN_ROOT"); r && *r) return r;
+  if (geteuid() == 0) return "/var/lib/kiln";
+  const char* home = getenv("HOME");
+  return std::string(home ? home : "/tmp") + "/.local/share/kiln";
+}
+
+Engine::Engine(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Engine::~Engine() = default;
+
+const std::string& Engine::data_root() const { return s_->root; }
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  auto s = std::make_unique<State>();
+  s->root = options.data_root.empty() ? DefaultDataRoot() : options.data_root;
+  KILN_TRY(MakeDirs(s->root, 0711));
+  char real[PATH_MAX];
+  if (!realpath(s->root.c_str(), real)) return ErrnoError("resolve", s->root);
+  s->root = real;
+  s->content = std::make_unique<store::ContentStore>(s->root);
+  KILN_TRY(s->content->Init());
+  KILN_ASSIGN(s->metadata, store::Metadata::Open(JoinPath(s->root, "metadata.db")));
+  s->snapshotter = std::make_unique<snapshot::Snapshotter>(s->root, s->metadata.get());
+  KILN_TRY(s->snapshotter->Init());
+  s->executor = std::make_unique<executor::Executor>(JoinPath(s->root, "run"), options.runtime);
+  return std::unique_ptr<Engine>(new Engine(std::move(s)));
+}
+
+Result<exporter::Image> Engine::FindImage(const std::string& ref) {
+  std::string needle = ref;
+  if (needle.rfind("sha256:", 0) == 0 || (needle.size() >= 4 && needle.find_first_not_of("0123456789abcdef") == std::string::npos)) {
+    // A manifest digest or a prefix of one.
+    std::string hex = DigestHex(needle);
+    KILN_ASSIGN(auto images, s_->metadata->ListImages());
+    std::string found;
+    for (auto& img : images) {
+      if (DigestHex(img.digest).rfind(hex, 0) == 0) {
+        if (!found.empty() && found != img.digest) return Status::Error("ambiguous image id \"" + ref + "\"");
+        found = img.digest;
+      }
+    }
+    if (!found.empty()) return exporter::LoadImage(*s_->content, found);
+    if (needle.rfind("sha256:", 0) == 0) return Status::Error("image \"" + ref + "\" not found in the local store");
+  }
+  KILN_ASSIGN(oci::Reference r, oci::ParseReference(ref));
+  if (!r.digest.empty() && s_->content->Has(r.digest)) return exporter::LoadImage(*s_->content, r.digest);
+  KILN_ASSIGN(auto rec, s_->metadata->GetImage(r.String()));
+  if (!rec) {
+    return Status::Error("image \"" + ref + "\" not found in the local store (pulling from registries is not "
+                         "supported yet: make base images with kiln import)");
+  }
+  return exporter::LoadImage(*s_->content, rec->digest);
+}
+
+BuildResult Engine::Build(const BuildRequest& req) {
+  BuildResult result;
+  result.build_id = NewBuildId();
+  auto fail = [&](Status st) {
+    result.status = st;
+    return result;
+  };
+  char real[PATH_MAX];
+  if (!realpath(req.context.c_str(), real) || !IsDirectory(real)) {
+    return fail(Status::Error("build context \"" + req.context + "\" is not a directory"));
+  }
+  std::string context = real;
+  std::string dockerfile = req.dockerfile.empty() ? JoinPath(context, "Dockerfile") : req.dockerfile;
+  auto text = ReadFile(dockerfile);
+  if (!text.ok()) return fail(Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable"));
+  std::string display = req.dockerfile.empty() ? "Dockerfile" : req.dockerfile;
+  auto df = dockerfile::Parse(*text, display);
+  if (!df.ok()) return fail(df.status());
+
+  std::vector<std::string> excludes;
+  for (const std::string& ignore : {dockerfile + ".dockerignore", JoinPath(context, ".dockerignore")}) {
+    auto ig = ReadFile(ignore);
+    if (!ig.ok()) continue;
+    auto m = PatternMatcher::Parse(*ig, ignore);
+    if (!m.ok()) return fail(m.status());
+    excludes = m->Describe();
+    break;
+  }
+
+  for (auto& t : req.tags) {
+    auto r = oci::ParseReference(t);
+    if (!r.ok()) return fail(r.status().Prefixed("-t"));
+    result.tags.push_back(r->String());
+  }
+
+  dockerfile::ConvertOptions co;
+  co.context_dir = context;
+  co.exclude_patterns = excludes;
+  co.build_args = req.build_args;
+  co.target = req.target;
+  co.network = req.network;
+  co.epoch = SourceDateEpoch(req.build_args);
+  co.resolve = [&](const std::string& ref) -> Result<dockerfile::ResolvedImage> {
+    KILN_ASSIGN(exporter::Image img, FindImage(ref));
+    return dockerfile::ResolvedImage{img.descriptor.digest, img.config};
+  };
+  auto def = dockerfile::Convert(*df, co);
+  if (!def.ok()) return fail(def.status());
+  result.warnings = def->warnings;
+
+  solver::Solver solver(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), s_->executor.get());
+  solver::SolveOptions so;
+  so.no_cache = req.no_cache;
+  so.progress = req.progress;
+  so.cancelled = req.cancelled;
+  solver::SolveReport report = solver.Solve(def->graph, def->result, so);
+  result.steps = report.steps;
+  result.failure = report.failure;
+  Json record = {{"id", result.build_id}, {"dockerfile", dockerfile}, {"context", context},
+                 {"ok", report.status.ok()}, {"steps", StepsJson(report.steps)}};
+  if (!report.status.ok()) record["error"] = report.status.message();
+  (void)s_->metadata->AddBuild({result.build_id, int64_t(time(nullptr)), record.dump()});
+  if (!report.status.ok()) return fail(report.status);
+
+  store::SnapshotId top = report.results.at(def->result);
+  std::vector<OutputSpec> outputs = req.outputs;
+  bool wants_image = !result.tags.empty();
+  for (auto& o : outputs) wants_image |= o.type != "local";
+  if (wants_image) {
+    snapshot::LayerOptions lo;
+    lo.source_date_epoch = co.epoch;
+    exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), lo);
+    exporter::ImageSpec spec;
+    spec.config = def->config;
+    spec.base = report.results.at(def->base_vertex);
+    spec.top = top;
+    for (auto& h : def->history) {
+      std::optional<store::SnapshotId> r;
+      if (h.vertex) r = report.results.at(*h.vertex);
+      spec.history.push_back({h.entry, r});
+    }
+    auto image = exp.Commit(spec);
+    if (!image.ok()) return fail(image.status().Prefixed("export image"));
+    result.image = *image;
+    for (auto& name : result.tags) {
+      Status st = s_->metadata->SetImage(name, image->descriptor.digest);
+      if (!st.ok()) return fail(st);
+    }
+    for (auto& o : outputs) {
+      Status st;
+      if (o.type == "oci") st = exp.ExportArchive(*image, o.dest, oci::ArchiveFormat::kOci, result.tags);
+      if (o.type == "docker") st = exp.ExportArchive(*image, o.dest, oci::ArchiveFormat::kDocker, result.tags);
+      if (!st.ok()) return fail(st.Prefixed("--output type=" + o.type));
+    }
+  }
+  for (auto& o : outputs) {
+    if (o.type != "local") continue;
+    exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), {});
+    Status st = exp.ExportLocal(top, o.dest);
+    if (!st.ok()) return fail(st.Prefixed("--output type=local"));
+  }
+  return result;
+}
+
+Result<std::vector<ImageInfo>> Engine::Images() {
+  KILN_ASSIGN(auto records, s_->metadata->ListImages());
+  std::vector<ImageInfo> out;
+  for (auto& r : records) {
+    ImageInfo info;
+    auto ref = oci::ParseReference(r.name);
+    info.name = ref.ok() ? ref->Familiar() : r.name;
+    info.digest = r.digest;
+    info.created = r.created;
+    auto img = exporter::LoadImage(*s_->content, r.digest);
+    if (img.ok()) {
+      info.size = img->manifest.config.size;
+      for (auto& l : img->manifest.layers) info.size += l.size;
+    }
+    out.push_back(info);
+  }
+  return out;
+}
+
+Result<Json> Engine::Inspect(const std::string& ref) {
+  KILN_ASSIGN(exporter::Image img, FindImage(ref));
+  Json j;
+  j["digest"] = img.descriptor.digest;
+  j["manifest"] = oci::ToJson(img.manifest);
+  j["config"] = oci::ToJson(img.config);
+  int64_t size = img.manifest.config.size;
+  for (auto& l : img.manifest.layers) size += l.size;
+  j["size"] = size;
+  return j;
+}
+
+Result<int> Engine::Run(const RunRequest& req) {
+  KILN_ASSIGN(exporter::Image img, FindImage(req.ref));
+  KILN_ASSIGN(store::SnapshotId top,
+              snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
+  const oci::ContainerConfig& cc = img.config.config;
+  executor::ExecSpec spec;
+  if (!req.command.empty()) {
+    spec.args = cc.entrypoint.value_or(std::vector<std::string>{});
+    spec.args.insert(spec.args.end(), req.command.begin(), req.command.end());
+  } else {
+    spec.args = cc.entrypoint.value_or(std::vector<std::string>{});
+    auto cmd = cc.cmd.value_or(std::vector<std::string>{});
+    spec.args.insert(spec.args.end(), cmd.begin(), cmd.end());
+  }
+  if (spec.args.empty()) return Status::Error("no command specified: the image has no ENTRYPOINT or CMD");
+  spec.env = cc.env;
+  if (!cc.GetEnv("PATH")) spec.env.insert(spec.env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  for (auto& e : req.env) spec.env.push_back(e);
+  spec.cwd = cc.working_dir.empty() ? "/" : cc.working_dir;
+  spec.user = req.user.empty() ? cc.user : req.user;
+  spec.network = req.network;
+  spec.interactive = req.interactive;
+  spec.hostname = "kiln";
+  // The container writes into a throwaway layer on top of the image.
+  KILN_ASSIGN(snapshot::ActiveSnapshot active, s_->snapshotter->Prepare(top));
+  Result<int> code = Status::Error("not run");
+  {
+    auto root = s_->snapshotter->MountActive(active);
+    if (!root.ok()) {
+      (void)s_->snapshotter->Discard(active);
+      return root.status();
+    }
+    executor::ExecIO io;
+    io.on_output = req.on_output;
+    io.cancelled = req.cancelled;
+    code = s_->executor->Run(root->path(), spec, io);
+  }
+  (void)s_->snapshotter->Discard(active);
+  return code;
+}
+
+Result<exporter::Image> Engine::Import(const std::string& tarball, const std::string& name) {
+  KILN_ASSIGN(oci::Reference ref, oci::ParseReference(name));
+  if (!PathExists(tarball)) return Status::Error("import: " + tarball + ": no such file");
+  KILN_ASSIGN(snapshot::ActiveSnapshot active, s_->snapshotter->Prepare(0));
+  Status st = snapshot::ApplyLayer(tarball, active.diff_dir);
+  if (!st.ok()) {
+    (void)s_->snapshotter->Discard(active);
+    return st.Prefixed("import " + tarball);
+  }
+  KILN_TRY(s_->snapshotter->Commit(active));
+  exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), {});
+  KILN_ASSIGN(store::LayerRecord layer, exp.Layer(active.id));
+  // The same rootfs imported again reuses the snapshot unpacked the first time.
+  store::SnapshotId top = active.id;
+  KILN_ASSIGN(auto existing, s_->metadata->GetChain(layer.diff_id));
+  if (existing && *existing != active.id && s_->metadata->GetSnapshot(*existing).ok()) {
+    (void)s_->snapshotter->Discard(active);
+    top = *existing;
+  } else {
+    KILN_TRY(s_->metadata->SetChain(layer.diff_id, active.id));
+  }
+  exporter::ImageSpec spec;
+  spec.config.created = oci::FormatTime(time(nullptr));
+  spec.config.platform = oci::Platform::Host();
+  spec.config.config.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  spec.top = top;
+  oci::HistoryEntry h;
+  h.created = spec.config.created;
+  h.created_by = "kiln import " + BaseName(tarball);
+  h.comment = "imported from a root file system tarball";
+  spec.history.push_back({h, top});
+  KILN_ASSIGN(exporter::Image image, exp.Commit(spec));
+  KILN_TRY(s_->metadata->SetImage(ref.String(), image.descriptor.digest));
+  return image;
+}
+
+Status Engine::Tag(const std::string& ref, const std::string& name) {
+  KILN_ASSIGN(exporter::Image img, FindImage(ref));
+  KILN_ASSIGN(oci::Reference r, oci::ParseReference(name));
+  return s_->metadata->SetImage(r.String(), img.descriptor.digest);
+}
+
+Status Engine::RemoveImage(const std::string& ref) {
+  KILN_ASSIGN(oci::Reference r, oci::ParseReference(ref));
+  KILN_ASSIGN(auto rec, s_->metadata->GetImage(r.String()));
+  if (!rec) return Status::Error("image \"" + ref + "\" not found in the local store");
+  return s_->metadata->RemoveImage(r.String());
+}
+
+Result<Json> Engine::BuildReport(const std::string& build_id) {
+  KILN_ASSIGN(auto rec, s_->metadata->GetBuild(build_id));
+  if (!rec) return Status::Error(build_id.empty() ? "no build recorded yet" : "build " + build_id + " not found");
+  return Json::parse(rec->json, nullptr, false);
+}
+
+}  // namespace kiln::api

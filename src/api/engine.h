@@ -1,0 +1,104 @@
+// The engine API: the one surface the CLI and the MCP tools both call. Every operation of kiln lands here once.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "exporter/exporter.h"
+#include "oci/image.h"
+#include "progress/progress.h"
+#include "solver/solver.h"
+
+namespace kiln::api {
+
+struct EngineOptions {
+  std::string data_root;
+  std::string runtime = "runc";  // or "crun", or a path
+};
+
+/// `--output type=...,dest=...`.
+struct OutputSpec {
+  std::string type;  // "image", "oci", "docker", "local"
+  std::string dest;
+  /// Parses "type=oci,dest=out.tar"; a bare path means type=local.
+  static Result<OutputSpec> Parse(const std::string& s);
+};
+
+struct BuildRequest {
+  std::string context = ".";
+  std::string dockerfile;  // "" is <context>/Dockerfile
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> build_args;
+  std::string target;
+  bool no_cache = false;
+  std::string network = "host";
+  std::vector<OutputSpec> outputs;
+  progress::Sink* progress = nullptr;
+  std::function<bool()> cancelled;
+};
+
+struct BuildResult {
+  Status status;
+  std::string build_id;
+  std::optional<exporter::Image> image;
+  std::vector<std::string> tags;  // normalized names given to the image
+  std::vector<solver::StepReport> steps;
+  std::optional<solver::StepFailure> failure;
+  std::vector<std::string> warnings;
+};
+
+struct ImageInfo {
+  std::string name;    // familiar form: "app:1"
+  std::string digest;  // manifest digest
+  int64_t size = 0;    // config + layers, compressed
+  int64_t created = 0;
+};
+
+struct RunRequest {
+  std::string ref;
+  std::vector<std::string> command;  // empty: the image's entrypoint + cmd
+  std::vector<std::string> env;      // extra "K=V"
+  std::string network = "none";
+  std::string user;                  // "" keeps the image's
+  /// Attach the container to our stdio; otherwise output goes to on_output.
+  bool interactive = true;
+  std::function<void(int fd, std::string_view)> on_output;
+  std::function<bool()> cancelled;
+};
+
+class Engine {
+ public:
+  /// Opens (creating if needed) the state under `options.data_root`, recovering from interrupted runs.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  ~Engine();
+
+  BuildResult Build(const BuildRequest& request);
+  Result<std::vector<ImageInfo>> Images();
+  /// An image by name, familiar name or manifest digest (or a unique prefix of one).
+  Result<exporter::Image> FindImage(const std::string& ref);
+  Result<Json> Inspect(const std::string& ref);
+  /// Runs a container of the image and returns its exit code; its file system changes are discarded.
+  Result<int> Run(const RunRequest& request);
+  /// Makes an image of one layer from a root file system tarball (plain or compressed).
+  Result<exporter::Image> Import(const std::string& tarball, const std::string& name);
+  Status Tag(const std::string& ref, const std::string& name);
+  Status RemoveImage(const std::string& ref);
+  /// A past build's report (steps, keys, cache status); "" is the last build.
+  Result<Json> BuildReport(const std::string& build_id);
+
+  const std::string& data_root() const;
+
+ private:
+  struct State;
+  explicit Engine(std::unique_ptr<State> state);
+  std::unique_ptr<State> s_;
+};
+
+/// The default data root: $KILN_ROOT, else /var/lib/kiln for root, else ~/.local/share/kiln.
+std::string DefaultDataRoot();
+
+}  // namespace kiln::api

@@ -1,0 +1,107 @@
+#include "base/process.h"
+
+#include "base/fs.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+extern char** environ;
+
+namespace kiln {
+
+Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options) {
+  if (argv.empty()) return Status::Error("empty command");
+  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (!options.inherit_stdio) {
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+      posix_spawn_file_actions_destroy(&fa);
+      return ErrnoError("pipe", argv[0]);
+    }
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  }
+  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, options.cwd.c_str());
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (!options.inherit_stdio) {
+    close(out[1]);
+    close(err[1]);
+  }
+  if (rc != 0) {
+    if (!options.inherit_stdio) {
+      close(out[0]);
+      close(err[0]);
+    }
+    return Status::Error("cannot run " + argv[0] + ": " + strerror(rc));
+  }
+  if (!options.inherit_stdio) {
+    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    int open_fds = 2;
+    bool signalled = false;
+    auto kill_deadline = std::chrono::steady_clock::time_point::max();
+    char buf[1 << 15];
+    while (open_fds > 0) {
+      int n = poll(fds, 2, 100);
+      if (n < 0 && errno != EINTR) break;
+      for (int i = 0; i < 2 && n > 0; i++) {
+        if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t r = read(fds[i].fd, buf, sizeof buf);
+        if (r > 0) {
+          if (options.on_output) options.on_output(i + 1, std::string_view(buf, size_t(r)));
+        } else if (r == 0 || errno != EINTR) {
+          close(fds[i].fd);
+          fds[i].fd = -1;
+          open_fds--;
+        }
+      }
+      if (options.cancelled && options.cancelled()) {
+        auto now = std::chrono::steady_clock::now();
+        if (!signalled) {
+          kill(pid, SIGTERM);
+          signalled = true;
+          kill_deadline = now + std::chrono::seconds(2);
+        } else if (now > kill_deadline) {
+          kill(pid, SIGKILL);
+        }
+      }
+    }
+    for (auto& f : fds)
+      if (f.fd >= 0) close(f.fd);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return ErrnoError("waitpid", argv[0]);
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+Result<std::string> CaptureProcess(const std::vector<std::string>& argv) {
+  std::string out, err;
+  ProcessOptions o;
+  o.on_output = [&](int fd, std::string_view d) { (fd == 1 ? out : err).append(d); };
+  KILN_ASSIGN(int code, RunProcess(argv, o));
+  if (code != 0) {
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    return Status::Error(argv[0] + " exited with " + std::to_string(code) + (err.empty() ? "" : ": " + err));
+  }
+  return out;
+}
+
+}  // namespace kiln

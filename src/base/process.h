@@ -1,0 +1,29 @@
+// Child processes: spawn, stream their output, wait; the only place kiln forks.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kiln {
+
+struct ProcessOptions {
+  /// Working directory of the child; empty keeps ours.
+  std::string cwd;
+  /// When true, the child shares our stdin/stdout/stderr (kiln run); otherwise output goes to on_output.
+  bool inherit_stdio = false;
+  /// Called with chunks of the child's stdout (fd 1) and stderr (fd 2), from the calling thread.
+  std::function<void(int fd, std::string_view data)> on_output;
+  /// Checked between reads; when it returns true the child gets SIGTERM, then SIGKILL.
+  std::function<bool()> cancelled;
+};
+
+/// Runs argv[0] (looked up in PATH) to completion. Returns the exit status, or 128+signal.
+Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options = {});
+
+/// Runs a command and returns its stdout; an error (with stderr's text) if it exits non-zero.
+Result<std::string> CaptureProcess(const std::vector<std::string>& argv);
+
+}  // namespace kiln

@@ -1,0 +1,263 @@
+// The kiln command line: parses flags, calls the engine API, renders progress. Nothing else lives here.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "api/engine.h"
+#include "base/json.h"
+#include "progress/progress.h"
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted = true; }
+
+int Fail(const kiln::Status& st) {
+  fprintf(stderr, "ERROR: %s\n", st.message().c_str());
+  return 1;
+}
+
+std::string HumanSize(int64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = double(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    u++;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.3g%s", v, units[u]);
+  return buf;
+}
+
+std::string Ago(int64_t t) {
+  int64_t d = int64_t(time(nullptr)) - t;
+  if (d < 60) return std::to_string(d) + " seconds ago";
+  if (d < 3600) return std::to_string(d / 60) + " minutes ago";
+  if (d < 86400) return std::to_string(d / 3600) + " hours ago";
+  return std::to_string(d / 86400) + " days ago";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kiln: a daemonless container image builder"};
+  app.require_subcommand(1);
+  std::string data_root;
+  std::string runtime = "runc";
+  app.add_option("--data-root", data_root, "State directory (default $KILN_ROOT, /var/lib/kiln as root)");
+  app.add_option("--runtime", runtime, "OCI runtime: runc (default) or crun");
+
+  // build
+  auto* build = app.add_subcommand("build", "Build an image from a Dockerfile");
+  std::string context = ".", file, target, progress_mode = "auto", network = "host";
+  std::vector<std::string> tags, build_args, outputs;
+  bool no_cache = false, quiet = false;
+  build->add_option("context", context, "Build context directory")->required();
+  build->add_option("-f,--file", file, "Path to the Dockerfile (default CONTEXT/Dockerfile)");
+  build->add_option("-t,--tag", tags, "Name and tag of the image (repeatable)");
+  build->add_option("--build-arg", build_args, "Build argument KEY=VALUE (or KEY to take it from the environment)");
+  build->add_option("--target", target, "Build stage to stop at");
+  build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
+  build->add_option("--progress", progress_mode, "Progress output: auto, plain, tty, rawjson, quiet");
+  build->add_option("-o,--output", outputs, "Output: type=oci|docker|local|image,dest=PATH");
+  build->add_option("--network", network, "Network of RUN steps: host (default) or none");
+  build->add_flag("-q,--quiet", quiet, "Print only the image digest");
+
+  auto* images = app.add_subcommand("images", "List images in the local store");
+  bool images_json = false;
+  images->add_flag("--json", images_json, "Print JSON");
+
+  auto* inspect = app.add_subcommand("inspect", "Print an image's manifest and config as JSON");
+  std::string inspect_ref;
+  inspect->add_option("ref", inspect_ref, "Image")->required();
+
+  auto* history = app.add_subcommand("history", "Show an image's history");
+  std::string history_ref;
+  history->add_option("ref", history_ref, "Image")->required();
+
+  auto* run = app.add_subcommand("run", "Run a command in a new container of an image (removed when it exits)");
+  std::string run_ref, run_network = "none", run_user;
+  std::vector<std::string> run_cmd, run_env;
+  bool run_rm = false;
+  run->add_flag("--rm", run_rm, "Remove the container when it exits (always the case; accepted for docker compatibility)");
+  run->add_option("--network", run_network, "none (default) or host");
+  run->add_option("-e,--env", run_env, "Environment variable KEY=VALUE");
+  run->add_option("-u,--user", run_user, "User to run as");
+  run->add_option("ref", run_ref, "Image")->required();
+  run->add_option("command", run_cmd, "Command and arguments");
+  run->prefix_command();  // everything after the image belongs to the command
+
+  auto* import = app.add_subcommand("import", "Make an image from a root file system tarball");
+  std::string import_tar, import_name;
+  import->add_option("tarball", import_tar, "Root file system tarball")->required();
+  import->add_option("name", import_name, "Image name")->required();
+
+  auto* tag = app.add_subcommand("tag", "Give an image another name");
+  std::string tag_src, tag_dst;
+  tag->add_option("source", tag_src)->required();
+  tag->add_option("target", tag_dst)->required();
+
+  auto* rmi = app.add_subcommand("rmi", "Remove image names");
+  std::vector<std::string> rmi_refs;
+  rmi->add_option("refs", rmi_refs)->required();
+
+  auto* explain = app.add_subcommand("explain", "Why each step of a build hit or missed the cache");
+  std::string explain_id;
+  explain->add_option("build_id", explain_id, "Build id (default: the last build)");
+  bool explain_last = false;
+  explain->add_flag("--last", explain_last, "The last build (the default)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (run->parsed() && run_cmd.empty()) {
+    // prefix_command() leaves the arguments after the image in remaining().
+    run_cmd = run->remaining();
+  }
+
+  kiln::api::EngineOptions eo;
+  eo.data_root = data_root;
+  eo.runtime = runtime;
+  auto engine = kiln::api::Engine::Open(eo);
+  if (!engine.ok()) return Fail(engine.status());
+  kiln::api::Engine& e = **engine;
+
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  if (build->parsed()) {
+    kiln::api::BuildRequest req;
+    req.context = context;
+    req.dockerfile = file;
+    req.tags = tags;
+    req.target = target;
+    req.no_cache = no_cache;
+    if (network != "host" && network != "none") {
+      return Fail(kiln::Status::Error("--network: unknown mode \"" + network + "\" (host or none)"));
+    }
+    req.network = network;
+    for (auto& a : build_args) {
+      size_t eq = a.find('=');
+      if (eq == 0) return Fail(kiln::Status::Error("--build-arg: missing name in \"" + a + "\""));
+      if (eq == std::string::npos) {
+        // As with docker: KEY alone takes the value from the environment, or is skipped when unset.
+        if (const char* v = getenv(a.c_str())) req.build_args[a] = v;
+      } else {
+        req.build_args[a.substr(0, eq)] = a.substr(eq + 1);
+      }
+    }
+    for (auto& o : outputs) {
+      auto spec = kiln::api::OutputSpec::Parse(o);
+      if (!spec.ok()) return Fail(spec.status());
+      req.outputs.push_back(*spec);
+    }
+    auto sink = kiln::progress::MakeRenderer(quiet ? "quiet" : progress_mode, stderr);
+    if (!sink.ok()) return Fail(sink.status());
+    req.progress = sink->get();
+    req.cancelled = [] { return g_interrupted.load(); };
+    kiln::api::BuildResult r = e.Build(req);
+    for (auto& w : r.warnings) fprintf(stderr, "WARNING: %s\n", w.c_str());
+    if (!r.status.ok()) {
+      if (r.failure && !r.failure->log_tail.empty() && progress_mode != "plain" && progress_mode != "rawjson") {
+        fprintf(stderr, "------\n%s%s------\n", r.failure->log_tail.c_str(),
+                r.failure->log_tail.back() == '\n' ? "" : "\n");
+      }
+      Fail(r.status);
+      return g_interrupted ? 130 : 1;
+    }
+    if (r.image) {
+      if (quiet) {
+        printf("%s\n", r.image->descriptor.digest.c_str());
+      } else {
+        fprintf(stderr, "writing image %s\n", r.image->descriptor.digest.c_str());
+        for (auto& t : r.tags) fprintf(stderr, "naming to %s\n", t.c_str());
+      }
+    }
+    fprintf(stderr, "build id %s\n", r.build_id.c_str());
+    return 0;
+  }
+  if (images->parsed()) {
+    auto list = e.Images();
+    if (!list.ok()) return Fail(list.status());
+    if (images_json) {
+      kiln::Json j = kiln::Json::array();
+      for (auto& i : *list) j.push_back({{"ref", i.name}, {"digest", i.digest}, {"size", i.size}, {"created", i.created}});
+      printf("%s\n", j.dump(2).c_str());
+      return 0;
+    }
+    printf("%-50s %-14s %-16s %s\n", "REPOSITORY:TAG", "IMAGE ID", "CREATED", "SIZE");
+    for (auto& i : *list) {
+      printf("%-50s %-14s %-16s %s\n", i.name.c_str(), i.digest.substr(7, 12).c_str(),
+             Ago(i.created).c_str(), HumanSize(i.size).c_str());
+    }
+    return 0;
+  }
+  if (inspect->parsed()) {
+    auto j = e.Inspect(inspect_ref);
+    if (!j.ok()) return Fail(j.status());
+    printf("%s\n", j->dump(2).c_str());
+    return 0;
+  }
+  if (history->parsed()) {
+    auto img = e.FindImage(history_ref);
+    if (!img.ok()) return Fail(img.status());
+    printf("%-22s %-8s %s\n", "CREATED", "LAYER", "CREATED BY");
+    for (auto it = img->config.history.rbegin(); it != img->config.history.rend(); ++it) {
+      printf("%-22s %-8s %s\n", it->created.c_str(), it->empty_layer ? "-" : "yes", it->created_by.c_str());
+    }
+    return 0;
+  }
+  if (run->parsed()) {
+    if (run_network != "none" && run_network != "host") {
+      return Fail(kiln::Status::Error("--network: unknown mode \"" + run_network + "\" (none or host)"));
+    }
+    kiln::api::RunRequest req;
+    req.ref = run_ref;
+    req.command = run_cmd;
+    req.env = run_env;
+    req.network = run_network;
+    req.user = run_user;
+    req.interactive = true;
+    auto code = e.Run(req);
+    if (!code.ok()) return Fail(code.status());
+    return *code;
+  }
+  if (import->parsed()) {
+    auto img = e.Import(import_tar, import_name);
+    if (!img.ok()) return Fail(img.status());
+    printf("%s\n", img->descriptor.digest.c_str());
+    return 0;
+  }
+  if (tag->parsed()) {
+    kiln::Status st = e.Tag(tag_src, tag_dst);
+    return st.ok() ? 0 : Fail(st);
+  }
+  if (rmi->parsed()) {
+    for (auto& r : rmi_refs) {
+      kiln::Status st = e.RemoveImage(r);
+      if (!st.ok()) return Fail(st);
+      printf("Untagged: %s\n", r.c_str());
+    }
+    return 0;
+  }
+  if (explain->parsed()) {
+    auto report = e.BuildReport(explain_id);
+    if (!report.ok()) return Fail(report.status());
+    printf("build %s\n", (*report)["id"].get<std::string>().c_str());
+    for (auto& s : (*report)["steps"]) {
+      bool cached = s["cached"].get<bool>();
+      printf("%-8s %s%s\n", cached ? "CACHED" : "RAN", s["name"].get<std::string>().c_str(),
+             cached ? "" : ("  (" + s["reason"].get<std::string>() + ")").c_str());
+    }
+    return 0;
+  }
+  return 0;
+}

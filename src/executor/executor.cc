@@ -1,0 +1,161 @@
+#include "executor/executor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+
+#include "base/fs.h"
+#include "base/json.h"
+#include "base/process.h"
+#include "executor/user.h"
+#include "snapshot/copy.h"
+
+namespace kiln::executor {
+namespace {
+
+const std::vector<std::string> kDefaultCaps = {
+    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",     "CAP_FOWNER",           "CAP_MKNOD",
+    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",     "CAP_SETFCAP",          "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
+
+// Paths the runtime mounts over; if the image lacks them, the runtime creates them and we must take them away.
+const std::vector<std::string> kMountTargets = {"/proc", "/sys", "/dev", "/etc", "/etc/hosts", "/etc/resolv.conf"};
+
+Json BindMount(const std::string& dest, const std::string& src, bool readonly) {
+  Json options = {"rbind", "rprivate"};
+  if (readonly) options.push_back("ro");
+  return {{"destination", dest}, {"type", "bind"}, {"source", src}, {"options", options}};
+}
+
+Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user, const std::string& bundle) {
+  Json caps = kDefaultCaps;
+  Json empty = Json::array();
+  Json process = {
+      {"terminal", false},
+      {"user", {{"uid", user.uid}, {"gid", user.gid}}},
+      {"args", spec.args},
+      {"env", spec.env},
+      {"cwd", spec.cwd.empty() ? "/" : spec.cwd},
+      {"capabilities",
+       {{"bounding", caps}, {"effective", user.uid == 0 ? caps : empty}, {"permitted", user.uid == 0 ? caps : empty}}},
+      {"noNewPrivileges", false}};
+  if (!user.additional_gids.empty()) process["user"]["additionalGids"] = user.additional_gids;
+  Json mounts = Json::array({
+      {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}, {"options", {"nosuid", "noexec", "nodev"}}},
+      {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+       {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+      {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
+       {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}}},
+      {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
+       {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+      {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
+       {"options", {"nosuid", "noexec", "nodev"}}},
+      {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+       {"options", {"nosuid", "noexec", "nodev", "ro"}}},
+      BindMount("/etc/hosts", bundle + "/hosts", true),
+      BindMount("/etc/resolv.conf", bundle + "/resolv.conf", true),
+  });
+  Json namespaces = Json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
+  if (spec.network == "none") namespaces.push_back({{"type", "network"}});
+  Json linux_section = {
+      {"namespaces", namespaces},
+      {"resources", {{"devices", Json::array({{{"allow", false}, {"access", "rwm"}}})}}},
+      {"maskedPaths",
+       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
+      {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}};
+  return {{"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", rootfs}, {"readonly", false}}},
+          {"hostname", spec.hostname}, {"mounts", mounts}, {"linux", linux_section}};
+}
+
+std::string HostsFile(const std::string& hostname) {
+  return "127.0.0.1\tlocalhost " + hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+}
+
+std::string ResolvConf(const std::string& network) {
+  if (network == "none") return "";
+  // With host networking the host's resolvers, loopback ones included, are reachable as they are.
+  auto host = ReadFile("/etc/resolv.conf");
+  return host.ok() ? *host : "";
+}
+
+struct MissingTarget {
+  std::string path;        // inside the container
+  std::string parent_host; // host path of the parent, to restore its times
+  struct timespec parent_times[2];
+  bool parent_existed = false;
+};
+
+std::string NewId() {
+  static std::atomic<unsigned> counter{0};
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return "kiln-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(now % 1000000);
+}
+
+}  // namespace
+
+Executor::Executor(std::string state_dir, std::string runtime)
+    : state_dir_(std::move(state_dir)), runtime_(std::move(runtime)) {}
+
+Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const ExecIO& io) {
+  if (spec.args.empty()) return Status::Error("no command to run");
+  KILN_ASSIGN(User user, ResolveUser(rootfs, spec.user));
+  KILN_ASSIGN(TempDir bundle, TempDir::Create(JoinPath(state_dir_, "bundles"), "b-"));
+  KILN_TRY(WriteFileAtomic(bundle.path() + "/hosts", HostsFile(spec.hostname)));
+  KILN_TRY(WriteFileAtomic(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
+  KILN_TRY(WriteFileAtomic(bundle.path() + "/config.json", MakeSpec(rootfs, spec, user, bundle.path()).dump(2)));
+
+  // Remember which mount targets are missing, with their parents' times, to undo the runtime's mkdirs.
+  std::vector<MissingTarget> missing;
+  for (auto& target : kMountTargets) {
+    auto host = snapshot::ResolveInRoot(rootfs, target, false);
+    if (!host.ok() || PathExists(*host)) continue;
+    MissingTarget m;
+    m.path = target;
+    m.parent_host = DirName(*host);
+    struct stat st;
+    if (stat(m.parent_host.c_str(), &st) == 0) {
+      m.parent_existed = true;
+      m.parent_times[0] = st.st_atim;
+      m.parent_times[1] = st.st_mtim;
+    }
+    missing.push_back(m);
+  }
+
+  std::string id = NewId();
+  std::vector<std::string> argv = {runtime_, "--root", JoinPath(state_dir_, "runtime"), "run", "--bundle",
+                                   bundle.path(), id};
+  ProcessOptions po;
+  po.inherit_stdio = spec.interactive;
+  po.on_output = io.on_output;
+  po.cancelled = io.cancelled;
+  auto code = RunProcess(argv, po);
+  // A killed runtime may leave its state behind; delete is a no-op when it cleaned up itself.
+  if (!code.ok() || (io.cancelled && io.cancelled())) {
+    ProcessOptions quiet;
+    quiet.on_output = [](int, std::string_view) {};
+    (void)RunProcess({runtime_, "--root", JoinPath(state_dir_, "runtime"), "delete", "--force", id}, quiet);
+  }
+
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    auto host = snapshot::ResolveInRoot(rootfs, it->path, false);
+    if (!host.ok()) continue;
+    struct stat st;
+    if (lstat(host->c_str(), &st) != 0) continue;
+    // Only what the runtime made: an empty directory or an empty file.
+    if (S_ISDIR(st.st_mode)) {
+      rmdir(host->c_str());
+    } else if (S_ISREG(st.st_mode) && st.st_size == 0) {
+      unlink(host->c_str());
+    }
+    if (it->parent_existed) utimensat(AT_FDCWD, it->parent_host.c_str(), it->parent_times, 0);
+  }
+  if (!code.ok()) return code.status().Prefixed("run " + runtime_);
+  return code;
+}
+
+}  // namespace kiln::executor

@@ -1,0 +1,43 @@
+// Running a process in a container: OCI runtime spec generation and the runtime (runc, or crun) itself.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kiln::executor {
+
+struct ExecSpec {
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // "K=V"
+  std::string cwd = "/";
+  std::string user;              // resolved against the rootfs' /etc/passwd
+  std::string network = "host";  // "host" shares the host's network; "none" has only loopback
+  std::string hostname = "buildkitsandbox";  // BuildKit's, so RUN steps see the same name under both
+  /// Keep the container's stdio attached to ours (kiln run) instead of capturing it.
+  bool interactive = false;
+};
+
+struct ExecIO {
+  /// Output chunks: fd 1 stdout, fd 2 stderr.
+  std::function<void(int fd, std::string_view data)> on_output;
+  std::function<bool()> cancelled;
+};
+
+class Executor {
+ public:
+  /// `state_dir` holds bundles and the runtime's state; `runtime` is "runc" or "crun" (or a path to one).
+  Executor(std::string state_dir, std::string runtime);
+  /// Runs spec in `rootfs` (a mounted, writable root file system). Returns the process's exit code. Mount points
+  /// that the runtime had to create in rootfs (/etc/hosts, /proc...) are removed again, so no layer holds them.
+  Result<int> Run(const std::string& rootfs, const ExecSpec& spec, const ExecIO& io);
+  const std::string& runtime() const { return runtime_; }
+
+ private:
+  std::string state_dir_;
+  std::string runtime_;
+};
+
+}  // namespace kiln::executor

@@ -1,0 +1,112 @@
+#include "executor/user.h"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+#include "base/fs.h"
+#include "snapshot/copy.h"
+
+namespace kiln::executor {
+namespace {
+
+struct Entry {
+  std::vector<std::string> fields;
+};
+
+std::vector<Entry> ReadColonFile(const std::string& rootfs, const std::string& path) {
+  std::vector<Entry> out;
+  auto host = snapshot::ResolveInRoot(rootfs, path);
+  if (!host.ok()) return out;
+  auto text = ReadFile(*host);
+  if (!text.ok()) return out;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t nl = text->find('\n', start);
+    if (nl == std::string::npos) nl = text->size();
+    std::string line = text->substr(start, nl - start);
+    start = nl + 1;
+    if (line.empty() || line[0] == '#') continue;
+    Entry e;
+    size_t p = 0;
+    for (;;) {
+      size_t c = line.find(':', p);
+      e.fields.push_back(line.substr(p, c == std::string::npos ? std::string::npos : c - p));
+      if (c == std::string::npos) break;
+      p = c + 1;
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::optional<uint32_t> ParseId(const std::string& s) {
+  if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), ::isdigit)) return std::nullopt;
+  unsigned long v = std::stoul(s);
+  if (v > 0xffffffffUL) return std::nullopt;
+  return uint32_t(v);
+}
+
+}  // namespace
+
+Result<User> ResolveUser(const std::string& rootfs, const std::string& spec) {
+  User u;
+  if (spec.empty()) return u;
+  std::string user_part = spec.substr(0, spec.find(':'));
+  std::string group_part = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
+  auto passwd = ReadColonFile(rootfs, "/etc/passwd");
+  std::string user_name;
+  bool found = false;
+  if (auto id = ParseId(user_part)) {
+    u.uid = *id;
+    for (auto& e : passwd)
+      if (e.fields.size() >= 4 && ParseId(e.fields[2]) == id) {
+        u.gid = ParseId(e.fields[3]).value_or(0);
+        user_name = e.fields[0];
+        if (e.fields.size() >= 6) u.home = e.fields[5];
+        found = true;
+        break;
+      }
+  } else {
+    for (auto& e : passwd)
+      if (e.fields.size() >= 4 && e.fields[0] == user_part) {
+        auto uid = ParseId(e.fields[2]);
+        if (!uid) return Status::Error("invalid uid in /etc/passwd for " + user_part);
+        u.uid = *uid;
+        u.gid = ParseId(e.fields[3]).value_or(0);
+        user_name = user_part;
+        if (e.fields.size() >= 6) u.home = e.fields[5];
+        found = true;
+        break;
+      }
+    if (!found) return Status::Error("unable to find user " + user_part + ": no matching entries in passwd file");
+  }
+  auto groups = ReadColonFile(rootfs, "/etc/group");
+  if (!group_part.empty()) {
+    if (auto gid = ParseId(group_part)) {
+      u.gid = *gid;
+    } else {
+      bool group_found = false;
+      for (auto& e : groups)
+        if (e.fields.size() >= 3 && e.fields[0] == group_part) {
+          u.gid = ParseId(e.fields[2]).value_or(0);
+          group_found = true;
+          break;
+        }
+      if (!group_found) {
+        return Status::Error("unable to find group " + group_part + ": no matching entries in group file");
+      }
+    }
+  } else if (!user_name.empty()) {
+    // Supplementary groups: every group listing the user as a member.
+    for (auto& e : groups) {
+      if (e.fields.size() < 4 || e.fields[3].empty()) continue;
+      std::string members = "," + e.fields[3] + ",";
+      if (members.find("," + user_name + ",") == std::string::npos) continue;
+      if (auto gid = ParseId(e.fields[2]); gid && *gid != u.gid) u.additional_gids.push_back(*gid);
+    }
+  }
+  return u;
+}
+
+}  // namespace kiln::executor

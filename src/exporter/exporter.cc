@@ -1,0 +1,73 @@
+#include "exporter/exporter.h"
+
+#include "base/fs.h"
+#include "snapshot/copy.h"
+#include "snapshot/unpack.h"
+
+namespace kiln::exporter {
+
+Result<store::LayerRecord> Exporter::Layer(SnapshotId id) {
+  KILN_ASSIGN(store::SnapshotRecord rec, metadata_->GetSnapshot(id));
+  if (rec.layer && content_->Has(rec.layer->blob_digest)) return *rec.layer;
+  KILN_ASSIGN(store::LayerRecord layer, snapshot::WriteLayer(snapshotter_->DiffDir(id), *content_, layer_options_));
+  KILN_TRY(metadata_->SetLayer(id, layer));
+  return layer;
+}
+
+Result<Image> Exporter::Commit(const ImageSpec& spec) {
+  Image image;
+  image.config = spec.config;
+  image.config.diff_ids.clear();
+  KILN_ASSIGN(auto chain, snapshotter_->Chain(spec.top));
+  for (SnapshotId id : chain) {
+    KILN_ASSIGN(store::LayerRecord layer, Layer(id));
+    image.manifest.layers.push_back({layer.media_type, layer.blob_digest, layer.size, {}, {}});
+    image.config.diff_ids.push_back(layer.diff_id);
+  }
+  // Remember which snapshot holds each chain, so running or building on this image never unpacks it again.
+  auto chain_ids = snapshot::ChainIds(image.config.diff_ids);
+  for (size_t i = 0; i < chain.size(); i++) {
+    KILN_ASSIGN(auto known, metadata_->GetChain(chain_ids[i]));
+    if (!known) KILN_TRY(metadata_->SetChain(chain_ids[i], chain[i]));
+  }
+  // A step adds a layer exactly when its result differs from the file system before it.
+  SnapshotId current = spec.base;
+  image.config.history.clear();
+  for (auto& h : spec.history) {
+    oci::HistoryEntry e = h.entry;
+    if (h.result) {
+      e.empty_layer = *h.result == current;
+      current = *h.result;
+    }
+    image.config.history.push_back(e);
+  }
+  KILN_ASSIGN(image.manifest.config, content_->Put(oci::kMediaTypeConfig, oci::Serialize(oci::ToJson(image.config))));
+  std::string manifest_json = oci::Serialize(oci::ToJson(image.manifest));
+  KILN_ASSIGN(image.descriptor, content_->Put(oci::kMediaTypeManifest, manifest_json));
+  return image;
+}
+
+Status Exporter::ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
+                               const std::vector<std::string>& names) {
+  oci::ArchiveImage a{image.descriptor, image.manifest, names};
+  return oci::WriteImageArchive(path, format, a, [&](const std::string& d) { return content_->BlobPath(d); });
+}
+
+Status Exporter::ExportLocal(SnapshotId top, const std::string& dest) {
+  KILN_TRY(MakeDirs(dest));
+  KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountReadOnly(top));
+  snapshot::CopyOptions o;
+  return snapshot::CopyDirContents(root.path(), dest, "", o);
+}
+
+Result<Image> LoadImage(const store::ContentStore& content, const std::string& manifest_digest) {
+  Image image;
+  KILN_ASSIGN(std::string mtext, content.Read(manifest_digest));
+  KILN_ASSIGN(image.manifest, oci::ManifestFromJson(mtext));
+  image.descriptor = {image.manifest.media_type, manifest_digest, int64_t(mtext.size()), {}, {}};
+  KILN_ASSIGN(std::string ctext, content.Read(image.manifest.config.digest));
+  KILN_ASSIGN(image.config, oci::ImageConfigFromJson(ctext));
+  return image;
+}
+
+}  // namespace kiln::exporter

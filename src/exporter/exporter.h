@@ -1,0 +1,65 @@
+// Exporters: a solved build becomes an OCI image (layers, config, manifest in the content store), which is then
+// tagged in the local store, written as an OCI or Docker archive, or copied out as a plain directory.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "oci/archive.h"
+#include "oci/image.h"
+#include "snapshot/layer.h"
+#include "snapshot/snapshotter.h"
+#include "store/content.h"
+#include "store/metadata.h"
+
+namespace kiln::exporter {
+
+using store::SnapshotId;
+
+/// A history line and, for a step that may have added a layer, the snapshot it produced.
+struct HistoryStep {
+  oci::HistoryEntry entry;
+  std::optional<SnapshotId> result;
+};
+
+struct ImageSpec {
+  oci::ImageConfig config;        // without rootfs and history
+  std::vector<HistoryStep> history;
+  SnapshotId base = 0;            // the base image's file system, where the history's steps start
+  SnapshotId top = 0;             // the final file system
+};
+
+struct Image {
+  oci::Descriptor descriptor;  // of the manifest
+  oci::Manifest manifest;
+  oci::ImageConfig config;
+};
+
+class Exporter {
+ public:
+  Exporter(const store::ContentStore* content, store::Metadata* metadata, snapshot::Snapshotter* snapshotter,
+           snapshot::LayerOptions layer_options)
+      : content_(content), metadata_(metadata), snapshotter_(snapshotter), layer_options_(layer_options) {}
+
+  /// Computes the layers not computed before (each snapshot's diff is tarred once, then reused), and writes
+  /// the config and manifest blobs.
+  Result<Image> Commit(const ImageSpec& spec);
+  /// The layer blob of one snapshot, computed on first use.
+  Result<store::LayerRecord> Layer(SnapshotId id);
+  Status ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
+                       const std::vector<std::string>& names);
+  /// Copies the file system of `top` into `dest` (created if missing).
+  Status ExportLocal(SnapshotId top, const std::string& dest);
+
+ private:
+  const store::ContentStore* content_;
+  store::Metadata* metadata_;
+  snapshot::Snapshotter* snapshotter_;
+  snapshot::LayerOptions layer_options_;
+};
+
+/// Loads an image's manifest and config from the content store.
+Result<Image> LoadImage(const store::ContentStore& content, const std::string& manifest_digest);
+
+}  // namespace kiln::exporter

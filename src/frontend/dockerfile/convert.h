@@ -1,0 +1,56 @@
+// Lowering a parsed Dockerfile to the build graph plus the image config of the target stage.
+// The frontend never runs anything; base images are looked up through ImageResolver.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "frontend/dockerfile/parser.h"
+#include "graph/graph.h"
+#include "oci/image.h"
+
+namespace kiln::dockerfile {
+
+struct ResolvedImage {
+  std::string manifest_digest;
+  oci::ImageConfig config;
+};
+
+/// Finds a base image by reference ("busybox", "reg:5000/app:1", "app@sha256:...").
+using ImageResolver = std::function<Result<ResolvedImage>(const std::string& ref)>;
+
+struct ConvertOptions {
+  std::string context_dir;
+  std::vector<std::string> exclude_patterns;  // from .dockerignore
+  std::map<std::string, std::string> build_args;
+  std::string target;  // stage name; "" is the last stage
+  oci::Platform platform = oci::Platform::Host();
+  std::string network = "host";  // default for RUN
+  ImageResolver resolve;
+  /// SOURCE_DATE_EPOCH; nullopt uses the current time for history and created.
+  std::optional<int64_t> epoch;
+};
+
+/// One history line of the image and, for a step that can add a layer, the vertex whose result holds it.
+struct HistoryStep {
+  oci::HistoryEntry entry;
+  std::optional<size_t> vertex;
+};
+
+struct BuildDefinition {
+  graph::Graph graph;
+  size_t result = 0;  // the target stage's final vertex
+  oci::ImageConfig config;  // without rootfs and history: the exporter fills them from `history`
+  std::vector<HistoryStep> history;
+  /// The base image vertex under the target stage: its result is the file system the history starts from.
+  size_t base_vertex = 0;
+  std::vector<std::string> warnings;
+};
+
+Result<BuildDefinition> Convert(const Dockerfile& df, const ConvertOptions& options);
+
+}  // namespace kiln::dockerfile

@@ -1,0 +1,215 @@
+#include "frontend/dockerfile/parser.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "base/json.h"
+
+namespace kiln::dockerfile {
+namespace {
+
+const std::set<std::string> kKeywords = {"from",  "run",        "cmd",         "label",   "maintainer",
+                                         "expose", "env",       "add",         "copy",    "entrypoint",
+                                         "volume", "user",      "workdir",     "arg",     "onbuild",
+                                         "stopsignal", "healthcheck", "shell"};
+// Instructions whose arguments may open here-documents.
+const std::set<std::string> kHeredocKeywords = {"run", "copy", "add"};
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string TrimLeft(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  return b == std::string::npos ? std::string() : s.substr(b);
+}
+
+std::string TrimRight(const std::string& s) {
+  size_t e = s.find_last_not_of(" \t\r");
+  return e == std::string::npos ? std::string() : s.substr(0, e + 1);
+}
+
+std::string Trim(const std::string& s) { return TrimLeft(TrimRight(s)); }
+
+bool IsComment(const std::string& line) {
+  std::string t = TrimLeft(line);
+  return !t.empty() && t[0] == '#';
+}
+
+/// If `line` ends with the escape character (before trailing blanks), removes it and returns true.
+bool TrimContinuation(std::string& line, char escape) {
+  std::string t = TrimRight(line);
+  if (t.empty() || t.back() != escape) return false;
+  line = t.substr(0, t.size() - 1);
+  return true;
+}
+
+/// Splits "--a=b --c rest" into flags and the rest.
+void SplitFlags(const std::string& text, int line, std::vector<Flag>& flags, std::string& rest) {
+  size_t pos = 0;
+  for (;;) {
+    while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos]))) pos++;
+    if (text.compare(pos, 2, "--") != 0) break;
+    size_t end = pos;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) end++;
+    std::string tok = text.substr(pos + 2, end - pos - 2);
+    if (tok.empty()) break;  // a lone "--" is an argument
+    Flag f;
+    f.line = line;
+    size_t eq = tok.find('=');
+    if (eq == std::string::npos) {
+      f.name = tok;
+    } else {
+      f.name = tok.substr(0, eq);
+      f.value = tok.substr(eq + 1);
+      f.has_value = true;
+    }
+    flags.push_back(f);
+    pos = end;
+  }
+  rest = Trim(text.substr(std::min(pos, text.size())));
+}
+
+/// Finds "<<WORD", "<<-WORD", "<<'WORD'", "<<\"WORD\"" openers in shell-form arguments, in order.
+std::vector<Heredoc> FindHeredocs(const std::string& args) {
+  std::vector<Heredoc> out;
+  size_t pos = 0;
+  while ((pos = args.find("<<", pos)) != std::string::npos) {
+    size_t p = pos + 2;
+    Heredoc h;
+    if (p < args.size() && args[p] == '-') {
+      h.strip_tabs = true;
+      p++;
+    }
+    char quote = 0;
+    if (p < args.size() && (args[p] == '\'' || args[p] == '"')) quote = args[p++];
+    size_t start = p;
+    while (p < args.size() && (std::isalnum(static_cast<unsigned char>(args[p])) || args[p] == '_' ||
+                               args[p] == '-' || args[p] == '.')) {
+      p++;
+    }
+    if (p == start || (quote && (p >= args.size() || args[p] != quote))) {
+      pos += 2;
+      continue;
+    }
+    h.name = args.substr(start, p - start);
+    h.expand = quote == 0;
+    out.push_back(h);
+    pos = p + (quote ? 1 : 0);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
+  Dockerfile df;
+  df.path = path;
+  std::vector<std::string> lines;
+  {
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t nl = text.find('\n', start);
+      if (nl == std::string::npos) nl = text.size();
+      std::string l = text.substr(start, nl - start);
+      if (!l.empty() && l.back() == '\r') l.pop_back();
+      lines.push_back(l);
+      start = nl + 1;
+    }
+  }
+  auto error = [&](int line, const std::string& msg) { return Status::Error(path + ":" + std::to_string(line) + ": " + msg); };
+
+  size_t i = 0;
+  // Parser directives: "# key=value" lines at the very top, before anything else.
+  for (; i < lines.size(); i++) {
+    std::string t = Trim(lines[i]);
+    if (t.empty() || t[0] != '#') break;
+    std::string body = Trim(t.substr(1));
+    size_t eq = body.find('=');
+    if (eq == std::string::npos) break;
+    std::string key = Lower(Trim(body.substr(0, eq)));
+    if (key != "syntax" && key != "escape" && key != "check") break;
+    if (df.directives.count(key)) return error(int(i + 1), "only one " + key + " parser directive can be used");
+    std::string value = Trim(body.substr(eq + 1));
+    if (key == "escape") {
+      if (value != "\\" && value != "`") return error(int(i + 1), "invalid escape token '" + value + "' does not match ` or \\");
+      df.escape = value[0];
+    }
+    df.directives[key] = value;
+  }
+
+  while (i < lines.size()) {
+    std::string first = lines[i];
+    if (Trim(first).empty() || IsComment(first)) {
+      i++;
+      continue;
+    }
+    Instruction in;
+    in.line = int(i + 1);
+    std::string joined;
+    std::string line = first;
+    bool more = TrimContinuation(line, df.escape);
+    joined = line;
+    i++;
+    while (more && i < lines.size()) {
+      std::string next = lines[i++];
+      if (IsComment(next) || Trim(next).empty()) continue;  // dropped inside a continued instruction
+      more = TrimContinuation(next, df.escape);
+      joined += next;
+    }
+    in.end_line = int(i);
+    std::string trimmed = TrimLeft(joined);
+    size_t sp = 0;
+    while (sp < trimmed.size() && !std::isspace(static_cast<unsigned char>(trimmed[sp]))) sp++;
+    std::string word = trimmed.substr(0, sp);
+    in.keyword = Lower(word);
+    if (!kKeywords.count(in.keyword)) return error(in.line, "unknown instruction: " + word);
+    std::string rest = trimmed.substr(sp);
+    SplitFlags(rest, in.line, in.flags, in.args);
+    in.original = TrimRight(trimmed);
+
+    if (kHeredocKeywords.count(in.keyword) && (in.args.empty() || in.args[0] != '[')) {
+      in.heredocs = FindHeredocs(in.args);
+      for (auto& h : in.heredocs) {
+        bool closed = false;
+        while (i < lines.size()) {
+          std::string l = lines[i++];
+          std::string cmp = l;
+          if (h.strip_tabs) cmp.erase(0, cmp.find_first_not_of('\t') == std::string::npos ? cmp.size() : cmp.find_first_not_of('\t'));
+          if (cmp == h.name) {
+            closed = true;
+            break;
+          }
+          h.content += (h.strip_tabs ? cmp : l) + "\n";
+        }
+        if (!closed) return error(in.line, "unterminated heredoc <<" + h.name);
+      }
+      in.end_line = int(i);
+    }
+
+    if (!in.args.empty() && in.args[0] == '[') {
+      Json j = Json::parse(in.args, nullptr, false);
+      if (!j.is_discarded() && j.is_array() &&
+          std::all_of(j.begin(), j.end(), [](const Json& x) { return x.is_string(); })) {
+        in.json_form = true;
+        for (auto& x : j) in.json_args.push_back(x.get<std::string>());
+      }
+    }
+    if (in.args.empty() && in.heredocs.empty() && in.keyword != "healthcheck") {
+      return error(in.line, word + " requires at least one argument");
+    }
+    df.instructions.push_back(std::move(in));
+  }
+  return df;
+}
+
+std::optional<std::string> FlagValue(const Instruction& in, const std::string& name) {
+  std::optional<std::string> v;
+  for (auto& f : in.flags)
+    if (f.name == name) v = f.has_value ? f.value : "true";
+  return v;
+}
+
+}  // namespace kiln::dockerfile

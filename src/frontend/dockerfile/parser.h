@@ -1,0 +1,54 @@
+// The Dockerfile parser: parser directives, comments, line continuations with the escape character, heredocs,
+// instruction flags and JSON (exec) form. It yields instructions with their line numbers; it expands nothing.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kiln::dockerfile {
+
+/// "--name=value" or "--name" before an instruction's arguments.
+struct Flag {
+  std::string name;
+  std::string value;
+  bool has_value = false;
+  int line = 0;
+};
+
+/// A here-document attached to an instruction ("<<EOF ... EOF").
+struct Heredoc {
+  std::string name;     // the delimiter word
+  std::string content;  // the lines between, each ending in '\n'
+  bool expand = true;   // false when the delimiter was quoted
+  bool strip_tabs = false;  // "<<-": leading tabs removed
+};
+
+struct Instruction {
+  std::string keyword;  // lower case: "from", "run", ...
+  std::vector<Flag> flags;
+  std::string args;     // the text after the flags, continuation lines joined
+  bool json_form = false;
+  std::vector<std::string> json_args;  // when json_form
+  std::vector<Heredoc> heredocs;
+  int line = 0;      // first line, 1-based
+  int end_line = 0;  // last line
+  std::string original;  // "RUN --flag x", as a person would reread it
+};
+
+struct Dockerfile {
+  std::string path;  // for messages
+  char escape = '\\';
+  std::map<std::string, std::string> directives;  // syntax, escape, check
+  std::vector<Instruction> instructions;
+};
+
+/// Parses Dockerfile text. Errors name `path` and the line: "Dockerfile:3: unknown instruction: FOO".
+Result<Dockerfile> Parse(const std::string& text, const std::string& path);
+
+/// The value of flag `name` if given (last wins), else nullopt.
+std::optional<std::string> FlagValue(const Instruction& in, const std::string& name);
+
+}  // namespace kiln::dockerfile

@@ -1,0 +1,57 @@
+#include "graph/graph.h"
+
+#include "base/digest.h"
+
+namespace kiln::graph {
+namespace {
+
+struct ToJson {
+  Json operator()(const ImageSource& s) const { return {{"image", s.manifest_digest}}; }
+  Json operator()(const LocalSource& s) const {
+    return {{"local", s.name}, {"path", s.path}, {"exclude", s.exclude_patterns}};
+  }
+  Json operator()(const ExecOp& e) const {
+    return {{"exec", e.args}, {"env", e.env}, {"cwd", e.cwd}, {"user", e.user}, {"network", e.network}};
+  }
+  Json operator()(const FileOp& f) const {
+    Json actions = Json::array();
+    for (auto& a : f.actions) {
+      if (auto* c = std::get_if<CopyAction>(&a)) {
+        Json j = {{"copy", c->sources}, {"from", c->source_input}, {"dest", c->dest}, {"chown", c->chown},
+                  {"reset_owner", c->reset_owner}};
+        if (c->chmod) j["chmod"] = *c->chmod;
+        actions.push_back(j);
+      } else {
+        auto& m = std::get<MkdirAction>(a);
+        actions.push_back({{"mkdir", m.path}, {"chown", m.chown}});
+      }
+    }
+    return {{"file", actions}};
+  }
+};
+
+}  // namespace
+
+Json OpToJson(const Op& op) { return std::visit(ToJson{}, op); }
+
+const char* OpKind(const Op& op) {
+  switch (op.index()) {
+    case 0: return "image";
+    case 1: return "local";
+    case 2: return "exec";
+    default: return "file";
+  }
+}
+
+size_t Graph::Add(Op op, std::vector<size_t> inputs, std::string name, std::string location) {
+  Json j = {{"op", OpToJson(op)}, {"inputs", Json::array()}};
+  for (size_t i : inputs) j["inputs"].push_back(vertices_.at(i).digest);
+  std::string digest = DigestOf(j.dump());
+  auto it = by_digest_.find(digest);
+  if (it != by_digest_.end()) return it->second;
+  vertices_.push_back(Vertex{std::move(op), std::move(inputs), digest, std::move(name), std::move(location)});
+  by_digest_[digest] = vertices_.size() - 1;
+  return vertices_.size() - 1;
+}
+
+}  // namespace kiln::graph

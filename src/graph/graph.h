@@ -1,0 +1,88 @@
+// The build graph: ops with stable digests, in a DAG. The frontend produces it; the solver runs it and knows
+// nothing of Dockerfiles.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/json.h"
+
+namespace kiln::graph {
+
+/// A base image, resolved to the manifest digest of a local image.
+struct ImageSource {
+  std::string ref;
+  std::string manifest_digest;
+};
+
+/// A directory of the host (the build context), read in place, filtered by exclude patterns.
+struct LocalSource {
+  std::string name;  // "context", or a --build-context name
+  std::string path;
+  std::vector<std::string> exclude_patterns;
+};
+
+/// A command run in a container on top of its first input's file system.
+struct ExecOp {
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // "K=V"
+  std::string cwd = "/";
+  std::string user;  // as written: "name", "uid", "uid:gid", "name:group"; "" is root
+  std::string network = "host";  // "host" or "none"
+};
+
+/// COPY: paths of one input copied into the file system of the op's first input.
+struct CopyAction {
+  size_t source_input = 1;              // index into the vertex's inputs
+  std::vector<std::string> sources;     // paths (globs allowed) relative to the source root
+  std::string dest;                     // absolute; a trailing '/' means a directory
+  std::string chown;                    // "user[:group]"; "" keeps (or, for a local source, resets to 0:0)
+  std::optional<uint32_t> chmod;
+  bool reset_owner = false;             // files from the context belong to root unless --chown
+};
+
+/// mkdir -p, as WORKDIR needs.
+struct MkdirAction {
+  std::string path;
+  std::string chown;
+};
+
+using FileAction = std::variant<CopyAction, MkdirAction>;
+
+struct FileOp {
+  std::vector<FileAction> actions;
+};
+
+using Op = std::variant<ImageSource, LocalSource, ExecOp, FileOp>;
+
+/// One node: an op and the vertices it reads. The digest covers both; `name` is for people and not hashed.
+struct Vertex {
+  Op op;
+  std::vector<size_t> inputs;  // indices in Graph::vertices
+  std::string digest;
+  std::string name;            // "[stage-1 2/4] RUN make"
+  std::string location;        // "Dockerfile:7", for error messages
+};
+
+/// A DAG in topological order: every input index is smaller than its user's.
+class Graph {
+ public:
+  /// Adds a vertex (or returns the index of an identical one), computing its digest.
+  size_t Add(Op op, std::vector<size_t> inputs, std::string name, std::string location = "");
+  const std::vector<Vertex>& vertices() const { return vertices_; }
+  const Vertex& at(size_t i) const { return vertices_[i]; }
+
+ private:
+  std::vector<Vertex> vertices_;
+  std::map<std::string, size_t> by_digest_;
+};
+
+/// The op's canonical JSON, the input of its digest.
+Json OpToJson(const Op& op);
+/// A short label for the op's kind: "image", "local", "exec", "file".
+const char* OpKind(const Op& op);
+
+}  // namespace kiln::graph

@@ -1,0 +1,258 @@
+#include "oci/image.h"
+
+#include <sys/utsname.h>
+
+#include <ctime>
+
+#include "base/digest.h"
+
+namespace kiln::oci {
+
+std::string Platform::ToString() const {
+  return os + "/" + architecture + (variant.empty() ? "" : "/" + variant);
+}
+
+Result<Platform> Platform::Parse(const std::string& s) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    size_t slash = s.find('/', start);
+    parts.push_back(s.substr(start, slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  for (auto& p : parts)
+    if (p.empty()) return Status::Error("invalid platform \"" + s + "\"");
+  Platform p;
+  if (parts.size() == 1) {
+    p.architecture = parts[0];
+  } else if (parts.size() <= 3) {
+    p.os = parts[0];
+    p.architecture = parts[1];
+    if (parts.size() == 3) p.variant = parts[2];
+  } else {
+    return Status::Error("invalid platform \"" + s + "\"");
+  }
+  return p;
+}
+
+Platform Platform::Host() {
+  Platform p;
+  utsname u;
+  uname(&u);
+  std::string m = u.machine;
+  if (m == "x86_64") {
+    p.architecture = "amd64";
+  } else if (m == "aarch64") {
+    p.architecture = "arm64";
+    p.variant = "v8";
+  } else {
+    p.architecture = m;
+  }
+  return p;
+}
+
+Json ToJson(const Platform& p) {
+  Json j = {{"architecture", p.architecture}, {"os", p.os}};
+  if (!p.variant.empty()) j["variant"] = p.variant;
+  return j;
+}
+
+Json ToJson(const Descriptor& d) {
+  Json j = {{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};
+  if (!d.annotations.empty()) j["annotations"] = d.annotations;
+  if (d.platform) j["platform"] = ToJson(*d.platform);
+  return j;
+}
+
+Json ToJson(const Manifest& m) {
+  Json j = {{"schemaVersion", 2}, {"mediaType", m.media_type}, {"config", ToJson(m.config)}};
+  j["layers"] = Json::array();
+  for (auto& l : m.layers) j["layers"].push_back(ToJson(l));
+  if (!m.annotations.empty()) j["annotations"] = m.annotations;
+  return j;
+}
+
+Json ToJson(const Index& i) {
+  Json j = {{"schemaVersion", 2}, {"mediaType", kMediaTypeIndex}, {"manifests", Json::array()}};
+  for (auto& d : i.manifests) j["manifests"].push_back(ToJson(d));
+  return j;
+}
+
+Json ToJson(const ImageConfig& c) {
+  Json j;
+  if (!c.created.empty()) j["created"] = c.created;
+  if (!c.author.empty()) j["author"] = c.author;
+  j["architecture"] = c.platform.architecture;
+  if (!c.platform.variant.empty()) j["variant"] = c.platform.variant;
+  j["os"] = c.platform.os;
+  const ContainerConfig& cc = c.config;
+  Json cfg = Json::object();
+  if (!cc.user.empty()) cfg["User"] = cc.user;
+  if (!cc.exposed_ports.empty()) {
+    cfg["ExposedPorts"] = Json::object();
+    for (auto& p : cc.exposed_ports) cfg["ExposedPorts"][p] = Json::object();
+  }
+  if (!cc.env.empty()) cfg["Env"] = cc.env;
+  if (cc.entrypoint) cfg["Entrypoint"] = *cc.entrypoint;
+  if (cc.cmd) cfg["Cmd"] = *cc.cmd;
+  if (!cc.volumes.empty()) {
+    cfg["Volumes"] = Json::object();
+    for (auto& v : cc.volumes) cfg["Volumes"][v] = Json::object();
+  }
+  if (!cc.working_dir.empty()) cfg["WorkingDir"] = cc.working_dir;
+  if (!cc.labels.empty()) cfg["Labels"] = cc.labels;
+  if (!cc.stop_signal.empty()) cfg["StopSignal"] = cc.stop_signal;
+  if (!cc.shell.empty()) cfg["Shell"] = cc.shell;
+  if (!cc.on_build.empty()) cfg["OnBuild"] = cc.on_build;
+  j["config"] = cfg;
+  j["rootfs"] = {{"type", "layers"}, {"diff_ids", c.diff_ids}};
+  Json h = Json::array();
+  for (auto& e : c.history) {
+    Json x = Json::object();
+    if (!e.created.empty()) x["created"] = e.created;
+    if (!e.created_by.empty()) x["created_by"] = e.created_by;
+    if (!e.comment.empty()) x["comment"] = e.comment;
+    if (e.empty_layer) x["empty_layer"] = true;
+    h.push_back(x);
+  }
+  j["history"] = h;
+  return j;
+}
+
+static std::string Str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
+}
+
+static std::vector<std::string> Strings(const Json& j) {
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (auto& x : j)
+      if (x.is_string()) out.push_back(x.get<std::string>());
+  return out;
+}
+
+Result<Descriptor> DescriptorFromJson(const Json& j) {
+  if (!j.is_object()) return Status::Error("descriptor is not an object");
+  Descriptor d;
+  d.media_type = Str(j, "mediaType");
+  d.digest = Str(j, "digest");
+  if (j.contains("size") && j["size"].is_number_integer()) d.size = j["size"].get<int64_t>();
+  if (!IsValidDigest(d.digest)) return Status::Error("descriptor has an invalid digest \"" + d.digest + "\"");
+  if (j.contains("annotations") && j["annotations"].is_object())
+    for (auto& [k, v] : j["annotations"].items())
+      if (v.is_string()) d.annotations[k] = v.get<std::string>();
+  if (j.contains("platform") && j["platform"].is_object()) {
+    Platform p;
+    p.os = Str(j["platform"], "os");
+    p.architecture = Str(j["platform"], "architecture");
+    p.variant = Str(j["platform"], "variant");
+    d.platform = p;
+  }
+  return d;
+}
+
+static Result<Json> ParseJson(const std::string& text, const char* what) {
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Error(std::string("malformed ") + what + " JSON");
+  return j;
+}
+
+Result<Manifest> ManifestFromJson(const std::string& text) {
+  KILN_ASSIGN(Json j, ParseJson(text, "manifest"));
+  Manifest m;
+  m.media_type = Str(j, "mediaType");
+  if (m.media_type.empty()) m.media_type = kMediaTypeManifest;
+  KILN_ASSIGN(m.config, DescriptorFromJson(j.value("config", Json())));
+  if (j.contains("layers"))
+    for (auto& l : j["layers"]) {
+      KILN_ASSIGN(Descriptor d, DescriptorFromJson(l));
+      m.layers.push_back(std::move(d));
+    }
+  if (j.contains("annotations") && j["annotations"].is_object())
+    for (auto& [k, v] : j["annotations"].items())
+      if (v.is_string()) m.annotations[k] = v.get<std::string>();
+  return m;
+}
+
+Result<Index> IndexFromJson(const std::string& text) {
+  KILN_ASSIGN(Json j, ParseJson(text, "index"));
+  Index i;
+  if (j.contains("manifests"))
+    for (auto& m : j["manifests"]) {
+      KILN_ASSIGN(Descriptor d, DescriptorFromJson(m));
+      i.manifests.push_back(std::move(d));
+    }
+  return i;
+}
+
+Result<ImageConfig> ImageConfigFromJson(const std::string& text) {
+  KILN_ASSIGN(Json j, ParseJson(text, "image config"));
+  ImageConfig c;
+  c.created = Str(j, "created");
+  c.author = Str(j, "author");
+  c.platform.os = Str(j, "os");
+  c.platform.architecture = Str(j, "architecture");
+  c.platform.variant = Str(j, "variant");
+  if (j.contains("config") && j["config"].is_object()) {
+    const Json& cfg = j["config"];
+    ContainerConfig& cc = c.config;
+    cc.user = Str(cfg, "User");
+    cc.env = Strings(cfg.value("Env", Json()));
+    if (cfg.contains("Entrypoint") && cfg["Entrypoint"].is_array()) cc.entrypoint = Strings(cfg["Entrypoint"]);
+    if (cfg.contains("Cmd") && cfg["Cmd"].is_array()) cc.cmd = Strings(cfg["Cmd"]);
+    cc.working_dir = Str(cfg, "WorkingDir");
+    if (cfg.contains("Labels") && cfg["Labels"].is_object())
+      for (auto& [k, v] : cfg["Labels"].items())
+        if (v.is_string()) cc.labels[k] = v.get<std::string>();
+    if (cfg.contains("ExposedPorts") && cfg["ExposedPorts"].is_object())
+      for (auto& [k, v] : cfg["ExposedPorts"].items()) cc.exposed_ports.push_back(k);
+    if (cfg.contains("Volumes") && cfg["Volumes"].is_object())
+      for (auto& [k, v] : cfg["Volumes"].items()) cc.volumes.push_back(k);
+    cc.stop_signal = Str(cfg, "StopSignal");
+    cc.shell = Strings(cfg.value("Shell", Json()));
+    cc.on_build = Strings(cfg.value("OnBuild", Json()));
+  }
+  if (j.contains("rootfs") && j["rootfs"].is_object()) c.diff_ids = Strings(j["rootfs"].value("diff_ids", Json()));
+  if (j.contains("history") && j["history"].is_array())
+    for (auto& h : j["history"]) {
+      if (!h.is_object()) continue;
+      HistoryEntry e;
+      e.created = Str(h, "created");
+      e.created_by = Str(h, "created_by");
+      e.comment = Str(h, "comment");
+      e.empty_layer = h.value("empty_layer", false);
+      c.history.push_back(e);
+    }
+  return c;
+}
+
+std::optional<std::string> ContainerConfig::GetEnv(const std::string& key) const {
+  for (auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
+      return e.substr(key.size() + 1);
+  return std::nullopt;
+}
+
+void ContainerConfig::SetEnv(const std::string& key, const std::string& value) {
+  for (auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') {
+      e = key + "=" + value;
+      return;
+    }
+  env.push_back(key + "=" + value);
+}
+
+std::string Serialize(const Json& j) { return j.dump(); }
+
+std::string FormatTime(int64_t unix_seconds) {
+  time_t t = time_t(unix_seconds);
+  tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace kiln::oci

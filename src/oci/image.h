@@ -1,0 +1,106 @@
+// OCI image-spec types: descriptors, manifests, indexes, image configs, and their JSON forms.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "base/status.h"
+
+namespace kiln::oci {
+
+inline constexpr const char* kMediaTypeManifest = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr const char* kMediaTypeIndex = "application/vnd.oci.image.index.v1+json";
+inline constexpr const char* kMediaTypeConfig = "application/vnd.oci.image.config.v1+json";
+inline constexpr const char* kMediaTypeLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr const char* kMediaTypeLayerTar = "application/vnd.oci.image.layer.v1.tar";
+inline constexpr const char* kDockerMediaTypeManifest = "application/vnd.docker.distribution.manifest.v2+json";
+inline constexpr const char* kDockerMediaTypeConfig = "application/vnd.docker.container.image.v1+json";
+inline constexpr const char* kDockerMediaTypeLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+
+struct Platform {
+  std::string os = "linux";
+  std::string architecture = "amd64";
+  std::string variant;
+  /// "os/arch[/variant]".
+  std::string ToString() const;
+  /// Parses "linux/amd64", "linux/arm64/v8", "amd64".
+  static Result<Platform> Parse(const std::string& s);
+  /// The platform this kiln runs on.
+  static Platform Host();
+};
+
+/// A content-addressed reference to a blob.
+struct Descriptor {
+  std::string media_type;
+  std::string digest;
+  int64_t size = 0;
+  std::map<std::string, std::string> annotations;
+  std::optional<Platform> platform;
+};
+
+struct Manifest {
+  std::string media_type = kMediaTypeManifest;
+  Descriptor config;
+  std::vector<Descriptor> layers;
+  std::map<std::string, std::string> annotations;
+};
+
+struct Index {
+  std::vector<Descriptor> manifests;
+};
+
+struct HistoryEntry {
+  std::string created;
+  std::string created_by;
+  std::string comment;
+  bool empty_layer = false;
+};
+
+/// The runtime part of an image config ("config" in the JSON): what a container of the image starts with.
+struct ContainerConfig {
+  std::string user;
+  std::vector<std::string> env;  // "K=V", in order
+  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<std::vector<std::string>> cmd;
+  std::string working_dir;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> exposed_ports;  // "80/tcp"
+  std::vector<std::string> volumes;
+  std::string stop_signal;
+  std::vector<std::string> shell;  // Docker's extension: the SHELL instruction
+  std::vector<std::string> on_build;
+
+  /// The value of env var `key` or nullopt.
+  std::optional<std::string> GetEnv(const std::string& key) const;
+  /// Sets or replaces `key`, keeping the position of an existing entry.
+  void SetEnv(const std::string& key, const std::string& value);
+};
+
+struct ImageConfig {
+  std::string created;  // RFC 3339
+  std::string author;
+  Platform platform;
+  ContainerConfig config;
+  std::vector<std::string> diff_ids;
+  std::vector<HistoryEntry> history;
+};
+
+Json ToJson(const Descriptor& d);
+Json ToJson(const Manifest& m);
+Json ToJson(const Index& i);
+Json ToJson(const ImageConfig& c);
+Json ToJson(const Platform& p);
+Result<Descriptor> DescriptorFromJson(const Json& j);
+Result<Manifest> ManifestFromJson(const std::string& text);
+Result<Index> IndexFromJson(const std::string& text);
+Result<ImageConfig> ImageConfigFromJson(const std::string& text);
+
+/// Canonical bytes of a JSON document as kiln stores and hashes it (compact, fields in insertion order).
+std::string Serialize(const Json& j);
+/// RFC 3339 UTC time of a unix timestamp, as OCI configs use ("2024-01-02T03:04:05Z").
+std::string FormatTime(int64_t unix_seconds);
+
+}  // namespace kiln::oci

@@ -1,0 +1,198 @@
+#include "progress/progress.h"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <map>
+#include <vector>
+
+#include "base/json.h"
+
+namespace kiln::progress {
+namespace {
+
+std::string FormatSeconds(double s) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.1fs", s);
+  return buf;
+}
+
+/// BuildKit's plain output: "#N name", "#N 0.123 log line", "#N DONE 0.2s", "#N CACHED".
+class PlainRenderer : public Sink {
+ public:
+  explicit PlainRenderer(FILE* out) : out_(out) {}
+  void Emit(const Event& e) override {
+    std::lock_guard l(mu_);
+    switch (e.kind) {
+      case Event::Kind::kStarted:
+        fprintf(out_, "\n#%d %s\n", e.number, e.name.c_str());
+        break;
+      case Event::Kind::kCached:
+        fprintf(out_, "\n#%d %s\n#%d CACHED\n", e.number, e.name.c_str(), e.number);
+        break;
+      case Event::Kind::kLog: {
+        std::string& partial = partial_[e.number];
+        partial += e.data;
+        size_t nl;
+        while ((nl = partial.find('\n')) != std::string::npos) {
+          fprintf(out_, "#%d %.3f %s\n", e.number, e.elapsed, partial.substr(0, nl).c_str());
+          partial.erase(0, nl + 1);
+        }
+        break;
+      }
+      case Event::Kind::kDone:
+        FlushPartial(e);
+        fprintf(out_, "#%d DONE %s\n", e.number, FormatSeconds(e.duration).c_str());
+        break;
+      case Event::Kind::kError:
+        FlushPartial(e);
+        fprintf(out_, "#%d ERROR: %s\n", e.number, e.data.c_str());
+        break;
+    }
+    fflush(out_);
+  }
+
+ private:
+  void FlushPartial(const Event& e) {
+    auto it = partial_.find(e.number);
+    if (it != partial_.end() && !it->second.empty()) fprintf(out_, "#%d %.3f %s\n", e.number, e.elapsed, it->second.c_str());
+    partial_.erase(e.number);
+  }
+  FILE* out_;
+  std::mutex mu_;
+  std::map<int, std::string> partial_;
+};
+
+/// A terminal view: one line per finished step, and a live line for the running one with its latest output.
+class TtyRenderer : public Sink {
+ public:
+  explicit TtyRenderer(FILE* out) : out_(out) {}
+  void Emit(const Event& e) override {
+    std::lock_guard l(mu_);
+    ClearLive();
+    switch (e.kind) {
+      case Event::Kind::kStarted:
+        running_[e.number] = {e.name, ""};
+        break;
+      case Event::Kind::kCached:
+        fprintf(out_, " => CACHED %s\n", e.name.c_str());
+        break;
+      case Event::Kind::kLog: {
+        auto& r = running_[e.number];
+        r.tail += e.data;
+        if (r.tail.size() > 4096) r.tail.erase(0, r.tail.size() - 4096);
+        break;
+      }
+      case Event::Kind::kDone:
+        fprintf(out_, " => %-60s %6s\n", e.name.c_str(), FormatSeconds(e.duration).c_str());
+        running_.erase(e.number);
+        break;
+      case Event::Kind::kError: {
+        fprintf(out_, " => ERROR %s %s\n", e.name.c_str(), FormatSeconds(e.duration).c_str());
+        // The output of a failed step is what the user needs: show its last lines.
+        auto& tail = running_[e.number].tail;
+        std::vector<std::string> lines;
+        size_t start = 0;
+        while (start < tail.size()) {
+          size_t nl = tail.find('\n', start);
+          if (nl == std::string::npos) nl = tail.size();
+          lines.push_back(tail.substr(start, nl - start));
+          start = nl + 1;
+        }
+        size_t from = lines.size() > 20 ? lines.size() - 20 : 0;
+        for (size_t i = from; i < lines.size(); i++) fprintf(out_, " > %s\n", lines[i].c_str());
+        fprintf(out_, "ERROR: %s\n", e.data.c_str());
+        running_.erase(e.number);
+        break;
+      }
+    }
+    DrawLive(e.elapsed);
+    fflush(out_);
+  }
+  void Finish() override {
+    std::lock_guard l(mu_);
+    ClearLive();
+    fflush(out_);
+  }
+
+ private:
+  struct Running {
+    std::string name;
+    std::string tail;
+  };
+  void ClearLive() {
+    if (live_) fprintf(out_, "\r\033[2K");
+    live_ = false;
+  }
+  void DrawLive(double elapsed) {
+    if (running_.empty()) return;
+    auto& r = running_.begin()->second;
+    std::string last = r.tail;
+    while (!last.empty() && last.back() == '\n') last.pop_back();
+    last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+    std::string line = " => " + r.name + "  " + FormatSeconds(elapsed) + (last.empty() ? "" : "  " + last);
+    if (line.size() > 120) line = line.substr(0, 117) + "...";
+    fprintf(out_, "%s", line.c_str());
+    live_ = true;
+  }
+  FILE* out_;
+  std::mutex mu_;
+  std::map<int, Running> running_;
+  bool live_ = false;
+};
+
+std::string Base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
+  out.resize(size_t(n));
+  return out;
+}
+
+/// One JSON object per line, shaped like BuildKit's SolveStatus: {"vertexes":[...]} or {"logs":[...]}.
+class RawJsonRenderer : public Sink {
+ public:
+  explicit RawJsonRenderer(FILE* out) : out_(out) {}
+  void Emit(const Event& e) override {
+    Json j;
+    if (e.kind == Event::Kind::kLog) {
+      j["logs"] = Json::array({{{"vertex", e.digest}, {"stream", e.stream}, {"data", Base64(e.data)},
+                                {"timestamp", e.elapsed}}});
+    } else {
+      Json v = {{"digest", e.digest}, {"name", e.name}, {"started", e.elapsed}};
+      if (e.kind == Event::Kind::kCached) v["cached"] = true;
+      if (e.kind == Event::Kind::kDone || e.kind == Event::Kind::kError || e.kind == Event::Kind::kCached) {
+        v["started"] = e.elapsed - e.duration;
+        v["completed"] = e.elapsed;
+      }
+      if (e.kind == Event::Kind::kError) v["error"] = e.data;
+      j["vertexes"] = Json::array({v});
+    }
+    std::lock_guard l(mu_);
+    fprintf(out_, "%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+    fflush(out_);
+  }
+
+ private:
+  FILE* out_;
+  std::mutex mu_;
+};
+
+class QuietRenderer : public Sink {
+ public:
+  void Emit(const Event&) override {}
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Sink>> MakeRenderer(const std::string& mode, FILE* out) {
+  std::string m = mode;
+  if (m == "auto" || m.empty()) m = isatty(fileno(out)) ? "tty" : "plain";
+  if (m == "plain") return std::unique_ptr<Sink>(new PlainRenderer(out));
+  if (m == "tty") return std::unique_ptr<Sink>(new TtyRenderer(out));
+  if (m == "rawjson") return std::unique_ptr<Sink>(new RawJsonRenderer(out));
+  if (m == "quiet") return std::unique_ptr<Sink>(new QuietRenderer());
+  return Status::Error("--progress: unknown mode \"" + mode + "\" (auto, plain, tty, rawjson, quiet)");
+}
+
+}  // namespace kiln::progress

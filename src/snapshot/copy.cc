@@ -1,0 +1,241 @@
+#include "snapshot/copy.h"
+
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "base/fs.h"
+
+namespace kiln::snapshot {
+namespace {
+
+std::vector<std::string> SplitPath(const std::string& p) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    if (j > i) parts.push_back(p.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+Status CopyFileData(const std::string& src, const std::string& dst, mode_t mode) {
+  int in = open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (in < 0) return ErrnoError("open", src);
+  unlink(dst.c_str());
+  int out = open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
+  if (out < 0) {
+    Status st = ErrnoError("create", dst);
+    close(in);
+    return st;
+  }
+  Status st;
+  for (;;) {
+    ssize_t n = copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) {
+        // Fall back to plain reads and writes (older kernels, some file system pairs).
+        char buf[1 << 16];
+        ssize_t r;
+        while ((r = read(in, buf, sizeof buf)) > 0) {
+          if (write(out, buf, size_t(r)) != r) {
+            st = ErrnoError("write", dst);
+            break;
+          }
+        }
+        if (r < 0) st = ErrnoError("read", src);
+        break;
+      }
+      st = ErrnoError("copy to", dst);
+      break;
+    }
+  }
+  close(in);
+  if (close(out) != 0 && st.ok()) st = ErrnoError("close", dst);
+  return st;
+}
+
+void CopyXattrs(const std::string& src, const std::string& dst) {
+  char names[4096];
+  ssize_t len = llistxattr(src.c_str(), names, sizeof names);
+  for (ssize_t i = 0; i < len;) {
+    const char* name = names + i;
+    i += ssize_t(strlen(name)) + 1;
+    if (strncmp(name, "trusted.overlay.", 16) == 0) continue;
+    char value[4096];
+    ssize_t n = lgetxattr(src.c_str(), name, value, sizeof value);
+    if (n >= 0) lsetxattr(dst.c_str(), name, value, size_t(n), 0);
+  }
+}
+
+/// Copies one tree, remembering hardlinked inodes so their copies are linked too.
+class TreeCopier {
+ public:
+  explicit TreeCopier(const CopyOptions& o) : o_(o) {}
+
+  Status Copy(const std::string& src, const std::string& dst, const std::string& rel) {
+    struct stat st;
+    if (lstat(src.c_str(), &st) != 0) return ErrnoError("stat", src);
+    if (!rel.empty() && o_.excluded && o_.excluded(rel)) {
+      if (!S_ISDIR(st.st_mode) || !o_.descend_excluded) return Status::Ok();
+      // An excluded directory is created only if some child is re-included.
+      return CopyChildren(src, dst, rel, st, /*create_lazily=*/true);
+    }
+    uid_t uid = o_.uid.value_or(st.st_uid);
+    gid_t gid = o_.gid.value_or(st.st_gid);
+    mode_t perm = o_.mode ? *o_.mode : (st.st_mode & 07777);
+    if (S_ISDIR(st.st_mode)) return CopyChildren(src, dst, rel, st, false);
+    struct stat dst_st;
+    if (lstat(dst.c_str(), &dst_st) == 0 && S_ISDIR(dst_st.st_mode)) KILN_TRY(RemoveAll(dst));
+    if (S_ISREG(st.st_mode)) {
+      auto key = std::make_pair(st.st_dev, st.st_ino);
+      auto it = st.st_nlink > 1 ? links_.find(key) : links_.end();
+      if (it != links_.end()) {
+        unlink(dst.c_str());
+        if (link(it->second.c_str(), dst.c_str()) != 0) return ErrnoError("link", dst);
+        return Status::Ok();
+      }
+      KILN_TRY(CopyFileData(src, dst, perm));
+      if (st.st_nlink > 1) links_[key] = dst;
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlink(src.c_str(), target, sizeof target - 1);
+      if (n < 0) return ErrnoError("readlink", src);
+      target[n] = 0;
+      unlink(dst.c_str());
+      if (symlink(target, dst.c_str()) != 0) return ErrnoError("symlink", dst);
+    } else {
+      unlink(dst.c_str());
+      if (mknod(dst.c_str(), st.st_mode, st.st_rdev) != 0) return ErrnoError("mknod", dst);
+    }
+    return Finish(src, dst, st, uid, gid, perm);
+  }
+
+  Status CopyChildren(const std::string& src, const std::string& dst, const std::string& rel,
+                      const struct stat& st, bool create_lazily) {
+    KILN_ASSIGN(auto names, ListDir(src));
+    bool created = false;
+    auto ensure = [&]() -> Status {
+      if (created) return Status::Ok();
+      created = true;
+      struct stat dst_st;
+      if (lstat(dst.c_str(), &dst_st) == 0 && !S_ISDIR(dst_st.st_mode)) unlink(dst.c_str());
+      if (mkdir(dst.c_str(), 0700) != 0 && errno != EEXIST) return ErrnoError("mkdir", dst);
+      return Status::Ok();
+    };
+    if (!create_lazily) KILN_TRY(ensure());
+    for (auto& n : names) {
+      std::string child_rel = rel.empty() ? n : rel + "/" + n;
+      if (create_lazily) {
+        // Only re-included children make the directory appear.
+        if (o_.excluded(child_rel) && !IsDirectory(JoinPath(src, n))) continue;
+        KILN_TRY(ensure());
+      }
+      KILN_TRY(Copy(JoinPath(src, n), JoinPath(dst, n), child_rel));
+    }
+    if (!created) return Status::Ok();
+    // A directory's mtime changes as entries are added: set it after the children.
+    return Finish(src, dst, st, o_.uid.value_or(st.st_uid), o_.gid.value_or(st.st_gid),
+                  o_.mode ? *o_.mode : (st.st_mode & 07777));
+  }
+
+ private:
+  Status Finish(const std::string& src, const std::string& dst, const struct stat& st, uid_t uid, gid_t gid,
+                mode_t perm) {
+    if (lchown(dst.c_str(), uid, gid) != 0) return ErrnoError("chown", dst);
+    if (!S_ISLNK(st.st_mode) && chmod(dst.c_str(), perm) != 0) return ErrnoError("chmod", dst);
+    CopyXattrs(src, dst);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return ErrnoError("set times", dst);
+    return Status::Ok();
+  }
+
+  const CopyOptions& o_;
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;
+};
+
+}  // namespace
+
+Result<std::string> ResolveInRoot(const std::string& root, const std::string& path, bool follow_last) {
+  std::vector<std::string> todo = SplitPath(path);
+  std::reverse(todo.begin(), todo.end());  // a stack: next component at the back
+  std::vector<std::string> done;
+  int links = 0;
+  while (!todo.empty()) {
+    std::string c = todo.back();
+    todo.pop_back();
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    std::string host = root;
+    for (auto& d : done) host = JoinPath(host, d);
+    host = JoinPath(host, c);
+    struct stat st;
+    if ((!todo.empty() || follow_last) && lstat(host.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      if (++links > 255) return Status::Error("too many levels of symbolic links in " + path);
+      char target[PATH_MAX];
+      ssize_t n = readlink(host.c_str(), target, sizeof target - 1);
+      if (n < 0) return ErrnoError("readlink", host);
+      target[n] = 0;
+      if (target[0] == '/') done.clear();  // absolute links restart at the container's root
+      auto parts = SplitPath(target);
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
+      continue;
+    }
+    done.push_back(c);
+  }
+  std::string out = root;
+  for (auto& d : done) out = JoinPath(out, d);
+  return out;
+}
+
+Status CopyTree(const std::string& src, const std::string& dst, const std::string& rel, const CopyOptions& o) {
+  TreeCopier c(o);
+  return c.Copy(src, dst, rel);
+}
+
+Status CopyDirContents(const std::string& src, const std::string& dst, const std::string& rel, const CopyOptions& o) {
+  TreeCopier c(o);
+  KILN_ASSIGN(auto names, ListDir(src));
+  for (auto& n : names) KILN_TRY(c.Copy(JoinPath(src, n), JoinPath(dst, n), rel.empty() ? n : rel + "/" + n));
+  return Status::Ok();
+}
+
+Status MakeDirsInRoot(const std::string& root, const std::string& container_path, uid_t uid, gid_t gid,
+                      std::optional<int64_t> mtime) {
+  std::string cur = "/";
+  for (auto& part : SplitPath(container_path)) {
+    cur = JoinPath(cur, part);
+    KILN_ASSIGN(std::string host, ResolveInRoot(root, cur));
+    struct stat st;
+    if (stat(host.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) return Status::Error("cannot create directory " + cur + ": a file is in the way");
+      continue;
+    }
+    if (mkdir(host.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", cur);
+    chmod(host.c_str(), 0755);  // umask must not narrow it
+    if (lchown(host.c_str(), uid, gid) != 0) return ErrnoError("chown", cur);
+    if (mtime) {
+      struct timespec t[2] = {{*mtime, 0}, {*mtime, 0}};
+      utimensat(AT_FDCWD, host.c_str(), t, AT_SYMLINK_NOFOLLOW);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace kiln::snapshot

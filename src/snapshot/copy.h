@@ -1,0 +1,40 @@
+// File copies into and out of root file systems, as COPY and the local exporter need them.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+#include "base/status.h"
+
+namespace kiln::snapshot {
+
+/// Resolves `path` (absolute inside the container) against `root` the way the container would see it: symlinks
+/// are followed but never leave `root`. The last component is followed only when `follow_last`.
+Result<std::string> ResolveInRoot(const std::string& root, const std::string& path, bool follow_last = true);
+
+struct CopyOptions {
+  /// Owner of everything written; nullopt keeps the source's.
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  /// Permission bits for every copied file and directory (COPY --chmod); nullopt keeps the source's.
+  std::optional<mode_t> mode;
+  /// Relative path below the copy's source root -> skip it (.dockerignore).
+  std::function<bool(const std::string& rel)> excluded;
+  /// Whether an excluded directory must still be walked because an exception may re-include its children.
+  bool descend_excluded = false;
+};
+
+/// Copies `src` (a file, symlink or directory, not followed) to `dst`, creating or replacing it; a directory is
+/// copied with its whole tree. Modes, mtimes and user xattrs are kept; hardlinks inside the tree stay linked.
+/// `rel` is src's path relative to the copy's root, for `excluded`.
+Status CopyTree(const std::string& src, const std::string& dst, const std::string& rel, const CopyOptions& o);
+
+/// Copies the contents of directory `src` into existing directory `dst`.
+Status CopyDirContents(const std::string& src, const std::string& dst, const std::string& rel, const CopyOptions& o);
+
+/// mkdir -p inside a root: creates missing directories of `host_path` below `root` with mode 0755 and owner.
+Status MakeDirsInRoot(const std::string& root, const std::string& container_path, uid_t uid, gid_t gid,
+                      std::optional<int64_t> mtime = std::nullopt);
+
+}  // namespace kiln::snapshot

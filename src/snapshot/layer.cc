@@ -1,0 +1,321 @@
+#include "snapshot/layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "base/digest.h"
+#include "base/fs.h"
+#include "oci/image.h"
+
+namespace kiln::snapshot {
+namespace {
+
+constexpr const char* kOpaqueXattr = "trusted.overlay.opaque";
+constexpr const char* kWhiteoutPrefix = ".wh.";
+constexpr const char* kOpaqueWhiteout = ".wh..wh..opq";
+
+/// The sink behind the tar writer: hashes the tar stream (diff_id), gzips it, hashes and stores the result.
+struct GzipSink {
+  store::BlobWriter* blob;
+  Sha256 tar_hash;
+  Sha256 gz_hash;
+  z_stream z{};
+  Status status;
+  std::vector<unsigned char> out = std::vector<unsigned char>(1 << 16);
+
+  bool Init() {
+    // windowBits 31 writes a gzip header; zlib leaves its mtime 0, so equal tars give equal blobs.
+    return deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  }
+  void Pump(const void* data, size_t size, int flush) {
+    z.next_in = static_cast<Bytef*>(const_cast<void*>(data));
+    z.avail_in = uInt(size);
+    do {
+      z.next_out = out.data();
+      z.avail_out = uInt(out.size());
+      deflate(&z, flush);
+      size_t n = out.size() - z.avail_out;
+      if (n && status.ok()) {
+        gz_hash.Update(out.data(), n);
+        status = blob->Write(out.data(), n);
+      }
+    } while (z.avail_out == 0);
+  }
+  static la_ssize_t Write(archive*, void* self, const void* data, size_t size) {
+    auto* s = static_cast<GzipSink*>(self);
+    s->tar_hash.Update(data, size);
+    s->Pump(data, size, Z_NO_FLUSH);
+    return s->status.ok() ? la_ssize_t(size) : -1;
+  }
+};
+
+/// Walks a diff directory in sorted order and writes its entries to the tar.
+class DiffTarWriter {
+ public:
+  DiffTarWriter(archive* a, const std::string& root, const LayerOptions& o) : a_(a), root_(root), options_(o) {}
+
+  Status WriteDir(const std::string& rel) {
+    std::string dir = rel.empty() ? root_ : JoinPath(root_, rel);
+    KILN_ASSIGN(auto names, ListDir(dir));
+    for (auto& name : names) {
+      std::string child = rel.empty() ? name : rel + "/" + name;
+      KILN_TRY(WriteEntry(child));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status WriteEntry(const std::string& rel) {
+    std::string path = JoinPath(root_, rel);
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) return ErrnoError("stat", path);
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+      // An overlay whiteout: the file was deleted in this layer.
+      return WriteWhiteout(JoinPath(DirName(rel) == "." ? "" : DirName(rel), kWhiteoutPrefix + BaseName(rel)), st);
+    }
+    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
+    archive_entry_set_pathname(e.get(), S_ISDIR(st.st_mode) ? (rel + "/").c_str() : rel.c_str());
+    archive_entry_set_uid(e.get(), st.st_uid);
+    archive_entry_set_gid(e.get(), st.st_gid);
+    archive_entry_set_perm(e.get(), st.st_mode & 07777);
+    archive_entry_set_mtime(e.get(), ClampTime(st.st_mtim.tv_sec), 0);
+    int fd = -1;
+    if (S_ISREG(st.st_mode)) {
+      archive_entry_set_filetype(e.get(), AE_IFREG);
+      auto key = std::make_pair(st.st_dev, st.st_ino);
+      auto it = st.st_nlink > 1 ? hardlinks_.find(key) : hardlinks_.end();
+      if (it != hardlinks_.end()) {
+        archive_entry_set_hardlink(e.get(), it->second.c_str());
+        archive_entry_set_size(e.get(), 0);
+      } else {
+        if (st.st_nlink > 1) hardlinks_[key] = rel;
+        archive_entry_set_size(e.get(), st.st_size);
+        fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) return ErrnoError("open", path);
+      }
+    } else if (S_ISDIR(st.st_mode)) {
+      archive_entry_set_filetype(e.get(), AE_IFDIR);
+    } else if (S_ISLNK(st.st_mode)) {
+      archive_entry_set_filetype(e.get(), AE_IFLNK);
+      char target[PATH_MAX];
+      ssize_t n = readlink(path.c_str(), target, sizeof target - 1);
+      if (n < 0) return ErrnoError("readlink", path);
+      target[n] = 0;
+      archive_entry_set_symlink(e.get(), target);
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      archive_entry_set_filetype(e.get(), S_ISCHR(st.st_mode) ? AE_IFCHR : AE_IFBLK);
+      archive_entry_set_rdevmajor(e.get(), major(st.st_rdev));
+      archive_entry_set_rdevminor(e.get(), minor(st.st_rdev));
+    } else if (S_ISFIFO(st.st_mode)) {
+      archive_entry_set_filetype(e.get(), AE_IFIFO);
+    } else {
+      return Status::Ok();  // sockets do not belong in layers
+    }
+    CopyXattrs(path, e.get());
+    Status result = WriteHeader(e.get());
+    if (result.ok() && fd >= 0) result = CopyData(fd, path);
+    if (fd >= 0) close(fd);
+    KILN_TRY(result);
+    if (S_ISDIR(st.st_mode)) {
+      if (IsOpaque(path)) KILN_TRY(WriteWhiteout(rel + "/" + kOpaqueWhiteout, st));
+      KILN_TRY(WriteDir(rel));
+    }
+    return Status::Ok();
+  }
+
+  Status WriteWhiteout(const std::string& rel, const struct stat& st) {
+    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
+    archive_entry_set_pathname(e.get(), rel.c_str());
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_perm(e.get(), 0);
+    archive_entry_set_size(e.get(), 0);
+    archive_entry_set_mtime(e.get(), ClampTime(st.st_mtim.tv_sec), 0);
+    return WriteHeader(e.get());
+  }
+
+  Status WriteHeader(archive_entry* e) {
+    if (archive_write_header(a_, e) != ARCHIVE_OK) {
+      return Status::Error(std::string("write layer tar: ") + archive_error_string(a_));
+    }
+    return Status::Ok();
+  }
+
+  Status CopyData(int fd, const std::string& path) {
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError("read", path);
+      }
+      if (n == 0) return Status::Ok();
+      if (archive_write_data(a_, buf, size_t(n)) < 0) {
+        return Status::Error(std::string("write layer tar: ") + archive_error_string(a_));
+      }
+    }
+  }
+
+  static bool IsOpaque(const std::string& path) {
+    char v[2];
+    ssize_t n = lgetxattr(path.c_str(), kOpaqueXattr, v, sizeof v);
+    return n == 1 && v[0] == 'y';
+  }
+
+  static void CopyXattrs(const std::string& path, archive_entry* e) {
+    char names[4096];
+    ssize_t len = llistxattr(path.c_str(), names, sizeof names);
+    for (ssize_t i = 0; i < len;) {
+      const char* name = names + i;
+      i += ssize_t(strlen(name)) + 1;
+      if (strncmp(name, "trusted.overlay.", 16) == 0) continue;  // overlay's bookkeeping, not content
+      char value[4096];
+      ssize_t n = lgetxattr(path.c_str(), name, value, sizeof value);
+      if (n >= 0) archive_entry_xattr_add_entry(e, name, value, size_t(n));
+    }
+  }
+
+  int64_t ClampTime(int64_t t) const {
+    return (options_.source_date_epoch && t > *options_.source_date_epoch) ? *options_.source_date_epoch : t;
+  }
+
+  archive* a_;
+  std::string root_;
+  LayerOptions options_;
+  std::map<std::pair<dev_t, ino_t>, std::string> hardlinks_;
+};
+
+/// Normalizes a tar entry name to a clean relative path; "" when it would leave the root.
+std::string SafeRelative(const char* name) {
+  std::string clean = CleanPath(std::string("/") + (name ? name : ""));
+  return clean == "/" ? std::string(".") : clean.substr(1);
+}
+
+}  // namespace
+
+Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::ContentStore& content,
+                                      const LayerOptions& options) {
+  KILN_ASSIGN(store::BlobWriter blob, content.NewWriter());
+  GzipSink sink;
+  sink.blob = &blob;
+  if (!sink.Init()) return Status::Error("zlib initialization failed");
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  Status st;
+  if (archive_write_open(a, &sink, nullptr, &GzipSink::Write, nullptr) != ARCHIVE_OK) {
+    st = Status::Error(std::string("open layer tar: ") + archive_error_string(a));
+  } else {
+    DiffTarWriter writer(a, diff_dir, options);
+    st = writer.WriteDir("");
+    if (archive_write_close(a) != ARCHIVE_OK && st.ok()) {
+      st = Status::Error(std::string("close layer tar: ") + archive_error_string(a));
+    }
+  }
+  archive_write_free(a);
+  if (st.ok()) sink.Pump(nullptr, 0, Z_FINISH);
+  deflateEnd(&sink.z);
+  KILN_TRY(st);
+  KILN_TRY(sink.status);
+  store::LayerRecord rec;
+  rec.blob_digest = sink.gz_hash.Finish();
+  rec.diff_id = sink.tar_hash.Finish();
+  rec.size = blob.size();
+  rec.media_type = oci::kMediaTypeLayerGzip;
+  KILN_TRY(blob.Commit(rec.blob_digest));
+  return rec;
+}
+
+Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir) {
+  char real[PATH_MAX];
+  if (!realpath(diff_dir.c_str(), real)) return ErrnoError("resolve", diff_dir);
+  const std::string root = real;
+  archive* in = archive_read_new();
+  archive_read_support_format_tar(in);
+  archive_read_support_format_gnutar(in);
+  archive_read_support_filter_gzip(in);
+  archive_read_support_filter_zstd(in);
+  archive_read_support_filter_xz(in);
+  archive_read_support_filter_bzip2(in);
+  archive* out = archive_write_disk_new();
+  // Secure flags: never write through a symlink inside the layer, never accept "..".
+  archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                          ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                          ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);
+  archive_write_disk_set_standard_lookup(out);
+  Status st;
+  if (archive_read_open_filename(in, tar_path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    st = Status::Error("open layer " + tar_path + ": " + archive_error_string(in));
+  }
+  archive_entry* e;
+  while (st.ok()) {
+    int rc = archive_read_next_header(in, &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN) {
+      st = Status::Error("read layer " + tar_path + ": " + archive_error_string(in));
+      break;
+    }
+    std::string rel = SafeRelative(archive_entry_pathname(e));
+    std::string base = BaseName(rel);
+    if (base.rfind(kWhiteoutPrefix, 0) == 0) {
+      std::string parent = DirName(rel) == "." ? root : JoinPath(root, DirName(rel));
+      st = MakeDirs(parent);
+      if (!st.ok()) break;
+      if (base == kOpaqueWhiteout) {
+        if (lsetxattr(parent.c_str(), kOpaqueXattr, "y", 1, 0) != 0) st = ErrnoError("mark opaque", parent);
+      } else {
+        std::string target = JoinPath(parent, base.substr(strlen(kWhiteoutPrefix)));
+        if (mknod(target.c_str(), S_IFCHR, makedev(0, 0)) != 0 && errno != EEXIST) {
+          st = ErrnoError("create whiteout", target);
+        }
+      }
+      continue;
+    }
+    archive_entry_set_pathname(e, rel == "." ? root.c_str() : JoinPath(root, rel).c_str());
+    if (const char* link = archive_entry_hardlink(e)) {
+      archive_entry_set_hardlink(e, JoinPath(root, SafeRelative(link)).c_str());
+    }
+    rc = archive_write_header(out, e);
+    if (rc < ARCHIVE_WARN) {
+      st = Status::Error("extract " + rel + ": " + archive_error_string(out));
+      break;
+    }
+    if (archive_entry_size(e) > 0 && archive_entry_hardlink(e) == nullptr) {
+      const void* buf;
+      size_t size;
+      la_int64_t offset;
+      while ((rc = archive_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK) {
+        if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN) {
+          st = Status::Error("extract " + rel + ": " + archive_error_string(out));
+          break;
+        }
+      }
+      if (st.ok() && rc != ARCHIVE_EOF) st = Status::Error("read layer " + tar_path + ": " + archive_error_string(in));
+    }
+    if (st.ok() && archive_write_finish_entry(out) < ARCHIVE_WARN) {
+      st = Status::Error("extract " + rel + ": " + archive_error_string(out));
+    }
+  }
+  archive_read_free(in);
+  if (archive_write_close(out) != ARCHIVE_OK && st.ok()) {
+    st = Status::Error(std::string("finish extraction: ") + archive_error_string(out));
+  }
+  archive_write_free(out);
+  return st;
+}
+
+}  // namespace kiln::snapshot

@@ -1,0 +1,28 @@
+// Layers: a snapshot's diff directory to an OCI layer blob (tar with whiteouts, gzip), and a layer tar back
+// into a diff directory.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "store/content.h"
+#include "store/metadata.h"
+
+namespace kiln::snapshot {
+
+struct LayerOptions {
+  /// SOURCE_DATE_EPOCH: timestamps later than this are clamped to it, for reproducible layers.
+  std::optional<int64_t> source_date_epoch;
+};
+
+/// Tars `diff_dir` (sorted, overlay whiteouts turned into OCI .wh. entries, hardlinks kept), gzips it into the
+/// content store, and returns the blob digest, the uncompressed diff_id and the size, all hashed while streaming.
+Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::ContentStore& content,
+                                      const LayerOptions& options = {});
+
+/// Extracts a layer tar (plain, gzip or zstd) at `tar_path` into the empty directory `diff_dir`, turning OCI
+/// whiteouts into overlay ones. Paths never escape `diff_dir`; ownership, modes, xattrs and mtimes are restored.
+Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir);
+
+}  // namespace kiln::snapshot

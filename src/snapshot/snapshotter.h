@@ -1,0 +1,77 @@
+// The overlayfs snapshotter: each snapshot is one layer's directory (overlay "upper" form, whiteouts as 0:0
+// character devices and opaque directories as trusted.overlay.opaque=y); a chain of them is mounted with overlayfs.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/metadata.h"
+
+namespace kiln::snapshot {
+
+using store::SnapshotId;
+
+/// A mounted file system, unmounted (and its mount point removed) when destroyed.
+class Mount {
+ public:
+  Mount() = default;
+  Mount(Mount&& o) noexcept;
+  Mount& operator=(Mount&& o) noexcept;
+  ~Mount();
+  /// Where the file system is visible.
+  const std::string& path() const { return path_; }
+  Status Unmount();
+
+ private:
+  friend class Snapshotter;
+  std::string path_;
+  bool mounted_ = false;   // false when path_ is a snapshot directory used as it is
+  bool owns_dir_ = false;  // the mount point is a temp dir of ours
+};
+
+/// A snapshot being written: committed or deleted by its owner.
+struct ActiveSnapshot {
+  SnapshotId id = 0;
+  SnapshotId parent = 0;
+  /// The layer directory (overlay upper dir) holding this snapshot's changes.
+  std::string diff_dir;
+};
+
+/// Thread-safe: snapshot ids come from the metadata database; each snapshot has its own directory.
+class Snapshotter {
+ public:
+  Snapshotter(std::string root, store::Metadata* metadata);
+  /// Creates directories and removes snapshots left uncommitted by processes that died (crash, kill -9).
+  Status Init();
+
+  /// A new empty layer on top of `parent` (0 for the empty file system).
+  Result<ActiveSnapshot> Prepare(SnapshotId parent);
+  Status Commit(const ActiveSnapshot& s);
+  Status Discard(const ActiveSnapshot& s);
+
+  /// Mounts `s` writable: its parent chain as lower layers, its diff dir as the upper.
+  Result<Mount> MountActive(const ActiveSnapshot& s);
+  /// Mounts the committed chain ending at `id` for reading (a scratch chain yields an empty directory).
+  Result<Mount> MountReadOnly(SnapshotId id);
+
+  /// Removes directories that overlayfs only copied up (empty in the diff, same metadata as below), as happens
+  /// when a runtime creates mount points under an existing directory: they are not changes of the step.
+  Status TrimCopyUps(const ActiveSnapshot& s);
+
+  /// Snapshot ids from the bottom layer to `id`.
+  Result<std::vector<SnapshotId>> Chain(SnapshotId id);
+  std::string DiffDir(SnapshotId id) const;
+  /// Whether the layer directory of `id` holds no change at all.
+  Result<bool> IsEmpty(SnapshotId id) const;
+  const std::string& root() const { return root_; }
+
+ private:
+  Result<Mount> MountOverlay(const std::vector<SnapshotId>& lowers_bottom_up, const std::string& upper,
+                             const std::string& work);
+  std::string root_;
+  store::Metadata* metadata_;
+  std::string extra_options_;  // overlay options that keep upper dirs in plain layer form
+};
+
+}  // namespace kiln::snapshot

@@ -1,0 +1,48 @@
+#include "snapshot/unpack.h"
+
+#include "base/digest.h"
+#include "snapshot/layer.h"
+
+namespace kiln::snapshot {
+
+std::vector<std::string> ChainIds(const std::vector<std::string>& diff_ids) {
+  std::vector<std::string> out;
+  for (auto& d : diff_ids) out.push_back(out.empty() ? d : DigestOf(out.back() + " " + d));
+  return out;
+}
+
+Result<SnapshotId> UnpackImage(const oci::Manifest& manifest, const oci::ImageConfig& config,
+                               const store::ContentStore& content, store::Metadata& metadata,
+                               Snapshotter& snapshotter) {
+  if (manifest.layers.size() != config.diff_ids.size()) {
+    return Status::Error("image manifest has " + std::to_string(manifest.layers.size()) + " layers but its config " +
+                         std::to_string(config.diff_ids.size()) + " diff_ids");
+  }
+  auto chains = ChainIds(config.diff_ids);
+  SnapshotId parent = 0;
+  for (size_t i = 0; i < chains.size(); i++) {
+    KILN_ASSIGN(auto existing, metadata.GetChain(chains[i]));
+    if (existing) {
+      auto rec = metadata.GetSnapshot(*existing);
+      if (rec.ok() && rec->committed) {
+        parent = *existing;
+        continue;
+      }
+    }
+    const oci::Descriptor& layer = manifest.layers[i];
+    if (!content.Has(layer.digest)) return Status::Error("layer " + layer.digest + " is missing from the store");
+    KILN_ASSIGN(ActiveSnapshot s, snapshotter.Prepare(parent));
+    Status st = ApplyLayer(content.BlobPath(layer.digest), s.diff_dir);
+    if (st.ok()) st = metadata.SetLayer(s.id, {layer.digest, config.diff_ids[i], layer.size, layer.media_type});
+    if (st.ok()) st = snapshotter.Commit(s);
+    if (st.ok()) st = metadata.SetChain(chains[i], s.id);
+    if (!st.ok()) {
+      (void)snapshotter.Discard(s);
+      return st.Prefixed("unpack layer " + layer.digest);
+    }
+    parent = s.id;
+  }
+  return parent;
+}
+
+}  // namespace kiln::snapshot

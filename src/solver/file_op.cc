@@ -1,0 +1,164 @@
+#include "solver/file_op.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "base/digest.h"
+#include "base/fs.h"
+#include "executor/user.h"
+#include "snapshot/copy.h"
+
+namespace kiln::solver {
+namespace {
+
+std::vector<std::string> Components(const std::string& clean_rel) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < clean_rel.size()) {
+    size_t j = clean_rel.find('/', i);
+    if (j == std::string::npos) j = clean_rel.size();
+    if (j > i) out.push_back(clean_rel.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+bool Excluded(const CopySource& src, const std::string& rel) {
+  return src.exclude && !rel.empty() && src.exclude->Excluded(rel);
+}
+
+/// Hashes one entry and, for directories, everything below it that the copy would take.
+Status HashTree(const CopySource& src, const std::string& host, const std::string& rel, Sha256& h) {
+  struct stat st;
+  if (lstat(host.c_str(), &st) != 0) return ErrnoError("stat", host);
+  bool excluded = Excluded(src, rel);
+  if (excluded && !(S_ISDIR(st.st_mode) && src.exclude->HasExceptions())) return Status::Ok();
+  std::string header = rel + '\0' + std::to_string(st.st_mode & (S_IFMT | 07777)) + '\0';
+  if (!excluded) {
+    if (S_ISREG(st.st_mode)) {
+      KILN_ASSIGN(std::string d, DigestOfFile(host));
+      header += d;
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlink(host.c_str(), target, sizeof target - 1);
+      if (n < 0) return ErrnoError("readlink", host);
+      header.append(target, size_t(n));
+    }
+    h.Update(header + '\n');
+  }
+  if (S_ISDIR(st.st_mode)) {
+    KILN_ASSIGN(auto names, ListDir(host));
+    for (auto& n : names) KILN_TRY(HashTree(src, JoinPath(host, n), rel.empty() ? n : rel + "/" + n, h));
+  }
+  return Status::Ok();
+}
+
+/// The owner of what a copy or mkdir writes: --chown resolved in the destination, or root, or the source's.
+Result<std::pair<std::optional<uid_t>, std::optional<gid_t>>> Owner(const std::string& chown, bool reset,
+                                                                    const std::string& dest_root) {
+  if (chown.empty()) {
+    if (reset) return std::make_pair(std::optional<uid_t>(0), std::optional<gid_t>(0));
+    return std::make_pair(std::optional<uid_t>(), std::optional<gid_t>());
+  }
+  KILN_ASSIGN(executor::User u, executor::ResolveUser(dest_root, chown));
+  return std::make_pair(std::optional<uid_t>(u.uid), std::optional<gid_t>(u.gid));
+}
+
+}  // namespace
+
+Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern) {
+  std::string clean = CleanPath("/" + pattern).substr(1);
+  std::vector<SourceMatch> matches;
+  if (!HasGlob(clean)) {
+    KILN_ASSIGN(std::string host, snapshot::ResolveInRoot(src.root, "/" + clean));
+    if (PathExists(host) && !Excluded(src, clean)) matches.push_back({host, clean});
+  } else {
+    // Expand one component at a time, so "*" never crosses a '/'.
+    std::vector<std::string> partial = {""};
+    auto parts = Components(clean);
+    for (size_t i = 0; i < parts.size(); i++) {
+      std::vector<std::string> next;
+      for (auto& base : partial) {
+        if (!HasGlob(parts[i])) {
+          next.push_back(base.empty() ? parts[i] : base + "/" + parts[i]);
+          continue;
+        }
+        auto dir = snapshot::ResolveInRoot(src.root, "/" + base);
+        if (!dir.ok() || !IsDirectory(*dir)) continue;
+        auto names = ListDir(*dir);
+        if (!names.ok()) continue;
+        for (auto& n : *names)
+          if (GlobMatch(parts[i], n)) next.push_back(base.empty() ? n : base + "/" + n);
+      }
+      partial = std::move(next);
+    }
+    for (auto& rel : partial) {
+      auto host = snapshot::ResolveInRoot(src.root, "/" + rel);
+      if (host.ok() && PathExists(*host) && !Excluded(src, rel)) matches.push_back({*host, rel});
+    }
+  }
+  if (matches.empty()) return Status::Error("\"/" + clean + "\": not found");
+  return matches;
+}
+
+Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns) {
+  Sha256 h;
+  for (auto& p : patterns) {
+    KILN_ASSIGN(auto matches, MatchSources(src, p));
+    for (auto& m : matches) {
+      h.Update("source " + m.rel + "\n");
+      KILN_TRY(HashTree(src, m.host_path, m.rel, h));
+    }
+  }
+  return h.Finish();
+}
+
+Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const std::string& dest_root) {
+  KILN_ASSIGN(auto owner, Owner(copy.chown, copy.reset_owner, dest_root));
+  snapshot::CopyOptions o;
+  o.uid = owner.first;
+  o.gid = owner.second;
+  if (copy.chmod) o.mode = mode_t(*copy.chmod);
+  if (src.exclude && !src.exclude->empty()) {
+    o.excluded = [&](const std::string& rel) { return src.exclude->Excluded(rel); };
+    o.descend_excluded = src.exclude->HasExceptions();
+  }
+  uid_t dir_uid = owner.first.value_or(0);
+  gid_t dir_gid = owner.second.value_or(0);
+
+  std::vector<SourceMatch> all;
+  for (auto& p : copy.sources) {
+    KILN_ASSIGN(auto matches, MatchSources(src, p));
+    all.insert(all.end(), matches.begin(), matches.end());
+  }
+  bool dest_is_dir = copy.dest.back() == '/' || all.size() > 1;
+  std::string dest = CleanPath(copy.dest);
+  if (!dest_is_dir) {
+    auto host = snapshot::ResolveInRoot(dest_root, dest);
+    dest_is_dir = host.ok() && IsDirectory(*host);
+  }
+  for (auto& m : all) {
+    if (IsDirectory(m.host_path)) {
+      // A directory source copies its contents, not the directory itself.
+      KILN_TRY(snapshot::MakeDirsInRoot(dest_root, dest, dir_uid, dir_gid));
+      KILN_ASSIGN(std::string target, snapshot::ResolveInRoot(dest_root, dest));
+      KILN_TRY(snapshot::CopyDirContents(m.host_path, target, m.rel, o));
+      continue;
+    }
+    std::string target_path = dest_is_dir ? JoinPath(dest, BaseName(m.rel)) : dest;
+    KILN_TRY(snapshot::MakeDirsInRoot(dest_root, DirName(target_path), dir_uid, dir_gid));
+    KILN_ASSIGN(std::string target, snapshot::ResolveInRoot(dest_root, target_path, false));
+    KILN_TRY(snapshot::CopyTree(m.host_path, target, m.rel, o));
+  }
+  return Status::Ok();
+}
+
+Status RunMkdir(const graph::MkdirAction& mkdir, const std::string& dest_root) {
+  KILN_ASSIGN(auto owner, Owner(mkdir.chown, true, dest_root));
+  return snapshot::MakeDirsInRoot(dest_root, mkdir.path, *owner.first, *owner.second);
+}
+
+}  // namespace kiln::solver

@@ -1,0 +1,37 @@
+// File operations of the build graph (COPY, mkdir) run against mounted root file systems, and the content
+// checksums of the files a COPY selects, which make its cache key.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "base/pattern.h"
+#include "base/status.h"
+#include "graph/graph.h"
+
+namespace kiln::solver {
+
+/// Where a COPY reads from: a directory and, for the build context, its .dockerignore.
+struct CopySource {
+  std::string root;
+  const PatternMatcher* exclude = nullptr;  // null: nothing excluded
+};
+
+/// One source path matched by a COPY argument.
+struct SourceMatch {
+  std::string host_path;  // symlinks resolved inside the source root
+  std::string rel;        // clean path relative to the source root
+};
+
+/// Expands a COPY source argument (globs allowed) in `src`; an error if nothing matches.
+Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern);
+
+/// The digest of everything the copy would read: paths, types, modes, link targets and contents.
+Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns);
+
+/// Runs a COPY into the mounted root file system `dest_root`.
+Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const std::string& dest_root);
+
+/// Runs WORKDIR's mkdir -p into `dest_root`.
+Status RunMkdir(const graph::MkdirAction& mkdir, const std::string& dest_root);
+
+}  // namespace kiln::solver

@@ -1,0 +1,68 @@
+// The solver: walks the build graph, computes each vertex's cache key from its op and its inputs' keys (and the
+// content of the files a COPY reads), reuses cached results, runs the misses, and reports progress.
+#pragma once
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "cache/cache.h"
+#include "executor/executor.h"
+#include "graph/graph.h"
+#include "progress/progress.h"
+#include "snapshot/snapshotter.h"
+#include "store/content.h"
+#include "store/metadata.h"
+
+namespace kiln::solver {
+
+struct SolveOptions {
+  bool no_cache = false;
+  progress::Sink* progress = nullptr;
+  std::function<bool()> cancelled;
+};
+
+/// What happened to one vertex.
+struct StepReport {
+  std::string name;
+  std::string digest;
+  std::string cache_key;
+  bool cached = false;
+  double duration = 0;       // seconds
+  std::string miss_reason;   // why it ran: "no cache record", "--no-cache"
+};
+
+/// The failing step of a failed build.
+struct StepFailure {
+  std::string step;
+  int exit_code = -1;  // -1 when the step failed without a process exit
+  std::string log_tail;
+};
+
+struct SolveReport {
+  Status status;
+  std::vector<StepReport> steps;
+  std::optional<StepFailure> failure;
+  /// The snapshot each solved vertex produced (0 is the empty file system).
+  std::map<size_t, store::SnapshotId> results;
+};
+
+class Solver {
+ public:
+  Solver(const store::ContentStore* content, store::Metadata* metadata, snapshot::Snapshotter* snapshotter,
+         executor::Executor* executor)
+      : content_(content), metadata_(metadata), cache_(metadata), snapshotter_(snapshotter), executor_(executor) {}
+  /// Solves every vertex `target` depends on. REQUIRES: one Solve at a time per Solver.
+  SolveReport Solve(const graph::Graph& graph, size_t target, const SolveOptions& options);
+
+ private:
+  const store::ContentStore* content_;
+  store::Metadata* metadata_;
+  cache::Cache cache_;
+  snapshot::Snapshotter* snapshotter_;
+  executor::Executor* executor_;
+};
+
+}  // namespace kiln::solver

@@ -1,0 +1,99 @@
+#include "store/content.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "base/digest.h"
+#include "base/fs.h"
+
+namespace kiln::store {
+
+BlobWriter::BlobWriter(BlobWriter&& o) noexcept
+    : store_(o.store_), tmp_(std::move(o.tmp_)), fd_(o.fd_), size_(o.size_) {
+  o.fd_ = -1;
+  o.tmp_.clear();
+}
+
+BlobWriter::~BlobWriter() {
+  if (fd_ >= 0) close(fd_);
+  if (!tmp_.empty()) unlink(tmp_.c_str());
+}
+
+Status BlobWriter::Write(const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = write(fd_, p, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("write", tmp_);
+    }
+    p += n;
+    size -= size_t(n);
+    size_ += n;
+  }
+  return Status::Ok();
+}
+
+Status BlobWriter::Commit(const std::string& digest) {
+  if (!IsValidDigest(digest)) return Status::Error("invalid digest " + digest);
+  if (fsync(fd_) != 0) return ErrnoError("fsync", tmp_);
+  close(fd_);
+  fd_ = -1;
+  std::string dest = store_->BlobPath(digest);
+  if (rename(tmp_.c_str(), dest.c_str()) != 0) return ErrnoError("rename", tmp_);
+  tmp_.clear();
+  return Status::Ok();
+}
+
+Status ContentStore::Init() const {
+  KILN_TRY(MakeDirs(JoinPath(root_, "blobs/sha256")));
+  return MakeDirs(JoinPath(root_, "blobs/ingest"));
+}
+
+std::string ContentStore::BlobPath(std::string_view digest) const {
+  return JoinPath(root_, "blobs/sha256/" + DigestHex(digest));
+}
+
+bool ContentStore::Has(std::string_view digest) const { return PathExists(BlobPath(digest)); }
+
+Result<std::string> ContentStore::Read(std::string_view digest) const {
+  if (!IsValidDigest(digest)) return Status::Error("invalid digest " + std::string(digest));
+  auto data = ReadFile(BlobPath(digest));
+  if (!data.ok()) return Status::Error("blob " + std::string(digest) + " is missing from the store");
+  return data;
+}
+
+Result<oci::Descriptor> ContentStore::Put(const std::string& media_type, std::string_view data) const {
+  oci::Descriptor d{media_type, DigestOf(data), int64_t(data.size()), {}, {}};
+  if (!Has(d.digest)) {
+    KILN_ASSIGN(BlobWriter w, NewWriter());
+    KILN_TRY(w.Write(data.data(), data.size()));
+    KILN_TRY(w.Commit(d.digest));
+  }
+  return d;
+}
+
+Result<BlobWriter> ContentStore::NewWriter() const {
+  std::string tmp = JoinPath(root_, "blobs/ingest/XXXXXX");
+  int fd = mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return ErrnoError("create", tmp);
+  return BlobWriter(this, tmp, fd);
+}
+
+Status ContentStore::Adopt(const std::string& path, const std::string& digest) const {
+  if (Has(digest)) return Status::Ok();
+  KILN_ASSIGN(std::string data, ReadFile(path));
+  KILN_ASSIGN(BlobWriter w, NewWriter());
+  KILN_TRY(w.Write(data.data(), data.size()));
+  return w.Commit(digest);
+}
+
+Status ContentStore::Remove(std::string_view digest) const {
+  if (unlink(BlobPath(digest).c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink", BlobPath(digest));
+  return Status::Ok();
+}
+
+}  // namespace kiln::store

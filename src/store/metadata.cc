@@ -1,0 +1,226 @@
+#include "store/metadata.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <memory>
+
+namespace kiln::store {
+namespace {
+
+/// A prepared statement, finalized on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  /// SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return rc_ == SQLITE_OK ? sqlite3_step(s_) : rc_; }
+  Status Run() {
+    int rc = Step();
+    return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? Status::Ok() : Error();
+  }
+  std::string Text(int col) {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, size_t(sqlite3_column_bytes(s_, col))) : std::string();
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
+  bool IsNull(int col) { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  Status Error() { return Status::Error(std::string("metadata database: ") + sqlite3_errmsg(db_)); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  int rc_;
+};
+
+int64_t Now() { return int64_t(time(nullptr)); }
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS images (name TEXT PRIMARY KEY, digest TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, parent INTEGER NOT NULL, committed INTEGER NOT NULL DEFAULT 0,
+  owner_pid INTEGER NOT NULL, created INTEGER NOT NULL,
+  blob_digest TEXT, diff_id TEXT, blob_size INTEGER, media_type TEXT);
+CREATE TABLE IF NOT EXISTS chains (chain_id TEXT PRIMARY KEY, snapshot INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cache (
+  key TEXT PRIMARY KEY, snapshot INTEGER NOT NULL, description TEXT, created INTEGER NOT NULL,
+  last_used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS builds (id TEXT PRIMARY KEY, created INTEGER NOT NULL, report TEXT NOT NULL);
+)";
+
+}  // namespace
+
+Result<std::unique_ptr<Metadata>> Metadata::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::Error("open metadata database " + path + ": " + msg);
+  }
+  std::unique_ptr<Metadata> m(new Metadata(db));
+  // Other kiln processes may hold the write lock for a moment; wait rather than fail.
+  sqlite3_busy_timeout(db, 30000);
+  KILN_TRY(m->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  KILN_TRY(m->Exec(kSchema));
+  return m;
+}
+
+Metadata::~Metadata() { sqlite3_close(db_); }
+
+Status Metadata::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::Error("metadata database: " + msg);
+  }
+  return Status::Ok();
+}
+
+Status Metadata::SetImage(const std::string& name, const std::string& digest) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "INSERT INTO images(name, digest, created) VALUES(?, ?, ?) "
+                   "ON CONFLICT(name) DO UPDATE SET digest=excluded.digest, created=excluded.created")
+      .Bind(1, name).Bind(2, digest).Bind(3, Now()).Run();
+}
+
+Result<std::optional<ImageRecord>> Metadata::GetImage(const std::string& name) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT name, digest, created FROM images WHERE name = ?");
+  s.Bind(1, name);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<ImageRecord>();
+  if (rc != SQLITE_ROW) return s.Error();
+  return std::optional<ImageRecord>(ImageRecord{s.Text(0), s.Text(1), s.Int(2)});
+}
+
+Result<std::vector<ImageRecord>> Metadata::ListImages() {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT name, digest, created FROM images ORDER BY name");
+  std::vector<ImageRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Text(1), s.Int(2)});
+  if (rc != SQLITE_DONE) return s.Error();
+  return out;
+}
+
+Status Metadata::RemoveImage(const std::string& name) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "DELETE FROM images WHERE name = ?").Bind(1, name).Run();
+}
+
+Result<SnapshotId> Metadata::CreateSnapshot(SnapshotId parent) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "INSERT INTO snapshots(parent, owner_pid, created) VALUES(?, ?, ?)");
+  KILN_TRY(s.Bind(1, parent).Bind(2, int64_t(getpid())).Bind(3, Now()).Run());
+  return SnapshotId(sqlite3_last_insert_rowid(db_));
+}
+
+Status Metadata::CommitSnapshot(SnapshotId id) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "UPDATE snapshots SET committed = 1 WHERE id = ?").Bind(1, id).Run();
+}
+
+Status Metadata::DeleteSnapshot(SnapshotId id) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "DELETE FROM snapshots WHERE id = ?").Bind(1, id).Run();
+}
+
+Result<SnapshotRecord> Metadata::GetSnapshot(SnapshotId id) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type FROM snapshots "
+              "WHERE id = ?");
+  s.Bind(1, id);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return Status::Error("snapshot " + std::to_string(id) + " not found");
+  if (rc != SQLITE_ROW) return s.Error();
+  SnapshotRecord r{s.Int(0), s.Int(1), s.Int(2) != 0, std::nullopt};
+  if (!s.IsNull(3)) r.layer = LayerRecord{s.Text(3), s.Text(4), s.Int(5), s.Text(6)};
+  return r;
+}
+
+Status Metadata::SetLayer(SnapshotId id, const LayerRecord& layer) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "UPDATE snapshots SET blob_digest = ?, diff_id = ?, blob_size = ?, media_type = ? WHERE id = ?")
+      .Bind(1, layer.blob_digest).Bind(2, layer.diff_id).Bind(3, layer.size).Bind(4, layer.media_type).Bind(5, id)
+      .Run();
+}
+
+Result<std::vector<SnapshotId>> Metadata::AbandonedSnapshots() {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT id, owner_pid FROM snapshots WHERE committed = 0");
+  std::vector<SnapshotId> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    pid_t pid = pid_t(s.Int(1));
+    if (pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH) out.push_back(s.Int(0));
+  }
+  if (rc != SQLITE_DONE) return s.Error();
+  return out;
+}
+
+Result<std::optional<SnapshotId>> Metadata::GetChain(const std::string& chain_id) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT snapshot FROM chains WHERE chain_id = ?");
+  s.Bind(1, chain_id);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<SnapshotId>();
+  if (rc != SQLITE_ROW) return s.Error();
+  return std::optional<SnapshotId>(s.Int(0));
+}
+
+Status Metadata::SetChain(const std::string& chain_id, SnapshotId id) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "INSERT OR REPLACE INTO chains(chain_id, snapshot) VALUES(?, ?)").Bind(1, chain_id).Bind(2, id)
+      .Run();
+}
+
+Result<std::optional<SnapshotId>> Metadata::GetCache(const std::string& key) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT snapshot FROM cache WHERE key = ?");
+  s.Bind(1, key);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<SnapshotId>();
+  if (rc != SQLITE_ROW) return s.Error();
+  SnapshotId id = s.Int(0);
+  Stmt(db_, "UPDATE cache SET last_used = ? WHERE key = ?").Bind(1, Now()).Bind(2, key).Run().ok();
+  return std::optional<SnapshotId>(id);
+}
+
+Status Metadata::SetCache(const std::string& key, SnapshotId id, const std::string& description) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "INSERT OR REPLACE INTO cache(key, snapshot, description, created, last_used) "
+                   "VALUES(?, ?, ?, ?, ?)")
+      .Bind(1, key).Bind(2, id).Bind(3, description).Bind(4, Now()).Bind(5, Now()).Run();
+}
+
+Status Metadata::AddBuild(const BuildRecord& b) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "INSERT OR REPLACE INTO builds(id, created, report) VALUES(?, ?, ?)")
+      .Bind(1, b.id).Bind(2, b.created).Bind(3, b.json).Run();
+}
+
+Result<std::optional<BuildRecord>> Metadata::GetBuild(const std::string& id) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, id.empty() ? "SELECT id, created, report FROM builds ORDER BY created DESC, rowid DESC LIMIT 1"
+                         : "SELECT id, created, report FROM builds WHERE id = ?");
+  if (!id.empty()) s.Bind(1, id);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<BuildRecord>();
+  if (rc != SQLITE_ROW) return s.Error();
+  return std::optional<BuildRecord>(BuildRecord{s.Text(0), s.Int(1), s.Text(2)});
+}
+
+}  // namespace kiln::store

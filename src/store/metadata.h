@@ -1,0 +1,83 @@
+// kiln's metadata in SQLite (WAL mode, shared safely by concurrent kiln processes): image tags, snapshots and
+// their layer blobs, cache records, layer chains, and build records.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+struct sqlite3;
+
+namespace kiln::store {
+
+using SnapshotId = int64_t;  // 0 means "no snapshot": the empty file system
+
+struct ImageRecord {
+  std::string name;
+  std::string digest;  // manifest digest
+  int64_t created = 0;
+};
+
+/// The compressed layer computed from a snapshot's diff, kept so each diff is tarred once.
+struct LayerRecord {
+  std::string blob_digest;
+  std::string diff_id;
+  int64_t size = 0;
+  std::string media_type;
+};
+
+struct SnapshotRecord {
+  SnapshotId id = 0;
+  SnapshotId parent = 0;
+  bool committed = false;
+  std::optional<LayerRecord> layer;
+};
+
+struct BuildRecord {
+  std::string id;
+  int64_t created = 0;
+  std::string json;  // the build's step report
+};
+
+/// Thread-safe (one connection behind a mutex); several processes share the file through SQLite's locking.
+class Metadata {
+ public:
+  static Result<std::unique_ptr<Metadata>> Open(const std::string& path);
+  ~Metadata();
+
+  Status SetImage(const std::string& name, const std::string& digest);
+  Result<std::optional<ImageRecord>> GetImage(const std::string& name);
+  Result<std::vector<ImageRecord>> ListImages();
+  Status RemoveImage(const std::string& name);
+
+  /// A new, uncommitted snapshot owned by this process; recovery removes it if the process dies.
+  Result<SnapshotId> CreateSnapshot(SnapshotId parent);
+  Status CommitSnapshot(SnapshotId id);
+  Status DeleteSnapshot(SnapshotId id);
+  Result<SnapshotRecord> GetSnapshot(SnapshotId id);
+  Status SetLayer(SnapshotId id, const LayerRecord& layer);
+  /// Uncommitted snapshots whose owning process is gone: left by a crash or kill -9.
+  Result<std::vector<SnapshotId>> AbandonedSnapshots();
+
+  /// The snapshot holding a layer chain (OCI chainID), to reuse extracted layers.
+  Result<std::optional<SnapshotId>> GetChain(const std::string& chain_id);
+  Status SetChain(const std::string& chain_id, SnapshotId id);
+
+  Result<std::optional<SnapshotId>> GetCache(const std::string& key);
+  Status SetCache(const std::string& key, SnapshotId id, const std::string& description);
+
+  Status AddBuild(const BuildRecord& b);
+  Result<std::optional<BuildRecord>> GetBuild(const std::string& id);  // "" means the last
+
+ private:
+  explicit Metadata(sqlite3* db) : db_(db) {}
+  Status Exec(const std::string& sql);
+  sqlite3* db_;
+  std::mutex mu_;
+};
+
+}  // namespace kiln::store
