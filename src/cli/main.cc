@@ -91,8 +91,7 @@ int main(int argc, char** argv) {
   run->add_option("-e,--env", run_env, "Environment variable KEY=VALUE");
   run->add_option("-u,--user", run_user, "User to run as");
   run->add_option("ref", run_ref, "Image")->required();
-  run->add_option("command", run_cmd, "Command and arguments");
-  run->prefix_command();  // everything after the image belongs to the command
+  run->prefix_command();  // everything after the image belongs to the command, flags included
 
   auto* import = app.add_subcommand("import", "Make an image from a root file system tarball");
   std::string import_tar, import_name;
@@ -116,10 +115,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  if (run->parsed() && run_cmd.empty()) {
-    // prefix_command() leaves the arguments after the image in remaining().
-    run_cmd = run->remaining();
-  }
+  if (run->parsed()) run_cmd = run->remaining();  // prefix_command() leaves the command in remaining()
 
   kiln::api::EngineOptions eo;
   eo.data_root = data_root;

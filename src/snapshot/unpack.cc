@@ -13,7 +13,8 @@ std::vector<std::string> ChainIds(const std::vector<std::string>& diff_ids) {
 
 Result<SnapshotId> UnpackImage(const oci::Manifest& manifest, const oci::ImageConfig& config,
                                const store::ContentStore& content, store::Metadata& metadata,
-                               Snapshotter& snapshotter) {
+                               Snapshotter& snapshotter, bool* extracted) {
+  if (extracted) *extracted = false;
   if (manifest.layers.size() != config.diff_ids.size()) {
     return Status::Error("image manifest has " + std::to_string(manifest.layers.size()) + " layers but its config " +
                          std::to_string(config.diff_ids.size()) + " diff_ids");
@@ -30,6 +31,7 @@ Result<SnapshotId> UnpackImage(const oci::Manifest& manifest, const oci::ImageCo
       }
     }
     const oci::Descriptor& layer = manifest.layers[i];
+    if (extracted) *extracted = true;
     if (!content.Has(layer.digest)) return Status::Error("layer " + layer.digest + " is missing from the store");
     KILN_ASSIGN(ActiveSnapshot s, snapshotter.Prepare(parent));
     Status st = ApplyLayer(content.BlobPath(layer.digest), s.diff_dir);

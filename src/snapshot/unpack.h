@@ -13,9 +13,10 @@ namespace kiln::snapshot {
 /// OCI chainIDs of a list of diff_ids: chain[0] = diff[0], chain[n] = sha256(chain[n-1] + " " + diff[n]).
 std::vector<std::string> ChainIds(const std::vector<std::string>& diff_ids);
 
-/// The snapshot holding the image's whole file system (0 for an image without layers).
+/// The snapshot holding the image's whole file system (0 for an image without layers). `extracted` (if given)
+/// tells whether any layer had to be extracted, or all were there already.
 Result<SnapshotId> UnpackImage(const oci::Manifest& manifest, const oci::ImageConfig& config,
                                const store::ContentStore& content, store::Metadata& metadata,
-                               Snapshotter& snapshotter);
+                               Snapshotter& snapshotter, bool* extracted = nullptr);
 
 }  // namespace kiln::snapshot

@@ -96,11 +96,16 @@ class Job {
     if (auto* img = std::get_if<graph::ImageSource>(&v.op)) {
       out.key = KeyOf(i, "");
       if (img->manifest_digest.empty()) return Status::Ok();  // scratch: nothing to show or unpack
-      Emit(progress::Event::Kind::kStarted, number, v);
-      auto unpacked = UnpackImage(img->manifest_digest);
+      bool extracted = false;
+      auto unpacked = UnpackImage(img->manifest_digest, &extracted);
       if (!unpacked.ok()) return Fail(number, v, unpacked.status(), -1, "", t0);
       out.snapshot = *unpacked;
-      Emit(progress::Event::Kind::kDone, number, v, "", Seconds(t0));
+      if (extracted) {
+        Emit(progress::Event::Kind::kStarted, number, v);
+        Emit(progress::Event::Kind::kDone, number, v, "", Seconds(t0));
+      } else {
+        Emit(progress::Event::Kind::kCached, number, v, "", Seconds(t0));
+      }
       return Status::Ok();
     }
     if (auto* local = std::get_if<graph::LocalSource>(&v.op)) {
@@ -222,12 +227,12 @@ class Job {
     return root.Unmount();
   }
 
-  Result<SnapshotId> UnpackImage(const std::string& manifest_digest) {
+  Result<SnapshotId> UnpackImage(const std::string& manifest_digest, bool* extracted) {
     KILN_ASSIGN(std::string mtext, content_->Read(manifest_digest));
     KILN_ASSIGN(oci::Manifest m, oci::ManifestFromJson(mtext));
     KILN_ASSIGN(std::string ctext, content_->Read(m.config.digest));
     KILN_ASSIGN(oci::ImageConfig c, oci::ImageConfigFromJson(ctext));
-    return snapshot::UnpackImage(m, c, *content_, *metadata_, *snapshotter_);
+    return snapshot::UnpackImage(m, c, *content_, *metadata_, *snapshotter_, extracted);
   }
 
   Status Fail(int& number, const graph::Vertex& v, const Status& st, int exit_code, const std::string& tail,

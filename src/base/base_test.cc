@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include "base/digest.h"
+#include "base/fs.h"
+#include "base/pattern.h"
+#include "base/process.h"
+
+namespace kiln {
+namespace {
+
+TEST(Digest, KnownValues) {
+  EXPECT_EQ(DigestOf("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 h;
+  h.Update("a");
+  h.Update("bc");
+  EXPECT_EQ(h.Finish(), DigestOf("abc"));
+  EXPECT_TRUE(IsValidDigest(DigestOf("")));
+  EXPECT_FALSE(IsValidDigest("sha256:xyz"));
+  EXPECT_EQ(DigestHex("sha256:ab"), "ab");
+}
+
+TEST(Path, Clean) {
+  EXPECT_EQ(CleanPath("/a//b/./c/.."), "/a/b");
+  EXPECT_EQ(CleanPath("/../x"), "/x");
+  EXPECT_EQ(CleanPath("a/../../b"), "../b");
+  EXPECT_EQ(CleanPath(""), ".");
+  EXPECT_EQ(CleanPath("./"), ".");
+  EXPECT_EQ(JoinPath("/a/", "/b"), "/a/b");
+  EXPECT_EQ(JoinPath("/", "b"), "/b");
+  EXPECT_EQ(DirName("/a/b/"), "/a");
+  EXPECT_EQ(DirName("a"), ".");
+  EXPECT_EQ(BaseName("/a/b/"), "b");
+}
+
+TEST(Fs, AtomicWriteAndTempDir) {
+  std::string path;
+  {
+    auto dir = TempDir::Create(testing::TempDir(), "fs-test-");
+    ASSERT_TRUE(dir.ok()) << dir.status().message();
+    path = dir->path();
+    std::string f = JoinPath(path, "x/y/file");
+    ASSERT_TRUE(MakeDirs(DirName(f)).ok());
+    ASSERT_TRUE(WriteFileAtomic(f, "hello").ok());
+    EXPECT_EQ(*ReadFile(f), "hello");
+    ASSERT_TRUE(WriteFileAtomic(f, "again").ok());
+    EXPECT_EQ(*ReadFile(f), "again");
+    EXPECT_EQ(*ListDir(DirName(f)), std::vector<std::string>{"file"});
+    EXPECT_FALSE(ReadFile(f + ".missing").ok());
+  }
+  EXPECT_FALSE(PathExists(path));
+}
+
+TEST(Pattern, DockerignoreSemantics) {
+  auto m = PatternMatcher::Parse("# comment\n*.log\n!keep.log\nbuild\n/tmp/**\n**/*.o\n", ".dockerignore");
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->Excluded("a.log"));
+  EXPECT_FALSE(m->Excluded("keep.log"));
+  EXPECT_FALSE(m->Excluded("sub/a.log"));  // "*" does not cross directories
+  EXPECT_TRUE(m->Excluded("build"));
+  EXPECT_TRUE(m->Excluded("build/out/x"));  // a directory covers what is below it
+  EXPECT_TRUE(m->Excluded("tmp/a/b"));
+  EXPECT_TRUE(m->Excluded("x/y/z.o"));
+  EXPECT_TRUE(m->Excluded("z.o"));
+  EXPECT_FALSE(m->Excluded("src/main.c"));
+  EXPECT_TRUE(m->HasExceptions());
+}
+
+TEST(Pattern, LastMatchWins) {
+  auto m = PatternMatcher::FromPatterns({"docs", "!docs/keep.md", "docs/keep.md"});
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->Excluded("docs/keep.md"));
+  auto bad = PatternMatcher::FromPatterns({"[abc"});
+  EXPECT_FALSE(bad.ok());
+}
+
+TEST(Glob, MatchesOneComponent) {
+  EXPECT_TRUE(GlobMatch("*.txt", "a.txt"));
+  EXPECT_FALSE(GlobMatch("*.txt", "a/b.txt"));
+  EXPECT_TRUE(GlobMatch("file?.[ch]", "file1.c"));
+  EXPECT_TRUE(HasGlob("a*"));
+  EXPECT_FALSE(HasGlob("plain/path"));
+}
+
+TEST(Process, CapturesOutputAndExitCodes) {
+  auto out = CaptureProcess({"sh", "-c", "echo out; echo err >&2"});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "out\n");
+  auto code = RunProcess({"sh", "-c", "exit 7"}, {});
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 7);
+  auto failed = CaptureProcess({"sh", "-c", "echo boom >&2; exit 3"});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("boom"), std::string::npos);
+  EXPECT_FALSE(RunProcess({"/nonexistent/program"}, {}).ok() && false);
+}
+
+TEST(Process, CancellationStopsTheChild) {
+  ProcessOptions o;
+  o.on_output = [](int, std::string_view) {};
+  o.cancelled = [] { return true; };
+  auto code = RunProcess({"sleep", "30"}, o);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 128 + 15);
+}
+
+}  // namespace
+}  // namespace kiln

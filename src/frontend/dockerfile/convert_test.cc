@@ -1,0 +1,154 @@
+#include "frontend/dockerfile/convert.h"
+
+#include <gtest/gtest.h>
+
+namespace kiln::dockerfile {
+namespace {
+
+class ConvertTest : public testing::Test {
+ protected:
+  std::vector<std::string> resolved;
+  ConvertOptions Options() {
+    ConvertOptions o;
+    o.context_dir = "/ctx";
+    o.epoch = 0;
+    o.resolve = [this](const std::string& ref) -> Result<ResolvedImage> {
+      resolved.push_back(ref);
+      if (ref == "missing") return Status::Error("image \"missing\" not found");
+      ResolvedImage img;
+      img.manifest_digest = "sha256:" + std::string(64, 'a');
+      img.config.config.env = {"PATH=/bin", "BASE=1"};
+      img.config.config.cmd = std::vector<std::string>{"base-cmd"};
+      img.config.history.push_back({"", "base layer", "", false});
+      return img;
+    };
+    return o;
+  }
+  Result<BuildDefinition> Build(const std::string& text, ConvertOptions o) {
+    auto df = Parse(text, "Dockerfile");
+    if (!df.ok()) return df.status();
+    return Convert(*df, o);
+  }
+  const graph::ExecOp& LastExec(const BuildDefinition& d) {
+    return std::get<graph::ExecOp>(d.graph.at(d.result).op);
+  }
+};
+
+TEST_F(ConvertTest, ArgAndEnvRules) {
+  auto o = Options();
+  o.build_args = {{"VERSION", "2"}, {"UNUSED", "x"}};
+  auto d = Build(
+      "ARG BASE_IMAGE=img\n"
+      "ARG VERSION=1\n"
+      "FROM ${BASE_IMAGE}\n"
+      "ARG VERSION\n"
+      "ARG LOCAL=${VERSION}-local\n"
+      "ENV FROM_ENV=$LOCAL\n"
+      "ARG FROM_ENV=shadowed\n"
+      "RUN echo $VERSION\n",
+      o);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(resolved, std::vector<std::string>{"img"});
+  auto env = d->config.config.env;
+  EXPECT_EQ(env, (std::vector<std::string>{"PATH=/bin", "BASE=1", "FROM_ENV=2-local"}));
+  const graph::ExecOp& run = LastExec(*d);
+  EXPECT_EQ(run.args, (std::vector<std::string>{"/bin/sh", "-c", "echo $VERSION"}));
+  // ARG values reach the RUN's environment but ENV wins over an ARG of the same name.
+  EXPECT_EQ(run.env, (std::vector<std::string>{"PATH=/bin", "BASE=1", "FROM_ENV=2-local", "VERSION=2",
+                                               "LOCAL=2-local"}));
+  EXPECT_EQ(d->history.back().entry.created_by, "RUN |2 VERSION=2 LOCAL=2-local /bin/sh -c echo $VERSION # buildkit");
+  ASSERT_EQ(d->warnings.size(), 1u);
+  EXPECT_NE(d->warnings[0].find("UNUSED"), std::string::npos);
+}
+
+TEST_F(ConvertTest, GlobalArgNotVisibleInStageUnlessRedeclared) {
+  auto d = Build("ARG X=global\nFROM img\nRUN echo $X\nENV Y=${X:-unset}\n", Options());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->config.config.GetEnv("Y"), "unset");
+}
+
+TEST_F(ConvertTest, TargetSkipsUnneededStages) {
+  auto o = Options();
+  o.target = "First";
+  auto d = Build("FROM img AS first\nRUN a\nFROM missing AS second\nRUN b\n", o);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(resolved, std::vector<std::string>{"img"});
+  EXPECT_EQ(LastExec(*d).args.back(), "a");
+  o.target = "nope";
+  auto bad = Build("FROM img AS first\n", o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("target stage \"nope\""), std::string::npos);
+}
+
+TEST_F(ConvertTest, StagesAndCopyFrom) {
+  auto d = Build("FROM img AS build\nWORKDIR /src\nRUN make\nFROM scratch\nCOPY --from=build /src/out /bin/\n"
+                 "COPY a b /dst/\nENTRYPOINT [\"/bin/out\"]\n",
+                 Options());
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  const graph::Vertex& last = d->graph.at(d->result);
+  auto& copy = std::get<graph::CopyAction>(std::get<graph::FileOp>(last.op).actions[0]);
+  EXPECT_EQ(copy.sources, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(copy.dest, "/dst/");
+  EXPECT_TRUE(copy.reset_owner);
+  EXPECT_EQ(last.location, "Dockerfile:6");
+  const graph::Vertex& from_build = d->graph.at(last.inputs[0]);
+  auto& copy2 = std::get<graph::CopyAction>(std::get<graph::FileOp>(from_build.op).actions[0]);
+  EXPECT_EQ(copy2.dest, "/bin/");
+  EXPECT_FALSE(copy2.reset_owner);
+  // scratch images carry the default PATH, and an ENTRYPOINT drops the CMD it did not set.
+  EXPECT_EQ(d->config.config.GetEnv("PATH"), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  EXPECT_FALSE(d->config.config.cmd.has_value());
+  EXPECT_EQ(*d->config.config.entrypoint, std::vector<std::string>{"/bin/out"});
+}
+
+TEST_F(ConvertTest, MetadataInstructions) {
+  auto d = Build("FROM img\nLABEL a=1 \"b c\"=\"2 3\"\nEXPOSE 80 53/udp\nUSER app:app\nWORKDIR rel\nWORKDIR sub\n"
+                 "VOLUME /data\nSTOPSIGNAL SIGINT\nENV legacy value with spaces\nCMD echo hi\n",
+                 Options());
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  const auto& c = d->config.config;
+  EXPECT_EQ(c.labels.at("a"), "1");
+  EXPECT_EQ(c.labels.at("b c"), "2 3");
+  EXPECT_EQ(c.exposed_ports, (std::vector<std::string>{"53/udp", "80/tcp"}));
+  EXPECT_EQ(c.user, "app:app");
+  EXPECT_EQ(c.working_dir, "/rel/sub");
+  EXPECT_EQ(c.volumes, std::vector<std::string>{"/data"});
+  EXPECT_EQ(c.stop_signal, "SIGINT");
+  EXPECT_EQ(c.GetEnv("legacy"), "value with spaces");
+  EXPECT_EQ(*c.cmd, (std::vector<std::string>{"/bin/sh", "-c", "echo hi"}));
+  // history: the base's line, then one per instruction
+  EXPECT_EQ(d->history.front().entry.created_by, "base layer");
+  EXPECT_EQ(d->history.size(), 10u);
+}
+
+TEST_F(ConvertTest, ErrorsNameTheLine) {
+  auto o = Options();
+  auto missing = Build("FROM img\n\nFROM missing\n", o);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), "Dockerfile:3: image \"missing\" not found");
+  auto flag = Build("FROM img\nCOPY --bogus a b\n", o);
+  ASSERT_FALSE(flag.ok());
+  EXPECT_NE(flag.status().message().find("Dockerfile:2: unknown flag --bogus"), std::string::npos);
+  auto multi = Build("FROM img\nCOPY a b c\n", o);
+  ASSERT_FALSE(multi.ok());
+  EXPECT_NE(multi.status().message().find("must be a directory"), std::string::npos);
+  auto nofrom = Build("RUN x\n", o);
+  ASSERT_FALSE(nofrom.ok());
+  EXPECT_NE(nofrom.status().message().find("Dockerfile:1"), std::string::npos);
+  o.target = "first";
+  auto later = Build("FROM img AS first\nCOPY --from=later /a /b\nFROM img AS later\n", o);
+  ASSERT_FALSE(later.ok());
+  EXPECT_NE(later.status().message().find("not defined before"), std::string::npos);
+}
+
+TEST_F(ConvertTest, DigestsAreStable) {
+  auto a = Build("FROM img\nRUN echo hi\n", Options());
+  auto b = Build("FROM img\nRUN echo hi\n", Options());
+  auto c = Build("FROM img\nRUN echo bye\n", Options());
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->graph.at(a->result).digest, b->graph.at(b->result).digest);
+  EXPECT_NE(a->graph.at(a->result).digest, c->graph.at(c->result).digest);
+}
+
+}  // namespace
+}  // namespace kiln::dockerfile

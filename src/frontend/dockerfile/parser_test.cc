@@ -1,0 +1,83 @@
+#include "frontend/dockerfile/parser.h"
+
+#include <gtest/gtest.h>
+
+namespace kiln::dockerfile {
+namespace {
+
+TEST(Parser, DirectivesCommentsAndContinuations) {
+  auto df = Parse(
+      "# syntax=docker/dockerfile:1\n"
+      "# escape=`\n"
+      "\n"
+      "# a comment\n"
+      "FROM busybox AS base\n"
+      "RUN echo a `\n"
+      "  # dropped comment\n"
+      "\n"
+      "  && echo b\n"
+      "copy --from=base --chown=1:2 a b/\n",
+      "Dockerfile");
+  ASSERT_TRUE(df.ok()) << df.status().message();
+  EXPECT_EQ(df->escape, '`');
+  EXPECT_EQ(df->directives.at("syntax"), "docker/dockerfile:1");
+  ASSERT_EQ(df->instructions.size(), 3u);
+  EXPECT_EQ(df->instructions[0].keyword, "from");
+  EXPECT_EQ(df->instructions[0].line, 5);
+  EXPECT_EQ(df->instructions[1].args, "echo a   && echo b");
+  EXPECT_EQ(df->instructions[1].line, 6);
+  EXPECT_EQ(df->instructions[1].end_line, 9);
+  const Instruction& copy = df->instructions[2];
+  EXPECT_EQ(copy.keyword, "copy");
+  ASSERT_EQ(copy.flags.size(), 2u);
+  EXPECT_EQ(*FlagValue(copy, "from"), "base");
+  EXPECT_EQ(*FlagValue(copy, "chown"), "1:2");
+  EXPECT_EQ(copy.args, "a b/");
+}
+
+TEST(Parser, DirectivesOnlyAtTheTop) {
+  auto df = Parse("FROM a\n# escape=`\nRUN x \\\n y\n", "Dockerfile");
+  ASSERT_TRUE(df.ok());
+  EXPECT_EQ(df->escape, '\\');
+  EXPECT_EQ(df->instructions[1].args, "x  y");
+}
+
+TEST(Parser, JsonForm) {
+  auto df = Parse("FROM a\nCMD [\"echo\", \"hi there\"]\nRUN [not json\n", "Dockerfile");
+  ASSERT_TRUE(df.ok());
+  EXPECT_TRUE(df->instructions[1].json_form);
+  EXPECT_EQ(df->instructions[1].json_args, (std::vector<std::string>{"echo", "hi there"}));
+  EXPECT_FALSE(df->instructions[2].json_form);  // falls back to shell form, as BuildKit does
+}
+
+TEST(Parser, Heredocs) {
+  auto df = Parse("FROM a\nRUN <<EOF\necho one\necho two\nEOF\nRUN cat <<-'END' > f\n\tx $y\n\tEND\nCMD z\n",
+                  "Dockerfile");
+  ASSERT_TRUE(df.ok()) << df.status().message();
+  ASSERT_EQ(df->instructions.size(), 4u);
+  ASSERT_EQ(df->instructions[1].heredocs.size(), 1u);
+  EXPECT_EQ(df->instructions[1].heredocs[0].content, "echo one\necho two\n");
+  EXPECT_TRUE(df->instructions[1].heredocs[0].expand);
+  const Heredoc& h = df->instructions[2].heredocs.at(0);
+  EXPECT_EQ(h.name, "END");
+  EXPECT_FALSE(h.expand);
+  EXPECT_TRUE(h.strip_tabs);
+  EXPECT_EQ(h.content, "x $y\n");
+  EXPECT_EQ(df->instructions[3].line, 9);
+}
+
+TEST(Parser, ErrorsNameFileAndLine) {
+  auto bad = Parse("FROM a\n\nFOO bar\n", "path/Dockerfile");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "path/Dockerfile:3: unknown instruction: FOO");
+  auto empty = Parse("FROM a\nRUN\n", "Dockerfile");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("Dockerfile:2:"), std::string::npos);
+  auto unterminated = Parse("FROM a\nRUN <<EOF\necho\n", "Dockerfile");
+  ASSERT_FALSE(unterminated.ok());
+  EXPECT_NE(unterminated.status().message().find("unterminated heredoc"), std::string::npos);
+  EXPECT_FALSE(Parse("# escape=x\nFROM a\n", "Dockerfile").ok());
+}
+
+}  // namespace
+}  // namespace kiln::dockerfile

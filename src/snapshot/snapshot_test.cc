@@ -1,0 +1,147 @@
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <utime.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "base/fs.h"
+#include "snapshot/copy.h"
+#include "snapshot/layer.h"
+
+namespace kiln::snapshot {
+namespace {
+
+/// Lists a gzip layer blob: name -> type and size.
+std::map<std::string, std::string> ListTar(const std::string& path) {
+  std::map<std::string, std::string> out;
+  archive* a = archive_read_new();
+  archive_read_support_format_tar(a);
+  archive_read_support_filter_gzip(a);
+  if (archive_read_open_filename(a, path.c_str(), 1 << 16) == ARCHIVE_OK) {
+    archive_entry* e;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+      std::string kind = archive_entry_filetype(e) == AE_IFDIR ? "dir" : archive_entry_hardlink(e) ? "link" : "file";
+      out[archive_entry_pathname(e)] = kind + ":" + std::to_string(archive_entry_size(e));
+    }
+  }
+  archive_read_free(a);
+  return out;
+}
+
+class LayerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (whiteout devices and trusted.* xattrs)";
+    auto d = TempDir::Create(testing::TempDir(), "layer-test-");
+    ASSERT_TRUE(d.ok());
+    dir_ = std::make_unique<TempDir>(std::move(*d));
+    content_ = std::make_unique<store::ContentStore>(dir_->path() + "/store");
+    ASSERT_TRUE(content_->Init().ok());
+  }
+  std::string Path(const std::string& rel) { return dir_->path() + "/" + rel; }
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<store::ContentStore> content_;
+};
+
+TEST_F(LayerTest, WhiteoutsHardlinksAndDeterminism) {
+  std::string diff = Path("diff");
+  ASSERT_TRUE(MakeDirs(diff + "/etc").ok());
+  ASSERT_TRUE(MakeDirs(diff + "/opaque").ok());
+  ASSERT_TRUE(WriteFileAtomic(diff + "/etc/conf", "x=1\n").ok());
+  ASSERT_EQ(link((diff + "/etc/conf").c_str(), (diff + "/etc/conf.link").c_str()), 0);
+  ASSERT_EQ(mknod((diff + "/etc/deleted").c_str(), S_IFCHR, makedev(0, 0)), 0);
+  ASSERT_EQ(lsetxattr((diff + "/opaque").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);
+  ASSERT_EQ(symlink("conf", (diff + "/etc/sym").c_str()), 0);
+
+  auto l1 = WriteLayer(diff, *content_);
+  auto l2 = WriteLayer(diff, *content_);
+  ASSERT_TRUE(l1.ok()) << l1.status().message();
+  ASSERT_TRUE(l2.ok());
+  EXPECT_EQ(l1->blob_digest, l2->blob_digest);  // the same diff gives the same bytes
+  EXPECT_NE(l1->blob_digest, l1->diff_id);
+  auto entries = ListTar(content_->BlobPath(l1->blob_digest));
+  EXPECT_EQ(entries["etc/.wh.deleted"], "file:0");
+  EXPECT_EQ(entries["opaque/.wh..wh..opq"], "file:0");
+  EXPECT_EQ(entries["etc/conf"], "file:4");
+  EXPECT_EQ(entries["etc/conf.link"], "link:0");
+
+  // Applying the layer turns the OCI whiteouts back into overlay ones.
+  std::string out = Path("applied");
+  ASSERT_TRUE(MakeDirs(out).ok());
+  ASSERT_TRUE(ApplyLayer(content_->BlobPath(l1->blob_digest), out).ok());
+  struct stat st;
+  ASSERT_EQ(lstat((out + "/etc/deleted").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(st.st_rdev, makedev(0, 0));
+  EXPECT_FALSE(PathExists(out + "/etc/.wh.deleted"));
+  char v[2];
+  EXPECT_EQ(lgetxattr((out + "/opaque").c_str(), "trusted.overlay.opaque", v, sizeof v), 1);
+  struct stat a, b;
+  ASSERT_EQ(stat((out + "/etc/conf").c_str(), &a), 0);
+  ASSERT_EQ(stat((out + "/etc/conf.link").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  EXPECT_EQ(*ReadFile(out + "/etc/conf"), "x=1\n");
+}
+
+TEST_F(LayerTest, SourceDateEpochClampsTimes) {
+  std::string diff = Path("diff");
+  ASSERT_TRUE(MakeDirs(diff).ok());
+  ASSERT_TRUE(WriteFileAtomic(diff + "/f", "data").ok());
+  LayerOptions o;
+  o.source_date_epoch = 0;
+  auto a = WriteLayer(diff, *content_, o);
+  ASSERT_EQ(utime((diff + "/f").c_str(), nullptr), 0);
+  auto b = WriteLayer(diff, *content_, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->diff_id, b->diff_id);
+}
+
+TEST_F(LayerTest, ApplyRefusesToEscape) {
+  // A tar whose entries try to leave the root: "../x" and a symlink followed by a write through it.
+  std::string tar = Path("evil.tar");
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  ASSERT_EQ(archive_write_open_filename(a, tar.c_str()), ARCHIVE_OK);
+  auto add = [&](const char* name, int type, const char* link, const std::string& data) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, type);
+    archive_entry_set_perm(e, 0644);
+    if (link) archive_entry_set_symlink(e, link);
+    archive_entry_set_size(e, la_int64_t(data.size()));
+    archive_write_header(a, e);
+    if (!data.empty()) archive_write_data(a, data.data(), data.size());
+    archive_entry_free(e);
+  };
+  add("../escaped", AE_IFREG, nullptr, "x");
+  add("out", AE_IFLNK, dir_->path().c_str(), "");
+  add("out/through-link", AE_IFREG, nullptr, "y");
+  archive_write_close(a);
+  archive_write_free(a);
+  std::string root = Path("root");
+  ASSERT_TRUE(MakeDirs(root).ok());
+  (void)ApplyLayer(tar, root);
+  EXPECT_FALSE(PathExists(Path("escaped")));
+  EXPECT_FALSE(PathExists(Path("through-link")));
+}
+
+TEST(ResolveInRoot, SymlinksStayInside) {
+  auto d = TempDir::Create(testing::TempDir(), "resolve-test-");
+  ASSERT_TRUE(d.ok());
+  std::string r = d->path();
+  ASSERT_TRUE(MakeDirs(r + "/real/dir").ok());
+  ASSERT_EQ(symlink("/real", (r + "/abs").c_str()), 0);
+  ASSERT_EQ(symlink("../../..", (r + "/real/up").c_str()), 0);
+  EXPECT_EQ(*ResolveInRoot(r, "/abs/dir"), r + "/real/dir");
+  EXPECT_EQ(*ResolveInRoot(r, "/real/up/etc/passwd"), r + "/etc/passwd");
+  EXPECT_EQ(*ResolveInRoot(r, "/../../x"), r + "/x");
+  EXPECT_EQ(*ResolveInRoot(r, "/abs", false), r + "/abs");
+}
+
+}  // namespace
+}  // namespace kiln::snapshot

@@ -1,0 +1,56 @@
+# Shared helpers of kiln's integration tests. Each test sources this, gets a fresh data root and a busybox base
+# image made from Debian's busybox-static, and drives the real kiln binary.
+set -euo pipefail
+
+KILN=${KILN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/kiln}
+SKIP=77
+
+skip() { echo "SKIP: $*"; exit $SKIP; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (overlayfs mounts and runc containers)"
+command -v runc >/dev/null || skip "runc is not installed (scripts/install-deps installs it)"
+[ -x /bin/busybox ] || skip "busybox-static is not installed (scripts/install-deps installs it)"
+grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip "the kernel has no overlayfs"
+
+WORK=$(mktemp -d /tmp/kiln-it.XXXXXX)
+export KILN_ROOT=$WORK/root
+cleanup() {
+  # Unmount anything a failed test left, then remove its files.
+  grep -o " $WORK[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+kiln() { "$KILN" "$@"; }
+
+# A busybox root file system with users root, nobody and app (1000), as a tarball.
+busybox_rootfs() {
+  local out=$WORK/busybox-rootfs.tar
+  if [ ! -f "$out" ]; then
+    local root=$WORK/busybox-root
+    mkdir -p "$root"/{bin,etc,tmp,root,home/app,proc,sys,dev,run}
+    cp /bin/busybox "$root/bin/busybox"
+    chroot "$root" /bin/busybox --install -s /bin
+    chmod 1777 "$root/tmp"
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n' > "$root/etc/passwd"
+    printf 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\nstaff:x:50:app\n' > "$root/etc/group"
+    chown 1000:1000 "$root/home/app"
+    tar --sort=name --numeric-owner --mtime=@0 -C "$root" -cf "$out" .
+    rm -rf "$root"
+  fi
+  echo "$out"
+}
+
+import_busybox() { kiln import "$(busybox_rootfs)" "${1:-busybox:test}" >/dev/null; }
+
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }
+assert_contains() { grep -qF -- "$2" <<<"$1" || fail "${3:-missing text}: [$2] not in output:"$'\n'"$1"; }
+assert_not_contains() { ! grep -qF -- "$2" <<<"$1" || fail "${3:-unexpected text}: [$2] in output:"$'\n'"$1"; }
+
+# Runs a command that must fail; prints its stderr.
+must_fail() {
+  local err
+  if err=$("$@" 2>&1 >/dev/null); then fail "expected failure: $*"; fi
+  echo "$err"
+}
