@@ -120,9 +120,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   s->content = std::make_unique<store::ContentStore>(s->root);
   KILN_TRY(s->content->Init());
   KILN_ASSIGN(s->metadata, store::Metadata::Open(JoinPath(s->root, "metadata.db")));
+  // Containers of killed kiln processes go first: they may still use snapshots that recovery removes.
+  s->executor = std::make_unique<executor::Executor>(JoinPath(s->root, "run"), options.runtime);
+  s->executor->Recover();
   s->snapshotter = std::make_unique<snapshot::Snapshotter>(s->root, s->metadata.get());
   KILN_TRY(s->snapshotter->Init());
-  s->executor = std::make_unique<executor::Executor>(JoinPath(s->root, "run"), options.runtime);
   return std::unique_ptr<Engine>(new Engine(std::move(s)));
 }
 

@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
         for (auto& t : r.tags) fprintf(stderr, "naming to %s\n", t.c_str());
       }
     }
-    fprintf(stderr, "build id %s\n", r.build_id.c_str());
+    if (!quiet) fprintf(stderr, "build id %s\n", r.build_id.c_str());
     return 0;
   }
   if (images->parsed()) {

@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <atomic>
 #include <chrono>
@@ -100,6 +104,21 @@ std::string NewId() {
 
 Executor::Executor(std::string state_dir, std::string runtime)
     : state_dir_(std::move(state_dir)), runtime_(std::move(runtime)) {}
+
+void Executor::Recover() {
+  std::string state = JoinPath(state_dir_, "runtime");
+  auto ids = ListDir(state);
+  if (!ids.ok()) return;
+  for (auto& id : *ids) {
+    // Container ids are "kiln-<pid>-..." (see NewId).
+    if (id.rfind("kiln-", 0) != 0) continue;
+    pid_t pid = pid_t(atol(id.c_str() + 5));
+    if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    ProcessOptions quiet;
+    quiet.on_output = [](int, std::string_view) {};
+    (void)RunProcess({runtime_, "--root", state, "delete", "--force", id}, quiet);
+  }
+}
 
 Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const ExecIO& io) {
   if (spec.args.empty()) return Status::Error("no command to run");

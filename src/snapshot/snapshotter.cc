@@ -3,7 +3,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <cerrno>
 
@@ -57,6 +60,15 @@ Snapshotter::Snapshotter(std::string root, store::Metadata* metadata)
 Status Snapshotter::Init() {
   KILN_TRY(MakeDirs(JoinPath(root_, "snapshots"), 0700));
   KILN_TRY(MakeDirs(JoinPath(root_, "mounts"), 0700));
+  // Mount points are named after the process that made them; those of dead processes are stale.
+  KILN_ASSIGN(auto mounts, ListDir(JoinPath(root_, "mounts")));
+  for (auto& name : mounts) {
+    pid_t pid = pid_t(atol(name.c_str() + name.find('-') + 1));
+    if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::string path = JoinPath(root_, "mounts/" + name);
+    umount2(path.c_str(), MNT_DETACH);
+    rmdir(path.c_str());
+  }
   KILN_ASSIGN(auto abandoned, metadata_->AbandonedSnapshots());
   for (SnapshotId id : abandoned) {
     std::string dir = JoinPath(root_, "snapshots/" + std::to_string(id));
@@ -157,7 +169,7 @@ Result<bool> Snapshotter::IsEmpty(SnapshotId id) const {
 
 Result<Mount> Snapshotter::MountOverlay(const std::vector<SnapshotId>& lowers, const std::string& upper,
                                         const std::string& work) {
-  KILN_ASSIGN(TempDir target, TempDir::Create(JoinPath(root_, "mounts"), "m-"));
+  KILN_ASSIGN(TempDir target, TempDir::Create(JoinPath(root_, "mounts"), "m-" + std::to_string(getpid()) + "-"));
   std::string lowerdir;
   for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {  // overlay lists the top layer first
     if (!lowerdir.empty()) lowerdir += ':';
@@ -198,7 +210,7 @@ Result<Mount> Snapshotter::MountReadOnly(SnapshotId id) {
     m.path_ = DiffDir(chain[0]);  // one layer has no whiteouts to hide anything: read it in place
     return m;
   }
-  KILN_ASSIGN(TempDir empty, TempDir::Create(JoinPath(root_, "mounts"), "empty-"));
+  KILN_ASSIGN(TempDir empty, TempDir::Create(JoinPath(root_, "mounts"), "e-" + std::to_string(getpid()) + "-"));
   m.path_ = empty.Release();
   m.owns_dir_ = true;
   return m;

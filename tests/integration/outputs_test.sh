@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Exports: OCI archives read by skopeo and umoci, docker archives in `docker load`'s format, local directories.
+source "$(dirname "$0")/lib.sh"
+import_busybox
+
+ctx=$WORK/ctx
+mkdir -p "$ctx"
+echo "payload" > "$ctx/file.txt"
+cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM busybox:test
+COPY file.txt /data/file.txt
+RUN chmod 0640 /data/file.txt && ln -s file.txt /data/link && mkdir -p /data/empty && rm /etc/group
+ENTRYPOINT ["cat"]
+CMD ["/data/file.txt"]
+DOCKERFILE
+
+kiln build --progress plain -t out:1 \
+  --output type=oci,dest="$WORK/image-oci.tar" \
+  --output type=docker,dest="$WORK/image-docker.tar" \
+  --output type=local,dest="$WORK/rootfs" "$ctx" >/dev/null 2>&1 || fail "build with outputs failed"
+
+# OCI archive: skopeo reads it, and its config is the one kiln stored.
+if command -v skopeo >/dev/null; then
+  info=$(skopeo inspect "oci-archive:$WORK/image-oci.tar") || fail "skopeo inspect oci-archive failed"
+  assert_contains "$info" '"Architecture": "amd64"'
+  layers=$(skopeo inspect --config "oci-archive:$WORK/image-oci.tar" | grep -c '"sha256:' || true)
+  [ "$layers" -ge 3 ] || fail "expected 3 diff_ids in the config"
+else
+  echo "note: skopeo not installed, skipping its check"
+fi
+
+# umoci unpacks the layout into a runtime bundle with the expected files.
+if command -v umoci >/dev/null; then
+  mkdir -p "$WORK/layout"
+  tar -xf "$WORK/image-oci.tar" -C "$WORK/layout"
+  tag=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"])' "$WORK/layout/index.json")
+  umoci unpack --image "$WORK/layout:$tag" "$WORK/bundle" >/dev/null || fail "umoci unpack failed"
+  assert_eq "$(cat "$WORK/bundle/rootfs/data/file.txt")" "payload" "umoci rootfs content"
+  [ ! -e "$WORK/bundle/rootfs/etc/group" ] || fail "umoci: the whiteout for /etc/group was not applied"
+  assert_eq "$(readlink "$WORK/bundle/rootfs/data/link")" "file.txt" "symlink"
+  assert_contains "$(cat "$WORK/bundle/config.json")" '"cat"'
+else
+  echo "note: umoci not installed, skipping its check"
+fi
+
+# Docker archive: manifest.json in docker save's format, pointing at blobs in the tar.
+mkdir -p "$WORK/docker"
+tar -xf "$WORK/image-docker.tar" -C "$WORK/docker"
+python3 - "$WORK/docker" <<'PY' || fail "docker archive is malformed"
+import json, os, sys, hashlib
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+assert len(m) == 1 and m[0]["RepoTags"] == ["out:1"], m
+cfg = m[0]["Config"]
+assert hashlib.sha256(open(os.path.join(d, cfg), "rb").read()).hexdigest() == cfg.split("/")[-1]
+for layer in m[0]["Layers"]:
+    assert os.path.exists(os.path.join(d, layer)), layer
+assert len(json.load(open(os.path.join(d, cfg)))["rootfs"]["diff_ids"]) == len(m[0]["Layers"])
+PY
+if [ -S /var/lib/kiln-peers/docker.sock ] && /usr/bin/docker -H unix:///var/lib/kiln-peers/docker.sock info >/dev/null 2>&1; then
+  /usr/bin/docker -H unix:///var/lib/kiln-peers/docker.sock load -i "$WORK/image-docker.tar" | grep -q "out:1" || fail "docker load rejected the archive"
+  /usr/bin/docker -H unix:///var/lib/kiln-peers/docker.sock rmi out:1 >/dev/null
+else
+  echo "note: no dockerd from ../shared/anchors/peers-up.sh running, docker load not tried"
+fi
+
+# Local output: the final root file system, with modes, links and deletions.
+assert_eq "$(cat "$WORK/rootfs/data/file.txt")" "payload" "local output content"
+assert_eq "$(stat -c %a "$WORK/rootfs/data/file.txt")" "640" "local output mode"
+assert_eq "$(readlink "$WORK/rootfs/data/link")" "file.txt" "local output symlink"
+[ -d "$WORK/rootfs/data/empty" ] || fail "empty directory missing"
+[ -x "$WORK/rootfs/bin/busybox" ] || fail "base image files missing from the local output"
+[ ! -e "$WORK/rootfs/etc/group" ] || fail "deleted file present in the local output"
+
+# Reproducible layers: with SOURCE_DATE_EPOCH two clean builds give the same image.
+d1=$(KILN_ROOT=$WORK/r1 bash -c "'$KILN' import '$(busybox_rootfs)' busybox:test >/dev/null; '$KILN' build -q --build-arg SOURCE_DATE_EPOCH=0 -t r:1 '$ctx'")
+d2=$(KILN_ROOT=$WORK/r2 bash -c "'$KILN' import '$(busybox_rootfs)' busybox:test >/dev/null; '$KILN' build -q --build-arg SOURCE_DATE_EPOCH=0 -t r:1 '$ctx'")
+l1=$(KILN_ROOT=$WORK/r1 "$KILN" inspect r:1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["rootfs"]["diff_ids"])')
+l2=$(KILN_ROOT=$WORK/r2 "$KILN" inspect r:1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["rootfs"]["diff_ids"])')
+assert_eq "$l1" "$l2" "layers with SOURCE_DATE_EPOCH are reproducible"
+echo "PASS"
