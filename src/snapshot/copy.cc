@@ -216,26 +216,62 @@ Status CopyDirContents(const std::string& src, const std::string& dst, const std
   return Status::Ok();
 }
 
-Status MakeDirsInRoot(const std::string& root, const std::string& container_path, uid_t uid, gid_t gid,
-                      std::optional<int64_t> mtime) {
+namespace {
+
+/// The part of a resolved host path below `root`: "/a/b" for root + "/a/b".
+std::string RelativeTo(const std::string& root, const std::string& host) {
+  std::string rel = host.substr(root.size());
+  return rel.empty() ? "/" : rel;
+}
+
+}  // namespace
+
+Result<std::string> ResolveInLayer(const LayerTarget& t, const std::string& container_path) {
+  // The upper holds only directories this layer made or copied up, never symlinks in a parent position,
+  // so resolving in the lower view decides every path of the merged one.
+  KILN_ASSIGN(std::string parent, ResolveInRoot(t.lower, DirName(CleanPath("/" + container_path))));
+  std::string base = BaseName(CleanPath("/" + container_path));
+  std::string rel = RelativeTo(t.lower, parent);
+  return base == "/" ? JoinPath(t.upper, rel) : JoinPath(JoinPath(t.upper, rel), base);
+}
+
+bool IsDirectoryInLayer(const LayerTarget& t, const std::string& container_path) {
+  auto upper = ResolveInLayer(t, container_path);
+  if (upper.ok() && IsDirectory(*upper)) return true;
+  auto lower = ResolveInRoot(t.lower, container_path);
+  return lower.ok() && IsDirectory(*lower);
+}
+
+Result<std::string> MakeDirsInLayer(const LayerTarget& t, const std::string& container_path, uid_t uid,
+                                    gid_t gid) {
   std::string cur = "/";
-  for (auto& part : SplitPath(container_path)) {
+  std::string upper = t.upper;
+  for (auto& part : SplitPath(CleanPath("/" + container_path))) {
     cur = JoinPath(cur, part);
-    KILN_ASSIGN(std::string host, ResolveInRoot(root, cur));
+    KILN_ASSIGN(std::string lower, ResolveInRoot(t.lower, cur));
+    cur = RelativeTo(t.lower, lower);  // follow symlinks of the lower view
+    upper = JoinPath(t.upper, cur);
     struct stat st;
-    if (stat(host.c_str(), &st) == 0) {
+    if (lstat(upper.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode)) return Status::Error("cannot create directory " + cur + ": a file is in the way");
       continue;
     }
-    if (mkdir(host.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", cur);
-    chmod(host.c_str(), 0755);  // umask must not narrow it
-    if (lchown(host.c_str(), uid, gid) != 0) return ErrnoError("chown", cur);
-    if (mtime) {
-      struct timespec t[2] = {{*mtime, 0}, {*mtime, 0}};
-      utimensat(AT_FDCWD, host.c_str(), t, AT_SYMLINK_NOFOLLOW);
+    if (lstat(lower.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) return Status::Error("cannot create directory " + cur + ": a file is in the way");
+      // Copy-up: the directory keeps the metadata it has below.
+      if (mkdir(upper.c_str(), st.st_mode & 07777) != 0) return ErrnoError("mkdir", upper);
+      if (lchown(upper.c_str(), st.st_uid, st.st_gid) != 0) return ErrnoError("chown", upper);
+      chmod(upper.c_str(), st.st_mode & 07777);
+      CopyXattrs(lower, upper);
+      struct timespec times[2] = {st.st_atim, st.st_mtim};
+      utimensat(AT_FDCWD, upper.c_str(), times, AT_SYMLINK_NOFOLLOW);
+      continue;
     }
+    if (mkdir(upper.c_str(), 0755) != 0) return ErrnoError("mkdir", upper);
+    chmod(upper.c_str(), 0755);  // umask must not narrow it
+    if (lchown(upper.c_str(), uid, gid) != 0) return ErrnoError("chown", upper);
   }
-  return Status::Ok();
+  return upper;
 }
 
 }  // namespace kiln::snapshot

@@ -33,8 +33,20 @@ Status CopyTree(const std::string& src, const std::string& dst, const std::strin
 /// Copies the contents of directory `src` into existing directory `dst`.
 Status CopyDirContents(const std::string& src, const std::string& dst, const std::string& rel, const CopyOptions& o);
 
-/// mkdir -p inside a root: creates missing directories of `host_path` below `root` with mode 0755 and owner.
-Status MakeDirsInRoot(const std::string& root, const std::string& container_path, uid_t uid, gid_t gid,
-                      std::optional<int64_t> mtime = std::nullopt);
+/// A new layer being written directly, without an overlay mount (overlayfs makes each file creation several
+/// times slower): paths resolve in `lower`, a read-only view of the file system below, and writes go to `upper`,
+/// the layer's directory, which overlayfs will later stack on top of `lower`.
+struct LayerTarget {
+  std::string lower;
+  std::string upper;
+};
+
+/// The upper path of `container_path` (symlinks of its parents resolved in the layer); nothing is created.
+Result<std::string> ResolveInLayer(const LayerTarget& t, const std::string& container_path);
+/// Whether `container_path` is a directory in the layer or below it.
+bool IsDirectoryInLayer(const LayerTarget& t, const std::string& container_path);
+/// mkdir -p in the layer: directories that exist below are copied up with their metadata (as overlayfs would);
+/// missing ones are made with mode 0755 and owner uid:gid. Returns the directory's upper path.
+Result<std::string> MakeDirsInLayer(const LayerTarget& t, const std::string& container_path, uid_t uid, gid_t gid);
 
 }  // namespace kiln::snapshot

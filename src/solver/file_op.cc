@@ -116,8 +116,9 @@ Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std
   return h.Finish();
 }
 
-Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const std::string& dest_root) {
-  KILN_ASSIGN(auto owner, Owner(copy.chown, copy.reset_owner, dest_root));
+Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snapshot::LayerTarget& dest) {
+  // Owners named by --chown are looked up in the destination's /etc/passwd, as it is before the copy.
+  KILN_ASSIGN(auto owner, Owner(copy.chown, copy.reset_owner, dest.lower));
   snapshot::CopyOptions o;
   o.uid = owner.first;
   o.gid = owner.second;
@@ -134,31 +135,27 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const std::
     KILN_ASSIGN(auto matches, MatchSources(src, p));
     all.insert(all.end(), matches.begin(), matches.end());
   }
-  bool dest_is_dir = copy.dest.back() == '/' || all.size() > 1;
-  std::string dest = CleanPath(copy.dest);
-  if (!dest_is_dir) {
-    auto host = snapshot::ResolveInRoot(dest_root, dest);
-    dest_is_dir = host.ok() && IsDirectory(*host);
-  }
+  std::string dest_path = CleanPath(copy.dest);
+  bool dest_is_dir = copy.dest.back() == '/' || all.size() > 1 || IsDirectoryInLayer(dest, dest_path);
   for (auto& m : all) {
     if (IsDirectory(m.host_path)) {
       // A directory source copies its contents, not the directory itself.
-      KILN_TRY(snapshot::MakeDirsInRoot(dest_root, dest, dir_uid, dir_gid));
-      KILN_ASSIGN(std::string target, snapshot::ResolveInRoot(dest_root, dest));
+      KILN_ASSIGN(std::string target, snapshot::MakeDirsInLayer(dest, dest_path, dir_uid, dir_gid));
       KILN_TRY(snapshot::CopyDirContents(m.host_path, target, m.rel, o));
       continue;
     }
-    std::string target_path = dest_is_dir ? JoinPath(dest, BaseName(m.rel)) : dest;
-    KILN_TRY(snapshot::MakeDirsInRoot(dest_root, DirName(target_path), dir_uid, dir_gid));
-    KILN_ASSIGN(std::string target, snapshot::ResolveInRoot(dest_root, target_path, false));
-    KILN_TRY(snapshot::CopyTree(m.host_path, target, m.rel, o));
+    std::string target_path = dest_is_dir ? JoinPath(dest_path, BaseName(m.rel)) : dest_path;
+    KILN_ASSIGN(std::string parent, snapshot::MakeDirsInLayer(dest, DirName(target_path), dir_uid, dir_gid));
+    KILN_TRY(snapshot::CopyTree(m.host_path, JoinPath(parent, BaseName(target_path)), m.rel, o));
   }
   return Status::Ok();
 }
 
-Status RunMkdir(const graph::MkdirAction& mkdir, const std::string& dest_root) {
-  KILN_ASSIGN(auto owner, Owner(mkdir.chown, true, dest_root));
-  return snapshot::MakeDirsInRoot(dest_root, mkdir.path, *owner.first, *owner.second);
+Status RunMkdir(const graph::MkdirAction& mkdir, const snapshot::LayerTarget& dest) {
+  KILN_ASSIGN(auto owner, Owner(mkdir.chown, true, dest.lower));
+  KILN_ASSIGN(std::string dir, snapshot::MakeDirsInLayer(dest, mkdir.path, *owner.first, *owner.second));
+  (void)dir;
+  return Status::Ok();
 }
 
 }  // namespace kiln::solver

@@ -7,6 +7,7 @@
 #include "base/pattern.h"
 #include "base/status.h"
 #include "graph/graph.h"
+#include "snapshot/copy.h"
 
 namespace kiln::solver {
 
@@ -28,10 +29,10 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
 /// The digest of everything the copy would read: paths, types, modes, link targets and contents.
 Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns);
 
-/// Runs a COPY into the mounted root file system `dest_root`.
-Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const std::string& dest_root);
+/// Runs a COPY, writing the new layer `dest` directly.
+Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snapshot::LayerTarget& dest);
 
-/// Runs WORKDIR's mkdir -p into `dest_root`.
-Status RunMkdir(const graph::MkdirAction& mkdir, const std::string& dest_root);
+/// Runs WORKDIR's mkdir -p into the new layer `dest`.
+Status RunMkdir(const graph::MkdirAction& mkdir, const snapshot::LayerTarget& dest);
 
 }  // namespace kiln::solver

@@ -183,48 +183,57 @@ class Job {
 
   Status RunOp(const graph::Vertex& v, const snapshot::ActiveSnapshot& active, int& number, std::string& tail,
                int& exit_code) {
+    if (auto* exec = std::get_if<graph::ExecOp>(&v.op)) return RunExec(v, *exec, active, number, tail, exit_code);
+    return RunFileOp(v, active);
+  }
+
+  Status RunExec(const graph::Vertex& v, const graph::ExecOp& exec, const snapshot::ActiveSnapshot& active,
+                 int& number, std::string& tail, int& exit_code) {
     KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountActive(active));
-    if (auto* exec = std::get_if<graph::ExecOp>(&v.op)) {
-      executor::ExecSpec spec;
-      spec.args = exec->args;
-      spec.env = exec->env;
-      spec.cwd = exec->cwd;
-      spec.user = exec->user;
-      spec.network = exec->network;
-      executor::ExecIO io;
-      io.cancelled = o_.cancelled;
-      io.on_output = [&](int fd, std::string_view data) {
-        tail.append(data);
-        if (tail.size() > 8192) tail.erase(0, tail.size() - 8192);
-        Emit(progress::Event::Kind::kLog, number, v, std::string(data), 0, fd);
-      };
-      KILN_ASSIGN(int code, executor_->Run(root.path(), spec, io));
-      KILN_TRY(root.Unmount());
-      if (o_.cancelled && o_.cancelled()) return Status::Error("build cancelled");
-      if (code != 0) {
-        exit_code = code;
-        std::string cmd;
-        for (auto& a : exec->args) cmd += (cmd.empty() ? "" : " ") + a;
-        return Status::Error("process \"" + cmd + "\" did not complete successfully: exit code: " +
-                             std::to_string(code));
-      }
-      return Status::Ok();
+    executor::ExecSpec spec;
+    spec.args = exec.args;
+    spec.env = exec.env;
+    spec.cwd = exec.cwd;
+    spec.user = exec.user;
+    spec.network = exec.network;
+    executor::ExecIO io;
+    io.cancelled = o_.cancelled;
+    io.on_output = [&](int fd, std::string_view data) {
+      tail.append(data);
+      if (tail.size() > 8192) tail.erase(0, tail.size() - 8192);
+      Emit(progress::Event::Kind::kLog, number, v, std::string(data), 0, fd);
+    };
+    KILN_ASSIGN(int code, executor_->Run(root.path(), spec, io));
+    KILN_TRY(root.Unmount());
+    if (o_.cancelled && o_.cancelled()) return Status::Error("build cancelled");
+    if (code != 0) {
+      exit_code = code;
+      std::string cmd;
+      for (auto& a : exec.args) cmd += (cmd.empty() ? "" : " ") + a;
+      return Status::Error("process \"" + cmd + "\" did not complete successfully: exit code: " +
+                           std::to_string(code));
     }
-    auto& file = std::get<graph::FileOp>(v.op);
-    for (auto& a : file.actions) {
+    return Status::Ok();
+  }
+
+  /// File ops write the new layer directly: an overlay mount would make every file creation much slower.
+  Status RunFileOp(const graph::Vertex& v, const snapshot::ActiveSnapshot& active) {
+    KILN_ASSIGN(snapshot::Mount lower, snapshotter_->MountReadOnly(active.parent));
+    snapshot::LayerTarget dest{lower.path(), active.diff_dir};
+    for (auto& a : std::get<graph::FileOp>(v.op).actions) {
       if (auto* copy = std::get_if<graph::CopyAction>(&a)) {
         const Output& src = outputs_[v.inputs.at(copy->source_input)];
         if (!src.local_dir.empty()) {
-          KILN_TRY(RunCopy(*copy, CopySource{src.local_dir, src.exclude.get()}, root.path()));
+          KILN_TRY(RunCopy(*copy, CopySource{src.local_dir, src.exclude.get()}, dest));
         } else {
           KILN_ASSIGN(snapshot::Mount from, snapshotter_->MountReadOnly(src.snapshot));
-          KILN_TRY(RunCopy(*copy, CopySource{from.path(), nullptr}, root.path()));
+          KILN_TRY(RunCopy(*copy, CopySource{from.path(), nullptr}, dest));
         }
       } else {
-        KILN_TRY(RunMkdir(std::get<graph::MkdirAction>(a), root.path()));
+        KILN_TRY(RunMkdir(std::get<graph::MkdirAction>(a), dest));
       }
     }
-    return root.Unmount();
+    return Status::Ok();
   }
 
   Result<SnapshotId> UnpackImage(const std::string& manifest_digest, bool* extracted) {

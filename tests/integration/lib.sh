@@ -16,9 +16,11 @@ grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip "the 
 WORK=$(mktemp -d /tmp/kiln-it.XXXXXX)
 export KILN_ROOT=$WORK/root
 cleanup() {
-  # Unmount anything a failed test left, then remove its files.
-  grep -o " $WORK[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  local code=$?
+  # Unmount anything a failed test left, then remove its files; the test's own exit status stands.
+  { grep -o " $WORK[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done; } 2>/dev/null || true
   rm -rf "$WORK"
+  exit $code
 }
 trap cleanup EXIT
 
