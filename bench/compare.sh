@@ -19,8 +19,10 @@ DOCKER=/usr/bin/docker
 KILN=$PWD/build/kiln
 
 WORK=$(mktemp -d /tmp/kiln-bench.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-export KILN_ROOT=$WORK/kiln-root
+# kiln's state sits beside the peers' on the same file system tree: on this VM's ext4, creating files costs up
+# to 20x more in some directories than in others, which would otherwise swamp the comparison.
+export KILN_ROOT=$PEERS/kiln-bench-root
+trap 'rm -rf "$WORK" "$KILN_ROOT"' EXIT
 
 # Two contexts: a small one and one with 2,000 files (context hashing is on the warm path).
 make_context() {
