@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "api/engine.h"
+#include "cli/mcp_command.h"
 #include "base/json.h"
 #include "progress/progress.h"
 
@@ -112,6 +113,18 @@ int main(int argc, char** argv) {
   explain->add_option("build_id", explain_id, "Build id (default: the last build)");
   bool explain_last = false;
   explain->add_flag("--last", explain_last, "The last build (the default)");
+
+  auto* mcp = app.add_subcommand("mcp", "Serve kiln to AI agents over the Model Context Protocol");
+  std::string mcp_transport = "stdio", mcp_listen = "127.0.0.1:0", mcp_token_file;
+  std::vector<std::string> mcp_roots, mcp_allowed_hosts;
+  bool mcp_read_only = false, mcp_fixtures = false;
+  mcp->add_option("--transport", mcp_transport, "stdio (default) or http");
+  mcp->add_option("--listen", mcp_listen, "HTTP address, HOST:PORT (default 127.0.0.1:0, a free port)");
+  mcp->add_option("--root", mcp_roots, "A workspace directory the agent may read and write (repeatable; default .)");
+  mcp->add_flag("--read-only", mcp_read_only, "Expose only tools that change nothing");
+  mcp->add_option("--token-file", mcp_token_file, "HTTP: require 'Authorization: Bearer <token in this file>'");
+  mcp->add_option("--allowed-host", mcp_allowed_hosts, "HTTP: a further host name Host/Origin headers may carry");
+  mcp->add_flag("--conformance-fixtures", mcp_fixtures, "Also serve the MCP conformance suite's fixture tools");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -243,6 +256,18 @@ int main(int argc, char** argv) {
       printf("Untagged: %s\n", r.c_str());
     }
     return 0;
+  }
+  if (mcp->parsed()) {
+    kiln::cli::McpOptions o;
+    o.transport = mcp_transport;
+    o.listen = mcp_listen;
+    o.roots = mcp_roots;
+    o.read_only = mcp_read_only;
+    o.token_file = mcp_token_file;
+    o.allowed_hosts = mcp_allowed_hosts;
+    o.conformance_fixtures = mcp_fixtures;
+    kiln::Status st = kiln::cli::ServeMcp(e, o);
+    return st.ok() ? 0 : Fail(st);
   }
   if (explain->parsed()) {
     auto report = e.BuildReport(explain_id);

@@ -1,0 +1,60 @@
+#include "cli/mcp_command.h"
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/fs.h"
+#include "mcp/fixtures.h"
+#include "mcp/http.h"
+#include "mcp/stdio.h"
+#include "mcptools/tools.h"
+
+namespace kiln::cli {
+
+Status ServeMcp(api::Engine& engine, const McpOptions& o) {
+  mcp::Server server({"kiln", "0.1.0", "kiln image builder",
+                      "kiln builds container images from Dockerfiles without a daemon. Write a Dockerfile with "
+                      "write_file, build it with build_image (progress arrives as notifications), read failures from "
+                      "the structured error, look inside images with list_image_files/read_image_file, run them with "
+                      "run_container, and ask explain_cache why steps ran."});
+  mcptools::Options to;
+  for (auto& r : o.roots.empty() ? std::vector<std::string>{"."} : o.roots) {
+    char real[PATH_MAX];
+    if (!realpath(r.c_str(), real) || !IsDirectory(real)) return Status::Error("--root " + r + ": not a directory");
+    to.roots.push_back(real);
+  }
+  to.read_only = o.read_only;
+  mcptools::Register(server, engine, to);
+  if (o.conformance_fixtures) mcp::AddConformanceFixtures(server);
+
+  if (o.transport == "stdio") {
+    mcp::ServeStdio(server);
+    return Status::Ok();
+  }
+  if (o.transport != "http") return Status::Error("--transport: unknown transport \"" + o.transport + "\" (stdio or http)");
+  mcp::HttpOptions ho;
+  size_t colon = o.listen.rfind(':');
+  if (colon == std::string::npos) return Status::Error("--listen: expected HOST:PORT, got \"" + o.listen + "\"");
+  ho.host = o.listen.substr(0, colon);
+  char* end = nullptr;
+  long port = strtol(o.listen.c_str() + colon + 1, &end, 10);
+  if (*end || port < 0 || port > 65535) return Status::Error("--listen: bad port in \"" + o.listen + "\"");
+  ho.port = int(port);
+  ho.allowed_hosts = o.allowed_hosts;
+  if (ho.host != "127.0.0.1" && ho.host != "localhost" && ho.host != "::1") ho.allowed_hosts.push_back(ho.host);
+  if (!o.token_file.empty()) {
+    KILN_ASSIGN(std::string token, ReadFile(o.token_file));
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    if (token.empty()) return Status::Error("--token-file " + o.token_file + " is empty");
+    ho.bearer_token = token;
+  }
+  ho.on_listening = [&](int p) {
+    fprintf(stderr, "kiln mcp: listening on http://%s:%d%s\n", ho.host.c_str(), p, ho.path.c_str());
+    fflush(stderr);
+  };
+  mcp::HttpTransport transport(server, ho);
+  return transport.Serve();
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,23 @@
+// `kiln mcp`: the MCP server over stdio or Streamable HTTP.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "api/engine.h"
+#include "base/status.h"
+
+namespace kiln::cli {
+
+struct McpOptions {
+  std::string transport = "stdio";
+  std::string listen = "127.0.0.1:0";
+  std::vector<std::string> roots;
+  bool read_only = false;
+  std::string token_file;
+  std::vector<std::string> allowed_hosts;
+  bool conformance_fixtures = false;
+};
+
+Status ServeMcp(api::Engine& engine, const McpOptions& options);
+
+}  // namespace kiln::cli

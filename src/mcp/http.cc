@@ -1,0 +1,401 @@
+#include "mcp/http.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <thread>
+
+namespace kiln::mcp {
+namespace {
+
+constexpr size_t kMaxBufferedEvents = 4096;
+
+bool IsRequest(const Json& m) { return m.is_object() && m.contains("method") && m.contains("id"); }
+
+size_t CountRequests(const Json& body) {
+  if (!body.is_array()) return IsRequest(body) ? 1 : 0;
+  size_t n = 0;
+  for (auto& m : body) n += IsRequest(m);
+  return n;
+}
+
+/// A resumable SSE stream: what the server sends is numbered and kept, so a client that lost the connection
+/// can come back with Last-Event-ID and get the rest.
+class EventStream : public Channel {
+ public:
+  EventStream(std::string id, size_t expected_responses)
+      : id_(std::move(id)), expected_responses_(expected_responses) {}
+  const std::string& id() const { return id_; }
+
+  void Send(const Json& message) override {
+    std::lock_guard l(mu_);
+    bool is_response = message.is_array() || (message.contains("id") && !message.contains("method"));
+    events_.push_back({next_seq_++, message.dump(-1, ' ', false, Json::error_handler_t::replace)});
+    if (events_.size() > kMaxBufferedEvents) events_.pop_front();
+    if (is_response && expected_responses_ > 0) {
+      responses_ += message.is_array() ? expected_responses_ : 1;
+      if (responses_ >= expected_responses_) finished_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  void Disconnect() override {
+    std::lock_guard l(mu_);
+    disconnect_ = true;
+    cv_.notify_all();
+  }
+
+  /// Ends the stream for good (session over).
+  void Close() {
+    std::lock_guard l(mu_);
+    finished_ = true;
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+  /// Writes events after `after` to `sink` until the stream finishes, the server asks to disconnect, or the
+  /// client goes away. Returns whether the connection should end gracefully.
+  void Pump(int64_t after, httplib::DataSink& sink, int retry_ms, bool priming) {
+    if (priming) {
+      // A priming event (an id and no data) lets the client resume even before the first real message.
+      std::string p = "id: " + id_ + "-0\nretry: " + std::to_string(retry_ms) + "\ndata: \n\n";
+      if (!sink.write(p.data(), p.size())) return;
+    }
+    int64_t sent = after;
+    std::unique_lock l(mu_);
+    disconnect_ = false;
+    for (;;) {
+      for (auto& e : events_) {
+        if (e.seq <= sent) continue;
+        std::string frame = "id: " + id_ + "-" + std::to_string(e.seq) + "\nevent: message\ndata: " + e.data + "\n\n";
+        sent = e.seq;
+        l.unlock();
+        bool ok = sink.write(frame.data(), frame.size());
+        l.lock();
+        if (!ok) return;
+      }
+      bool all_sent = events_.empty() || events_.back().seq <= sent;
+      if ((finished_ && all_sent) || closed_) break;
+      if (disconnect_) {
+        disconnect_ = false;
+        break;
+      }
+      if (!cv_.wait_for(l, std::chrono::seconds(15), [&] {
+            return disconnect_ || closed_ || (!events_.empty() && events_.back().seq > sent) || finished_;
+          })) {
+        l.unlock();
+        bool alive = sink.write(": keepalive\n\n", 13);
+        l.lock();
+        if (!alive) return;
+      }
+    }
+    l.unlock();
+    sink.done();
+  }
+
+  int64_t last_seq() {
+    std::lock_guard l(mu_);
+    return next_seq_ - 1;
+  }
+
+ private:
+  struct Event {
+    int64_t seq;
+    std::string data;
+  };
+  std::string id_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Event> events_;
+  int64_t next_seq_ = 1;
+  size_t expected_responses_;  // 0 for the standalone GET stream, which never finishes by itself
+  size_t responses_ = 0;
+  bool finished_ = false;
+  bool closed_ = false;
+  bool disconnect_ = false;
+};
+
+/// The transport's part of a session: its streams, by id, for resumption.
+struct HttpSession {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<EventStream>> streams;
+  int next_stream = 1;
+  std::shared_ptr<EventStream> standalone;
+};
+
+/// Drops what it is sent: for POST bodies with no request in them.
+class NullChannel : public Channel {
+ public:
+  void Send(const Json&) override {}
+};
+
+/// Keeps the answers of a JSON (non-SSE) POST; notifications go to the session's standalone stream.
+class JsonChannel : public Channel {
+ public:
+  explicit JsonChannel(std::shared_ptr<Session> s) : session_(std::move(s)) {}
+  void Send(const Json& m) override {
+    if (m.is_array() || (m.contains("id") && !m.contains("method"))) {
+      std::lock_guard l(mu_);
+      answers_.push_back(m);
+    } else if (auto c = session_->standalone_channel()) {
+      c->Send(m);
+    }
+  }
+  Json Answer() {
+    std::lock_guard l(mu_);
+    return answers_.size() == 1 ? answers_[0] : answers_;
+  }
+
+ private:
+  std::shared_ptr<Session> session_;
+  std::mutex mu_;
+  Json answers_ = Json::array();
+};
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// "localhost:8080" -> "localhost"; "[::1]:80" -> "[::1]".
+std::string HostOnly(const std::string& hostport) {
+  if (!hostport.empty() && hostport[0] == '[') return Lower(hostport.substr(0, hostport.find(']') + 1));
+  return Lower(hostport.substr(0, hostport.find(':')));
+}
+
+}  // namespace
+
+struct HttpTransport::Impl {
+  Server& server;
+  HttpOptions o;
+  httplib::Server http;
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<HttpSession>> sessions;
+
+  Impl(Server& s, HttpOptions options) : server(s), o(std::move(options)) {}
+
+  static void JsonError(httplib::Response& res, int status, int code, const std::string& message) {
+    res.status = status;
+    res.set_content(MakeError(Json(), {code, message, Json()}).dump(), "application/json");
+  }
+
+  bool HostAllowed(const std::string& host) const {
+    std::string h = HostOnly(host);
+    if (h == "localhost" || h == "127.0.0.1" || h == "[::1]") return true;
+    for (auto& a : o.allowed_hosts)
+      if (Lower(a) == h) return true;
+    return false;
+  }
+
+  /// DNS-rebinding protection and authentication, before any route runs.
+  httplib::Server::HandlerResponse Guard(const httplib::Request& req, httplib::Response& res) {
+    if (req.has_header("Host") && !HostAllowed(req.get_header_value("Host"))) {
+      JsonError(res, 403, kInvalidRequest, "forbidden: Host header \"" + req.get_header_value("Host") + "\" is not allowed");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.has_header("Origin")) {
+      std::string origin = req.get_header_value("Origin");
+      size_t scheme = origin.find("://");
+      std::string host = scheme == std::string::npos ? origin : origin.substr(scheme + 3);
+      if (!HostAllowed(host)) {
+        JsonError(res, 403, kInvalidRequest, "forbidden: Origin \"" + origin + "\" is not allowed");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    if (!o.bearer_token.empty() && req.get_header_value("Authorization") != "Bearer " + o.bearer_token) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      JsonError(res, 401, kInvalidRequest, "unauthorized: a valid bearer token is required");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.path != o.path) {
+      JsonError(res, 404, kInvalidRequest, "not found: the MCP endpoint is " + o.path);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  /// The session named by Mcp-Session-Id, or an error response (400 without the header, 404 if unknown).
+  std::pair<std::shared_ptr<Session>, std::shared_ptr<HttpSession>> FindSession(const httplib::Request& req,
+                                                                              httplib::Response& res) {
+    std::string id = req.get_header_value("Mcp-Session-Id");
+    if (id.empty()) {
+      JsonError(res, 400, kInvalidRequest, "bad request: Mcp-Session-Id header is required");
+      return {};
+    }
+    auto s = server.FindSession(id);
+    std::lock_guard l(mu);
+    auto it = sessions.find(id);
+    if (!s || it == sessions.end()) {
+      JsonError(res, 404, kInvalidRequest, "session not found (it may have ended): " + id);
+      return {};
+    }
+    return {s, it->second};
+  }
+
+  bool VersionHeaderOk(const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_header("MCP-Protocol-Version")) return true;  // 2025-03-26 clients do not send it
+    std::string v = req.get_header_value("MCP-Protocol-Version");
+    for (auto& s : SupportedProtocolVersions())
+      if (s == v) return true;
+    JsonError(res, 400, kInvalidRequest, "unsupported MCP-Protocol-Version: " + v);
+    return false;
+  }
+
+  void Post(const httplib::Request& req, httplib::Response& res) {
+    if (req.body.size() > o.max_body_bytes) {
+      return JsonError(res, 413, kInvalidRequest,
+                       "request body of " + std::to_string(req.body.size()) + " bytes exceeds the limit of " +
+                           std::to_string(o.max_body_bytes));
+    }
+    std::string ctype = Lower(req.get_header_value("Content-Type"));
+    if (ctype.find("application/json") == std::string::npos) {
+      return JsonError(res, 415, kInvalidRequest, "Content-Type must be application/json");
+    }
+    Json body = Json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return JsonError(res, 400, kParseError, "parse error: the body is not valid JSON");
+    if (!VersionHeaderOk(req, res)) return;
+
+    bool initialize = body.is_object() && body.value("method", "") == "initialize";
+    std::shared_ptr<Session> session;
+    std::shared_ptr<HttpSession> hs;
+    if (initialize) {
+      session = server.CreateSession(nullptr);
+      hs = std::make_shared<HttpSession>();
+      std::lock_guard l(mu);
+      sessions[session->id()] = hs;
+    } else {
+      std::tie(session, hs) = FindSession(req, res);
+      if (!session) return;
+    }
+    res.set_header("Mcp-Session-Id", session->id());
+
+    size_t requests = CountRequests(body);
+    if (requests == 0) {
+      NullChannel none;
+      server.Handle(session, body, none);
+      res.status = 202;
+      return;
+    }
+    std::string accept = Lower(req.get_header_value("Accept"));
+    bool sse = accept.find("text/event-stream") != std::string::npos && !initialize;
+    if (!sse) {
+      JsonChannel channel(session);
+      server.Handle(session, body, channel);
+      res.set_content(channel.Answer().dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+      return;
+    }
+    std::shared_ptr<EventStream> stream;
+    {
+      std::lock_guard l(hs->mu);
+      stream = std::make_shared<EventStream>(std::to_string(hs->next_stream++), requests);
+      hs->streams[stream->id()] = stream;
+    }
+    // The work runs on its own thread: it goes on, and its answers stay resumable, if the connection drops.
+    Server* srv = &server;
+    std::thread([srv, session, body, stream, hs] {
+      srv->Handle(session, body, *stream);
+    }).detach();
+    int retry = o.retry_ms;
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider("text/event-stream", [stream, retry](size_t, httplib::DataSink& sink) {
+      stream->Pump(0, sink, retry, true);
+      return true;
+    });
+  }
+
+  void Get(const httplib::Request& req, httplib::Response& res) {
+    if (Lower(req.get_header_value("Accept")).find("text/event-stream") == std::string::npos) {
+      return JsonError(res, 406, kInvalidRequest, "GET needs Accept: text/event-stream");
+    }
+    if (!VersionHeaderOk(req, res)) return;
+    auto [session, hs] = FindSession(req, res);
+    if (!session) return;
+    std::shared_ptr<EventStream> stream;
+    int64_t after = 0;
+    bool priming = true;
+    std::string last = req.get_header_value("Last-Event-ID");
+    if (!last.empty()) {
+      // Resume the stream the event id belongs to, after that event.
+      size_t dash = last.rfind('-');
+      std::lock_guard l(hs->mu);
+      auto it = dash == std::string::npos ? hs->streams.end() : hs->streams.find(last.substr(0, dash));
+      if (it == hs->streams.end()) return JsonError(res, 404, kInvalidRequest, "unknown Last-Event-ID " + last);
+      stream = it->second;
+      after = std::atoll(last.c_str() + dash + 1);
+      priming = false;
+    } else {
+      std::lock_guard l(hs->mu);
+      if (!hs->standalone) {
+        hs->standalone = std::make_shared<EventStream>(std::to_string(hs->next_stream++), 0);
+        hs->streams[hs->standalone->id()] = hs->standalone;
+        session->SetStandaloneChannel(hs->standalone);
+      }
+      stream = hs->standalone;
+      after = stream->last_seq();  // a fresh GET starts with what happens next
+    }
+    int retry = o.retry_ms;
+    res.set_header("Mcp-Session-Id", session->id());
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider("text/event-stream", [stream, after, priming, retry](size_t, httplib::DataSink& sink) {
+      stream->Pump(after, sink, retry, priming);
+      return true;
+    });
+  }
+
+  void Delete(const httplib::Request& req, httplib::Response& res) {
+    auto [session, hs] = FindSession(req, res);
+    if (!session) return;
+    server.EndSession(session->id());
+    {
+      std::lock_guard l(hs->mu);
+      for (auto& [id, s] : hs->streams) s->Close();
+    }
+    std::lock_guard l(mu);
+    sessions.erase(session->id());
+    res.status = 200;
+  }
+};
+
+HttpTransport::HttpTransport(Server& server, HttpOptions options)
+    : impl_(std::make_unique<Impl>(server, std::move(options))) {}
+
+HttpTransport::~HttpTransport() { Stop(); }
+
+Status HttpTransport::Serve() {
+  Impl& i = *impl_;
+  // Every open SSE stream holds a worker; allow many clients with several streams each.
+  i.http.new_task_queue = [] { return new httplib::ThreadPool(128); };
+  // Bodies are checked against max_body_bytes in the handler, to answer with a JSON-RPC error.
+  i.http.set_payload_max_length(std::max<size_t>(i.o.max_body_bytes * 2, 64 << 20));
+  i.http.set_keep_alive_max_count(1000);
+  i.http.set_tcp_nodelay(true);  // small JSON-RPC answers must not wait for Nagle
+  i.http.set_pre_routing_handler([&i](const httplib::Request& req, httplib::Response& res) { return i.Guard(req, res); });
+  i.http.Post(i.o.path, [&i](const httplib::Request& req, httplib::Response& res) { i.Post(req, res); });
+  i.http.Get(i.o.path, [&i](const httplib::Request& req, httplib::Response& res) { i.Get(req, res); });
+  i.http.Delete(i.o.path, [&i](const httplib::Request& req, httplib::Response& res) { i.Delete(req, res); });
+  i.http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) {
+      std::string msg = res.status == 413 ? "request body too large" : "HTTP error " + std::to_string(res.status);
+      res.set_content(MakeError(Json(), {kInvalidRequest, msg, Json()}).dump(), "application/json");
+    }
+  });
+  int port = i.o.port;
+  if (port == 0) {
+    port = i.http.bind_to_any_port(i.o.host);
+    if (port < 0) return Status::Error("cannot listen on " + i.o.host);
+  } else if (!i.http.bind_to_port(i.o.host, port)) {
+    return Status::Error("cannot listen on " + i.o.host + ":" + std::to_string(port) + " (address in use?)");
+  }
+  if (i.o.on_listening) i.o.on_listening(port);
+  if (!i.http.listen_after_bind()) return Status::Error("the HTTP server stopped unexpectedly");
+  return Status::Ok();
+}
+
+void HttpTransport::Stop() {
+  if (impl_ && impl_->http.is_running()) impl_->http.stop();
+}
+
+}  // namespace kiln::mcp

@@ -1,0 +1,98 @@
+#include "mcp/stdio.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <thread>
+
+namespace kiln::mcp {
+namespace {
+
+class FdChannel : public Channel {
+ public:
+  explicit FdChannel(int fd) : fd_(fd) {}
+  void Send(const Json& message) override {
+    std::string line = message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    std::lock_guard l(mu_);
+    size_t off = 0;
+    while (off < line.size()) {
+      ssize_t n = write(fd_, line.data() + off, line.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return;  // the client is gone; its session ends when stdin closes
+      }
+      off += size_t(n);
+    }
+  }
+
+ private:
+  int fd_;
+  std::mutex mu_;
+};
+
+}  // namespace
+
+void ServeStdio(Server& server, const StdioOptions& options) {
+  auto out = std::make_shared<FdChannel>(options.out_fd);
+  auto session = server.CreateSession(out);
+  std::mutex mu;
+  std::condition_variable idle;
+  int running = 0;
+
+  auto handle_line = [&](const std::string& line) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) return;
+    Json message = Json::parse(line, nullptr, false);
+    if (message.is_discarded()) {
+      out->Send(MakeError(Json(), {kParseError, "parse error: not valid JSON", Json()}));
+      return;
+    }
+    bool is_request = message.is_array() || (message.is_object() && message.contains("method") && message.contains("id"));
+    if (!is_request) {
+      server.Handle(session, message, *out);  // notifications and responses are quick, and ordered
+      return;
+    }
+    // Requests run on their own threads, so a long tool call never holds up ping, cancellation or answers.
+    {
+      std::lock_guard l(mu);
+      running++;
+    }
+    std::thread([&, message] {
+      server.Handle(session, message, *out);
+      std::lock_guard l(mu);
+      if (--running == 0) idle.notify_all();
+    }).detach();
+  };
+
+  std::string buffer;
+  char chunk[1 << 16];
+  bool skipping = false;  // inside an oversized line
+  for (;;) {
+    ssize_t n = read(options.in_fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buffer.append(chunk, size_t(n));
+    size_t start = 0, nl;
+    while ((nl = buffer.find('\n', start)) != std::string::npos) {
+      if (!skipping) handle_line(buffer.substr(start, nl - start));
+      skipping = false;
+      start = nl + 1;
+    }
+    buffer.erase(0, start);
+    if (buffer.size() > options.max_message_bytes) {
+      if (!skipping) {
+        out->Send(MakeError(Json(), {kParseError, "message larger than " + std::to_string(options.max_message_bytes) +
+                                                     " bytes", Json()}));
+      }
+      skipping = true;
+      buffer.clear();
+    }
+  }
+  if (!skipping && !buffer.empty()) handle_line(buffer);
+  // stdin closed: the client is gone. Stop the work in flight and wait for it to wind down.
+  server.EndSession(session->id());
+  std::unique_lock l(mu);
+  idle.wait_for(l, std::chrono::seconds(30), [&] { return running == 0; });
+}
+
+}  // namespace kiln::mcp

@@ -1,0 +1,25 @@
+// kiln's MCP surface: tools, resources and prompts registered on a mcp::Server. Thin: each validates its
+// arguments and calls the engine API.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/engine.h"
+#include "mcp/server.h"
+
+namespace kiln::mcptools {
+
+struct Options {
+  /// Workspace directories the agent may touch (MCP roots in the user's sense); at least one.
+  std::vector<std::string> roots;
+  /// Only tools that change nothing.
+  bool read_only = false;
+  /// Secret id -> where its value lives on the server side ("env:VAR" or "file:/path"); never sent to clients.
+  std::map<std::string, std::string> secrets;
+};
+
+/// Registers every kiln tool, resource and prompt on `server`. `engine` must outlive the server.
+void Register(mcp::Server& server, api::Engine& engine, const Options& options);
+
+}  // namespace kiln::mcptools
