@@ -1,5 +1,7 @@
 #include "api/engine.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +17,7 @@
 #include "frontend/dockerfile/convert.h"
 #include "frontend/dockerfile/parser.h"
 #include "oci/reference.h"
+#include "snapshot/copy.h"
 #include "snapshot/layer.h"
 #include "snapshot/snapshotter.h"
 #include "snapshot/unpack.h"
@@ -156,7 +159,7 @@ Result<exporter::Image> Engine::FindImage(const std::string& ref) {
 
 BuildResult Engine::Build(const BuildRequest& req) {
   BuildResult result;
-  result.build_id = NewBuildId();
+  result.build_id = req.build_id.empty() ? NewBuildId() : req.build_id;
   auto fail = [&](Status st) {
     result.status = st;
     return result;
@@ -377,6 +380,133 @@ Status Engine::RemoveImage(const std::string& ref) {
   KILN_ASSIGN(auto rec, s_->metadata->GetImage(r.String()));
   if (!rec) return Status::Error("image \"" + ref + "\" not found in the local store");
   return s_->metadata->RemoveImage(r.String());
+}
+
+namespace {
+
+FileEntry EntryOf(const std::string& name, const struct stat& st, const std::string& host_path) {
+  FileEntry e;
+  e.name = name;
+  e.type = S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" : S_ISLNK(st.st_mode) ? "symlink" : "other";
+  e.size = S_ISREG(st.st_mode) ? st.st_size : 0;
+  e.mode = st.st_mode & 07777;
+  e.uid = st.st_uid;
+  e.gid = st.st_gid;
+  if (S_ISLNK(st.st_mode)) {
+    char target[PATH_MAX];
+    ssize_t n = readlink(host_path.c_str(), target, sizeof target - 1);
+    if (n >= 0) e.link_target.assign(target, size_t(n));
+  }
+  return e;
+}
+
+/// Every path below `root` with what identifies its content, for diffs.
+void Fingerprints(const std::string& root, const std::string& rel, std::map<std::string, std::string>& out,
+                  size_t budget) {
+  auto names = ListDir(rel.empty() ? root : JoinPath(root, rel));
+  if (!names.ok()) return;
+  for (auto& n : *names) {
+    if (out.size() >= budget) return;
+    std::string child = rel.empty() ? n : rel + "/" + n;
+    std::string host = JoinPath(root, child);
+    struct stat st;
+    if (lstat(host.c_str(), &st) != 0) continue;
+    FileEntry e = EntryOf(n, st, host);
+    std::string fp = e.type + " " + std::to_string(e.mode) + " " + std::to_string(e.uid) + ":" + std::to_string(e.gid) +
+                     " " + e.link_target;
+    if (S_ISREG(st.st_mode)) {
+      auto d = DigestOfFile(host);
+      fp += " " + (d.ok() ? *d : std::string("?"));
+    }
+    out["/" + child] = fp;
+    if (S_ISDIR(st.st_mode)) Fingerprints(root, child, out, budget);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<FileEntry>> Engine::ListImageFiles(const std::string& ref, const std::string& path, size_t limit,
+                                                      bool* truncated) {
+  KILN_ASSIGN(exporter::Image img, FindImage(ref));
+  KILN_ASSIGN(store::SnapshotId top,
+              snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
+  KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(top));
+  KILN_ASSIGN(std::string dir, snapshot::ResolveInRoot(root.path(), path.empty() ? "/" : path));
+  if (!IsDirectory(dir)) return Status::Error(path + ": not a directory in " + ref);
+  KILN_ASSIGN(auto names, ListDir(dir));
+  std::vector<FileEntry> out;
+  if (truncated) *truncated = names.size() > limit;
+  for (auto& n : names) {
+    if (out.size() >= limit) break;
+    struct stat st;
+    std::string host = JoinPath(dir, n);
+    if (lstat(host.c_str(), &st) == 0) out.push_back(EntryOf(n, st, host));
+  }
+  return out;
+}
+
+Result<FileContent> Engine::ReadImageFile(const std::string& ref, const std::string& path, size_t max_bytes) {
+  KILN_ASSIGN(exporter::Image img, FindImage(ref));
+  KILN_ASSIGN(store::SnapshotId top,
+              snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
+  KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(top));
+  KILN_ASSIGN(std::string file, snapshot::ResolveInRoot(root.path(), path));
+  struct stat st;
+  if (stat(file.c_str(), &st) != 0) return Status::Error(path + ": no such file in " + ref);
+  if (!S_ISREG(st.st_mode)) return Status::Error(path + ": not a regular file in " + ref);
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open", path);
+  FileContent c;
+  c.size = st.st_size;
+  c.data.resize(std::min<size_t>(max_bytes, size_t(st.st_size)));
+  ssize_t n = pread(fd, c.data.data(), c.data.size(), 0);
+  close(fd);
+  if (n < 0) return ErrnoError("read", path);
+  c.data.resize(size_t(n));
+  c.truncated = c.size > int64_t(c.data.size());
+  return c;
+}
+
+Result<std::vector<FileChange>> Engine::DiffImages(const std::string& from, const std::string& to, size_t limit,
+                                                   bool* truncated) {
+  constexpr size_t kMaxFiles = 200000;  // bounds the work on huge images
+  std::map<std::string, std::string> a, b;
+  for (auto [ref, out] : {std::make_pair(&from, &a), std::make_pair(&to, &b)}) {
+    KILN_ASSIGN(exporter::Image img, FindImage(*ref));
+    KILN_ASSIGN(store::SnapshotId top,
+                snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
+    KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(top));
+    Fingerprints(root.path(), "", *out, kMaxFiles);
+  }
+  std::vector<FileChange> changes;
+  bool more = false;
+  auto add = [&](const std::string& p, const char* kind) {
+    if (changes.size() < limit) {
+      changes.push_back({p, kind});
+    } else {
+      more = true;
+    }
+  };
+  for (auto& [p, fp] : b) {
+    auto it = a.find(p);
+    if (it == a.end()) {
+      add(p, "added");
+    } else if (it->second != fp) {
+      add(p, "modified");
+    }
+  }
+  for (auto& [p, fp] : a)
+    if (!b.count(p)) add(p, "removed");
+  std::sort(changes.begin(), changes.end(), [](const FileChange& x, const FileChange& y) { return x.path < y.path; });
+  if (truncated) *truncated = more;
+  return changes;
+}
+
+Result<std::vector<dockerfile::Finding>> Engine::Lint(const std::string& dockerfile) {
+  auto text = ReadFile(dockerfile);
+  if (!text.ok()) return Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable");
+  KILN_ASSIGN(dockerfile::Dockerfile df, dockerfile::Parse(*text, dockerfile));
+  return dockerfile::Lint(df);
 }
 
 Result<Json> Engine::BuildReport(const std::string& build_id) {

@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "exporter/exporter.h"
+#include "frontend/dockerfile/lint.h"
 #include "oci/image.h"
 #include "progress/progress.h"
 #include "solver/solver.h"
@@ -29,6 +30,7 @@ struct OutputSpec {
 };
 
 struct BuildRequest {
+  std::string build_id;  // "" picks a fresh one; callers that need it early (to stream logs) set it
   std::string context = ".";
   std::string dockerfile;  // "" is <context>/Dockerfile
   std::vector<std::string> tags;
@@ -70,6 +72,28 @@ struct RunRequest {
   std::function<bool()> cancelled;
 };
 
+/// One entry of a directory inside an image.
+struct FileEntry {
+  std::string name;
+  std::string type;  // "file", "dir", "symlink", "other"
+  int64_t size = 0;
+  uint32_t mode = 0;  // permission bits
+  uint32_t uid = 0, gid = 0;
+  std::string link_target;
+};
+
+struct FileContent {
+  std::string data;      // at most max_bytes
+  int64_t size = 0;      // the whole file's size
+  bool truncated = false;
+};
+
+/// One difference between two images' file systems.
+struct FileChange {
+  std::string path;
+  std::string kind;  // "added", "removed", "modified"
+};
+
 class Engine {
  public:
   /// Opens (creating if needed) the state under `options.data_root`, recovering from interrupted runs.
@@ -87,6 +111,16 @@ class Engine {
   Result<exporter::Image> Import(const std::string& tarball, const std::string& name);
   Status Tag(const std::string& ref, const std::string& name);
   Status RemoveImage(const std::string& ref);
+  /// The entries of directory `path` in the image's file system (sorted; at most `limit`, `truncated` says more).
+  Result<std::vector<FileEntry>> ListImageFiles(const std::string& ref, const std::string& path, size_t limit,
+                                                bool* truncated);
+  /// The first `max_bytes` of a file in the image (symlinks followed inside the image).
+  Result<FileContent> ReadImageFile(const std::string& ref, const std::string& path, size_t max_bytes);
+  /// What changed from image `from` to image `to`, file by file (content, mode, owner, link target).
+  Result<std::vector<FileChange>> DiffImages(const std::string& from, const std::string& to, size_t limit,
+                                             bool* truncated);
+  /// BuildKit's build checks on a Dockerfile; an error only when it cannot be read or parsed.
+  Result<std::vector<dockerfile::Finding>> Lint(const std::string& dockerfile);
   /// A past build's report (steps, keys, cache status); "" is the last build.
   Result<Json> BuildReport(const std::string& build_id);
 

@@ -114,6 +114,10 @@ int main(int argc, char** argv) {
   bool explain_last = false;
   explain->add_flag("--last", explain_last, "The last build (the default)");
 
+  auto* lint = app.add_subcommand("lint", "Run BuildKit's build checks on a Dockerfile");
+  std::string lint_file = "Dockerfile";
+  lint->add_option("-f,--file,dockerfile", lint_file, "The Dockerfile (default ./Dockerfile)");
+
   auto* mcp = app.add_subcommand("mcp", "Serve kiln to AI agents over the Model Context Protocol");
   std::string mcp_transport = "stdio", mcp_listen = "127.0.0.1:0", mcp_token_file;
   std::vector<std::string> mcp_roots, mcp_allowed_hosts;
@@ -256,6 +260,12 @@ int main(int argc, char** argv) {
       printf("Untagged: %s\n", r.c_str());
     }
     return 0;
+  }
+  if (lint->parsed()) {
+    auto findings = e.Lint(lint_file);
+    if (!findings.ok()) return Fail(findings.status());
+    for (auto& f : *findings) printf("%s:%d %s: %s\n", lint_file.c_str(), f.line, f.rule.c_str(), f.message.c_str());
+    return findings->empty() ? 0 : 1;
   }
   if (mcp->parsed()) {
     kiln::cli::McpOptions o;

@@ -25,7 +25,7 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
     to.roots.push_back(real);
   }
   to.read_only = o.read_only;
-  mcptools::Register(server, engine, to);
+  auto surface = mcptools::Register(server, engine, to);
   if (o.conformance_fixtures) mcp::AddConformanceFixtures(server);
 
   if (o.transport == "stdio") {

@@ -207,6 +207,11 @@ void Server::AddPrompt(Prompt p) {
   prompts_.push_back(std::move(p));
 }
 
+void Server::AddResourceLister(std::function<std::vector<Json>()> lister) {
+  std::lock_guard l(mu_);
+  listers_.push_back(std::move(lister));
+}
+
 std::shared_ptr<Session> Server::CreateSession(std::shared_ptr<Channel> standalone) {
   auto s = std::make_shared<Session>(NewSessionId());
   s->SetStandaloneChannel(std::move(standalone));
@@ -341,8 +346,14 @@ Outcome Server::Dispatch(const std::shared_ptr<Session>& s, const std::string& m
   if (method == "tools/call") return CallTool(ctx);
   if (method == "resources/list") {
     std::vector<Json> items;
-    std::lock_guard l(mu_);
-    for (auto& r : resources_) items.push_back(r.definition);
+    std::vector<std::function<std::vector<Json>()>> listers;
+    {
+      std::lock_guard l(mu_);
+      for (auto& r : resources_) items.push_back(r.definition);
+      listers = listers_;
+    }
+    for (auto& lister : listers)
+      for (auto& r : lister()) items.push_back(std::move(r));
     return Page(items, params, "resources");
   }
   if (method == "resources/templates/list") {

@@ -150,6 +150,8 @@ class Server {
   void AddResource(Resource resource);
   void AddResourceTemplate(ResourceTemplate t);
   void AddPrompt(Prompt prompt);
+  /// Resources that come and go (images, build logs): listed by calling `lister` on each resources/list.
+  void AddResourceLister(std::function<std::vector<Json>()> lister);
 
   std::shared_ptr<Session> CreateSession(std::shared_ptr<Channel> standalone);
   std::shared_ptr<Session> FindSession(const std::string& id);
@@ -182,6 +184,7 @@ class Server {
   std::vector<Resource> resources_;
   std::vector<ResourceTemplate> templates_;
   std::vector<Prompt> prompts_;
+  std::vector<std::function<std::vector<Json>()>> listers_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
 };
 

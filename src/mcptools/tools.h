@@ -2,6 +2,7 @@
 // arguments and calls the engine API.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,18 @@ struct Options {
   std::map<std::string, std::string> secrets;
 };
 
-/// Registers every kiln tool, resource and prompt on `server`. `engine` must outlive the server.
-void Register(mcp::Server& server, api::Engine& engine, const Options& options);
+/// kiln's tools, resources and prompts as registered on a server; keep it alive while the server serves.
+class Surface {
+ public:
+  struct State;
+  explicit Surface(std::unique_ptr<State> s);
+  ~Surface();
+
+ private:
+  std::unique_ptr<State> s_;
+};
+
+/// Registers every kiln tool, resource and prompt on `server`. `engine` must outlive the returned Surface.
+std::unique_ptr<Surface> Register(mcp::Server& server, api::Engine& engine, const Options& options);
 
 }  // namespace kiln::mcptools

@@ -1,0 +1,141 @@
+#include "frontend/dockerfile/lint.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <regex>
+
+#include "frontend/dockerfile/shell.h"
+
+namespace kiln::dockerfile {
+namespace {
+
+std::string FirstWord(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_first_of(" \t", b);
+  return s.substr(b, e == std::string::npos ? std::string::npos : e - b);
+}
+
+bool IsLower(const std::string& s) { return std::none_of(s.begin(), s.end(), ::isupper); }
+bool IsUpper(const std::string& s) { return std::none_of(s.begin(), s.end(), ::islower); }
+
+std::string Upper(std::string s) {
+  for (auto& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// ARG/ENV names that look like they carry a secret (BuildKit's SecretsUsedInArgOrEnv).
+bool LooksSecret(const std::string& name) {
+  static const std::regex re("(^|_|-)(apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(_|-|$)",
+                             std::regex::icase);
+  static const std::regex camel("(ApiKey|Auth|Credential|Password|Secret|Token)");
+  return std::regex_search(name, re) || std::regex_search(name, camel);
+}
+
+}  // namespace
+
+std::vector<Finding> Lint(const Dockerfile& df) {
+  std::vector<Finding> out;
+  auto add = [&](const std::string& rule, int line, const std::string& msg) { out.push_back({rule, line, msg}); };
+
+  // Casing: the majority style of the file is the expected one.
+  int upper = 0, lower = 0;
+  for (auto& in : df.instructions) {
+    std::string w = FirstWord(in.original);
+    if (IsUpper(w)) upper++;
+    else if (IsLower(w)) lower++;
+  }
+  bool expect_upper = upper >= lower;
+  for (auto& in : df.instructions) {
+    std::string w = FirstWord(in.original);
+    if ((expect_upper && !IsUpper(w)) || (!expect_upper && !IsLower(w))) {
+      add("ConsistentInstructionCasing", in.line,
+          "Command '" + w + "' should match the case of the command majority (" + (expect_upper ? "uppercase" : "lowercase") + ")");
+    }
+  }
+
+  std::map<std::string, int> stage_names;
+  struct StageCounts {
+    int cmd = 0, entrypoint = 0, healthcheck = 0;
+    bool absolute_workdir = false;
+  } counts;
+  auto end_stage = [&](int line) {
+    (void)line;
+    counts = StageCounts{};
+  };
+  std::map<std::string, std::vector<int>> repeated;  // "CMD" -> lines in this stage
+  auto flush_repeated = [&]() {
+    for (auto& [kw, lines] : repeated)
+      for (size_t i = 0; i + 1 < lines.size(); i++) {
+        add("MultipleInstructionsDisallowed", lines[i],
+            "Multiple " + kw + " instructions should not be used in the same stage because only the last one will be used");
+      }
+    repeated.clear();
+  };
+
+  for (auto& in : df.instructions) {
+    const std::string& kw = in.keyword;
+    if (kw == "from") {
+      flush_repeated();
+      end_stage(in.line);
+      auto words = SplitWords(in.args, df.escape);
+      if (words.size() == 3) {
+        std::string from_word = FirstWord(in.original);
+        if ((IsUpper(from_word) && !IsUpper(words[1])) || (IsLower(from_word) && !IsLower(words[1]))) {
+          add("FromAsCasing", in.line, "'" + words[1] + "' and '" + from_word + "' keywords' casing do not match");
+        }
+        const std::string& name = words[2];
+        if (!IsLower(name)) add("StageNameCasing", in.line, "Stage name '" + name + "' should be lowercase");
+        std::string l = name;
+        for (auto& c : l) c = char(std::tolower(static_cast<unsigned char>(c)));
+        if (l == "scratch" || l == "context") {
+          add("ReservedStageName", in.line, "'" + name + "' is reserved and should not be used as a stage name");
+        }
+        if (stage_names.count(l)) {
+          add("DuplicateStageName", in.line, "Duplicate stage name '" + name + "', stage names should be unique");
+        }
+        stage_names[l] = in.line;
+      }
+    } else if (kw == "cmd" || kw == "entrypoint") {
+      if (!in.json_form) {
+        add("JSONArgsRecommended", in.line,
+            "JSON arguments recommended for " + Upper(kw) + " to prevent unintended behavior related to OS signals");
+      }
+      repeated[Upper(kw)].push_back(in.line);
+    } else if (kw == "healthcheck") {
+      repeated["HEALTHCHECK"].push_back(in.line);
+    } else if (kw == "maintainer") {
+      add("MaintainerDeprecated", in.line, "Maintainer instruction is deprecated in favor of using label");
+    } else if (kw == "workdir") {
+      std::string path = in.args;
+      if (!path.empty() && path[0] == '/') {
+        counts.absolute_workdir = true;
+      } else if (!counts.absolute_workdir && !path.empty() && path[0] != '$') {
+        add("WorkdirRelativePath", in.line,
+            "Relative workdir \"" + path + "\" can have unexpected results if the base image changes");
+      }
+    } else if (kw == "env" || kw == "label") {
+      auto words = SplitWords(in.args, df.escape);
+      if (!words.empty() && words[0].find('=') == std::string::npos) {
+        add("LegacyKeyValueFormat", in.line,
+            "\"" + Upper(kw) + " key=value\" should be used instead of legacy \"" + Upper(kw) + " key value\" format");
+      }
+    }
+    if (kw == "arg" || kw == "env") {
+      for (auto& w : SplitWords(in.args, df.escape)) {
+        std::string name = w.substr(0, w.find('='));
+        if (LooksSecret(name)) {
+          add("SecretsUsedInArgOrEnv", in.line,
+              "Do not use ARG or ENV instructions for sensitive data (" + Upper(kw) + " \"" + name + "\")");
+        }
+        if (kw == "env" && w.find('=') == std::string::npos) break;  // legacy form: the rest is the value
+      }
+    }
+  }
+  flush_repeated();
+  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) { return a.line < b.line; });
+  return out;
+}
+
+}  // namespace kiln::dockerfile
