@@ -1,8 +1,14 @@
 #include "cli/mcp_command.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <thread>
 
 #include "base/fs.h"
 #include "mcp/fixtures.h"
@@ -11,6 +17,32 @@
 #include "mcptools/tools.h"
 
 namespace kiln::cli {
+namespace {
+
+/// Runs `serve` with SIGINT and SIGTERM turned into a call to `stop` on a thread of their own, so that a
+/// server being stopped cancels its builds (which remove their containers and mounts) instead of dying mid-step.
+Status ServeUntilSignalled(const std::function<Status()>& serve, const std::function<void()>& stop) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);  // only ever sent by us, to end the watcher
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts, so every thread inherits it
+  std::thread watcher([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGINT || sig == SIGTERM) {
+      fprintf(stderr, "kiln mcp: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
+      stop();
+    }
+  });
+  Status st = serve();
+  pthread_kill(watcher.native_handle(), SIGUSR1);
+  watcher.join();
+  return st;
+}
+
+}  // namespace
 
 Status ServeMcp(api::Engine& engine, const McpOptions& o) {
   mcp::Server server({"kiln", "0.1.0", "kiln image builder",
@@ -28,9 +60,22 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
   auto surface = mcptools::Register(server, engine, to);
   if (o.conformance_fixtures) mcp::AddConformanceFixtures(server);
 
+  // Time a cancelled build gets to clean up when the server is told to stop.
+  constexpr auto kShutdownGrace = std::chrono::seconds(20);
   if (o.transport == "stdio") {
-    mcp::ServeStdio(server);
-    return Status::Ok();
+    int stop_pipe[2];
+    if (pipe(stop_pipe) != 0) return Status::Error("pipe: cannot create");
+    mcp::StdioOptions so;
+    so.stop_fd = stop_pipe[0];
+    Status st = ServeUntilSignalled(
+        [&] {
+          mcp::ServeStdio(server, so);
+          return Status::Ok();
+        },
+        [&] { (void)!write(stop_pipe[1], "x", 1); });
+    close(stop_pipe[0]);
+    close(stop_pipe[1]);
+    return st;
   }
   if (o.transport != "http") return Status::Error("--transport: unknown transport \"" + o.transport + "\" (stdio or http)");
   mcp::HttpOptions ho;
@@ -54,7 +99,11 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
     fflush(stderr);
   };
   mcp::HttpTransport transport(server, ho);
-  return transport.Serve();
+  return ServeUntilSignalled([&] { return transport.Serve(); },
+                             [&] {
+                               server.Shutdown(kShutdownGrace);
+                               transport.Stop();
+                             });
 }
 
 }  // namespace kiln::cli

@@ -395,7 +395,16 @@ Status HttpTransport::Serve() {
 }
 
 void HttpTransport::Stop() {
-  if (impl_ && impl_->http.is_running()) impl_->http.stop();
+  if (!impl_) return;
+  {
+    // Open SSE streams hold worker threads the HTTP server joins when it stops: end them first.
+    std::lock_guard l(impl_->mu);
+    for (auto& [id, hs] : impl_->sessions) {
+      std::lock_guard sl(hs->mu);
+      for (auto& [sid, stream] : hs->streams) stream->Close();
+    }
+  }
+  if (impl_->http.is_running()) impl_->http.stop();
 }
 
 }  // namespace kiln::mcp

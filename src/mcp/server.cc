@@ -238,6 +238,17 @@ void Server::EndSession(const std::string& id) {
   s->CancelAll();
 }
 
+bool Server::Shutdown(std::chrono::milliseconds grace) {
+  std::map<std::string, std::shared_ptr<Session>> ending;
+  {
+    std::lock_guard l(mu_);
+    ending.swap(sessions_);
+  }
+  for (auto& [id, s] : ending) s->CancelAll();
+  std::unique_lock l(mu_);
+  return idle_.wait_for(l, grace, [&] { return requests_running_ == 0; });
+}
+
 void Server::Broadcast(const Json& notification, const std::function<bool(Session&)>& want) {
   std::vector<std::shared_ptr<Session>> targets;
   {
@@ -322,11 +333,19 @@ void Server::HandleOne(const std::shared_ptr<Session>& session, const Json& m, C
       return;
     }
   }
+  {
+    std::lock_guard l(mu_);
+    requests_running_++;
+  }
   RequestContext ctx(session, id, params, &channel, cancelled);
   Outcome out = Dispatch(session, method, ctx);
   {
     std::lock_guard l(session->mu_);
     session->in_flight_.erase(id.dump());
+  }
+  {
+    std::lock_guard l(mu_);
+    if (--requests_running_ == 0) idle_.notify_all();
   }
   if (cancelled->load()) return;  // a cancelled request gets no answer
   channel.Send(out.error ? MakeError(id, *out.error) : MakeResult(id, std::move(out.result)));

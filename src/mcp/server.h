@@ -156,6 +156,9 @@ class Server {
   std::shared_ptr<Session> CreateSession(std::shared_ptr<Channel> standalone);
   std::shared_ptr<Session> FindSession(const std::string& id);
   void EndSession(const std::string& id);
+  /// Ends every session, cancelling its requests, and waits up to `grace` for their handlers to return (a build
+  /// being cancelled removes its containers and mounts). True when nothing is left running.
+  bool Shutdown(std::chrono::milliseconds grace);
 
   /// Handles one message (or batch) of `session`. Answers and request-related notifications go to `channel`.
   /// Blocks until a request is answered; transports call it from as many threads as they like.
@@ -186,6 +189,8 @@ class Server {
   std::vector<Prompt> prompts_;
   std::vector<std::function<std::vector<Json>()>> listers_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
+  std::condition_variable idle_;
+  int requests_running_ = 0;  // across sessions, guarded by mu_
 };
 
 /// Matches `uri` against an RFC 6570 level-1 template ("test://template/{id}/data"); fills `vars`.

@@ -1,5 +1,6 @@
 #include "mcp/stdio.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,9 +37,13 @@ class FdChannel : public Channel {
 void ServeStdio(Server& server, const StdioOptions& options) {
   auto out = std::make_shared<FdChannel>(options.out_fd);
   auto session = server.CreateSession(out);
-  std::mutex mu;
-  std::condition_variable idle;
-  int running = 0;
+  // Shared with the request threads, which may outlive this function when a handler ignores cancellation.
+  struct Running {
+    std::mutex mu;
+    std::condition_variable idle;
+    int count = 0;
+  };
+  auto running = std::make_shared<Running>();
 
   auto handle_line = [&](const std::string& line) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) return;
@@ -54,13 +59,13 @@ void ServeStdio(Server& server, const StdioOptions& options) {
     }
     // Requests run on their own threads, so a long tool call never holds up ping, cancellation or answers.
     {
-      std::lock_guard l(mu);
-      running++;
+      std::lock_guard l(running->mu);
+      running->count++;
     }
-    std::thread([&, message] {
+    std::thread([&server, session, out, running, message] {
       server.Handle(session, message, *out);
-      std::lock_guard l(mu);
-      if (--running == 0) idle.notify_all();
+      std::lock_guard l(running->mu);
+      if (--running->count == 0) running->idle.notify_all();
     }).detach();
   };
 
@@ -68,6 +73,12 @@ void ServeStdio(Server& server, const StdioOptions& options) {
   char chunk[1 << 16];
   bool skipping = false;  // inside an oversized line
   for (;;) {
+    pollfd fds[2] = {{options.in_fd, POLLIN, 0}, {options.stop_fd, POLLIN, 0}};
+    if (poll(fds, options.stop_fd >= 0 ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (options.stop_fd >= 0 && fds[1].revents) break;
     ssize_t n = read(options.in_fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -91,8 +102,8 @@ void ServeStdio(Server& server, const StdioOptions& options) {
   if (!skipping && !buffer.empty()) handle_line(buffer);
   // stdin closed: the client is gone. Stop the work in flight and wait for it to wind down.
   server.EndSession(session->id());
-  std::unique_lock l(mu);
-  idle.wait_for(l, std::chrono::seconds(30), [&] { return running == 0; });
+  std::unique_lock l(running->mu);
+  running->idle.wait_for(l, std::chrono::seconds(30), [&] { return running->count == 0; });
 }
 
 }  // namespace kiln::mcp

@@ -12,9 +12,12 @@ struct StdioOptions {
   int out_fd = 1;
   /// Lines longer than this are answered with a parse error and skipped.
   size_t max_message_bytes = 16 << 20;
+  /// When this descriptor becomes readable, serving ends as if the input had: how a signal handler stops it.
+  int stop_fd = -1;
 };
 
-/// Serves one client until its input ends; then cancels what is still running and returns.
+/// Serves one client until its input ends (or stop_fd is readable); then cancels what is still running and
+/// returns.
 void ServeStdio(Server& server, const StdioOptions& options = {});
 
 }  // namespace kiln::mcp
