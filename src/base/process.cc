@@ -72,9 +72,9 @@ Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOption
       if (options.cancelled && options.cancelled()) {
         auto now = std::chrono::steady_clock::now();
         if (!signalled) {
-          kill(pid, SIGTERM);
+          kill(pid, options.kill_grace.count() > 0 ? SIGTERM : SIGKILL);
           signalled = true;
-          kill_deadline = now + std::chrono::seconds(2);
+          kill_deadline = now + options.kill_grace;
         } else if (now > kill_deadline) {
           kill(pid, SIGKILL);
         }

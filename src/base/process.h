@@ -1,5 +1,6 @@
 // Child processes: spawn, stream their output, wait; the only place kiln forks.
 #pragma once
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,8 @@ struct ProcessOptions {
   std::function<void(int fd, std::string_view data)> on_output;
   /// Checked between reads; when it returns true the child gets SIGTERM, then SIGKILL.
   std::function<bool()> cancelled;
+  /// Once cancelled, the child gets SIGTERM and, this long after, SIGKILL; zero kills it at once.
+  std::chrono::milliseconds kill_grace{2000};
 };
 
 /// Runs argv[0] (looked up in PATH) to completion. Returns the exit status, or 128+signal.

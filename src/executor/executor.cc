@@ -152,6 +152,9 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
   po.inherit_stdio = spec.interactive;
   po.on_output = io.on_output;
   po.cancelled = io.cancelled;
+  // A cancelled build step is killed at once (as BuildKit does); an interactive run gets the usual grace to
+  // handle SIGTERM, which runc passes on. Either way `delete --force` below kills what is left in the container.
+  if (!spec.interactive) po.kill_grace = std::chrono::milliseconds(0);
   auto code = RunProcess(argv, po);
   // A killed runtime may leave its state behind; delete is a no-op when it cleaned up itself.
   if (!code.ok() || (io.cancelled && io.cancelled())) {

@@ -127,6 +127,7 @@ class ProgressForwarder : public progress::Sink {
     switch (e.kind) {
       case progress::Event::Kind::kStarted:
         line = "#" + std::to_string(e.number) + " " + e.name + "\n";
+        Step(e.name);
         break;
       case progress::Event::Kind::kCached:
         line = "#" + std::to_string(e.number) + " " + e.name + "\n#" + std::to_string(e.number) + " CACHED\n";

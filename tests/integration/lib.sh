@@ -8,15 +8,20 @@ SKIP=77
 skip() { echo "SKIP: $*"; exit $SKIP; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-[ "$(id -u)" = 0 ] || skip "needs root (overlayfs mounts and runc containers)"
-command -v runc >/dev/null || skip "runc is not installed (scripts/install-deps installs it)"
-[ -x /bin/busybox ] || skip "busybox-static is not installed (scripts/install-deps installs it)"
-grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip "the kernel has no overlayfs"
+# Tests that never build (KILN_TEST_NO_BUILDER=1) need none of root, runc, busybox and overlayfs.
+if [ -z "${KILN_TEST_NO_BUILDER:-}" ]; then
+  [ "$(id -u)" = 0 ] || skip "needs root (overlayfs mounts and runc containers)"
+  command -v runc >/dev/null || skip "runc is not installed (scripts/install-deps installs it)"
+  [ -x /bin/busybox ] || skip "busybox-static is not installed (scripts/install-deps installs it)"
+  grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip "the kernel has no overlayfs"
+fi
 
 WORK=$(mktemp -d /tmp/kiln-it.XXXXXX)
 export KILN_ROOT=$WORK/root
+SERVER_PID=  # a kiln process serving in the background (kiln mcp), stopped on exit
 cleanup() {
   local code=$?
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true; fi
   # Unmount anything a failed test left, then remove its files; the test's own exit status stands.
   { grep -o " $WORK[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done; } 2>/dev/null || true
   rm -rf "$WORK"

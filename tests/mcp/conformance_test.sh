@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned in package.json) against
 # kiln mcp over Streamable HTTP with the fixture tools: every server scenario, every check, must pass.
-source "$(dirname "$0")/lib.sh"
+KILN_TEST_NO_BUILDER=1 source "$(dirname "$0")/lib.sh"
 start_http_server --conformance-fixtures --root "$WORK"
 suite=$HERE/node_modules/@modelcontextprotocol/conformance/dist/index.js
 "$NODE" "$suite" server --url "$MCP_URL" > "$WORK/conformance.log" 2>&1 || true

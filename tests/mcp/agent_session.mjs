@@ -1,0 +1,233 @@
+// An agent's session with kiln mcp, driven by the official MCP TypeScript SDK client over one transport:
+// write a Dockerfile, build it (progress notifications), read the structured failure, fix it, rebuild with
+// cached steps, inspect and run the image; then the hostile cases: path escapes, bad arguments, unknown
+// methods, cancellation of a running build, concurrent calls and two clients at once.
+//
+// The two transports share one store, so what each builds is made distinct by the transport's name.
+// Usage: node agent_session.mjs stdio|http   with KILN, KILN_ROOT, WORKSPACE set (and MCP_URL for http).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const transportKind = process.argv[2];
+const { KILN, WORKSPACE, MCP_URL } = process.env;
+assert.ok(KILN && WORKSPACE && (transportKind === 'stdio' || MCP_URL), 'KILN, WORKSPACE (and MCP_URL) must be set');
+
+async function connect(name) {
+  const client = new Client({ name, version: '1.0.0' });
+  const transport = transportKind === 'stdio'
+    ? new StdioClientTransport({ command: KILN, args: ['mcp', '--root', WORKSPACE], env: process.env, stderr: 'inherit' })
+    : new StreamableHTTPClientTransport(new URL(MCP_URL));
+  await client.connect(transport);
+  return client;
+}
+
+// Calls a tool; returns the result with structuredContent, failing on a JSON-RPC error.
+async function call(client, name, args, options = {}) {
+  return client.callTool({ name, arguments: args }, undefined, { timeout: 300_000, ...options });
+}
+
+function writeTree(dir, files) {
+  for (const [p, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+    fs.writeFileSync(path.join(dir, p), content);
+  }
+}
+
+function processesMatching(text) {
+  try {
+    return execFileSync('pgrep', ['-f', text], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';  // pgrep exits 1 when nothing matches
+  }
+}
+
+const app = `app-${transportKind}`;
+
+test(`kiln mcp over ${transportKind}`, async (t) => {
+  const client = await connect('agent');
+  t.after(() => client.close());
+
+  await t.test('lists kiln tools with safety annotations', async () => {
+    const { tools } = await client.listTools();
+    const byName = Object.fromEntries(tools.map((x) => [x.name, x]));
+    for (const name of ['build_image', 'list_images', 'inspect_image', 'image_history', 'list_image_files',
+      'read_image_file', 'diff_images', 'run_container', 'lint_dockerfile', 'explain_cache',
+      'read_file', 'write_file', 'list_directory', 'search_files']) {
+      assert.ok(byName[name], `tool ${name} is listed`);
+      assert.ok(byName[name].inputSchema?.type === 'object', `${name} has an input schema`);
+    }
+    assert.equal(byName.build_image.annotations.destructiveHint, true);
+    assert.equal(byName.inspect_image.annotations.readOnlyHint, true);
+    assert.ok(!byName.fixture_tool && !byName.test_simple_text, 'no conformance fixtures without the flag');
+  });
+
+  let failedBuildId;
+  await t.test('writes a Dockerfile, builds it and reads the structured failure', async () => {
+    const dockerfile = [
+      'FROM busybox:test',
+      'COPY message.txt /srv/message.txt',
+      'RUN cp /srv/message.txt /srv/copy.txt',
+      `RUN echo "about to fail over ${transportKind}" && cat /srv/missing-file`,
+      'CMD ["cat", "/srv/copy.txt"]',
+      '',
+    ].join('\n');
+    let r = await call(client, 'write_file', { path: `${app}/Dockerfile`, content: dockerfile });
+    assert.ok(!r.isError, JSON.stringify(r));
+    r = await call(client, 'write_file', { path: `${app}/message.txt`, content: `hello from an agent over ${transportKind}\n` });
+    assert.ok(!r.isError);
+
+    const progress = [];
+    r = await call(client, 'build_image', { context: app, tags: [`${app}:1`] }, { onprogress: (p) => progress.push(p) });
+    assert.equal(r.isError, true, 'a failing RUN is a tool error');
+    const s = r.structuredContent;
+    assert.equal(s.ok, false);
+    assert.match(s.error.step, /cat \/srv\/missing-file/);
+    assert.equal(s.error.exit_code, 1);
+    assert.match(s.error.log_tail, /about to fail/);
+    assert.match(s.error.log_tail, /missing-file/);
+    assert.ok(progress.length >= 3, `progress notifications arrived (${progress.length})`);
+    for (let i = 1; i < progress.length; i++) assert.ok(progress[i].progress > progress[i - 1].progress, 'progress increases');
+    failedBuildId = s.build_id;
+  });
+
+  await t.test('the failure is readable as a resource and a debugging prompt', async () => {
+    const log = await client.readResource({ uri: `kiln://builds/${failedBuildId}/log` });
+    assert.match(log.contents[0].text, /about to fail/);
+    const prompt = await client.getPrompt({ name: 'debug_build_failure', arguments: { build_id: failedBuildId } });
+    const text = prompt.messages.map((m) => m.content.text ?? '').join('\n');
+    assert.match(text, /missing-file/, 'the prompt embeds the real log');
+  });
+
+  let digest;
+  await t.test('fixes the Dockerfile and rebuilds with cached steps', async () => {
+    const read = await call(client, 'read_file', { path: `${app}/Dockerfile` });
+    const fixed = read.structuredContent.content.replace('cat /srv/missing-file', 'test -f /srv/copy.txt');
+    await call(client, 'write_file', { path: `${app}/Dockerfile`, content: fixed });
+    const lint = await call(client, 'lint_dockerfile', { dockerfile: `${app}/Dockerfile` });
+    assert.ok(!lint.isError);
+    const progress = [];
+    const r = await call(client, 'build_image', { context: app, tags: [`${app}:1`] }, { onprogress: (p) => progress.push(p) });
+    assert.ok(!r.isError, JSON.stringify(r.structuredContent ?? r.content));
+    const s = r.structuredContent;
+    assert.equal(s.ok, true);
+    assert.match(s.image.digest, /^sha256:[0-9a-f]{64}$/);
+    assert.deepEqual(s.image.tags.map((x) => x.replace('docker.io/library/', '')), [`${app}:1`]);
+    const byName = (re) => s.steps.find((x) => re.test(x.name));
+    assert.equal(byName(/COPY message.txt/).cached, true, 'COPY came from the cache');
+    assert.equal(byName(/RUN cp/).cached, true, 'the first RUN came from the cache');
+    assert.equal(byName(/RUN echo/).cached, false, 'the fixed RUN ran');
+    assert.ok(progress.some((p) => /CACHED/.test(p.message ?? '')), 'progress says CACHED');
+    digest = s.image.digest;
+
+    const explain = await call(client, 'explain_cache', { build_id: s.build_id });
+    assert.ok(explain.structuredContent.steps.some((x) => !x.cached && x.reason), 'explain_cache gives reasons');
+  });
+
+  await t.test('inspects, lists and runs the image', async () => {
+    const images = await call(client, 'list_images', { filter: app });
+    assert.ok(images.structuredContent.images.some((i) => i.digest === digest));
+    const inspect = await call(client, 'inspect_image', { ref: `${app}:1` });
+    assert.deepEqual(inspect.structuredContent.config.Cmd, ['cat', '/srv/copy.txt']);
+    const file = await call(client, 'read_image_file', { ref: `${app}:1`, path: '/srv/copy.txt' });
+    assert.equal(file.structuredContent.content, `hello from an agent over ${transportKind}\n`);
+    const run = await call(client, 'run_container', { ref: `${app}:1` });
+    assert.ok(!run.isError, JSON.stringify(run.structuredContent));
+    assert.equal(run.structuredContent.exit_code, 0);
+    assert.equal(run.structuredContent.stdout, `hello from an agent over ${transportKind}\n`);
+    const net = await call(client, 'run_container', { ref: `${app}:1`, command: ['sh', '-c', 'ls /sys/class/net'] });
+    assert.equal(net.structuredContent.stdout.trim(), 'lo', 'no network by default');
+    const long = await call(client, 'run_container', { ref: `${app}:1`, command: ['sh', '-c', 'yes kiln | head -c 300000'] });
+    assert.equal(long.structuredContent.truncated, true, 'run output is bounded');
+    assert.ok(long.structuredContent.stdout.length < 300000);
+  });
+
+  await t.test('refuses paths outside the workspace', async () => {
+    fs.mkdirSync(path.join(WORKSPACE, 'links'), { recursive: true });
+    try { fs.symlinkSync('/etc', path.join(WORKSPACE, 'links', 'etc')); } catch { /* made by the other transport's run */ }
+    const attempts = [
+      ['read_file', { path: '../../../etc/passwd' }],
+      ['read_file', { path: '/etc/passwd' }],
+      ['read_file', { path: 'links/etc/passwd' }],
+      ['write_file', { path: '../escaped.txt', content: 'x' }],
+      ['write_file', { path: 'links/etc/kiln-escape', content: 'x' }],
+      ['list_directory', { path: '/' }],
+      ['search_files', { path: 'links/etc', pattern: 'passwd' }],
+      ['build_image', { context: '/etc' }],
+    ];
+    for (const [tool, args] of attempts) {
+      const r = await call(client, tool, args);
+      assert.equal(r.isError, true, `${tool} ${JSON.stringify(args)} is refused`);
+      assert.match(r.content[0].text, /outside the allowed roots|access denied/, `${tool}: ${r.content[0].text}`);
+    }
+    assert.ok(!fs.existsSync('/etc/kiln-escape') && !fs.existsSync(path.join(WORKSPACE, '..', 'escaped.txt')));
+  });
+
+  await t.test('validates arguments and rejects unknown methods and tools', async () => {
+    let r = await call(client, 'build_image', { tags: ['x'] });
+    assert.equal(r.isError, true);
+    assert.match(r.content[0].text, /invalid arguments.*context/);
+    r = await call(client, 'run_container', { ref: `${app}:1`, timeout_s: 'soon' });
+    assert.equal(r.isError, true);
+    assert.match(r.content[0].text, /timeout_s/);
+    r = await call(client, 'read_image_file', { ref: `${app}:1`, path: '/srv/copy.txt', surprise: 1 });
+    assert.equal(r.isError, true, 'unknown arguments are refused');
+    await assert.rejects(call(client, 'no_such_tool', {}), (e) => e.code === -32602);
+    const { z } = await import('zod');
+    await assert.rejects(client.request({ method: 'kiln/unknown', params: {} }, z.object({}).passthrough()),
+      (e) => e.code === -32601);
+  });
+
+  await t.test('a cancelled build stops its container', async () => {
+    writeTree(path.join(WORKSPACE, `${app}-slow`), {
+      Dockerfile: `FROM busybox:test\nRUN echo ${transportKind} && sleep 4711 && echo never\n`,
+    });
+    const controller = new AbortController();
+    let started = false;
+    const pending = call(client, 'build_image', { context: `${app}-slow`, no_cache: true }, {
+      signal: controller.signal,
+      onprogress: () => { started = true; },
+    });
+    for (let i = 0; i < 200 && !processesMatching('sleep 4711'); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(started, 'progress arrived before cancelling');
+    assert.ok(processesMatching('sleep 4711'), 'the RUN step is running');
+    controller.abort('the agent changed its mind');
+    await assert.rejects(pending);
+    for (let i = 0; i < 200 && processesMatching('sleep 4711'); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(processesMatching('sleep 4711'), '', 'the container was stopped');
+    const ping = await client.ping();
+    assert.ok(ping, 'the server still answers');
+  });
+
+  await t.test('runs concurrent calls from one client and two clients at once', async () => {
+    const other = await connect('second-agent');
+    try {
+      for (const who of ['one', 'two']) {
+        writeTree(path.join(WORKSPACE, `${app}-${who}`), {
+          Dockerfile: `FROM busybox:test\nRUN echo ${who}-${Date.now()} > /who && sleep 0.3\nCMD ["cat", "/who"]\n`,
+        });
+      }
+      const [a, b, list, files] = await Promise.all([
+        call(client, 'build_image', { context: `${app}-one`, tags: [`${app}-one:1`] }),
+        call(other, 'build_image', { context: `${app}-two`, tags: [`${app}-two:1`] }),
+        call(client, 'list_images', {}),
+        call(other, 'list_directory', { path: '.' }),
+      ]);
+      assert.ok(!a.isError && !b.isError, JSON.stringify([a.structuredContent, b.structuredContent]));
+      assert.ok(!list.isError && !files.isError);
+      const [ra, rb] = await Promise.all([
+        call(other, 'run_container', { ref: `${app}-one:1` }),
+        call(client, 'run_container', { ref: `${app}-two:1` }),
+      ]);
+      assert.match(ra.structuredContent.stdout, /^one-/);
+      assert.match(rb.structuredContent.stdout, /^two-/);
+    } finally {
+      await other.close();
+    }
+  });
+});

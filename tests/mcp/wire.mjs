@@ -1,0 +1,233 @@
+// kiln mcp at the wire: malformed, oversized and out-of-order messages over stdio and Streamable HTTP, session
+// and header rules, authentication, and a clean stop on SIGTERM and when stdin closes. Raw bytes, no SDK, so
+// that what a sloppy or hostile client sends is exactly what the server sees.
+//
+// Usage: node wire.mjs   with KILN and WORKSPACE set.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+
+const { KILN, WORKSPACE } = process.env;
+const LATEST = '2025-11-25';
+const init = (id, version = LATEST) => ({
+  jsonrpc: '2.0', id, method: 'initialize',
+  params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'wire', version: '1' } },
+});
+
+/// kiln mcp over stdio, read line by line; every line it writes must be one JSON-RPC message.
+class StdioServer {
+  constructor(extraArgs = []) {
+    this.proc = spawn(KILN, ['mcp', '--root', WORKSPACE, ...extraArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.lines = [];
+    this.waiters = [];
+    this.stderr = '';
+    let buf = '';
+    this.proc.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        this.lines.push(JSON.parse(line));  // throws (fails the test) on anything but JSON on stdout
+        this.waiters.splice(0).forEach((w) => w());
+      }
+    });
+    this.proc.stderr.on('data', (d) => { this.stderr += d; });
+  }
+  write(text) { this.proc.stdin.write(text); }
+  send(message) { this.write(JSON.stringify(message) + '\n'); }
+  async next(timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (this.lines.length === 0) {
+      assert.ok(Date.now() < deadline, 'no answer from kiln mcp');
+      await Promise.race([new Promise((r) => this.waiters.push(r)), new Promise((r) => setTimeout(r, 100))]);
+    }
+    return this.lines.shift();
+  }
+  async exited(timeoutMs = 10_000) {
+    if (this.proc.exitCode !== null) return this.proc.exitCode;
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
+    const [code, signal] = await once(this.proc, 'exit');
+    clearTimeout(timer);
+    assert.equal(signal, null, `kiln mcp did not exit by itself within ${timeoutMs} ms`);
+    return code;
+  }
+}
+
+test('stdio: malformed and oversized messages get JSON-RPC errors and the session goes on', async () => {
+  const s = new StdioServer();
+  s.send(init(1));
+  assert.equal((await s.next()).result.protocolVersion, LATEST);
+  s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+
+  s.write('{"jsonrpc": "2.0", "id": 2, "method": \n');
+  let m = await s.next();
+  assert.equal(m.error.code, -32700);
+  assert.equal(m.id, null);
+
+  s.send({ jsonrpc: '2.0', id: 3 });
+  m = await s.next();
+  assert.equal(m.error.code, -32600);
+  assert.equal(m.id, 3);
+
+  s.send({ jsonrpc: '1.0', id: 4, method: 'ping' });
+  assert.equal((await s.next()).error.code, -32600);
+
+  s.send({ jsonrpc: '2.0', id: 5, method: 'no/such/method' });
+  m = await s.next();
+  assert.equal(m.error.code, -32601);
+  assert.equal(m.id, 5);
+
+  s.send({ jsonrpc: '2.0', id: 'six', method: 'tools/call', params: { name: 'read_file', arguments: 'not an object' } });
+  m = await s.next();
+  assert.equal(m.error.code, -32602);
+  assert.equal(m.id, 'six');
+
+  s.send([{ jsonrpc: '2.0', id: 7, method: 'ping' }]);
+  m = await s.next();
+  assert.equal(m.error.code, -32600, 'no batches in 2025-11-25');
+
+  s.write('x'.repeat(17 << 20) + '\n');  // above the 16 MiB message limit
+  m = await s.next(30_000);
+  assert.equal(m.error.code, -32700);
+  assert.match(m.error.message, /larger than/);
+
+  s.send({ jsonrpc: '2.0', id: 8, method: 'ping' });
+  assert.deepEqual(await s.next(), { jsonrpc: '2.0', id: 8, result: {} });
+
+  s.proc.stdin.end();
+  assert.equal(await s.exited(), 0, 'kiln mcp ends when its input does');
+});
+
+test('stdio: batches work under 2025-03-26, where JSON-RPC batching is part of MCP', async () => {
+  const s = new StdioServer();
+  s.send(init(1, '2025-03-26'));
+  assert.equal((await s.next()).result.protocolVersion, '2025-03-26');
+  s.send([{ jsonrpc: '2.0', id: 2, method: 'ping' }, { jsonrpc: '2.0', id: 3, method: 'tools/list' }]);
+  const batch = await s.next();
+  assert.ok(Array.isArray(batch));
+  assert.deepEqual(batch.map((x) => x.id).sort(), [2, 3]);
+  s.proc.stdin.end();
+  assert.equal(await s.exited(), 0);
+});
+
+test('stdio: SIGTERM stops the server cleanly', async () => {
+  const s = new StdioServer();
+  s.send(init(1));
+  await s.next();
+  s.proc.kill('SIGTERM');
+  assert.equal(await s.exited(), 0);
+  assert.match(s.stderr, /stopping/);
+});
+
+/// kiln mcp over HTTP on a free loopback port.
+async function startHttp(extraArgs = []) {
+  const proc = spawn(KILN, ['mcp', '--transport', 'http', '--listen', '127.0.0.1:0', '--root', WORKSPACE, ...extraArgs],
+    { stdio: ['ignore', 'inherit', 'pipe'] });
+  let stderr = '';
+  const url = await new Promise((resolve, reject) => {
+    proc.stderr.on('data', (d) => {
+      stderr += d;
+      const m = stderr.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', () => reject(new Error(`kiln mcp exited: ${stderr}`)));
+  });
+  return { proc, url };
+}
+
+async function post(url, body, headers = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* an SSE answer or nothing */ }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+test('http: malformed bodies, sessions, headers and origins', async (t) => {
+  const { proc, url } = await startHttp();
+  t.after(() => proc.kill('SIGKILL'));
+
+  let r = await post(url, '{"jsonrpc":');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.code, -32700);
+
+  r = await post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(5 << 20) } }));
+  assert.equal(r.status, 413);
+  assert.match(r.json.error.message, /exceeds the limit/);
+
+  r = await post(url, init(1), { Accept: 'application/json' });
+  assert.equal(r.status, 200);
+  const session = r.headers.get('mcp-session-id');
+  assert.match(session, /^[\x21-\x7e]+$/, 'a visible-ASCII session id');
+  const h = { 'Mcp-Session-Id': session, 'MCP-Protocol-Version': LATEST };
+
+  r = await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, h);
+  assert.equal(r.status, 202);
+
+  r = await post(url, { jsonrpc: '2.0', id: 2, method: 'ping' });
+  assert.equal(r.status, 400, 'a request without the session header');
+
+  r = await post(url, { jsonrpc: '2.0', id: 2, method: 'ping' }, { ...h, 'Mcp-Session-Id': 'no-such-session' });
+  assert.equal(r.status, 404);
+
+  r = await post(url, { jsonrpc: '2.0', id: 2, method: 'ping' }, { ...h, 'MCP-Protocol-Version': '1999-01-01' });
+  assert.equal(r.status, 400);
+
+  r = await post(url, { jsonrpc: '2.0', id: 2, method: 'no/such/method' }, { ...h, Accept: 'application/json' });
+  assert.equal(r.json.error.code, -32601);
+
+  r = await post(url, { jsonrpc: '2.0', id: 3, method: 'ping' }, { ...h, Origin: 'http://evil.example' });
+  assert.equal(r.status, 403, 'a foreign Origin (DNS rebinding)');
+
+  r = await post(url, { jsonrpc: '2.0', id: 3, method: 'ping' }, { ...h, Origin: new URL(url).origin, Accept: 'application/json' });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.result, {});
+
+  let res = await fetch(url, { headers: h });
+  assert.equal(res.status, 406, 'GET without Accept: text/event-stream');
+  await res.arrayBuffer();
+
+  res = await fetch(url, { method: 'DELETE', headers: h });
+  assert.equal(res.status, 200);
+  r = await post(url, { jsonrpc: '2.0', id: 4, method: 'ping' }, h);
+  assert.equal(r.status, 404, 'the session ended');
+});
+
+test('http: --token-file requires the bearer token', async (t) => {
+  const tokenFile = path.join(WORKSPACE, '..', 'token');
+  fs.writeFileSync(tokenFile, 's3cret-token\n');
+  const { proc, url } = await startHttp(['--token-file', tokenFile]);
+  t.after(() => proc.kill('SIGKILL'));
+  let r = await post(url, init(1));
+  assert.equal(r.status, 401);
+  r = await post(url, init(1), { Authorization: 'Bearer wrong' });
+  assert.equal(r.status, 401);
+  r = await post(url, init(1), { Authorization: 'Bearer s3cret-token', Accept: 'application/json' });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.result.protocolVersion, LATEST);
+});
+
+test('http: SIGTERM stops the server cleanly', async () => {
+  const { proc, url } = await startHttp();
+  const r = await post(url, init(1), { Accept: 'application/json' });
+  const session = r.headers.get('mcp-session-id');
+  // An open server-to-client stream must not keep the server from stopping.
+  const controller = new AbortController();
+  const stream = await fetch(url, { headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': session }, signal: controller.signal });
+  assert.equal(stream.status, 200);
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+  const [code, signal] = await once(proc, 'exit');
+  clearTimeout(timer);
+  controller.abort();
+  assert.equal(signal, null, 'kiln mcp stopped by itself');
+  assert.equal(code, 0);
+});
