@@ -101,6 +101,58 @@ Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
   return o;
 }
 
+Result<SecretSource> SecretSource::Parse(const std::string& s) {
+  SecretSource src;
+  std::string type;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    std::string kv = s.substr(start, comma - start);
+    start = comma + 1;
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) return Status::Error("--secret: expected key=value, got \"" + kv + "\"");
+    std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+    if (k == "id") {
+      src.id = v;
+    } else if (k == "src" || k == "source") {
+      src.file = v;
+    } else if (k == "env") {
+      src.env = v;
+    } else if (k == "type") {
+      if (v != "file" && v != "env") return Status::Error("--secret: unknown type \"" + v + "\" (file or env)");
+      type = v;
+    } else {
+      return Status::Error("--secret: unknown attribute \"" + k + "\" (id, src, env, type)");
+    }
+  }
+  if (src.id.empty()) return Status::Error("--secret: id= is required in \"" + s + "\"");
+  if (!src.file.empty() && !src.env.empty()) return Status::Error("--secret " + src.id + ": give src= or env=, not both");
+  if (src.file.empty() && src.env.empty()) {
+    if (type == "file") {
+      src.file = src.id;
+    } else {
+      src.env = src.id;
+    }
+  }
+  if (type == "env" && !src.file.empty()) {  // type=env,src=NAME names the variable
+    src.env = src.file;
+    src.file.clear();
+  }
+  return src;
+}
+
+Result<std::string> SecretSource::Read() const {
+  if (!env.empty()) {
+    const char* v = getenv(env.c_str());
+    if (!v) return Status::Error("secret " + id + ": environment variable " + env + " is not set");
+    return std::string(v);
+  }
+  auto data = ReadFile(file);
+  if (!data.ok()) return Status::Error("secret " + id + ": cannot read " + file + ": " + data.status().message());
+  return *data;
+}
+
 std::string DefaultDataRoot() {
   if (const char* r = getenv("KILN_ROOT"); r && *r) return r;
   if (geteuid() == 0) return "/var/lib/kiln";
@@ -210,6 +262,7 @@ BuildResult Engine::Build(const BuildRequest& req) {
   solver::Solver solver(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), s_->executor.get());
   solver::SolveOptions so;
   so.no_cache = req.no_cache;
+  so.secrets = req.secrets;
   so.progress = req.progress;
   so.cancelled = req.cancelled;
   solver::SolveReport report = solver.Solve(def->graph, def->result, so);

@@ -29,6 +29,17 @@ struct OutputSpec {
   static Result<OutputSpec> Parse(const std::string& s);
 };
 
+/// Where a build secret's value comes from, in docker buildx's syntax: "id=npm,src=$HOME/.npmrc" (a file),
+/// "id=token,env=GITHUB_TOKEN" (an environment variable), or "id=TOKEN" (the variable named like the id).
+/// The value is read when a build needs it, never kept.
+struct SecretSource {
+  std::string id;
+  std::string file;
+  std::string env;
+  static Result<SecretSource> Parse(const std::string& s);
+  Result<std::string> Read() const;
+};
+
 struct BuildRequest {
   std::string build_id;  // "" picks a fresh one; callers that need it early (to stream logs) set it
   std::string context = ".";
@@ -39,6 +50,8 @@ struct BuildRequest {
   bool no_cache = false;
   std::string network = "host";
   std::vector<OutputSpec> outputs;
+  /// Values of the secrets RUN --mount=type=secret may ask for, by id.
+  std::map<std::string, std::string> secrets;
   progress::Sink* progress = nullptr;
   std::function<bool()> cancelled;
 };

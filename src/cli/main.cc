@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   // build
   auto* build = app.add_subcommand("build", "Build an image from a Dockerfile");
   std::string context = ".", file, target, progress_mode = "auto", network = "host";
-  std::vector<std::string> tags, build_args, outputs;
+  std::vector<std::string> tags, build_args, outputs, secrets;
   bool no_cache = false, quiet = false;
   build->add_option("context", context, "Build context directory")->required();
   build->add_option("-f,--file", file, "Path to the Dockerfile (default CONTEXT/Dockerfile)");
@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
   build->add_option("--progress", progress_mode, "Progress output: auto, plain, tty, rawjson, quiet");
   build->add_option("-o,--output", outputs, "Output: type=oci|docker|local|image,dest=PATH");
+  build->add_option("--secret", secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
   build->add_option("--network", network, "Network of RUN steps: host (default) or none");
   build->add_flag("-q,--quiet", quiet, "Print only the image digest");
 
@@ -120,7 +121,7 @@ int main(int argc, char** argv) {
 
   auto* mcp = app.add_subcommand("mcp", "Serve kiln to AI agents over the Model Context Protocol");
   std::string mcp_transport = "stdio", mcp_listen = "127.0.0.1:0", mcp_token_file;
-  std::vector<std::string> mcp_roots, mcp_allowed_hosts;
+  std::vector<std::string> mcp_roots, mcp_allowed_hosts, mcp_secrets;
   bool mcp_read_only = false, mcp_fixtures = false;
   mcp->add_option("--transport", mcp_transport, "stdio (default) or http");
   mcp->add_option("--listen", mcp_listen, "HTTP address, HOST:PORT (default 127.0.0.1:0, a free port)");
@@ -128,6 +129,8 @@ int main(int argc, char** argv) {
   mcp->add_flag("--read-only", mcp_read_only, "Expose only tools that change nothing");
   mcp->add_option("--token-file", mcp_token_file, "HTTP: require 'Authorization: Bearer <token in this file>'");
   mcp->add_option("--allowed-host", mcp_allowed_hosts, "HTTP: a further host name Host/Origin headers may carry");
+  mcp->add_option("--secret", mcp_secrets,
+                  "A secret builds may use by id: id=ID,env=VAR or id=ID,src=FILE (its value never reaches the agent)");
   mcp->add_flag("--conformance-fixtures", mcp_fixtures, "Also serve the MCP conformance suite's fixture tools");
 
   CLI11_PARSE(app, argc, argv);
@@ -166,6 +169,13 @@ int main(int argc, char** argv) {
       } else {
         req.build_args[a.substr(0, eq)] = a.substr(eq + 1);
       }
+    }
+    for (auto& text : secrets) {
+      auto source = kiln::api::SecretSource::Parse(text);
+      if (!source.ok()) return Fail(source.status());
+      auto value = source->Read();
+      if (!value.ok()) return Fail(value.status());
+      req.secrets[source->id] = *value;
     }
     for (auto& o : outputs) {
       auto spec = kiln::api::OutputSpec::Parse(o);
@@ -276,6 +286,7 @@ int main(int argc, char** argv) {
     o.token_file = mcp_token_file;
     o.allowed_hosts = mcp_allowed_hosts;
     o.conformance_fixtures = mcp_fixtures;
+    o.secrets = mcp_secrets;
     kiln::Status st = kiln::cli::ServeMcp(e, o);
     return st.ok() ? 0 : Fail(st);
   }

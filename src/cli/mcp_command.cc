@@ -57,6 +57,10 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
     to.roots.push_back(real);
   }
   to.read_only = o.read_only;
+  for (auto& text : o.secrets) {
+    KILN_ASSIGN(api::SecretSource source, api::SecretSource::Parse(text));
+    to.secrets.push_back(source);
+  }
   auto surface = mcptools::Register(server, engine, to);
   if (o.conformance_fixtures) mcp::AddConformanceFixtures(server);
 

@@ -16,6 +16,7 @@ struct McpOptions {
   std::string token_file;
   std::vector<std::string> allowed_hosts;
   bool conformance_fixtures = false;
+  std::vector<std::string> secrets;  // --secret id=X,env=VAR|src=FILE
 };
 
 Status ServeMcp(api::Engine& engine, const McpOptions& options);

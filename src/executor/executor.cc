@@ -1,6 +1,7 @@
 #include "executor/executor.h"
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,8 +9,10 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 
 #include "base/fs.h"
@@ -35,18 +38,26 @@ Json BindMount(const std::string& dest, const std::string& src, bool readonly) {
   return {{"destination", dest}, {"type", "bind"}, {"source", src}, {"options", options}};
 }
 
-Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user, const std::string& bundle) {
+/// A file or directory of the host bound into the container.
+struct Bind {
+  std::string source;
+  std::string target;
+};
+
+Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user, const std::string& bundle,
+              const std::vector<Bind>& binds) {
   Json caps = kDefaultCaps;
   Json empty = Json::array();
   Json process = {
       {"terminal", false},
       {"user", {{"uid", user.uid}, {"gid", user.gid}}},
       {"args", spec.args},
-      {"env", spec.env},
+      {"env", spec.env},  // secret_env is added below
       {"cwd", spec.cwd.empty() ? "/" : spec.cwd},
       {"capabilities",
        {{"bounding", caps}, {"effective", user.uid == 0 ? caps : empty}, {"permitted", user.uid == 0 ? caps : empty}}},
       {"noNewPrivileges", false}};
+  for (auto& e : spec.secret_env) process["env"].push_back(e);
   if (!user.additional_gids.empty()) process["user"]["additionalGids"] = user.additional_gids;
   Json mounts = Json::array({
       {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}, {"options", {"nosuid", "noexec", "nodev"}}},
@@ -63,6 +74,7 @@ Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user,
       BindMount("/etc/hosts", bundle + "/hosts", true),
       BindMount("/etc/resolv.conf", bundle + "/resolv.conf", true),
   });
+  for (auto& b : binds) mounts.push_back(BindMount(b.target, b.source, true));
   Json namespaces = Json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
   if (spec.network == "none") namespaces.push_back({{"type", "network"}});
   Json linux_section = {
@@ -100,6 +112,40 @@ std::string NewId() {
   return "kiln-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(now % 1000000);
 }
 
+/// A tmpfs mounted over a directory while this lives: where the bundle of a process given secrets goes, so
+/// that neither its secret files nor its config.json (which holds secret environment variables) touch the disk.
+class TmpfsMount {
+ public:
+  static Result<std::unique_ptr<TmpfsMount>> Over(const std::string& dir, size_t bytes) {
+    std::string options = "mode=0700,size=" + std::to_string(bytes);
+    if (mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.c_str()) != 0) {
+      return ErrnoError("mount tmpfs for secrets", dir);
+    }
+    return std::unique_ptr<TmpfsMount>(new TmpfsMount(dir));
+  }
+  ~TmpfsMount() { umount2(dir_.c_str(), MNT_DETACH); }
+
+ private:
+  explicit TmpfsMount(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+};
+
+Status WriteSecretFile(const std::string& path, const SecretFile& s) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("create secret file", path);
+  size_t off = 0;
+  bool ok = true;
+  while (ok && off < s.data.size()) {
+    ssize_t n = write(fd, s.data.data() + off, s.data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) off += size_t(n);
+  }
+  ok = ok && fchown(fd, s.uid, s.gid) == 0 && fchmod(fd, s.mode) == 0;
+  close(fd);
+  return ok ? Status::Ok() : ErrnoError("write secret file", path);
+}
+
 }  // namespace
 
 Executor::Executor(std::string state_dir, std::string runtime)
@@ -124,13 +170,34 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
   if (spec.args.empty()) return Status::Error("no command to run");
   KILN_ASSIGN(User user, ResolveUser(rootfs, spec.user));
   KILN_ASSIGN(TempDir bundle, TempDir::Create(JoinPath(state_dir_, "bundles"), "b-"));
+  std::unique_ptr<TmpfsMount> private_bundle;  // declared after `bundle`: unmounted before it is removed
+  std::vector<Bind> binds;
+  if (!spec.secrets.empty() || !spec.secret_env.empty()) {
+    size_t bytes = 1 << 20;
+    for (auto& s : spec.secrets) bytes += s.data.size() + 4096;
+    for (auto& e : spec.secret_env) bytes += e.size();
+    KILN_ASSIGN(private_bundle, TmpfsMount::Over(bundle.path(), bytes));
+    for (size_t i = 0; i < spec.secrets.size(); i++) {
+      std::string path = bundle.path() + "/secret-" + std::to_string(i);
+      KILN_TRY(WriteSecretFile(path, spec.secrets[i]));
+      binds.push_back({path, spec.secrets[i].target});
+    }
+  }
   KILN_TRY(WriteFileAtomic(bundle.path() + "/hosts", HostsFile(spec.hostname)));
   KILN_TRY(WriteFileAtomic(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
-  KILN_TRY(WriteFileAtomic(bundle.path() + "/config.json", MakeSpec(rootfs, spec, user, bundle.path()).dump(2)));
+  KILN_TRY(WriteFileAtomic(bundle.path() + "/config.json", MakeSpec(rootfs, spec, user, bundle.path(), binds).dump(2)));
 
-  // Remember which mount targets are missing, with their parents' times, to undo the runtime's mkdirs.
+  // Remember which mount targets are missing, with their parents' times, to undo the runtime's mkdirs. A
+  // target's missing ancestors are the runtime's doing too; parents come before children.
+  std::vector<std::string> targets = kMountTargets;
+  for (auto& b : binds) {
+    std::vector<std::string> chain;
+    for (std::string p = CleanPath(b.target); p != "/"; p = DirName(p)) chain.push_back(p);
+    targets.insert(targets.end(), chain.rbegin(), chain.rend());
+  }
   std::vector<MissingTarget> missing;
-  for (auto& target : kMountTargets) {
+  for (auto& target : targets) {
+    if (std::any_of(missing.begin(), missing.end(), [&](const MissingTarget& m) { return m.path == target; })) continue;
     auto host = snapshot::ResolveInRoot(rootfs, target, false);
     if (!host.ok() || PathExists(*host)) continue;
     MissingTarget m;

@@ -1,5 +1,6 @@
 // Running a process in a container: OCI runtime spec generation and the runtime (runc, or crun) itself.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,16 @@
 
 namespace kiln::executor {
 
+/// A secret given to the process as a read-only file. Its data lives in a tmpfs for the process's lifetime only:
+/// never on disk, never in the root file system.
+struct SecretFile {
+  std::string target;  // absolute, in the container
+  std::string data;
+  uint32_t mode = 0400;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
 struct ExecSpec {
   std::vector<std::string> args;
   std::vector<std::string> env;  // "K=V"
@@ -16,6 +27,9 @@ struct ExecSpec {
   std::string user;              // resolved against the rootfs' /etc/passwd
   std::string network = "host";  // "host" shares the host's network; "none" has only loopback
   std::string hostname = "buildkitsandbox";  // BuildKit's, so RUN steps see the same name under both
+  std::vector<SecretFile> secrets;
+  /// "K=V" environment entries that hold secrets: kept off the disk like secret files.
+  std::vector<std::string> secret_env;
   /// Keep the container's stdio attached to ours (kiln run) instead of capturing it.
   bool interactive = false;
 };

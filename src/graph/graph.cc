@@ -11,7 +11,13 @@ struct ToJson {
     return {{"local", s.name}, {"path", s.path}, {"exclude", s.exclude_patterns}};
   }
   Json operator()(const ExecOp& e) const {
-    return {{"exec", e.args}, {"env", e.env}, {"cwd", e.cwd}, {"user", e.user}, {"network", e.network}};
+    Json j = {{"exec", e.args}, {"env", e.env}, {"cwd", e.cwd}, {"user", e.user}, {"network", e.network}};
+    // Only present when used, so the digests of ops without secrets stay what they were.
+    for (auto& s : e.secrets) {
+      j["secrets"].push_back({{"id", s.id}, {"target", s.target}, {"env", s.env}, {"required", s.required},
+                              {"mode", s.mode}, {"uid", s.uid}, {"gid", s.gid}});
+    }
+    return j;
   }
   Json operator()(const FileOp& f) const {
     Json actions = Json::array();

@@ -25,6 +25,18 @@ struct LocalSource {
   std::vector<std::string> exclude_patterns;
 };
 
+/// RUN --mount=type=secret: a secret the build is given by id, as a file and/or an environment variable. Only
+/// where it goes is part of the op (and so of its cache key); the value never is.
+struct SecretMount {
+  std::string id;
+  std::string target;  // absolute path of the file; empty when only `env` is wanted
+  std::string env;     // environment variable to set to the value; empty for none
+  bool required = false;
+  uint32_t mode = 0400;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
 /// A command run in a container on top of its first input's file system.
 struct ExecOp {
   std::vector<std::string> args;
@@ -32,6 +44,7 @@ struct ExecOp {
   std::string cwd = "/";
   std::string user;  // as written: "name", "uid", "uid:gid", "name:group"; "" is root
   std::string network = "host";  // "host" or "none"
+  std::vector<SecretMount> secrets;
 };
 
 /// COPY: paths of one input copied into the file system of the op's first input.

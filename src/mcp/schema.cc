@@ -62,6 +62,10 @@ std::string ValidateSchema(const Json& schema, const Json& v, const std::string&
     if (schema.contains("maxItems") && v.size() > schema["maxItems"].get<size_t>()) {
       return Where(path) + ": must have at most " + schema["maxItems"].dump() + " items";
     }
+    if (schema.value("uniqueItems", false))
+      for (size_t i = 0; i < v.size(); i++)
+        for (size_t j = i + 1; j < v.size(); j++)
+          if (v[i] == v[j]) return Where(path) + ": items must be unique, " + v[i].dump() + " repeats";
     if (schema.contains("items"))
       for (size_t i = 0; i < v.size(); i++) {
         std::string e = ValidateSchema(schema["items"], v[i], Where(path) + "[" + std::to_string(i) + "]");

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -196,20 +197,32 @@ void Add(Context& c, bool read_only, Json definition, std::function<Outcome(Requ
 // --- build and cache ---
 
 void AddBuildTools(Context& c) {
+  Json build_input = ObjectSchema(
+      {{"context", Str("Build context directory, relative to the workspace root")},
+       {"dockerfile", Str("Dockerfile path (default <context>/Dockerfile)")},
+       {"tags", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "Names for the image, e.g. app:1"}}},
+       {"build_args", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}, {"description", "ARG values"}}},
+       {"target", Str("Stage to build (default: the last)")},
+       {"no_cache", {{"type", "boolean"}, {"description", "Run every step again"}}}},
+      {"context"});
+  std::string description =
+      "Build a container image from a Dockerfile, as `kiln build` does. Steps already built are reused from the "
+      "cache. Sends a progress notification per step; cancellable. On failure the result names the failing step, "
+      "its exit code and the end of its output.";
+  if (!c.options.secrets.empty()) {
+    Json ids = Json::array();
+    for (auto& s : c.options.secrets) ids.push_back(s.id);
+    build_input["properties"]["secrets"] = {
+        {"type", "array"}, {"items", {{"type", "string"}, {"enum", ids}}}, {"uniqueItems", true},
+        {"description", "Ids of server-side secrets to offer to RUN --mount=type=secret,id=ID (values are never shown)"}};
+    description += " Secrets available by id for RUN --mount=type=secret,id=ID: " + ids.dump() +
+                   "; their values are masked in all output.";
+  }
   Add(c, false,
       {{"name", "build_image"},
        {"title", "Build an image"},
-       {"description", "Build a container image from a Dockerfile, as `kiln build` does. Steps already built are "
-                       "reused from the cache. Sends a progress notification per step; cancellable. On failure the "
-                       "result names the failing step, its exit code and the end of its output."},
-       {"inputSchema",
-        ObjectSchema({{"context", Str("Build context directory, relative to the workspace root")},
-                      {"dockerfile", Str("Dockerfile path (default <context>/Dockerfile)")},
-                      {"tags", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "Names for the image, e.g. app:1"}}},
-                      {"build_args", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}, {"description", "ARG values"}}},
-                      {"target", Str("Stage to build (default: the last)")},
-                      {"no_cache", {{"type", "boolean"}, {"description", "Run every step again"}}}},
-                     {"context"})},
+       {"description", description},
+       {"inputSchema", build_input},
        {"outputSchema",
         {{"type", "object"},
          {"properties",
@@ -236,6 +249,13 @@ void AddBuildTools(Context& c) {
           for (auto& [k, v] : a["build_args"].items()) req.build_args[k] = v.get<std::string>();
         req.target = a.value("target", "");
         req.no_cache = a.value("no_cache", false);
+        for (auto& id : a.value("secrets", Json::array())) {
+          auto source = std::find_if(c.options.secrets.begin(), c.options.secrets.end(),
+                                     [&](const api::SecretSource& s) { return s.id == id.get<std::string>(); });
+          auto value = source->Read();  // the schema's enum admits configured ids only
+          if (!value.ok()) return ToolError(value.status().message());
+          req.secrets[source->id] = *value;
+        }
         req.build_id = NewBuildId();
         c.logs.Start(req.build_id);
         ProgressForwarder forward(ctx, c.logs, req.build_id, c.server);

@@ -1,7 +1,6 @@
 // kiln's MCP surface: tools, resources and prompts registered on a mcp::Server. Thin: each validates its
 // arguments and calls the engine API.
 #pragma once
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,8 +15,9 @@ struct Options {
   std::vector<std::string> roots;
   /// Only tools that change nothing.
   bool read_only = false;
-  /// Secret id -> where its value lives on the server side ("env:VAR" or "file:/path"); never sent to clients.
-  std::map<std::string, std::string> secrets;
+  /// The secrets builds may use, configured on the server side (kiln mcp --secret). Agents name them by id;
+  /// their values are read at build time and never sent to a client.
+  std::vector<api::SecretSource> secrets;
 };
 
 /// kiln's tools, resources and prompts as registered on a server; keep it alive while the server serves.

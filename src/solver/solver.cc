@@ -7,6 +7,7 @@
 #include "base/digest.h"
 #include "base/fs.h"
 #include "base/pattern.h"
+#include "base/redact.h"
 #include "oci/image.h"
 #include "snapshot/unpack.h"
 #include "solver/file_op.h"
@@ -196,14 +197,32 @@ class Job {
     spec.cwd = exec.cwd;
     spec.user = exec.user;
     spec.network = exec.network;
+    std::vector<std::string> used;  // the values this step is given, to mask in its output
+    for (auto& m : exec.secrets) {
+      auto it = o_.secrets.find(m.id);
+      if (it == o_.secrets.end()) {
+        // As BuildKit: a missing secret that is not required is simply not there.
+        if (m.required) return Status::Error("secret \"" + m.id + "\" is required but was not provided (--secret id=" + m.id + ",...)");
+        continue;
+      }
+      used.push_back(it->second);
+      if (!m.target.empty()) spec.secrets.push_back({m.target, it->second, m.mode, m.uid, m.gid});
+      if (!m.env.empty()) spec.secret_env.push_back(m.env + "=" + it->second);
+    }
+    Redactor redact(used);
     executor::ExecIO io;
     io.cancelled = o_.cancelled;
-    io.on_output = [&](int fd, std::string_view data) {
-      tail.append(data);
+    auto show = [&](int fd, const std::string& text) {
+      if (text.empty()) return;
+      tail.append(text);
       if (tail.size() > 8192) tail.erase(0, tail.size() - 8192);
-      Emit(progress::Event::Kind::kLog, number, v, std::string(data), 0, fd);
+      Emit(progress::Event::Kind::kLog, number, v, text, 0, fd);
     };
-    KILN_ASSIGN(int code, executor_->Run(root.path(), spec, io));
+    // One redactor for both streams keeps it simple; a value split across stdout and stderr is not a value.
+    io.on_output = [&](int fd, std::string_view data) { show(fd, redact.Feed(data)); };
+    auto run = executor_->Run(root.path(), spec, io);
+    show(1, redact.Flush());
+    KILN_ASSIGN(int code, std::move(run));
     KILN_TRY(root.Unmount());
     if (o_.cancelled && o_.cancelled()) return Status::Error("build cancelled");
     if (code != 0) {

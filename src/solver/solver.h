@@ -20,6 +20,9 @@ namespace kiln::solver {
 
 struct SolveOptions {
   bool no_cache = false;
+  /// Secret values by id, for RUN --mount=type=secret. They are not part of any cache key, and are masked in
+  /// every step's output.
+  std::map<std::string, std::string> secrets;
   progress::Sink* progress = nullptr;
   std::function<bool()> cancelled;
 };

@@ -15,13 +15,17 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const transportKind = process.argv[2];
-const { KILN, WORKSPACE, MCP_URL } = process.env;
-assert.ok(KILN && WORKSPACE && (transportKind === 'stdio' || MCP_URL), 'KILN, WORKSPACE (and MCP_URL) must be set');
+const { KILN, WORKSPACE, MCP_URL, KILN_MCP_TEST_TOKEN } = process.env;
+assert.ok(KILN && WORKSPACE && KILN_MCP_TEST_TOKEN && (transportKind === 'stdio' || MCP_URL),
+  'KILN, WORKSPACE, KILN_MCP_TEST_TOKEN (and MCP_URL) must be set');
+// The server is configured with this secret (kiln mcp --secret id=api_token,env=KILN_MCP_TEST_TOKEN); its value
+// must never come back.
+const SERVER_ARGS = ['mcp', '--root', WORKSPACE, '--secret', 'id=api_token,env=KILN_MCP_TEST_TOKEN'];
 
 async function connect(name) {
   const client = new Client({ name, version: '1.0.0' });
   const transport = transportKind === 'stdio'
-    ? new StdioClientTransport({ command: KILN, args: ['mcp', '--root', WORKSPACE], env: process.env, stderr: 'inherit' })
+    ? new StdioClientTransport({ command: KILN, args: SERVER_ARGS, env: process.env, stderr: 'inherit' })
     : new StreamableHTTPClientTransport(new URL(MCP_URL));
   await client.connect(transport);
   return client;
@@ -202,6 +206,29 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     assert.equal(processesMatching('sleep 4711'), '', 'the container was stopped');
     const ping = await client.ping();
     assert.ok(ping, 'the server still answers');
+  });
+
+  await t.test('builds with a server-side secret whose value never comes back', async () => {
+    const { tools } = await client.listTools();
+    assert.ok(!JSON.stringify(tools).includes(KILN_MCP_TEST_TOKEN));
+    const build = tools.find((x) => x.name === 'build_image');
+    assert.deepEqual(build.inputSchema.properties.secrets.items.enum, ['api_token']);
+    writeTree(path.join(WORKSPACE, `${app}-secret`), {
+      Dockerfile: 'FROM busybox:test\n' +
+        `RUN --mount=type=secret,id=api_token,env=TOKEN test -n "$TOKEN" && cat /run/secrets/api_token 2>/dev/null; echo "${transportKind} token is $TOKEN" && exit 3\n`,
+    });
+    const r = await call(client, 'build_image', { context: `${app}-secret`, secrets: ['api_token'] });
+    assert.equal(r.isError, true);
+    assert.match(r.structuredContent.error.log_tail, new RegExp(`${transportKind} token is \\*\\*\\*\\*`));
+    assert.equal(r.structuredContent.error.exit_code, 3);
+    assert.ok(!JSON.stringify(r).includes(KILN_MCP_TEST_TOKEN), 'the value is not in the reply');
+    const log = await client.readResource({ uri: `kiln://builds/${r.structuredContent.build_id}/log` });
+    assert.ok(!JSON.stringify(log).includes(KILN_MCP_TEST_TOKEN), 'the value is not in the build log');
+    const prompt = await client.getPrompt({ name: 'debug_build_failure', arguments: { build_id: r.structuredContent.build_id } });
+    assert.ok(!JSON.stringify(prompt).includes(KILN_MCP_TEST_TOKEN), 'the value is not in the prompt');
+    const unknown = await call(client, 'build_image', { context: `${app}-secret`, secrets: ['not_configured'] });
+    assert.equal(unknown.isError, true);
+    assert.match(unknown.content[0].text, /must be one of/);
   });
 
   await t.test('runs concurrent calls from one client and two clients at once', async () => {

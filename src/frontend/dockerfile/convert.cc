@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/fs.h"
+#include "frontend/dockerfile/mounts.h"
 #include "frontend/dockerfile/shell.h"
 
 namespace kiln::dockerfile {
@@ -311,9 +312,18 @@ class Converter {
         }
         add_history(Upper(kw) + " " + desc, std::nullopt);
       } else if (kw == "run") {
-        KILN_TRY(check_flags(in, {"network"}));
+        KILN_TRY(check_flags(in, {"network", "mount"}));
         graph::ExecOp op;
         op.network = o_.network;
+        std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
+        for (auto& f : in.flags) {
+          KILN_ASSIGN(std::string value, expand(in, f.value));
+          flags_label += "--" + f.name + "=" + value + " ";
+          if (f.name != "mount") continue;
+          auto mount = ParseMount(value);
+          if (!mount.ok()) return Error(in, "--mount=" + f.value + ": " + mount.status().message());
+          op.secrets.push_back(*mount);
+        }
         if (auto n = FlagValue(in, "network")) {
           if (*n != "none" && *n != "host" && *n != "default") {
             return Error(in, "unsupported network mode \"" + *n + "\" (use none, host or default)");
@@ -340,7 +350,7 @@ class Converter {
         op.cwd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
         op.user = st.config.config.user;
         std::string cmdline = JoinWords(op.args);
-        st.vertex = def_.graph.Add(op, {st.vertex}, step + "RUN " + (in.json_form ? GoSlice(in.json_args) : in.args),
+        st.vertex = def_.graph.Add(op, {st.vertex}, step + "RUN " + flags_label + (in.json_form ? GoSlice(in.json_args) : in.args),
                                    Location(in));
         std::string prefix = arg_env.empty() ? "" : "|" + std::to_string(arg_env.size()) + " " + JoinWords(arg_env) + " ";
         add_history("RUN " + prefix + cmdline, st.vertex);
