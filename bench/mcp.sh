@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 NODE=$(tests/mcp/setup.sh "$PWD/bench/mcp")
 workspace=$(mktemp -d /tmp/kiln-mcp-bench.XXXXXX)
 trap 'rm -rf "$workspace"' EXIT
-KILN=$PWD/build/kiln KILN_ROOT=$workspace/root KILN_WORKSPACE=$workspace ROUNDS=${1:-2000} \
+NODE_NO_WARNINGS=1 KILN=$PWD/build/kiln KILN_ROOT=$workspace/root KILN_WORKSPACE=$workspace ROUNDS=${1:-2000} \
   EVERYTHING=$PWD/bench/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js \
   "$NODE" bench/mcp/roundtrip.mjs

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -20,6 +21,24 @@ size_t CountRequests(const Json& body) {
   size_t n = 0;
   for (auto& m : body) n += IsRequest(m);
   return n;
+}
+
+/// The type of JSON answers. The charset parameter also keeps httplib from gzipping them (it compresses exactly
+/// "application/json"): JSON-RPC answers are small, and inflating them cost the client more than the round trip.
+constexpr const char* kJsonType = "application/json; charset=utf-8";
+
+/// Whether answering `body` may involve messages besides the responses: progress, logs, requests to the client.
+/// Those need an SSE stream; anything else is answered with plain JSON, which costs the client much less.
+bool MayTalkBack(const Json& body) {
+  auto one = [](const Json& m) {
+    if (!IsRequest(m)) return false;
+    if (m.value("method", "") == "tools/call") return true;
+    auto p = m.find("params");
+    return p != m.end() && p->is_object() && p->contains("_meta") && (*p)["_meta"].is_object() &&
+           (*p)["_meta"].contains("progressToken");
+  };
+  if (!body.is_array()) return one(body);
+  return std::any_of(body.begin(), body.end(), one);
 }
 
 /// A resumable SSE stream: what the server sends is numbered and kept, so a client that lost the connection
@@ -179,7 +198,7 @@ struct HttpTransport::Impl {
 
   static void JsonError(httplib::Response& res, int status, int code, const std::string& message) {
     res.status = status;
-    res.set_content(MakeError(Json(), {code, message, Json()}).dump(), "application/json");
+    res.set_content(MakeError(Json(), {code, message, Json()}).dump(), kJsonType);
   }
 
   bool HostAllowed(const std::string& host) const {
@@ -280,11 +299,14 @@ struct HttpTransport::Impl {
       return;
     }
     std::string accept = Lower(req.get_header_value("Accept"));
-    bool sse = accept.find("text/event-stream") != std::string::npos && !initialize;
+    // A stream when the answer may need one, or when the client lists text/event-stream before application/json
+    // (or only it): the way it says it prefers streams. Otherwise plain JSON, which is cheaper for both sides.
+    size_t stream_pos = accept.find("text/event-stream"), json_pos = accept.find("application/json");
+    bool sse = stream_pos != std::string::npos && !initialize && (MayTalkBack(body) || stream_pos < json_pos);
     if (!sse) {
       JsonChannel channel(session);
       server.Handle(session, body, channel);
-      res.set_content(channel.Answer().dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+      res.set_content(channel.Answer().dump(-1, ' ', false, Json::error_handler_t::replace), kJsonType);
       return;
     }
     std::shared_ptr<EventStream> stream;
@@ -371,6 +393,9 @@ Status HttpTransport::Serve() {
   // Bodies are checked against max_body_bytes in the handler, to answer with a JSON-RPC error.
   i.http.set_payload_max_length(std::max<size_t>(i.o.max_body_bytes * 2, 64 << 20));
   i.http.set_keep_alive_max_count(1000);
+  // Stopping waits for idle keep-alive connections to time out (httplib cannot close them): keep that short.
+  // Reconnecting on loopback costs far less than a second of waiting on Ctrl-C.
+  i.http.set_keep_alive_timeout(1);
   i.http.set_tcp_nodelay(true);  // small JSON-RPC answers must not wait for Nagle
   i.http.set_pre_routing_handler([&i](const httplib::Request& req, httplib::Response& res) { return i.Guard(req, res); });
   i.http.Post(i.o.path, [&i](const httplib::Request& req, httplib::Response& res) { i.Post(req, res); });
@@ -379,7 +404,7 @@ Status HttpTransport::Serve() {
   i.http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
       std::string msg = res.status == 413 ? "request body too large" : "HTTP error " + std::to_string(res.status);
-      res.set_content(MakeError(Json(), {kInvalidRequest, msg, Json()}).dump(), "application/json");
+      res.set_content(MakeError(Json(), {kInvalidRequest, msg, Json()}).dump(), kJsonType);
     }
   });
   int port = i.o.port;

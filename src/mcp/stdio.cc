@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <thread>
 
 namespace kiln::mcp {
@@ -32,18 +34,67 @@ class FdChannel : public Channel {
   std::mutex mu_;
 };
 
+/// Runs requests on threads of their own, so a long tool call never holds up ping, cancellation or answers;
+/// threads are kept a while once idle and reused, since starting one costs more than answering a ping. The
+/// state is shared with the threads, which may outlive ServeStdio when a handler ignores cancellation.
+class Workers {
+ public:
+  Workers() : s_(std::make_shared<State>()) {}
+  void Run(std::function<void()> job) {
+    std::lock_guard l(s_->mu);
+    s_->queue.push_back(std::move(job));
+    s_->busy++;
+    if (s_->idle < s_->queue.size()) {
+      std::thread(Loop, s_).detach();
+    } else {
+      s_->work.notify_one();
+    }
+  }
+  /// Waits up to `timeout` for every job to finish, then lets the idle threads go.
+  void Finish(std::chrono::seconds timeout) {
+    std::unique_lock l(s_->mu);
+    s_->done.wait_for(l, timeout, [&] { return s_->busy == 0; });
+    s_->stopping = true;
+    s_->work.notify_all();
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable work, done;
+    std::deque<std::function<void()>> queue;
+    size_t idle = 0;  // threads waiting for work
+    int busy = 0;     // jobs queued or running
+    bool stopping = false;
+  };
+  static void Loop(std::shared_ptr<State> s) {
+    std::unique_lock l(s->mu);
+    for (;;) {
+      if (!s->queue.empty()) {
+        auto job = std::move(s->queue.front());
+        s->queue.pop_front();
+        l.unlock();
+        job();
+        l.lock();
+        if (--s->busy == 0) s->done.notify_all();
+        continue;
+      }
+      if (s->stopping) return;
+      s->idle++;
+      bool woken = s->work.wait_for(l, std::chrono::seconds(30), [&] { return !s->queue.empty() || s->stopping; });
+      s->idle--;
+      if (!woken) return;
+    }
+  }
+  std::shared_ptr<State> s_;
+};
+
 }  // namespace
 
 void ServeStdio(Server& server, const StdioOptions& options) {
   auto out = std::make_shared<FdChannel>(options.out_fd);
   auto session = server.CreateSession(out);
-  // Shared with the request threads, which may outlive this function when a handler ignores cancellation.
-  struct Running {
-    std::mutex mu;
-    std::condition_variable idle;
-    int count = 0;
-  };
-  auto running = std::make_shared<Running>();
+  Workers workers;
 
   auto handle_line = [&](const std::string& line) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) return;
@@ -57,16 +108,7 @@ void ServeStdio(Server& server, const StdioOptions& options) {
       server.Handle(session, message, *out);  // notifications and responses are quick, and ordered
       return;
     }
-    // Requests run on their own threads, so a long tool call never holds up ping, cancellation or answers.
-    {
-      std::lock_guard l(running->mu);
-      running->count++;
-    }
-    std::thread([&server, session, out, running, message] {
-      server.Handle(session, message, *out);
-      std::lock_guard l(running->mu);
-      if (--running->count == 0) running->idle.notify_all();
-    }).detach();
+    workers.Run([&server, session, out, message] { server.Handle(session, message, *out); });
   };
 
   std::string buffer;
@@ -102,8 +144,7 @@ void ServeStdio(Server& server, const StdioOptions& options) {
   if (!skipping && !buffer.empty()) handle_line(buffer);
   // stdin closed: the client is gone. Stop the work in flight and wait for it to wind down.
   server.EndSession(session->id());
-  std::unique_lock l(running->mu);
-  running->idle.wait_for(l, std::chrono::seconds(30), [&] { return running->count == 0; });
+  workers.Finish(std::chrono::seconds(30));
 }
 
 }  // namespace kiln::mcp

@@ -191,6 +191,11 @@ using Context = Surface::State;
 
 void Add(Context& c, bool read_only, Json definition, std::function<Outcome(RequestContext&, const Json&)> call) {
   if (c.options.read_only && !read_only) return;
+  // A stable $id lets clients compile each output schema once rather than on every tools/list (the TypeScript
+  // SDK's validator caches by $id: without one, listing kiln's tools cost its client twice as much).
+  if (definition.contains("outputSchema")) {
+    definition["outputSchema"]["$id"] = "urn:kiln:mcp:tool:" + definition["name"].get<std::string>() + ":output";
+  }
   c.server.AddTool({std::move(definition), std::move(call)});
 }
 

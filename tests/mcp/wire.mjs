@@ -191,6 +191,15 @@ test('http: malformed bodies, sessions, headers and origins', async (t) => {
   assert.equal(r.status, 200);
   assert.deepEqual(r.json.result, {});
 
+  r = await post(url, { jsonrpc: '2.0', id: 5, method: 'ping' }, h);
+  assert.match(r.headers.get('content-type'), /^application\/json/, 'a plain answer when JSON is acceptable and listed first');
+  assert.equal(r.headers.get('content-encoding'), null, 'small answers are not compressed');
+  r = await post(url, { jsonrpc: '2.0', id: 6, method: 'ping' }, { ...h, Accept: 'text/event-stream, application/json' });
+  assert.match(r.headers.get('content-type'), /^text\/event-stream/, 'a stream when the client lists it first');
+  assert.match(r.text, /"id":6,"result":\{\}/);
+  r = await post(url, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'list_images', arguments: {} } }, h);
+  assert.match(r.headers.get('content-type'), /^text\/event-stream/, 'tools/call may send progress: a stream');
+
   let res = await fetch(url, { headers: h });
   assert.equal(res.status, 406, 'GET without Accept: text/event-stream');
   await res.arrayBuffer();
