@@ -22,6 +22,7 @@
 #include "snapshot/snapshotter.h"
 #include "snapshot/unpack.h"
 #include "store/content.h"
+#include "store/lock.h"
 #include "store/metadata.h"
 
 namespace kiln::api {
@@ -216,6 +217,8 @@ BuildResult Engine::Build(const BuildRequest& req) {
     result.status = st;
     return result;
   };
+  auto in_use = store::StoreLock::Shared(s_->root);  // no collection while the build uses snapshots and blobs
+  if (!in_use.ok()) return fail(in_use.status());
   char real[PATH_MAX];
   if (!realpath(req.context.c_str(), real) || !IsDirectory(real)) {
     return fail(Status::Error("build context \"" + req.context + "\" is not a directory"));
@@ -346,6 +349,7 @@ Result<Json> Engine::Inspect(const std::string& ref) {
 }
 
 Result<int> Engine::Run(const RunRequest& req) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   KILN_ASSIGN(exporter::Image img, FindImage(req.ref));
   KILN_ASSIGN(store::SnapshotId top,
               snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
@@ -387,6 +391,7 @@ Result<int> Engine::Run(const RunRequest& req) {
 }
 
 Result<exporter::Image> Engine::Import(const std::string& tarball, const std::string& name) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   KILN_ASSIGN(oci::Reference ref, oci::ParseReference(name));
   if (!PathExists(tarball)) return Status::Error("import: " + tarball + ": no such file");
   KILN_ASSIGN(snapshot::ActiveSnapshot active, s_->snapshotter->Prepare(0));
@@ -480,6 +485,7 @@ void Fingerprints(const std::string& root, const std::string& rel, std::map<std:
 
 Result<std::vector<FileEntry>> Engine::ListImageFiles(const std::string& ref, const std::string& path, size_t limit,
                                                       bool* truncated) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   KILN_ASSIGN(exporter::Image img, FindImage(ref));
   KILN_ASSIGN(store::SnapshotId top,
               snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
@@ -499,6 +505,7 @@ Result<std::vector<FileEntry>> Engine::ListImageFiles(const std::string& ref, co
 }
 
 Result<FileContent> Engine::ReadImageFile(const std::string& ref, const std::string& path, size_t max_bytes) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   KILN_ASSIGN(exporter::Image img, FindImage(ref));
   KILN_ASSIGN(store::SnapshotId top,
               snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
@@ -522,6 +529,7 @@ Result<FileContent> Engine::ReadImageFile(const std::string& ref, const std::str
 
 Result<std::vector<FileChange>> Engine::DiffImages(const std::string& from, const std::string& to, size_t limit,
                                                    bool* truncated) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   constexpr size_t kMaxFiles = 200000;  // bounds the work on huge images
   std::map<std::string, std::string> a, b;
   for (auto [ref, out] : {std::make_pair(&from, &a), std::make_pair(&to, &b)}) {
@@ -560,6 +568,23 @@ Result<std::vector<dockerfile::Finding>> Engine::Lint(const std::string& dockerf
   if (!text.ok()) return Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable");
   KILN_ASSIGN(dockerfile::Dockerfile df, dockerfile::Parse(*text, dockerfile));
   return dockerfile::Lint(df);
+}
+
+store::Collector Engine::MakeCollector() {
+  return store::Collector(
+      *s_->metadata, *s_->content,
+      [this](store::SnapshotId id) { return kiln::DiskUsage(s_->snapshotter->DiffDir(id)); },
+      [this](store::SnapshotId id) { return s_->snapshotter->Remove(id); });
+}
+
+Result<store::Usage> Engine::DiskUsage() {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));
+  return MakeCollector().DiskUsage();
+}
+
+Result<store::GcResult> Engine::Prune(const store::GcPolicy& policy) {
+  KILN_ASSIGN(store::StoreLock exclusive, store::StoreLock::Exclusive(s_->root));
+  return MakeCollector().Collect(policy);
 }
 
 Result<Json> Engine::BuildReport(const std::string& build_id) {

@@ -13,6 +13,7 @@
 #include "oci/image.h"
 #include "progress/progress.h"
 #include "solver/solver.h"
+#include "store/gc.h"
 
 namespace kiln::api {
 
@@ -136,12 +137,18 @@ class Engine {
   Result<std::vector<dockerfile::Finding>> Lint(const std::string& dockerfile);
   /// A past build's report (steps, keys, cache status); "" is the last build.
   Result<Json> BuildReport(const std::string& build_id);
+  /// What the store holds: images, build cache records, snapshots, blobs, and what a prune would free.
+  Result<store::Usage> DiskUsage();
+  /// Removes build cache the policy does not keep, and whatever only it needed. Images stay. Fails at once,
+  /// saying so, while another build or run uses the store.
+  Result<store::GcResult> Prune(const store::GcPolicy& policy);
 
   const std::string& data_root() const;
 
  private:
   struct State;
   explicit Engine(std::unique_ptr<State> state);
+  store::Collector MakeCollector();
   std::unique_ptr<State> s_;
 };
 

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <set>
+#include <utility>
 
 namespace kiln {
 
@@ -96,6 +98,25 @@ Status RemoveAll(const std::string& path) {
     return ErrnoError("remove", path);
   }
   return Status::Ok();
+}
+
+namespace {
+thread_local std::set<std::pair<dev_t, ino_t>>* du_seen = nullptr;
+thread_local int64_t du_bytes = 0;
+int CountEntry(const char*, const struct stat* st, int, struct FTW*) {
+  if (st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !du_seen->insert({st->st_dev, st->st_ino}).second) return 0;
+  du_bytes += int64_t(st->st_blocks) * 512;
+  return 0;
+}
+}  // namespace
+
+int64_t DiskUsage(const std::string& path) {
+  std::set<std::pair<dev_t, ino_t>> seen;
+  du_seen = &seen;
+  du_bytes = 0;
+  nftw(path.c_str(), CountEntry, 64, FTW_PHYS | FTW_MOUNT);
+  du_seen = nullptr;
+  return du_bytes;
 }
 
 bool PathExists(const std::string& path) {

@@ -1,5 +1,6 @@
 // File-system helpers: whole-file reads, crash-safe writes, directory trees, temp dirs, lexical paths.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, int mode 
 Status MakeDirs(const std::string& path, int mode = 0755);
 /// rm -rf without crossing into mounted file systems below `path`.
 Status RemoveAll(const std::string& path);
+/// Bytes a file or tree takes on disk (allocated blocks; hard links counted once), as `du -s` reports.
+int64_t DiskUsage(const std::string& path);
 bool PathExists(const std::string& path);
 bool IsDirectory(const std::string& path);
 /// Names in a directory, sorted, without "." and "..".

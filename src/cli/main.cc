@@ -45,6 +45,42 @@ std::string Ago(int64_t t) {
   return std::to_string(d / 86400) + " days ago";
 }
 
+/// "512MB", "1.5GiB", "1gb", "1000" (bytes) -> bytes; -1 when malformed.
+int64_t ParseSize(const std::string& text) {
+  char* end = nullptr;
+  double v = strtod(text.c_str(), &end);
+  if (end == text.c_str() || v < 0) return -1;
+  std::string unit(end);
+  for (auto& c : unit) c = char(std::tolower(static_cast<unsigned char>(c)));
+  const std::pair<const char*, double> units[] = {
+      {"", 1}, {"b", 1}, {"k", 1e3}, {"kb", 1e3}, {"m", 1e6}, {"mb", 1e6}, {"g", 1e9}, {"gb", 1e9}, {"t", 1e12},
+      {"tb", 1e12}, {"kib", 1024.0}, {"mib", 1048576.0}, {"gib", 1073741824.0}, {"tib", 1099511627776.0}};
+  for (auto& [name, factor] : units)
+    if (unit == name) return int64_t(v * factor);
+  return -1;
+}
+
+/// "90s", "30m", "24h", "7d", "1h30m" -> seconds; -1 when malformed.
+int64_t ParseDuration(const std::string& text) {
+  int64_t total = 0;
+  const char* p = text.c_str();
+  if (!*p) return -1;
+  while (*p) {
+    char* end = nullptr;
+    double v = strtod(p, &end);
+    if (end == p || v < 0) return -1;
+    switch (*end) {
+      case 's': total += int64_t(v); break;
+      case 'm': total += int64_t(v * 60); break;
+      case 'h': total += int64_t(v * 3600); break;
+      case 'd': total += int64_t(v * 86400); break;
+      default: return -1;
+    }
+    p = end + 1;
+  }
+  return total;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,6 +111,17 @@ int main(int argc, char** argv) {
   auto* images = app.add_subcommand("images", "List images in the local store");
   bool images_json = false;
   images->add_flag("--json", images_json, "Print JSON");
+
+  auto* du = app.add_subcommand("du", "Show what the store holds: images, build cache, and what prune would free");
+  bool du_verbose = false, du_json = false;
+  du->add_flag("-v,--verbose", du_verbose, "List every build cache record");
+  du->add_flag("--json", du_json, "Print JSON");
+
+  auto* prune = app.add_subcommand("prune", "Remove build cache (images stay)");
+  std::string prune_keep_storage;
+  std::vector<std::string> prune_filters;
+  prune->add_option("--keep-storage", prune_keep_storage, "Keep the most recently used cache within this size (e.g. 2GB)");
+  prune->add_option("--filter", prune_filters, "until=DURATION: keep cache used within DURATION (e.g. 24h)");
 
   auto* inspect = app.add_subcommand("inspect", "Print an image's manifest and config as JSON");
   std::string inspect_ref;
@@ -221,6 +268,59 @@ int main(int argc, char** argv) {
       printf("%-50s %-14s %-16s %s\n", i.name.c_str(), i.digest.substr(7, 12).c_str(),
              Ago(i.created).c_str(), HumanSize(i.size).c_str());
     }
+    return 0;
+  }
+  if (du->parsed()) {
+    auto u = e.DiskUsage();
+    if (!u.ok()) return Fail(u.status());
+    if (du_json) {
+      kiln::Json entries = kiln::Json::array();
+      for (auto& c : u->entries) {
+        entries.push_back({{"key", c.key}, {"description", c.description}, {"bytes", c.bytes},
+                           {"created", c.created}, {"last_used", c.last_used}});
+      }
+      printf("%s\n", kiln::Json({{"images", u->images}, {"image_bytes", u->image_bytes},
+                                 {"cache_records", u->cache_records}, {"snapshots", u->snapshots},
+                                 {"snapshot_bytes", u->snapshot_bytes}, {"cache_blob_bytes", u->cache_blob_bytes},
+                                 {"reclaimable_bytes", u->reclaimable_bytes}, {"total_bytes", u->total_bytes},
+                                 {"cache", entries}}).dump(2).c_str());
+      return 0;
+    }
+    if (du_verbose) {
+      printf("%-14s %-10s %-16s %s\n", "ID", "SIZE", "LAST USED", "STEP");
+      for (auto& c : u->entries) {
+        printf("%-14s %-10s %-16s %s\n", c.key.substr(c.key.find(':') + 1, 12).c_str(), HumanSize(c.bytes).c_str(),
+               Ago(c.last_used).c_str(), c.description.c_str());
+      }
+      printf("\n");
+    }
+    printf("%-22s %lld (%s)\n", "Images:", (long long)u->images, HumanSize(u->image_bytes).c_str());
+    printf("%-22s %lld records, %lld snapshots (%s)\n", "Build cache:", (long long)u->cache_records,
+           (long long)u->snapshots, HumanSize(u->snapshot_bytes).c_str());
+    printf("%-22s %s\n", "Cached layer blobs:", HumanSize(u->cache_blob_bytes).c_str());
+    printf("%-22s %s\n", "Reclaimable:", HumanSize(u->reclaimable_bytes).c_str());
+    printf("%-22s %s\n", "Total:", HumanSize(u->total_bytes).c_str());
+    return 0;
+  }
+  if (prune->parsed()) {
+    kiln::store::GcPolicy policy;
+    if (!prune_keep_storage.empty()) {
+      policy.keep_bytes = ParseSize(prune_keep_storage);
+      if (policy.keep_bytes < 0) {
+        return Fail(kiln::Status::Error("--keep-storage: bad size \"" + prune_keep_storage + "\" (e.g. 512MB, 2GB)"));
+      }
+    }
+    for (auto& f : prune_filters) {
+      if (f.rfind("until=", 0) != 0) return Fail(kiln::Status::Error("--filter: unknown filter \"" + f + "\" (until=DURATION)"));
+      int64_t seconds = ParseDuration(f.substr(6));
+      if (seconds < 0) return Fail(kiln::Status::Error("--filter: bad duration in \"" + f + "\" (e.g. 24h, 30m)"));
+      policy.keep_used_since = int64_t(time(nullptr)) - seconds;
+    }
+    auto r = e.Prune(policy);
+    if (!r.ok()) return Fail(r.status());
+    printf("Deleted %lld cache records, %lld snapshots, %lld blobs\nTotal reclaimed space: %s\n",
+           (long long)r->cache_records, (long long)r->snapshots, (long long)r->blobs,
+           HumanSize(r->reclaimed_bytes).c_str());
     return 0;
   }
   if (inspect->parsed()) {

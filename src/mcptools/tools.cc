@@ -307,6 +307,58 @@ void AddBuildTools(Context& c) {
       });
 
   Add(c, true,
+      {{"name", "disk_usage"},
+       {"title", "Disk usage of the store"},
+       {"description", "What kiln's store holds: images, build cache records and snapshots, cached layer blobs, and "
+                       "what prune_cache would free. `records` lists the largest cache records."},
+       {"inputSchema", ObjectSchema({{"records", {{"type", "integer"}, {"minimum", 0}, {"maximum", kMaxListEntries},
+                                                  {"description", "How many cache records to list (default 20)"}}}})},
+       {"outputSchema", {{"type", "object"}, {"properties", {{"images", {{"type", "integer"}}}, {"image_bytes", {{"type", "integer"}}},
+                                                             {"cache_records", {{"type", "integer"}}}, {"snapshot_bytes", {{"type", "integer"}}},
+                                                             {"reclaimable_bytes", {{"type", "integer"}}}, {"total_bytes", {{"type", "integer"}}},
+                                                             {"records", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}}},
+       {"annotations", Annotations(true)}},
+      [&c](RequestContext&, const Json& a) {
+        auto u = c.engine.DiskUsage();
+        if (!u.ok()) return ToolError(u.status().message());
+        auto entries = u->entries;
+        std::stable_sort(entries.begin(), entries.end(), [](auto& x, auto& y) { return x.bytes > y.bytes; });
+        size_t limit = a.value("records", size_t(20));
+        Json records = Json::array();
+        for (size_t i = 0; i < entries.size() && i < limit; i++) {
+          records.push_back({{"step", entries[i].description}, {"bytes", entries[i].bytes},
+                             {"last_used", oci::FormatTime(entries[i].last_used)}});
+        }
+        return Structured({{"images", u->images}, {"image_bytes", u->image_bytes}, {"cache_records", u->cache_records},
+                           {"snapshots", u->snapshots}, {"snapshot_bytes", u->snapshot_bytes},
+                           {"cache_blob_bytes", u->cache_blob_bytes}, {"reclaimable_bytes", u->reclaimable_bytes},
+                           {"total_bytes", u->total_bytes}, {"records", records}, {"truncated", entries.size() > limit}});
+      });
+
+  Add(c, false,
+      {{"name", "prune_cache"},
+       {"title", "Prune the build cache"},
+       {"description", "Remove build cache (images stay): everything, or all but what was used recently "
+                       "(keep_duration_s) or what fits in keep_storage_bytes, most recently used first. Refused while "
+                       "a build or run is using the store."},
+       {"inputSchema", ObjectSchema({{"keep_duration_s", {{"type", "integer"}, {"minimum", 0},
+                                                          {"description", "Keep cache used within this many seconds"}}},
+                                     {"keep_storage_bytes", {{"type", "integer"}, {"minimum", 0},
+                                                             {"description", "Keep the most recently used cache within this size"}}}})},
+       {"outputSchema", {{"type", "object"}, {"properties", {{"cache_records", {{"type", "integer"}}}, {"snapshots", {{"type", "integer"}}},
+                                                             {"blobs", {{"type", "integer"}}}, {"reclaimed_bytes", {{"type", "integer"}}}}}}},
+       {"annotations", Annotations(false)}},
+      [&c](RequestContext&, const Json& a) {
+        store::GcPolicy policy;
+        if (a.contains("keep_duration_s")) policy.keep_used_since = int64_t(time(nullptr)) - a["keep_duration_s"].get<int64_t>();
+        if (a.contains("keep_storage_bytes")) policy.keep_bytes = a["keep_storage_bytes"].get<int64_t>();
+        auto r = c.engine.Prune(policy);
+        if (!r.ok()) return ToolError(r.status().message());
+        return Structured({{"cache_records", r->cache_records}, {"snapshots", r->snapshots}, {"blobs", r->blobs},
+                           {"reclaimed_bytes", r->reclaimed_bytes}});
+      });
+
+  Add(c, true,
       {{"name", "lint_dockerfile"},
        {"title", "Check a Dockerfile"},
        {"description", "Run BuildKit's build checks (same rule names) on a Dockerfile without building it."},

@@ -95,9 +95,11 @@ Status Snapshotter::Commit(const ActiveSnapshot& s) {
   return metadata_->CommitSnapshot(s.id);
 }
 
-Status Snapshotter::Discard(const ActiveSnapshot& s) {
-  KILN_TRY(RemoveAll(JoinPath(root_, "snapshots/" + std::to_string(s.id))));
-  return metadata_->DeleteSnapshot(s.id);
+Status Snapshotter::Discard(const ActiveSnapshot& s) { return Remove(s.id); }
+
+Status Snapshotter::Remove(SnapshotId id) {
+  KILN_TRY(RemoveAll(JoinPath(root_, "snapshots/" + std::to_string(id))));
+  return metadata_->DeleteSnapshot(id);
 }
 
 namespace {

@@ -49,6 +49,8 @@ class Snapshotter {
   Result<ActiveSnapshot> Prepare(SnapshotId parent);
   Status Commit(const ActiveSnapshot& s);
   Status Discard(const ActiveSnapshot& s);
+  /// Deletes a committed snapshot (garbage collection): its files, then its record.
+  Status Remove(SnapshotId id);
 
   /// Mounts `s` writable: its parent chain as lower layers, its diff dir as the upper.
   Result<Mount> MountActive(const ActiveSnapshot& s);

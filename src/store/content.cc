@@ -1,6 +1,7 @@
 #include "store/content.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -89,6 +90,18 @@ Status ContentStore::Adopt(const std::string& path, const std::string& digest) c
   KILN_ASSIGN(BlobWriter w, NewWriter());
   KILN_TRY(w.Write(data.data(), data.size()));
   return w.Commit(digest);
+}
+
+Result<std::vector<ContentStore::BlobInfo>> ContentStore::List() const {
+  std::string dir = JoinPath(root_, "blobs/sha256");
+  KILN_ASSIGN(auto names, ListDir(dir));
+  std::vector<BlobInfo> out;
+  for (auto& n : names) {
+    struct stat st;
+    if (lstat(JoinPath(dir, n).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    out.push_back({"sha256:" + n, int64_t(st.st_size)});
+  }
+  return out;
 }
 
 Status ContentStore::Remove(std::string_view digest) const {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "oci/image.h"
@@ -46,6 +47,11 @@ class ContentStore {
   /// Copies (or hardlinks) an existing file into the store as `digest`, which the caller verified.
   Status Adopt(const std::string& path, const std::string& digest) const;
   Status Remove(std::string_view digest) const;
+  struct BlobInfo {
+    std::string digest;
+    int64_t size = 0;
+  };
+  Result<std::vector<BlobInfo>> List() const;
 
  private:
   std::string root_;

@@ -206,6 +206,54 @@ Status Metadata::SetCache(const std::string& key, SnapshotId id, const std::stri
       .Bind(1, key).Bind(2, id).Bind(3, description).Bind(4, Now()).Bind(5, Now()).Run();
 }
 
+Result<std::vector<CacheRecord>> Metadata::ListCache() {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT key, snapshot, description, created, last_used FROM cache ORDER BY last_used, key");
+  std::vector<CacheRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Int(1), s.Text(2), s.Int(3), s.Int(4)});
+  if (rc != SQLITE_DONE) return s.Error();
+  return out;
+}
+
+Status Metadata::DeleteCache(const std::string& key) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "DELETE FROM cache WHERE key = ?").Bind(1, key).Run();
+}
+
+Result<std::vector<SnapshotRecord>> Metadata::ListSnapshots() {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type FROM snapshots "
+              "WHERE committed = 1 ORDER BY id");
+  std::vector<SnapshotRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    SnapshotRecord r;
+    r.id = s.Int(0);
+    r.parent = s.Int(1);
+    r.committed = true;
+    if (!s.IsNull(3)) r.layer = LayerRecord{s.Text(3), s.Text(4), s.Int(5), s.Text(6)};
+    out.push_back(r);
+  }
+  if (rc != SQLITE_DONE) return s.Error();
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, SnapshotId>>> Metadata::ListChains() {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT chain_id, snapshot FROM chains");
+  std::vector<std::pair<std::string, SnapshotId>> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.emplace_back(s.Text(0), s.Int(1));
+  if (rc != SQLITE_DONE) return s.Error();
+  return out;
+}
+
+Status Metadata::DeleteChain(const std::string& chain_id) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "DELETE FROM chains WHERE chain_id = ?").Bind(1, chain_id).Run();
+}
+
 Status Metadata::AddBuild(const BuildRecord& b) {
   std::lock_guard l(mu_);
   return Stmt(db_, "INSERT OR REPLACE INTO builds(id, created, report) VALUES(?, ?, ?)")

@@ -37,6 +37,14 @@ struct SnapshotRecord {
   std::optional<LayerRecord> layer;
 };
 
+struct CacheRecord {
+  std::string key;
+  SnapshotId snapshot = 0;
+  std::string description;  // the step, as progress named it
+  int64_t created = 0;
+  int64_t last_used = 0;
+};
+
 struct BuildRecord {
   std::string id;
   int64_t created = 0;
@@ -69,6 +77,13 @@ class Metadata {
 
   Result<std::optional<SnapshotId>> GetCache(const std::string& key);
   Status SetCache(const std::string& key, SnapshotId id, const std::string& description);
+
+  // For disk usage and garbage collection (store/gc.h).
+  Result<std::vector<CacheRecord>> ListCache();
+  Status DeleteCache(const std::string& key);
+  Result<std::vector<SnapshotRecord>> ListSnapshots();  // committed ones
+  Result<std::vector<std::pair<std::string, SnapshotId>>> ListChains();
+  Status DeleteChain(const std::string& chain_id);
 
   Status AddBuild(const BuildRecord& b);
   Result<std::optional<BuildRecord>> GetBuild(const std::string& id);  // "" means the last

@@ -62,12 +62,14 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     const byName = Object.fromEntries(tools.map((x) => [x.name, x]));
     for (const name of ['build_image', 'list_images', 'inspect_image', 'image_history', 'list_image_files',
       'read_image_file', 'diff_images', 'run_container', 'lint_dockerfile', 'explain_cache',
-      'read_file', 'write_file', 'list_directory', 'search_files']) {
+      'read_file', 'write_file', 'list_directory', 'search_files', 'disk_usage', 'prune_cache']) {
       assert.ok(byName[name], `tool ${name} is listed`);
       assert.ok(byName[name].inputSchema?.type === 'object', `${name} has an input schema`);
     }
     assert.equal(byName.build_image.annotations.destructiveHint, true);
     assert.equal(byName.inspect_image.annotations.readOnlyHint, true);
+    assert.equal(byName.prune_cache.annotations.destructiveHint, true);
+    assert.ok(!byName.push_image, 'push_image waits for the registry work');
     assert.ok(!byName.fixture_tool && !byName.test_simple_text, 'no conformance fixtures without the flag');
   });
 
@@ -229,6 +231,36 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     const unknown = await call(client, 'build_image', { context: `${app}-secret`, secrets: ['not_configured'] });
     assert.equal(unknown.isError, true);
     assert.match(unknown.content[0].text, /must be one of/);
+  });
+
+  await t.test('--read-only serves only the tools that change nothing', async () => {
+    const ro = new Client({ name: 'read-only', version: '1.0.0' });
+    await ro.connect(new StdioClientTransport({ command: KILN, args: [...SERVER_ARGS, '--read-only'], env: process.env, stderr: 'inherit' }));
+    try {
+      const { tools } = await ro.listTools();
+      const names = tools.map((x) => x.name);
+      for (const name of ['build_image', 'run_container', 'write_file', 'prune_cache']) assert.ok(!names.includes(name), name);
+      for (const name of ['inspect_image', 'read_file', 'disk_usage']) assert.ok(names.includes(name), name);
+      assert.ok(tools.every((x) => x.annotations.readOnlyHint === true));
+      await assert.rejects(call(ro, 'write_file', { path: 'x', content: 'y' }), (e) => e.code === -32602);
+    } finally {
+      await ro.close();
+    }
+  });
+
+  await t.test('reports disk usage and prunes the build cache', async () => {
+    let du = await call(client, 'disk_usage', { records: 2 });
+    assert.ok(du.structuredContent.cache_records > 0);
+    assert.ok(du.structuredContent.records.length <= 2);
+    const recent = await call(client, 'prune_cache', { keep_duration_s: 3600 });
+    assert.equal(recent.structuredContent.cache_records, 0, 'recently used cache stays');
+    const all = await call(client, 'prune_cache', {});
+    assert.ok(!all.isError, JSON.stringify(all.content));
+    assert.ok(all.structuredContent.cache_records > 0);
+    du = await call(client, 'disk_usage', {});
+    assert.equal(du.structuredContent.cache_records, 0);
+    const run = await call(client, 'run_container', { ref: `${app}:1` });
+    assert.equal(run.structuredContent.stdout, `hello from an agent over ${transportKind}\n`, 'images survive a prune');
   });
 
   await t.test('runs concurrent calls from one client and two clients at once', async () => {

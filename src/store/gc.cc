@@ -1,0 +1,150 @@
+#include "store/gc.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "oci/image.h"
+
+namespace kiln::store {
+
+Collector::Collector(Metadata& metadata, const ContentStore& content,
+                     std::function<int64_t(SnapshotId)> snapshot_bytes,
+                     std::function<Status(SnapshotId)> remove_snapshot)
+    : metadata_(metadata),
+      content_(content),
+      snapshot_bytes_(std::move(snapshot_bytes)),
+      remove_snapshot_(std::move(remove_snapshot)) {}
+
+Result<std::vector<std::string>> Collector::ImageBlobs(int64_t* images) {
+  KILN_ASSIGN(auto records, metadata_.ListImages());
+  *images = int64_t(records.size());
+  std::vector<std::string> out;
+  for (auto& r : records) {
+    out.push_back(r.digest);
+    auto text = content_.Read(r.digest);
+    if (!text.ok()) continue;  // a broken image keeps nothing else alive
+    auto m = oci::ManifestFromJson(*text);
+    if (!m.ok()) continue;
+    out.push_back(m->config.digest);
+    for (auto& l : m->layers) out.push_back(l.digest);
+  }
+  return out;
+}
+
+namespace {
+
+/// Every snapshot `roots` need: themselves and their parents.
+std::set<SnapshotId> Closure(const std::vector<SnapshotId>& roots, const std::map<SnapshotId, SnapshotRecord>& snaps) {
+  std::set<SnapshotId> live;
+  for (SnapshotId id : roots) {
+    while (id != 0 && live.insert(id).second) {
+      auto it = snaps.find(id);
+      if (it == snaps.end()) break;
+      id = it->second.parent;
+    }
+  }
+  return live;
+}
+
+}  // namespace
+
+Result<Usage> Collector::DiskUsage() {
+  Usage u;
+  KILN_ASSIGN(auto image_blobs, ImageBlobs(&u.images));
+  std::set<std::string> referenced(image_blobs.begin(), image_blobs.end());
+  KILN_ASSIGN(auto blobs, content_.List());
+  for (auto& b : blobs) (referenced.count(b.digest) ? u.image_bytes : u.cache_blob_bytes) += b.size;
+  KILN_ASSIGN(auto snaps, metadata_.ListSnapshots());
+  std::map<SnapshotId, int64_t> bytes;
+  for (auto& s : snaps) {
+    bytes[s.id] = snapshot_bytes_(s.id);
+    u.snapshot_bytes += bytes[s.id];
+  }
+  u.snapshots = int64_t(snaps.size());
+  KILN_ASSIGN(auto records, metadata_.ListCache());
+  u.cache_records = int64_t(records.size());
+  for (auto& r : records) {
+    u.entries.push_back({r.key, r.description, r.snapshot, bytes.count(r.snapshot) ? bytes[r.snapshot] : 0,
+                         r.created, r.last_used});
+  }
+  u.reclaimable_bytes = u.snapshot_bytes + u.cache_blob_bytes;
+  u.total_bytes = u.image_bytes + u.reclaimable_bytes;
+  return u;
+}
+
+Result<GcResult> Collector::Collect(const GcPolicy& policy) {
+  GcResult result;
+  KILN_ASSIGN(auto snap_list, metadata_.ListSnapshots());
+  std::map<SnapshotId, SnapshotRecord> snaps;
+  for (auto& s : snap_list) snaps[s.id] = s;
+  std::map<SnapshotId, int64_t> sizes;
+  auto size_of = [&](const std::set<SnapshotId>& ids) {
+    int64_t total = 0;
+    for (SnapshotId id : ids) {
+      auto it = sizes.find(id);
+      if (it == sizes.end()) it = sizes.emplace(id, snapshot_bytes_(id)).first;
+      total += it->second;
+    }
+    return total;
+  };
+
+  // Which records stay: the recently used ones, then, most recent first, those whose snapshots still fit.
+  KILN_ASSIGN(auto records, metadata_.ListCache());  // least recently used first
+  std::vector<bool> keep(records.size(), false);
+  std::vector<SnapshotId> kept_roots;
+  for (size_t i = 0; i < records.size(); i++) {
+    if (policy.keep_used_since > 0 && records[i].last_used >= policy.keep_used_since) {
+      keep[i] = true;
+      kept_roots.push_back(records[i].snapshot);
+    }
+  }
+  if (policy.keep_bytes >= 0) {
+    for (size_t i = records.size(); i-- > 0;) {
+      if (keep[i]) continue;
+      auto with = kept_roots;
+      with.push_back(records[i].snapshot);
+      if (size_of(Closure(with, snaps)) > policy.keep_bytes) break;
+      keep[i] = true;
+      kept_roots = std::move(with);
+    }
+  }
+  std::set<SnapshotId> live = Closure(kept_roots, snaps);
+
+  for (size_t i = 0; i < records.size(); i++) {
+    if (keep[i]) continue;
+    KILN_TRY(metadata_.DeleteCache(records[i].key));
+    result.cache_records++;
+  }
+  // Unpacked base images are cache too: kept only where a kept step builds on them.
+  KILN_ASSIGN(auto chains, metadata_.ListChains());
+  for (auto& [chain_id, snapshot] : chains) {
+    if (!live.count(snapshot)) KILN_TRY(metadata_.DeleteChain(chain_id));
+  }
+  // Children (higher ids) go before their parents, so an interrupted collection leaves no orphan chain.
+  for (auto it = snaps.rbegin(); it != snaps.rend(); ++it) {
+    if (live.count(it->first)) continue;
+    std::set<SnapshotId> one{it->first};
+    int64_t bytes = size_of(one);
+    KILN_TRY(remove_snapshot_(it->first));
+    result.snapshots++;
+    result.reclaimed_bytes += bytes;
+  }
+
+  int64_t images = 0;
+  KILN_ASSIGN(auto image_blobs, ImageBlobs(&images));
+  std::set<std::string> referenced(image_blobs.begin(), image_blobs.end());
+  for (SnapshotId id : live) {
+    if (snaps[id].layer) referenced.insert(snaps[id].layer->blob_digest);
+  }
+  KILN_ASSIGN(auto blobs, content_.List());
+  for (auto& b : blobs) {
+    if (referenced.count(b.digest)) continue;
+    KILN_TRY(content_.Remove(b.digest));
+    result.blobs++;
+    result.reclaimed_bytes += b.size;
+  }
+  return result;
+}
+
+}  // namespace kiln::store

@@ -1,0 +1,69 @@
+// What the store holds and what can go: disk usage by kind, and garbage collection of build cache records, the
+// snapshots only they need, and the blobs no image or remaining snapshot references. Images are never
+// collected: their blobs stay until the image is removed (kiln rmi) and a later collection runs.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/content.h"
+#include "store/metadata.h"
+
+namespace kiln::store {
+
+struct CacheEntryUsage {
+  std::string key;
+  std::string description;
+  SnapshotId snapshot = 0;
+  int64_t bytes = 0;  // the snapshot's own layer, not the layers below it that others may share
+  int64_t created = 0;
+  int64_t last_used = 0;
+};
+
+struct Usage {
+  int64_t images = 0;
+  int64_t image_bytes = 0;          // blobs images reference (manifests, configs, layers)
+  int64_t cache_records = 0;
+  int64_t snapshots = 0;
+  int64_t snapshot_bytes = 0;       // unpacked layers and step results
+  int64_t cache_blob_bytes = 0;     // blobs no image references (layers computed for cached steps)
+  int64_t reclaimable_bytes = 0;    // what collecting everything would free
+  int64_t total_bytes = 0;
+  std::vector<CacheEntryUsage> entries;  // least recently used first
+};
+
+struct GcPolicy {
+  /// Records used at or after this time (Unix seconds) are kept; 0 keeps none on this account.
+  int64_t keep_used_since = 0;
+  /// The most recently used records are kept while the snapshots they need fit in this many bytes; -1: no limit
+  /// of this kind (then only keep_used_since keeps anything).
+  int64_t keep_bytes = -1;
+};
+
+struct GcResult {
+  int64_t cache_records = 0;
+  int64_t snapshots = 0;
+  int64_t blobs = 0;
+  int64_t reclaimed_bytes = 0;
+};
+
+class Collector {
+ public:
+  /// `snapshot_bytes` measures a snapshot's own layer on disk; `remove_snapshot` deletes its files and record.
+  Collector(Metadata& metadata, const ContentStore& content, std::function<int64_t(SnapshotId)> snapshot_bytes,
+            std::function<Status(SnapshotId)> remove_snapshot);
+  Result<Usage> DiskUsage();
+  /// REQUIRES: the caller holds StoreLock::Exclusive, so that no other process uses what goes.
+  Result<GcResult> Collect(const GcPolicy& policy);
+
+ private:
+  Result<std::vector<std::string>> ImageBlobs(int64_t* images);
+  Metadata& metadata_;
+  const ContentStore& content_;
+  std::function<int64_t(SnapshotId)> snapshot_bytes_;
+  std::function<Status(SnapshotId)> remove_snapshot_;
+};
+
+}  // namespace kiln::store

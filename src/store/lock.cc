@@ -1,0 +1,54 @@
+#include "store/lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/fs.h"
+
+namespace kiln::store {
+namespace {
+
+Result<int> OpenLockFile(const std::string& root) {
+  std::string path = JoinPath(root, "lock");
+  // A descriptor of its own per holder: flock locks belong to open file descriptions, so two holders in one
+  // process exclude each other as two processes do.
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("open", path);
+  return fd;
+}
+
+}  // namespace
+
+Result<StoreLock> StoreLock::Shared(const std::string& root) {
+  KILN_ASSIGN(int fd, OpenLockFile(root));
+  while (flock(fd, LOCK_SH) != 0) {
+    if (errno == EINTR) continue;
+    Status st = ErrnoError("flock", JoinPath(root, "lock"));
+    close(fd);
+    return st;
+  }
+  return StoreLock(fd);
+}
+
+Result<StoreLock> StoreLock::Exclusive(const std::string& root) {
+  KILN_ASSIGN(int fd, OpenLockFile(root));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      return Status::Error("the store at " + root + " is in use (a build or run is going on); try again when it ends");
+    }
+    errno = err;
+    return ErrnoError("flock", JoinPath(root, "lock"));
+  }
+  return StoreLock(fd);
+}
+
+StoreLock::~StoreLock() {
+  if (fd_ >= 0) close(fd_);
+}
+
+}  // namespace kiln::store
