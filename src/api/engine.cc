@@ -68,6 +68,22 @@ Json StepsJson(const std::vector<solver::StepReport>& steps) {
   return out;
 }
 
+/// "k=v,k2=v2" -> pairs, in order; `flag` names the option in errors.
+Result<std::vector<std::pair<std::string, std::string>>> Attributes(const std::string& s, const std::string& flag) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    std::string kv = s.substr(start, comma - start);
+    start = comma + 1;
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) return Status::Error(flag + ": expected key=value, got \"" + kv + "\"");
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
@@ -77,15 +93,8 @@ Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
     o.dest = s;
     return o;
   }
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    std::string kv = s.substr(start, comma - start);
-    start = comma + 1;
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos) return Status::Error("--output: expected key=value, got \"" + kv + "\"");
-    std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+  KILN_ASSIGN(auto attributes, Attributes(s, "--output"));
+  for (auto& [k, v] : attributes) {
     if (k == "type") {
       o.type = v;
     } else if (k == "dest") {
@@ -93,7 +102,6 @@ Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
     } else {
       return Status::Error("--output: unknown attribute \"" + k + "\"");
     }
-    if (comma == s.size()) break;
   }
   if (o.type != "image" && o.type != "oci" && o.type != "docker" && o.type != "local") {
     return Status::Error("--output: unknown type \"" + o.type + "\" (image, oci, docker, local)");
@@ -105,15 +113,8 @@ Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
 Result<SecretSource> SecretSource::Parse(const std::string& s) {
   SecretSource src;
   std::string type;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    std::string kv = s.substr(start, comma - start);
-    start = comma + 1;
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos) return Status::Error("--secret: expected key=value, got \"" + kv + "\"");
-    std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+  KILN_ASSIGN(auto attributes, Attributes(s, "--secret"));
+  for (auto& [k, v] : attributes) {
     if (k == "id") {
       src.id = v;
     } else if (k == "src" || k == "source") {

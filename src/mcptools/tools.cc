@@ -428,16 +428,17 @@ void AddImageTools(Context& c) {
        {"title", "Image history"},
        {"description", "How an image was made: one entry per Dockerfile instruction, with whether it added a layer."},
        {"inputSchema", ObjectSchema({{"ref", Str("Image name or digest")}}, {"ref"})},
-       {"outputSchema", {{"type", "object"}, {"properties", {{"history", {{"type", "array"}}}}}}},
+       {"outputSchema", {{"type", "object"}, {"properties", {{"history", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}}},
        {"annotations", Annotations(true)}},
       [&c](RequestContext&, const Json& a) {
         auto img = c.engine.FindImage(a["ref"].get<std::string>());
         if (!img.ok()) return ToolError(img.status().message());
         Json h = Json::array();
         for (auto& e : img->config.history) {
+          if (h.size() == kMaxListEntries) break;
           h.push_back({{"created", e.created}, {"created_by", e.created_by}, {"empty_layer", e.empty_layer}});
         }
-        return Structured({{"history", h}});
+        return Structured({{"history", h}, {"truncated", img->config.history.size() > kMaxListEntries}});
       });
 
   Add(c, true,
