@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "base/fs.h"
@@ -21,6 +23,7 @@ namespace {
 
 /// Runs `serve` with SIGINT and SIGTERM turned into a call to `stop` on a thread of their own, so that a
 /// server being stopped cancels its builds (which remove their containers and mounts) instead of dying mid-step.
+/// `stop` returns once the work in flight has ended; serve() then has half a second to return.
 Status ServeUntilSignalled(const std::function<Status()>& serve, const std::function<void()>& stop) {
   sigset_t signals;
   sigemptyset(&signals);
@@ -28,15 +31,26 @@ Status ServeUntilSignalled(const std::function<Status()>& serve, const std::func
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGUSR1);  // only ever sent by us, to end the watcher
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts, so every thread inherits it
+  std::mutex mu;
+  std::condition_variable served;
+  bool done = false;
   std::thread watcher([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    if (sig == SIGINT || sig == SIGTERM) {
-      fprintf(stderr, "kiln mcp: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
-      stop();
-    }
+    if (sig != SIGINT && sig != SIGTERM) return;
+    fprintf(stderr, "kiln mcp: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
+    stop();
+    // The work has ended; what may still hold serve() up is idle keep-alive connections, which the HTTP server
+    // only lets go when they time out. Nothing is lost by not waiting for that.
+    std::unique_lock l(mu);
+    if (!served.wait_for(l, std::chrono::milliseconds(500), [&] { return done; })) std::_Exit(0);
   });
   Status st = serve();
+  {
+    std::lock_guard l(mu);
+    done = true;
+    served.notify_all();
+  }
   pthread_kill(watcher.native_handle(), SIGUSR1);
   watcher.join();
   return st;
@@ -64,7 +78,7 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
   auto surface = mcptools::Register(server, engine, to);
   if (o.conformance_fixtures) mcp::AddConformanceFixtures(server);
 
-  // Time a cancelled build gets to clean up when the server is told to stop.
+  // Time cancelled builds get to clean up (containers, mounts) when the server is told to stop.
   constexpr auto kShutdownGrace = std::chrono::seconds(20);
   if (o.transport == "stdio") {
     int stop_pipe[2];
@@ -76,7 +90,10 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
           mcp::ServeStdio(server, so);
           return Status::Ok();
         },
-        [&] { (void)!write(stop_pipe[1], "x", 1); });
+        [&] {
+          (void)!write(stop_pipe[1], "x", 1);
+          server.Shutdown(kShutdownGrace);
+        });
     close(stop_pipe[0]);
     close(stop_pipe[1]);
     return st;

@@ -52,7 +52,7 @@ Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user,
       {"terminal", false},
       {"user", {{"uid", user.uid}, {"gid", user.gid}}},
       {"args", spec.args},
-      {"env", spec.env},  // secret_env is added below
+      {"env", spec.env},
       {"cwd", spec.cwd.empty() ? "/" : spec.cwd},
       {"capabilities",
        {{"bounding", caps}, {"effective", user.uid == 0 ? caps : empty}, {"permitted", user.uid == 0 ? caps : empty}}},

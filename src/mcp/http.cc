@@ -393,9 +393,6 @@ Status HttpTransport::Serve() {
   // Bodies are checked against max_body_bytes in the handler, to answer with a JSON-RPC error.
   i.http.set_payload_max_length(std::max<size_t>(i.o.max_body_bytes * 2, 64 << 20));
   i.http.set_keep_alive_max_count(1000);
-  // Stopping waits for idle keep-alive connections to time out (httplib cannot close them): keep that short.
-  // Reconnecting on loopback costs far less than a second of waiting on Ctrl-C.
-  i.http.set_keep_alive_timeout(1);
   i.http.set_tcp_nodelay(true);  // small JSON-RPC answers must not wait for Nagle
   i.http.set_pre_routing_handler([&i](const httplib::Request& req, httplib::Response& res) { return i.Guard(req, res); });
   i.http.Post(i.o.path, [&i](const httplib::Request& req, httplib::Response& res) { i.Post(req, res); });

@@ -210,6 +210,25 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     assert.ok(ping, 'the server still answers');
   });
 
+  await t.test('stopping the server cancels its builds and leaves nothing running or mounted', { skip: transportKind !== 'stdio' }, async () => {
+    writeTree(path.join(WORKSPACE, 'stop-me'), { Dockerfile: 'FROM busybox:test\nRUN sleep 4712\n' });
+    const transport = new StdioClientTransport({ command: KILN, args: SERVER_ARGS, env: process.env, stderr: 'pipe' });
+    const doomed = new Client({ name: 'doomed', version: '1.0.0' });
+    await doomed.connect(transport);
+    const pending = call(doomed, 'build_image', { context: 'stop-me', no_cache: true }).catch((e) => e);
+    for (let i = 0; i < 200 && !processesMatching('sleep 4712'); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(processesMatching('sleep 4712'), 'the build is running');
+    const pid = transport.pid;
+    const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    process.kill(pid, 'SIGTERM');
+    await pending;
+    for (let i = 0; i < 400 && alive(); i++) await new Promise((res) => setTimeout(res, 25));
+    assert.ok(!alive(), 'the server stopped by itself');
+    assert.equal(processesMatching('sleep 4712'), '', 'the container is gone');
+    const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(process.env.KILN_ROOT));
+    assert.deepEqual(mounts, [], 'no mount is left under the data root');
+  });
+
   await t.test('builds with a server-side secret whose value never comes back', async () => {
     const { tools } = await client.listTools();
     assert.ok(!JSON.stringify(tools).includes(KILN_MCP_TEST_TOKEN));
