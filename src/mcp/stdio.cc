@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <set>
 #include <thread>
 
 namespace kiln::mcp {
@@ -89,6 +90,16 @@ class Workers {
   std::shared_ptr<State> s_;
 };
 
+/// Notifications, responses, and requests answered at once: the protocol's own methods and listings, unlike tool
+/// calls, resource reads and prompts, which may take as long as the application needs.
+bool AnswersAtOnce(const Json& m) {
+  if (!m.is_object() || !m.contains("method") || !m.contains("id")) return !m.is_array();
+  static const std::set<std::string> kQuick = {
+      "initialize",       "ping",           "tools/list",          "resources/list", "resources/templates/list",
+      "prompts/list",     "logging/setLevel", "completion/complete", "resources/subscribe", "resources/unsubscribe"};
+  return m["method"].is_string() && kQuick.count(m["method"].get<std::string>());
+}
+
 }  // namespace
 
 void ServeStdio(Server& server, const StdioOptions& options) {
@@ -103,9 +114,8 @@ void ServeStdio(Server& server, const StdioOptions& options) {
       out->Send(MakeError(Json(), {kParseError, "parse error: not valid JSON", Json()}));
       return;
     }
-    bool is_request = message.is_array() || (message.is_object() && message.contains("method") && message.contains("id"));
-    if (!is_request) {
-      server.Handle(session, message, *out);  // notifications and responses are quick, and ordered
+    if (AnswersAtOnce(message)) {
+      server.Handle(session, message, *out);  // in order, and without a hand-over to another thread
       return;
     }
     workers.Run([&server, session, out, message] { server.Handle(session, message, *out); });
