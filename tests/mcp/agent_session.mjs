@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -133,6 +134,29 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
 
     const explain = await call(client, 'explain_cache', { build_id: s.build_id });
     assert.ok(explain.structuredContent.steps.some((x) => !x.cached && x.reason), 'explain_cache gives reasons');
+  });
+
+  await t.test('a running build\'s log is a resource one can subscribe to', async () => {
+    writeTree(path.join(WORKSPACE, `${app}-log`), {
+      Dockerfile: `FROM busybox:test\nRUN for i in 1 2 3 4 5 6; do echo ${transportKind} line $i; sleep 0.2; done\n`,
+    });
+    const updates = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { updates.push(n.params.uri); });
+    const before = new Set((await client.listResources()).resources.map((r) => r.uri));
+    const pending = call(client, 'build_image', { context: `${app}-log`, no_cache: true });
+    let uri;
+    for (let i = 0; i < 200 && !uri; i++) {
+      uri = (await client.listResources()).resources.map((r) => r.uri).find((u) => /^kiln:\/\/builds\//.test(u) && !before.has(u));
+      if (!uri) await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.ok(uri, 'the running build\'s log is listed');
+    await client.subscribeResource({ uri });
+    const result = await pending;
+    assert.ok(!result.isError);
+    assert.ok(updates.includes(uri), 'updates arrived while the build ran');
+    const log = await client.readResource({ uri });
+    assert.match(log.contents[0].text, new RegExp(`${transportKind} line 6`));
+    await client.unsubscribeResource({ uri });
   });
 
   await t.test('inspects, lists and runs the image', async () => {
