@@ -293,17 +293,20 @@ void AddBuildTools(Context& c) {
        {"title", "Explain cache hits and misses"},
        {"description", "For each step of a build (default: the last), whether it came from the cache and, if not, why it ran."},
        {"inputSchema", ObjectSchema({{"build_id", Str("Build id from build_image (default: the last build)")}})},
-       {"outputSchema", {{"type", "object"}, {"properties", {{"build_id", {{"type", "string"}}}, {"steps", {{"type", "array"}}}}}}},
+       {"outputSchema", {{"type", "object"}, {"properties", {{"build_id", {{"type", "string"}}}, {"ok", {{"type", "boolean"}}},
+                                                             {"steps", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}}},
        {"annotations", Annotations(true)}},
       [&c](RequestContext&, const Json& a) {
         auto report = c.engine.BuildReport(a.value("build_id", ""));
         if (!report.ok()) return ToolError(report.status().message());
         Json steps = Json::array();
         for (auto& s : (*report)["steps"]) {
+          if (steps.size() == kMaxListEntries) break;
           steps.push_back({{"name", s["name"]}, {"cached", s["cached"]},
                            {"reason", s["cached"].get<bool>() ? "cache hit: same step, same inputs" : s["reason"].get<std::string>()}});
         }
-        return Structured({{"build_id", (*report)["id"]}, {"ok", report->value("ok", false)}, {"steps", steps}});
+        return Structured({{"build_id", (*report)["id"]}, {"ok", report->value("ok", false)}, {"steps", steps},
+                           {"truncated", (*report)["steps"].size() > kMaxListEntries}});
       });
 
   Add(c, true,
@@ -363,7 +366,7 @@ void AddBuildTools(Context& c) {
        {"title", "Check a Dockerfile"},
        {"description", "Run BuildKit's build checks (same rule names) on a Dockerfile without building it."},
        {"inputSchema", ObjectSchema({{"dockerfile", Str("Dockerfile path, relative to the workspace root")}}, {"dockerfile"})},
-       {"outputSchema", {{"type", "object"}, {"properties", {{"findings", {{"type", "array"}}}}}}},
+       {"outputSchema", {{"type", "object"}, {"properties", {{"findings", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}}},
        {"annotations", Annotations(true)}},
       [&c](RequestContext&, const Json& a) {
         auto path = c.workspace.Resolve(a["dockerfile"].get<std::string>());
@@ -371,8 +374,11 @@ void AddBuildTools(Context& c) {
         auto findings = c.engine.Lint(*path);
         if (!findings.ok()) return ToolError(findings.status().message());
         Json out = Json::array();
-        for (auto& f : *findings) out.push_back({{"rule", f.rule}, {"line", f.line}, {"message", f.message}});
-        return Structured({{"findings", out}});
+        for (auto& f : *findings) {
+          if (out.size() == kMaxListEntries) break;
+          out.push_back({{"rule", f.rule}, {"line", f.line}, {"message", f.message}});
+        }
+        return Structured({{"findings", out}, {"truncated", findings->size() > kMaxListEntries}});
       });
 }
 
