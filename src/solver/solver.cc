@@ -209,7 +209,7 @@ class Job {
       if (!m.target.empty()) spec.secrets.push_back({m.target, it->second, m.mode, m.uid, m.gid});
       if (!m.env.empty()) spec.secret_env.push_back(m.env + "=" + it->second);
     }
-    Redactor redact(used);
+    Redactor redact[2] = {Redactor(used), Redactor(used)};  // stdout, stderr: text held back stays on its stream
     executor::ExecIO io;
     io.cancelled = o_.cancelled;
     auto show = [&](int fd, const std::string& text) {
@@ -218,10 +218,10 @@ class Job {
       if (tail.size() > 8192) tail.erase(0, tail.size() - 8192);
       Emit(progress::Event::Kind::kLog, number, v, text, 0, fd);
     };
-    // One redactor for both streams keeps it simple; a value split across stdout and stderr is not a value.
-    io.on_output = [&](int fd, std::string_view data) { show(fd, redact.Feed(data)); };
+    io.on_output = [&](int fd, std::string_view data) { show(fd, redact[fd == 2].Feed(data)); };
     auto run = executor_->Run(root.path(), spec, io);
-    show(1, redact.Flush());
+    show(1, redact[0].Flush());
+    show(2, redact[1].Flush());
     KILN_ASSIGN(int code, std::move(run));
     KILN_TRY(root.Unmount());
     if (o_.cancelled && o_.cancelled()) return Status::Error("build cancelled");
