@@ -128,15 +128,15 @@ class ProgressForwarder : public progress::Sink {
     switch (e.kind) {
       case progress::Event::Kind::kStarted:
         line = "#" + std::to_string(e.number) + " " + e.name + "\n";
-        Step(e.name);
+        Step(e, 1, e.name);
         break;
       case progress::Event::Kind::kCached:
         line = "#" + std::to_string(e.number) + " " + e.name + "\n#" + std::to_string(e.number) + " CACHED\n";
-        Step(e.name + " CACHED");
+        Step(e, 2, e.name + " CACHED");
         break;
       case progress::Event::Kind::kDone:
         line = "#" + std::to_string(e.number) + " DONE " + std::to_string(e.duration).substr(0, 4) + "s\n";
-        Step(e.name + " DONE");
+        Step(e, 1, e.name + " DONE");
         break;
       case progress::Event::Kind::kError:
         line = "#" + std::to_string(e.number) + " ERROR: " + e.data + "\n";
@@ -157,12 +157,17 @@ class ProgressForwarder : public progress::Sink {
   void Finish() override { server_.NotifyResourceUpdated("kiln://builds/" + id_ + "/log"); }
 
  private:
-  void Step(const std::string& message) { ctx_.Progress(double(++steps_), std::nullopt, message); }
+  /// Progress counts two units a step, one when it starts and one when it ends (both at once when cached), so
+  /// it rises with every notification and ends at twice the number of steps: the total.
+  void Step(const progress::Event& e, int units, const std::string& message) {
+    int done = units_ += units;
+    ctx_.Progress(double(done), e.total > 0 ? std::optional<double>(2.0 * e.total) : std::nullopt, message);
+  }
   RequestContext& ctx_;
   BuildLogs& logs_;
   std::string id_;
   mcp::Server& server_;
-  std::atomic<int> steps_{0};
+  std::atomic<int> units_{0};
   std::mutex mu_;
   std::chrono::steady_clock::time_point last_notify_{};
 };

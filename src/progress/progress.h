@@ -21,6 +21,7 @@ struct Event {
   int stream = 1;           // 1 stdout, 2 stderr (kLog)
   double elapsed = 0;       // seconds since the build started
   double duration = 0;      // seconds the step took (kDone, kError)
+  int total = 0;            // how many steps this build shows
 };
 
 /// Receives events; implementations are thread-safe.

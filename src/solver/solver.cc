@@ -45,6 +45,12 @@ class Job {
       if (needed[i])
         for (size_t in : g_.at(i).inputs) needed[in] = true;
     outputs_.resize(g_.vertices().size());
+    // The steps progress will show: every op, and base images (scratch and the context are not shown).
+    for (size_t i = 0; i <= target; i++) {
+      if (!needed[i] || std::holds_alternative<graph::LocalSource>(g_.at(i).op)) continue;
+      auto* img = std::get_if<graph::ImageSource>(&g_.at(i).op);
+      if (!img || !img->manifest_digest.empty()) total_steps_++;
+    }
     for (size_t i = 0; i <= target; i++) {
       if (!needed[i]) continue;
       if (o_.cancelled && o_.cancelled()) {
@@ -70,6 +76,7 @@ class Job {
     progress::Event e;
     e.kind = kind;
     e.number = number;
+    e.total = total_steps_;
     e.digest = v.digest;
     e.name = v.name;
     e.data = std::move(data);
@@ -282,6 +289,7 @@ class Job {
   std::vector<Output> outputs_;
   SolveReport report_;
   int step_number_ = 0;
+  int total_steps_ = 0;
 };
 
 }  // namespace

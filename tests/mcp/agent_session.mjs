@@ -100,6 +100,7 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     assert.match(s.error.log_tail, /missing-file/);
     assert.ok(progress.length >= 3, `progress notifications arrived (${progress.length})`);
     for (let i = 1; i < progress.length; i++) assert.ok(progress[i].progress > progress[i - 1].progress, 'progress increases');
+    assert.ok(progress.every((p) => p.total === 8), 'the total is known: 4 steps, two units each');
     failedBuildId = s.build_id;
   });
 
@@ -130,6 +131,7 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     assert.equal(byName(/RUN cp/).cached, true, 'the first RUN came from the cache');
     assert.equal(byName(/RUN echo/).cached, false, 'the fixed RUN ran');
     assert.ok(progress.some((p) => /CACHED/.test(p.message ?? '')), 'progress says CACHED');
+    assert.equal(progress.at(-1).progress, progress.at(-1).total, 'progress ends at its total');
     digest = s.image.digest;
 
     const explain = await call(client, 'explain_cache', { build_id: s.build_id });
