@@ -165,7 +165,10 @@ class Converter {
   }
 
   /// ARG name[=default] ...: the value is the --build-arg if given, else the default, else the global value.
-  Status DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, ArgScope* global = nullptr) {
+  /// Declares the ARGs of `in` in `scope`. `declared`, when given, receives them as BuildKit's history shows
+  /// them: "NAME=value" (the value in effect) or "NAME".
+  Status DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, ArgScope* global = nullptr,
+                     std::vector<std::string>* declared = nullptr) {
     for (auto& word : SplitWords(in.args, df_.escape)) {
       size_t eq = word.find('=');
       std::string name = word.substr(0, eq);
@@ -191,6 +194,7 @@ class Converter {
         if (p != platform_args.end()) value = p->second;
       }
       scope.Set(name, value);
+      if (declared) declared->push_back(value ? name + "=" + *value : name);
     }
     return Status::Ok();
   }
@@ -267,10 +271,12 @@ class Converter {
       if (!r.ok()) return Error(in, r.status().message());
       return r;
     };
-    auto add_history = [&](const std::string& created_by, std::optional<size_t> vertex) {
+    // BuildKit marks the history of steps it ran (RUN, COPY) with " # buildkit"; a WORKDIR's mkdir is a layer
+    // without the mark.
+    auto add_history = [&](const std::string& created_by, std::optional<size_t> vertex, bool ran = true) {
       oci::HistoryEntry e;
       e.created = Time();
-      e.created_by = created_by + (vertex ? " # buildkit" : "");
+      e.created_by = created_by + (vertex && ran ? " # buildkit" : "");
       e.comment = "buildkit.dockerfile.v0";
       e.empty_layer = !vertex;
       st.history.push_back({e, vertex});
@@ -295,8 +301,12 @@ class Converter {
       const std::string& kw = in.keyword;
       if (kw == "arg") {
         KILN_TRY(check_flags(in, {}));
-        KILN_TRY(DeclareArgs(in, args, lookup, &global_));
-        continue;  // BuildKit records no history for ARG
+        std::vector<std::string> declared;
+        KILN_TRY(DeclareArgs(in, args, lookup, &global_, &declared));
+        std::string desc;
+        for (auto& d : declared) desc += (desc.empty() ? "" : " ") + d;
+        add_history("ARG " + desc, std::nullopt);
+        continue;
       }
       if (kw == "env" || kw == "label") {
         KILN_TRY(check_flags(in, {}));
@@ -419,7 +429,7 @@ class Converter {
         graph::FileOp op;
         op.actions.push_back(graph::MkdirAction{wd, st.config.config.user});
         st.vertex = def_.graph.Add(op, {st.vertex}, step + "WORKDIR " + wd, Location(in));
-        add_history("WORKDIR " + wd, st.vertex);
+        add_history("WORKDIR " + wd, st.vertex, false);
       } else if (kw == "user") {
         KILN_TRY(check_flags(in, {}));
         KILN_ASSIGN(std::string user, expand(in, in.args));

@@ -57,6 +57,12 @@ TEST_F(ConvertTest, ArgAndEnvRules) {
   EXPECT_EQ(run.env, (std::vector<std::string>{"PATH=/bin", "BASE=1", "FROM_ENV=2-local", "VERSION=2",
                                                "LOCAL=2-local"}));
   EXPECT_EQ(d->history.back().entry.created_by, "RUN |2 VERSION=2 LOCAL=2-local /bin/sh -c echo $VERSION # buildkit");
+  // As BuildKit: each ARG is in the history with the value in effect, as an empty layer.
+  auto created_by = [&](size_t i) { return d->history.at(d->history.size() - 5 + i).entry.created_by; };
+  EXPECT_EQ(created_by(0), "ARG VERSION=2");
+  EXPECT_EQ(created_by(1), "ARG LOCAL=2-local");
+  EXPECT_EQ(created_by(3), "ARG FROM_ENV=shadowed");
+  EXPECT_TRUE(d->history.at(d->history.size() - 5).entry.empty_layer);
   ASSERT_EQ(d->warnings.size(), 1u);
   EXPECT_NE(d->warnings[0].find("UNUSED"), std::string::npos);
 }
@@ -116,9 +122,11 @@ TEST_F(ConvertTest, MetadataInstructions) {
   EXPECT_EQ(c.stop_signal, "SIGINT");
   EXPECT_EQ(c.GetEnv("legacy"), "value with spaces");
   EXPECT_EQ(*c.cmd, (std::vector<std::string>{"/bin/sh", "-c", "echo hi"}));
-  // history: the base's line, then one per instruction
+  // history: the base's line, then one per instruction; WORKDIR's layer is not marked as a step BuildKit ran
   EXPECT_EQ(d->history.front().entry.created_by, "base layer");
   EXPECT_EQ(d->history.size(), 10u);
+  EXPECT_EQ(d->history.at(4).entry.created_by, "WORKDIR /rel");
+  EXPECT_FALSE(d->history.at(4).entry.empty_layer);
 }
 
 TEST_F(ConvertTest, ErrorsNameTheLine) {
