@@ -242,36 +242,51 @@ bool IsDirectoryInLayer(const LayerTarget& t, const std::string& container_path)
   return lower.ok() && IsDirectory(*lower);
 }
 
+namespace {
+
+/// Makes directory `rel` (symlink-free, its parent already in the upper) in the layer: a copy-up keeping the
+/// metadata it has below, or a new directory owned by uid:gid.
+Status MakeDirInLayer(const LayerTarget& t, const std::string& rel, uid_t uid, gid_t gid) {
+  std::string upper = JoinPath(t.upper, rel);
+  std::string lower = JoinPath(t.lower, rel);
+  struct stat st;
+  if (lstat(upper.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) return Status::Error("cannot create directory " + rel + ": a file is in the way");
+    return Status::Ok();
+  }
+  if (lstat(lower.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) return Status::Error("cannot create directory " + rel + ": a file is in the way");
+    if (mkdir(upper.c_str(), st.st_mode & 07777) != 0) return ErrnoError("mkdir", upper);
+    if (lchown(upper.c_str(), st.st_uid, st.st_gid) != 0) return ErrnoError("chown", upper);
+    chmod(upper.c_str(), st.st_mode & 07777);
+    CopyXattrs(lower, upper);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    utimensat(AT_FDCWD, upper.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    return Status::Ok();
+  }
+  if (mkdir(upper.c_str(), 0755) != 0) return ErrnoError("mkdir", upper);
+  chmod(upper.c_str(), 0755);  // umask must not narrow it
+  if (lchown(upper.c_str(), uid, gid) != 0) return ErrnoError("chown", upper);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::string> MakeDirsInLayer(const LayerTarget& t, const std::string& container_path, uid_t uid,
                                     gid_t gid) {
   std::string cur = "/";
-  std::string upper = t.upper;
   for (auto& part : SplitPath(CleanPath("/" + container_path))) {
-    cur = JoinPath(cur, part);
-    KILN_ASSIGN(std::string lower, ResolveInRoot(t.lower, cur));
-    cur = RelativeTo(t.lower, lower);  // follow symlinks of the lower view
-    upper = JoinPath(t.upper, cur);
-    struct stat st;
-    if (lstat(upper.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) return Status::Error("cannot create directory " + cur + ": a file is in the way");
-      continue;
+    KILN_ASSIGN(std::string lower, ResolveInRoot(t.lower, JoinPath(cur, part)));
+    std::string resolved = RelativeTo(t.lower, lower);  // symlinks of the lower view followed
+    // A symlink may lead anywhere: every directory on the way to where it leads must be in the layer too.
+    std::string prefix;
+    for (auto& p : SplitPath(resolved)) {
+      prefix = JoinPath(prefix, p);
+      KILN_TRY(MakeDirInLayer(t, prefix, uid, gid));
     }
-    if (lstat(lower.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) return Status::Error("cannot create directory " + cur + ": a file is in the way");
-      // Copy-up: the directory keeps the metadata it has below.
-      if (mkdir(upper.c_str(), st.st_mode & 07777) != 0) return ErrnoError("mkdir", upper);
-      if (lchown(upper.c_str(), st.st_uid, st.st_gid) != 0) return ErrnoError("chown", upper);
-      chmod(upper.c_str(), st.st_mode & 07777);
-      CopyXattrs(lower, upper);
-      struct timespec times[2] = {st.st_atim, st.st_mtim};
-      utimensat(AT_FDCWD, upper.c_str(), times, AT_SYMLINK_NOFOLLOW);
-      continue;
-    }
-    if (mkdir(upper.c_str(), 0755) != 0) return ErrnoError("mkdir", upper);
-    chmod(upper.c_str(), 0755);  // umask must not narrow it
-    if (lchown(upper.c_str(), uid, gid) != 0) return ErrnoError("chown", upper);
+    cur = "/" + resolved;
   }
-  return upper;
+  return JoinPath(t.upper, CleanPath(cur));
 }
 
 }  // namespace kiln::snapshot

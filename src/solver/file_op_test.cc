@@ -102,6 +102,20 @@ TEST_F(FileOpTest, CopySemanticsIntoALayer) {
   EXPECT_TRUE(PathExists(upper + "/multi/a.txt"));
   EXPECT_TRUE(PathExists(upper + "/multi/b.txt"));
 
+  // A symlink to a nested directory: every directory on the way is copied up.
+  ASSERT_TRUE(MakeDirs(lower + "/real/dir").ok());
+  ASSERT_EQ(chmod((lower + "/real").c_str(), 0710), 0);
+  ASSERT_EQ(symlink("/real/dir", (lower + "/deep").c_str()), 0);
+  graph::CopyAction deep;
+  deep.sources = {"a.txt"};
+  deep.dest = "/deep/";
+  deep.reset_owner = true;
+  ASSERT_TRUE(RunCopy(deep, src, dest).ok());
+  EXPECT_EQ(*ReadFile(upper + "/real/dir/a.txt"), "a.txt\n");
+  ASSERT_EQ(stat((upper + "/real").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0710u);
+  EXPECT_FALSE(PathExists(upper + "/deep"));
+
   graph::MkdirAction wd{"/work/dir", ""};
   ASSERT_TRUE(RunMkdir(wd, dest).ok());
   EXPECT_TRUE(IsDirectory(upper + "/work/dir"));
