@@ -96,6 +96,7 @@ Json ToJson(const ImageConfig& c) {
   if (!cc.env.empty()) cfg["Env"] = cc.env;
   if (cc.entrypoint) cfg["Entrypoint"] = *cc.entrypoint;
   if (cc.cmd) cfg["Cmd"] = *cc.cmd;
+  if (cc.args_escaped) cfg["ArgsEscaped"] = true;
   if (!cc.volumes.empty()) {
     cfg["Volumes"] = Json::object();
     for (auto& v : cc.volumes) cfg["Volumes"][v] = Json::object();
@@ -202,6 +203,7 @@ Result<ImageConfig> ImageConfigFromJson(const std::string& text) {
     cc.env = Strings(cfg.value("Env", Json()));
     if (cfg.contains("Entrypoint") && cfg["Entrypoint"].is_array()) cc.entrypoint = Strings(cfg["Entrypoint"]);
     if (cfg.contains("Cmd") && cfg["Cmd"].is_array()) cc.cmd = Strings(cfg["Cmd"]);
+    cc.args_escaped = cfg.value("ArgsEscaped", false);
     cc.working_dir = Str(cfg, "WorkingDir");
     if (cfg.contains("Labels") && cfg["Labels"].is_object())
       for (auto& [k, v] : cfg["Labels"].items())
@@ -228,14 +230,14 @@ Result<ImageConfig> ImageConfigFromJson(const std::string& text) {
   return c;
 }
 
-std::optional<std::string> ContainerConfig::GetEnv(const std::string& key) const {
+std::optional<std::string> GetEnvIn(const std::vector<std::string>& env, const std::string& key) {
   for (auto& e : env)
     if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
       return e.substr(key.size() + 1);
   return std::nullopt;
 }
 
-void ContainerConfig::SetEnv(const std::string& key, const std::string& value) {
+void SetEnvIn(std::vector<std::string>& env, const std::string& key, const std::string& value) {
   for (auto& e : env)
     if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') {
       e = key + "=" + value;
@@ -243,6 +245,10 @@ void ContainerConfig::SetEnv(const std::string& key, const std::string& value) {
     }
   env.push_back(key + "=" + value);
 }
+
+std::optional<std::string> ContainerConfig::GetEnv(const std::string& key) const { return GetEnvIn(env, key); }
+
+void ContainerConfig::SetEnv(const std::string& key, const std::string& value) { SetEnvIn(env, key, value); }
 
 std::string Serialize(const Json& j) { return j.dump(); }
 

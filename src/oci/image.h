@@ -72,12 +72,18 @@ struct ContainerConfig {
   std::string stop_signal;
   std::vector<std::string> shell;  // Docker's extension: the SHELL instruction
   std::vector<std::string> on_build;
+  /// Docker's ArgsEscaped (deprecated in OCI, kept for Docker compatibility): BuildKit sets it with every CMD.
+  bool args_escaped = false;
 
   /// The value of env var `key` or nullopt.
   std::optional<std::string> GetEnv(const std::string& key) const;
   /// Sets or replaces `key`, keeping the position of an existing entry.
   void SetEnv(const std::string& key, const std::string& value);
 };
+
+/// The same, on any "K=V" list.
+std::optional<std::string> GetEnvIn(const std::vector<std::string>& env, const std::string& key);
+void SetEnvIn(std::vector<std::string>& env, const std::string& key, const std::string& value);
 
 struct ImageConfig {
   std::string created;  // RFC 3339

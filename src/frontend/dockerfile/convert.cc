@@ -28,6 +28,33 @@ std::string JoinWords(const std::vector<std::string>& v) {
 /// A Go-style rendering of a string slice, as BuildKit's history lines print them: [a b c].
 std::string GoSlice(const std::vector<std::string>& v) { return "[" + JoinWords(v) + "]"; }
 
+/// Go's %q of a []string, as BuildKit writes CMD and ENTRYPOINT into the history: ["/bin/sh" "-c" "x"].
+std::string GoQuotedSlice(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); i++) {
+    out += i ? " \"" : "\"";
+    for (unsigned char c : v[i]) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+          } else {
+            out += char(c);
+          }
+      }
+    }
+    out += "\"";
+  }
+  return out + "]";
+}
+
 /// Declared build arguments, in declaration order; a value of nullopt means declared without a value.
 struct ArgScope {
   std::vector<std::pair<std::string, std::optional<std::string>>> args;
@@ -58,6 +85,10 @@ struct StageState {
   oci::ImageConfig config;
   std::vector<HistoryStep> history;
   bool cmd_set = false;
+  /// The environment RUN steps get and words expand in: the image's, then each ENV and each ARG with a value in
+  /// the order they come, so the later of an ENV and an ARG of one name wins (as in BuildKit). Only ENV reaches
+  /// the image config.
+  std::vector<std::string> run_env;
 };
 
 class Converter {
@@ -253,11 +284,12 @@ class Converter {
       st.config.diff_ids.clear();
     }
     st.cmd_set = false;
+    st.run_env = st.config.config.env;
     // ONBUILD triggers of the base belong to the base's consumers, not to this image.
     st.config.config.on_build.clear();
 
     auto lookup = [&](const std::string& n) -> std::optional<std::string> {
-      if (auto v = st.config.config.GetEnv(n)) return v;
+      if (auto v = oci::GetEnvIn(st.run_env, n)) return v;
       if (auto* a = args.Find(n)) return *a;
       return std::nullopt;
     };
@@ -303,6 +335,10 @@ class Converter {
         KILN_TRY(check_flags(in, {}));
         std::vector<std::string> declared;
         KILN_TRY(DeclareArgs(in, args, lookup, &global_, &declared));
+        for (auto& d : declared) {
+          size_t eq = d.find('=');
+          if (eq != std::string::npos) oci::SetEnvIn(st.run_env, d.substr(0, eq), d.substr(eq + 1));
+        }
         std::string desc;
         for (auto& d : declared) desc += (desc.empty() ? "" : " ") + d;
         add_history("ARG " + desc, std::nullopt);
@@ -315,6 +351,7 @@ class Converter {
         for (auto& [k, v] : pairs) {
           if (kw == "env") {
             st.config.config.SetEnv(k, v);
+            oci::SetEnvIn(st.run_env, k, v);
           } else {
             st.config.config.labels[k] = v;
           }
@@ -348,15 +385,11 @@ class Converter {
           op.args = shell();
           op.args.push_back(script);
         }
-        // The build arguments in scope reach the command's environment, not the image.
+        op.env = st.run_env;
+        if (!oci::GetEnvIn(op.env, "PATH")) op.env.insert(op.env.begin(), std::string("PATH=") + kDefaultPath);
+        // History names every build argument in scope with the value the command sees ("" when it has none).
         std::vector<std::string> arg_env;
-        for (auto& [k, v] : args.args) {
-          if (!v || st.config.config.GetEnv(k)) continue;
-          arg_env.push_back(k + "=" + *v);
-        }
-        op.env = st.config.config.env;
-        if (!st.config.config.GetEnv("PATH")) op.env.insert(op.env.begin(), std::string("PATH=") + kDefaultPath);
-        op.env.insert(op.env.end(), arg_env.begin(), arg_env.end());
+        for (auto& [k, v] : args.args) arg_env.push_back(k + "=" + oci::GetEnvIn(st.run_env, k).value_or(v.value_or("")));
         op.cwd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
         op.user = st.config.config.user;
         std::string cmdline = JoinWords(op.args);
@@ -446,25 +479,28 @@ class Converter {
         }
         if (kw == "cmd") {
           st.config.config.cmd = cmd;
+          st.config.config.args_escaped = true;
           st.cmd_set = true;
         } else {
           st.config.config.entrypoint = cmd;
           if (!st.cmd_set) st.config.config.cmd.reset();  // an inherited CMD does not survive a new ENTRYPOINT
         }
-        add_history(Upper(kw) + " " + Json(cmd).dump(), std::nullopt);
+        add_history(Upper(kw) + " " + GoQuotedSlice(cmd), std::nullopt);
       } else if (kw == "expose") {
         KILN_TRY(check_flags(in, {}));
         KILN_ASSIGN(auto ports, expand_words(in, in.args));
-        std::string desc;
+        std::set<std::string> these;  // BuildKit prints a Go map: keys sorted, each once
         for (auto p : ports) {
           if (p.find('/') == std::string::npos) p += "/tcp";
           if (std::find(st.config.config.exposed_ports.begin(), st.config.config.exposed_ports.end(), p) ==
               st.config.config.exposed_ports.end()) {
             st.config.config.exposed_ports.push_back(p);
           }
-          desc += (desc.empty() ? "" : " ") + p + ":{}";
+          these.insert(p);
         }
         std::sort(st.config.config.exposed_ports.begin(), st.config.config.exposed_ports.end());
+        std::string desc;
+        for (auto& p : these) desc += (desc.empty() ? "" : " ") + p + ":{}";
         add_history("EXPOSE map[" + desc + "]", std::nullopt);
       } else if (kw == "volume") {
         KILN_TRY(check_flags(in, {}));
@@ -505,8 +541,7 @@ class Converter {
         if (first == "onbuild" || first == "from" || first == "maintainer") {
           return Error(in, Upper(first) + " isn't allowed as an ONBUILD trigger");
         }
-        st.config.config.on_build.push_back(trigger);
-        add_history("ONBUILD " + trigger, std::nullopt);
+        st.config.config.on_build.push_back(trigger);  // BuildKit writes no history for ONBUILD
       } else {
         return Error(in, Upper(kw) + " is not supported yet");
       }

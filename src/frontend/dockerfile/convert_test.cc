@@ -53,10 +53,12 @@ TEST_F(ConvertTest, ArgAndEnvRules) {
   EXPECT_EQ(env, (std::vector<std::string>{"PATH=/bin", "BASE=1", "FROM_ENV=2-local"}));
   const graph::ExecOp& run = LastExec(*d);
   EXPECT_EQ(run.args, (std::vector<std::string>{"/bin/sh", "-c", "echo $VERSION"}));
-  // ARG values reach the RUN's environment but ENV wins over an ARG of the same name.
-  EXPECT_EQ(run.env, (std::vector<std::string>{"PATH=/bin", "BASE=1", "FROM_ENV=2-local", "VERSION=2",
-                                               "LOCAL=2-local"}));
-  EXPECT_EQ(d->history.back().entry.created_by, "RUN |2 VERSION=2 LOCAL=2-local /bin/sh -c echo $VERSION # buildkit");
+  // ARG values reach the RUN's environment, not the image's; of an ENV and an ARG of one name the later wins,
+  // as in BuildKit. History lists every build argument in scope with the value the command sees.
+  EXPECT_EQ(run.env, (std::vector<std::string>{"PATH=/bin", "BASE=1", "VERSION=2", "LOCAL=2-local",
+                                               "FROM_ENV=shadowed"}));
+  EXPECT_EQ(d->history.back().entry.created_by,
+            "RUN |3 VERSION=2 LOCAL=2-local FROM_ENV=shadowed /bin/sh -c echo $VERSION # buildkit");
   // As BuildKit: each ARG is in the history with the value in effect, as an empty layer.
   auto created_by = [&](size_t i) { return d->history.at(d->history.size() - 5 + i).entry.created_by; };
   EXPECT_EQ(created_by(0), "ARG VERSION=2");
@@ -127,6 +129,10 @@ TEST_F(ConvertTest, MetadataInstructions) {
   EXPECT_EQ(d->history.size(), 10u);
   EXPECT_EQ(d->history.at(4).entry.created_by, "WORKDIR /rel");
   EXPECT_FALSE(d->history.at(4).entry.empty_layer);
+  EXPECT_EQ(d->history.at(3).entry.created_by, "USER app:app");
+  EXPECT_EQ(d->history.at(2).entry.created_by, "EXPOSE map[53/udp:{} 80/tcp:{}]");  // a Go map: sorted keys
+  EXPECT_EQ(d->history.back().entry.created_by, "CMD [\"/bin/sh\" \"-c\" \"echo hi\"]");  // Go's %q
+  EXPECT_TRUE(c.args_escaped);
 }
 
 TEST_F(ConvertTest, ErrorsNameTheLine) {
