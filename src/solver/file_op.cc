@@ -30,6 +30,18 @@ bool Excluded(const CopySource& src, const std::string& rel) {
   return src.exclude && !rel.empty() && src.exclude->Excluded(rel);
 }
 
+/// Whether anything at or below `rel` survives the .dockerignore: an excluded directory still exists in the
+/// context BuildKit sees when a "!" exception re-includes something beneath it.
+bool Present(const CopySource& src, const std::string& host, const std::string& rel) {
+  if (!Excluded(src, rel)) return true;
+  if (!src.exclude->HasExceptions() || !IsDirectory(host)) return false;
+  auto names = ListDir(host);
+  if (!names.ok()) return false;
+  for (auto& n : *names)
+    if (Present(src, JoinPath(host, n), rel + "/" + n)) return true;
+  return false;
+}
+
 /// Hashes one entry and, for directories, everything below it that the copy would take.
 Status HashTree(const CopySource& src, const std::string& host, const std::string& rel, Sha256& h) {
   struct stat st;
@@ -74,7 +86,7 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
   std::vector<SourceMatch> matches;
   if (!HasGlob(clean)) {
     KILN_ASSIGN(std::string host, snapshot::ResolveInRoot(src.root, "/" + clean));
-    if (PathExists(host) && !Excluded(src, clean)) matches.push_back({host, clean});
+    if (PathExists(host) && Present(src, host, clean)) matches.push_back({host, clean});
   } else {
     // Expand one component at a time, so "*" never crosses a '/'.
     std::vector<std::string> partial = {""};
@@ -97,7 +109,7 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
     }
     for (auto& rel : partial) {
       auto host = snapshot::ResolveInRoot(src.root, "/" + rel);
-      if (host.ok() && PathExists(*host) && !Excluded(src, rel)) matches.push_back({*host, rel});
+      if (host.ok() && PathExists(*host) && Present(src, *host, rel)) matches.push_back({*host, rel});
     }
   }
   if (matches.empty()) return Status::Error("\"/" + clean + "\": not found");

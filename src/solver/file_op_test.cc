@@ -42,6 +42,14 @@ TEST_F(FileOpTest, MatchesGlobsAndHonoursIgnores) {
   auto missing = MatchSources(src, "nope*");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(), "\"/nope*\": not found");
+
+  // An excluded directory is still there when an exception re-includes something below it, as in BuildKit.
+  auto with_exception = PatternMatcher::FromPatterns({"dir", "!dir/sub/y"});
+  ASSERT_TRUE(with_exception.ok());
+  CopySource partly{ctx_, &*with_exception};
+  ASSERT_TRUE(MatchSources(partly, "dir").ok());
+  EXPECT_FALSE(MatchSources(partly, "dir/x").ok());
+  EXPECT_NE(*ChecksumSources(partly, {"dir"}), *ChecksumSources(CopySource{ctx_, nullptr}, {"dir"}));
 }
 
 TEST_F(FileOpTest, ChecksumFollowsContentNotTimes) {
