@@ -1,4 +1,5 @@
 // The kiln command line: parses flags, calls the engine API, renders progress. Nothing else lives here.
+#include <locale.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -84,6 +85,9 @@ int64_t ParseDuration(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // File names are bytes, mostly UTF-8: libarchive converts them through the locale's charset, which must not be
+  // plain ASCII or a layer could not hold "café.txt" as BuildKit's do.
+  if (!setlocale(LC_CTYPE, "C.UTF-8")) setlocale(LC_CTYPE, "");
   CLI::App app{"kiln: a daemonless container image builder"};
   app.require_subcommand(1);
   std::string data_root;

@@ -149,7 +149,8 @@ class DiffTarWriter {
   }
 
   Status WriteHeader(archive_entry* e) {
-    if (archive_write_header(a_, e) != ARCHIVE_OK) {
+    // ARCHIVE_WARN: written, with a name that does not convert to UTF-8 kept as raw bytes (pax hdrcharset=BINARY).
+    if (archive_write_header(a_, e) < ARCHIVE_WARN) {
       return Status::Error(std::string("write layer tar: ") + archive_error_string(a_));
     }
     return Status::Ok();
