@@ -109,4 +109,19 @@ Result<User> ResolveUser(const std::string& rootfs, const std::string& spec) {
   return u;
 }
 
+Result<User> ResolveFileOwner(const std::string& rootfs, const std::string& spec) {
+  std::string user_part = spec.substr(0, spec.find(':'));
+  auto id = ParseId(user_part);
+  if (!id) return ResolveUser(rootfs, spec);  // by name: passwd, then the group if given
+  std::string group_part = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
+  User u;
+  u.uid = *id;
+  u.gid = *id;
+  if (!group_part.empty()) {
+    KILN_ASSIGN(User with_group, ResolveUser(rootfs, "0:" + group_part));
+    u.gid = with_group.gid;
+  }
+  return u;
+}
+
 }  // namespace kiln::executor

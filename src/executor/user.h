@@ -18,4 +18,8 @@ struct User {
 /// "" is root. Numbers need no passwd entry; names must have one. The group defaults to the user's primary.
 Result<User> ResolveUser(const std::string& rootfs, const std::string& spec);
 
+/// The owner files get from COPY --chown and WORKDIR, by BuildKit's file-op rules, which differ from a process's:
+/// a numeric user "1000" gives 1000:1000 whatever /etc/passwd says; a name takes its passwd uid and gid.
+Result<User> ResolveFileOwner(const std::string& rootfs, const std::string& spec);
+
 }  // namespace kiln::executor

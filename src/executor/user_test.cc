@@ -43,5 +43,17 @@ TEST_F(UserTest, ResolvesLikeDocker) {
   EXPECT_FALSE(ResolveUser(dir_->path(), "app:nogroup").ok());
 }
 
+TEST_F(UserTest, FileOwnersFollowBuildKitsFileOps) {
+  // A number is uid and gid at once, even where passwd gives the uid another primary group.
+  EXPECT_EQ(ResolveFileOwner(dir_->path(), "1000")->gid, 1000u);
+  EXPECT_EQ(ResolveFileOwner(dir_->path(), "4242")->gid, 4242u);
+  EXPECT_EQ(ResolveFileOwner(dir_->path(), "4242:staff")->gid, 50u);
+  EXPECT_EQ(ResolveFileOwner(dir_->path(), "4242:7")->gid, 7u);
+  // A name is looked up as for processes.
+  EXPECT_EQ(ResolveFileOwner(dir_->path(), "app")->gid, 1001u);
+  EXPECT_FALSE(ResolveFileOwner(dir_->path(), "nobody-here").ok());
+  EXPECT_FALSE(ResolveFileOwner(dir_->path(), "1000:no-group").ok());
+}
+
 }  // namespace
 }  // namespace kiln::executor

@@ -75,7 +75,7 @@ Result<std::pair<std::optional<uid_t>, std::optional<gid_t>>> Owner(const std::s
     if (reset) return std::make_pair(std::optional<uid_t>(0), std::optional<gid_t>(0));
     return std::make_pair(std::optional<uid_t>(), std::optional<gid_t>());
   }
-  KILN_ASSIGN(executor::User u, executor::ResolveUser(dest_root, chown));
+  KILN_ASSIGN(executor::User u, executor::ResolveFileOwner(dest_root, chown));
   return std::make_pair(std::optional<uid_t>(u.uid), std::optional<gid_t>(u.gid));
 }
 
