@@ -164,11 +164,6 @@ Result<std::vector<SnapshotId>> Snapshotter::Chain(SnapshotId id) {
   return std::vector<SnapshotId>(chain.rbegin(), chain.rend());
 }
 
-Result<bool> Snapshotter::IsEmpty(SnapshotId id) const {
-  KILN_ASSIGN(auto names, ListDir(DiffDir(id)));
-  return names.empty();
-}
-
 Result<Mount> Snapshotter::MountOverlay(const std::vector<SnapshotId>& lowers, const std::string& upper,
                                         const std::string& work) {
   KILN_ASSIGN(TempDir target, TempDir::Create(JoinPath(root_, "mounts"), "m-" + std::to_string(getpid()) + "-"));

@@ -64,8 +64,6 @@ class Snapshotter {
   /// Snapshot ids from the bottom layer to `id`.
   Result<std::vector<SnapshotId>> Chain(SnapshotId id);
   std::string DiffDir(SnapshotId id) const;
-  /// Whether the layer directory of `id` holds no change at all.
-  Result<bool> IsEmpty(SnapshotId id) const;
   const std::string& root() const { return root_; }
 
  private:

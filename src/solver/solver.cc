@@ -173,15 +173,9 @@ class Job {
         return Fail(number, v, trimmed, -1, "", t0);
       }
     }
-    auto empty = snapshotter_->IsEmpty(active.id);
-    if (empty.ok() && *empty) {
-      // Nothing changed: the step's result is its parent, and no empty layer is kept.
-      KILN_TRY(snapshotter_->Discard(active));
-      out.snapshot = parent;
-    } else {
-      KILN_TRY(snapshotter_->Commit(active));
-      out.snapshot = active.id;
-    }
+    // Kept even when nothing changed: BuildKit gives such a step an empty layer too (diff id sha256:5f70bf18...).
+    KILN_TRY(snapshotter_->Commit(active));
+    out.snapshot = active.id;
     KILN_TRY(cache_->Record(out.key, out.snapshot, v.name));
     step.duration = Seconds(t0);
     report_.steps.push_back(step);

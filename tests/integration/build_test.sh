@@ -110,6 +110,13 @@ assert_contains "$err" "about to fail"
 assert_contains "$err" "Dockerfile.fail:3"
 assert_not_contains "$err" "never"
 
+# A step that changes nothing still adds a layer, an empty one, as BuildKit's do.
+mkdir -p "$WORK/noop"
+printf 'FROM busybox:test\nRUN true\n' > "$WORK/noop/Dockerfile"
+kiln build -q -t noop:1 "$WORK/noop" >/dev/null || fail "RUN true failed"
+diff_ids=$(kiln inspect noop:1 | grep -o 'sha256:[0-9a-f]*' | sort -u)
+assert_contains "$diff_ids" "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef" "the empty layer"
+
 # kiln images lists what was built.
 imgs=$(kiln images)
 assert_contains "$imgs" "app:1"
