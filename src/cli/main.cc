@@ -283,11 +283,9 @@ int main(int argc, char** argv) {
         entries.push_back({{"key", c.key}, {"description", c.description}, {"bytes", c.bytes},
                            {"created", c.created}, {"last_used", c.last_used}});
       }
-      printf("%s\n", kiln::Json({{"images", u->images}, {"image_bytes", u->image_bytes},
-                                 {"cache_records", u->cache_records}, {"snapshots", u->snapshots},
-                                 {"snapshot_bytes", u->snapshot_bytes}, {"cache_blob_bytes", u->cache_blob_bytes},
-                                 {"reclaimable_bytes", u->reclaimable_bytes}, {"total_bytes", u->total_bytes},
-                                 {"cache", entries}}).dump(2).c_str());
+      kiln::Json out = kiln::store::TotalsJson(*u);
+      out["cache"] = entries;
+      printf("%s\n", out.dump(2).c_str());
       return 0;
     }
     if (du_verbose) {
@@ -302,8 +300,8 @@ int main(int argc, char** argv) {
     printf("%-22s %lld records, %lld snapshots (%s)\n", "Build cache:", (long long)u->cache_records,
            (long long)u->snapshots, HumanSize(u->snapshot_bytes).c_str());
     printf("%-22s %s\n", "Cached layer blobs:", HumanSize(u->cache_blob_bytes).c_str());
-    printf("%-22s %s\n", "Reclaimable:", HumanSize(u->reclaimable_bytes).c_str());
-    printf("%-22s %s\n", "Total:", HumanSize(u->total_bytes).c_str());
+    printf("%-22s %s\n", "Reclaimable:", HumanSize(u->reclaimable_bytes()).c_str());
+    printf("%-22s %s\n", "Total:", HumanSize(u->total_bytes()).c_str());
     return 0;
   }
   if (prune->parsed()) {

@@ -44,6 +44,18 @@ Outcome ToolError(const std::string& message) {
   return Outcome::Ok({{"content", {TextContent(message)}}, {"isError", true}});
 }
 
+/// The first `limit` items of `items` as a JSON array, each through `to_json`; the caller flags the rest as
+/// truncated. Replies stay bounded whatever an image or a Dockerfile holds.
+template <typename Items, typename ToJson>
+Json FirstItems(const Items& items, size_t limit, ToJson to_json) {
+  Json out = Json::array();
+  for (auto& item : items) {
+    if (out.size() == limit) break;
+    out.push_back(to_json(item));
+  }
+  return out;
+}
+
 std::string Tail(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(s.size() - n); }
 
 bool IsText(const std::string& data) {
@@ -304,12 +316,10 @@ void AddBuildTools(Context& c) {
       [&c](RequestContext&, const Json& a) {
         auto report = c.engine.BuildReport(a.value("build_id", ""));
         if (!report.ok()) return ToolError(report.status().message());
-        Json steps = Json::array();
-        for (auto& s : (*report)["steps"]) {
-          if (steps.size() == kMaxListEntries) break;
-          steps.push_back({{"name", s["name"]}, {"cached", s["cached"]},
-                           {"reason", s["cached"].get<bool>() ? "cache hit: same step, same inputs" : s["reason"].get<std::string>()}});
-        }
+        Json steps = FirstItems((*report)["steps"], kMaxListEntries, [](const Json& s) {
+          return Json{{"name", s["name"]}, {"cached", s["cached"]},
+                      {"reason", s["cached"].get<bool>() ? "cache hit: same step, same inputs" : s["reason"].get<std::string>()}};
+        });
         return Structured({{"build_id", (*report)["id"]}, {"ok", report->value("ok", false)}, {"steps", steps},
                            {"truncated", (*report)["steps"].size() > kMaxListEntries}});
       });
@@ -332,15 +342,12 @@ void AddBuildTools(Context& c) {
         auto entries = u->entries;
         std::stable_sort(entries.begin(), entries.end(), [](auto& x, auto& y) { return x.bytes > y.bytes; });
         size_t limit = a.value("records", size_t(20));
-        Json records = Json::array();
-        for (size_t i = 0; i < entries.size() && i < limit; i++) {
-          records.push_back({{"step", entries[i].description}, {"bytes", entries[i].bytes},
-                             {"last_used", oci::FormatTime(entries[i].last_used)}});
-        }
-        return Structured({{"images", u->images}, {"image_bytes", u->image_bytes}, {"cache_records", u->cache_records},
-                           {"snapshots", u->snapshots}, {"snapshot_bytes", u->snapshot_bytes},
-                           {"cache_blob_bytes", u->cache_blob_bytes}, {"reclaimable_bytes", u->reclaimable_bytes},
-                           {"total_bytes", u->total_bytes}, {"records", records}, {"truncated", entries.size() > limit}});
+        Json out = store::TotalsJson(*u);
+        out["records"] = FirstItems(entries, limit, [](const store::CacheEntryUsage& e) {
+          return Json{{"step", e.description}, {"bytes", e.bytes}, {"last_used", oci::FormatTime(e.last_used)}};
+        });
+        out["truncated"] = entries.size() > limit;
+        return Structured(out);
       });
 
   Add(c, false,
@@ -378,11 +385,9 @@ void AddBuildTools(Context& c) {
         if (!path.ok()) return ToolError(path.status().message());
         auto findings = c.engine.Lint(*path);
         if (!findings.ok()) return ToolError(findings.status().message());
-        Json out = Json::array();
-        for (auto& f : *findings) {
-          if (out.size() == kMaxListEntries) break;
-          out.push_back({{"rule", f.rule}, {"line", f.line}, {"message", f.message}});
-        }
+        Json out = FirstItems(*findings, kMaxListEntries, [](const dockerfile::Finding& f) {
+          return Json{{"rule", f.rule}, {"line", f.line}, {"message", f.message}};
+        });
         return Structured({{"findings", out}, {"truncated", findings->size() > kMaxListEntries}});
       });
 }
@@ -444,11 +449,9 @@ void AddImageTools(Context& c) {
       [&c](RequestContext&, const Json& a) {
         auto img = c.engine.FindImage(a["ref"].get<std::string>());
         if (!img.ok()) return ToolError(img.status().message());
-        Json h = Json::array();
-        for (auto& e : img->config.history) {
-          if (h.size() == kMaxListEntries) break;
-          h.push_back({{"created", e.created}, {"created_by", e.created_by}, {"empty_layer", e.empty_layer}});
-        }
+        Json h = FirstItems(img->config.history, kMaxListEntries, [](const oci::HistoryEntry& e) {
+          return Json{{"created", e.created}, {"created_by", e.created_by}, {"empty_layer", e.empty_layer}};
+        });
         return Structured({{"history", h}, {"truncated", img->config.history.size() > kMaxListEntries}});
       });
 

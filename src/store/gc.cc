@@ -65,11 +65,9 @@ Result<Usage> Collector::DiskUsage() {
   KILN_ASSIGN(auto records, metadata_.ListCache());
   u.cache_records = int64_t(records.size());
   for (auto& r : records) {
-    u.entries.push_back({r.key, r.description, r.snapshot, bytes.count(r.snapshot) ? bytes[r.snapshot] : 0,
-                         r.created, r.last_used});
+    u.entries.push_back({r.key, r.description, bytes.count(r.snapshot) ? bytes[r.snapshot] : 0, r.created,
+                         r.last_used});
   }
-  u.reclaimable_bytes = u.snapshot_bytes + u.cache_blob_bytes;
-  u.total_bytes = u.image_bytes + u.reclaimable_bytes;
   return u;
 }
 
@@ -78,14 +76,15 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
   KILN_ASSIGN(auto snap_list, metadata_.ListSnapshots());
   std::map<SnapshotId, SnapshotRecord> snaps;
   for (auto& s : snap_list) snaps[s.id] = s;
-  std::map<SnapshotId, int64_t> sizes;
+  std::map<SnapshotId, int64_t> sizes;  // measured once each: a measure walks the snapshot's files
+  auto bytes_of = [&](SnapshotId id) {
+    auto it = sizes.find(id);
+    if (it == sizes.end()) it = sizes.emplace(id, snapshot_bytes_(id)).first;
+    return it->second;
+  };
   auto size_of = [&](const std::set<SnapshotId>& ids) {
     int64_t total = 0;
-    for (SnapshotId id : ids) {
-      auto it = sizes.find(id);
-      if (it == sizes.end()) it = sizes.emplace(id, snapshot_bytes_(id)).first;
-      total += it->second;
-    }
+    for (SnapshotId id : ids) total += bytes_of(id);
     return total;
   };
 
@@ -124,8 +123,7 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
   // Children (higher ids) go before their parents, so an interrupted collection leaves no orphan chain.
   for (auto it = snaps.rbegin(); it != snaps.rend(); ++it) {
     if (live.count(it->first)) continue;
-    std::set<SnapshotId> one{it->first};
-    int64_t bytes = size_of(one);
+    int64_t bytes = bytes_of(it->first);
     KILN_TRY(remove_snapshot_(it->first));
     result.snapshots++;
     result.reclaimed_bytes += bytes;
@@ -145,6 +143,17 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
     result.reclaimed_bytes += b.size;
   }
   return result;
+}
+
+Json TotalsJson(const Usage& u) {
+  return {{"images", u.images},
+          {"image_bytes", u.image_bytes},
+          {"cache_records", u.cache_records},
+          {"snapshots", u.snapshots},
+          {"snapshot_bytes", u.snapshot_bytes},
+          {"cache_blob_bytes", u.cache_blob_bytes},
+          {"reclaimable_bytes", u.reclaimable_bytes()},
+          {"total_bytes", u.total_bytes()}};
 }
 
 }  // namespace kiln::store

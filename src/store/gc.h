@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "base/status.h"
 #include "store/content.h"
 #include "store/metadata.h"
@@ -16,7 +17,6 @@ namespace kiln::store {
 struct CacheEntryUsage {
   std::string key;
   std::string description;
-  SnapshotId snapshot = 0;
   int64_t bytes = 0;  // the snapshot's own layer, not the layers below it that others may share
   int64_t created = 0;
   int64_t last_used = 0;
@@ -29,10 +29,14 @@ struct Usage {
   int64_t snapshots = 0;
   int64_t snapshot_bytes = 0;       // unpacked layers and step results
   int64_t cache_blob_bytes = 0;     // blobs no image references (layers computed for cached steps)
-  int64_t reclaimable_bytes = 0;    // what collecting everything would free
-  int64_t total_bytes = 0;
   std::vector<CacheEntryUsage> entries;  // least recently used first
+  /// What collecting everything would free: all snapshots and the blobs no image needs.
+  int64_t reclaimable_bytes() const { return snapshot_bytes + cache_blob_bytes; }
+  int64_t total_bytes() const { return image_bytes + reclaimable_bytes(); }
 };
+
+/// The counts and byte totals of `u` (not its entries), as `kiln du --json` and the disk_usage tool show them.
+Json TotalsJson(const Usage& u);
 
 struct GcPolicy {
   /// Records used at or after this time (Unix seconds) are kept; 0 keeps none on this account.

@@ -73,7 +73,7 @@ TEST_F(GcTest, UsageSplitsImagesFromCache) {
   EXPECT_EQ(u->snapshots, 4);
   EXPECT_EQ(u->snapshot_bytes, 100 + 200 + 300 + 400);
   EXPECT_EQ(u->cache_blob_bytes, 15);  // the step's layer; the image's blobs are not cache
-  EXPECT_EQ(u->reclaimable_bytes, 1000 + 15);
+  EXPECT_EQ(u->reclaimable_bytes(), 1000 + 15);
   ASSERT_EQ(u->entries.size(), 2u);
 }
 

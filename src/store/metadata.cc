@@ -44,6 +44,13 @@ class Stmt {
   int rc_;
 };
 
+/// A row of "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type FROM snapshots".
+SnapshotRecord SnapshotOf(Stmt& s) {
+  SnapshotRecord r{s.Int(0), s.Int(1), s.Int(2) != 0, std::nullopt};
+  if (!s.IsNull(3)) r.layer = LayerRecord{s.Text(3), s.Text(4), s.Int(5), s.Text(6)};
+  return r;
+}
+
 int64_t Now() { return int64_t(time(nullptr)); }
 
 constexpr const char* kSchema = R"(
@@ -146,9 +153,7 @@ Result<SnapshotRecord> Metadata::GetSnapshot(SnapshotId id) {
   int rc = s.Step();
   if (rc == SQLITE_DONE) return Status::Error("snapshot " + std::to_string(id) + " not found");
   if (rc != SQLITE_ROW) return s.Error();
-  SnapshotRecord r{s.Int(0), s.Int(1), s.Int(2) != 0, std::nullopt};
-  if (!s.IsNull(3)) r.layer = LayerRecord{s.Text(3), s.Text(4), s.Int(5), s.Text(6)};
-  return r;
+  return SnapshotOf(s);
 }
 
 Status Metadata::SetLayer(SnapshotId id, const LayerRecord& layer) {
@@ -227,14 +232,7 @@ Result<std::vector<SnapshotRecord>> Metadata::ListSnapshots() {
               "WHERE committed = 1 ORDER BY id");
   std::vector<SnapshotRecord> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
-    SnapshotRecord r;
-    r.id = s.Int(0);
-    r.parent = s.Int(1);
-    r.committed = true;
-    if (!s.IsNull(3)) r.layer = LayerRecord{s.Text(3), s.Text(4), s.Int(5), s.Text(6)};
-    out.push_back(r);
-  }
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(SnapshotOf(s));
   if (rc != SQLITE_DONE) return s.Error();
   return out;
 }

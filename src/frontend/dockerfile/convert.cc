@@ -196,10 +196,9 @@ class Converter {
   }
 
   /// ARG name[=default] ...: the value is the --build-arg if given, else the default, else the global value.
-  /// Declares the ARGs of `in` in `scope`. `declared`, when given, receives them as BuildKit's history shows
-  /// them: "NAME=value" (the value in effect) or "NAME".
+  /// Declares the ARGs of `in` in `scope`; `declared`, when given, receives each with the value in effect.
   Status DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, ArgScope* global = nullptr,
-                     std::vector<std::string>* declared = nullptr) {
+                     ArgScope* declared = nullptr) {
     for (auto& word : SplitWords(in.args, df_.escape)) {
       size_t eq = word.find('=');
       std::string name = word.substr(0, eq);
@@ -225,7 +224,7 @@ class Converter {
         if (p != platform_args.end()) value = p->second;
       }
       scope.Set(name, value);
-      if (declared) declared->push_back(value ? name + "=" + *value : name);
+      if (declared) declared->args.emplace_back(name, value);
     }
     return Status::Ok();
   }
@@ -288,11 +287,8 @@ class Converter {
     // ONBUILD triggers of the base belong to the base's consumers, not to this image.
     st.config.config.on_build.clear();
 
-    auto lookup = [&](const std::string& n) -> std::optional<std::string> {
-      if (auto v = oci::GetEnvIn(st.run_env, n)) return v;
-      if (auto* a = args.Find(n)) return *a;
-      return std::nullopt;
-    };
+    // Every ARG with a value is in run_env, so it alone answers what a word may name.
+    auto lookup = [&](const std::string& n) { return oci::GetEnvIn(st.run_env, n); };
     auto expand = [&](const Instruction& in, const std::string& w) -> Result<std::string> {
       auto r = lex_.ProcessWord(w, lookup);
       if (!r.ok()) return Error(in, r.status().message());
@@ -333,14 +329,13 @@ class Converter {
       const std::string& kw = in.keyword;
       if (kw == "arg") {
         KILN_TRY(check_flags(in, {}));
-        std::vector<std::string> declared;
+        ArgScope declared;
         KILN_TRY(DeclareArgs(in, args, lookup, &global_, &declared));
-        for (auto& d : declared) {
-          size_t eq = d.find('=');
-          if (eq != std::string::npos) oci::SetEnvIn(st.run_env, d.substr(0, eq), d.substr(eq + 1));
+        std::string desc;  // as BuildKit's history shows them: NAME=value (the value in effect), or NAME
+        for (auto& [name, value] : declared.args) {
+          if (value) oci::SetEnvIn(st.run_env, name, *value);
+          desc += (desc.empty() ? "" : " ") + name + (value ? "=" + *value : "");
         }
-        std::string desc;
-        for (auto& d : declared) desc += (desc.empty() ? "" : " ") + d;
         add_history("ARG " + desc, std::nullopt);
         continue;
       }
