@@ -1,10 +1,10 @@
 // .dockerignore patterns, with BuildKit's semantics: Go filepath.Match syntax plus "**", "!" exceptions, the last
 // matching pattern wins, and a pattern that matches a directory also covers everything below it.
 #pragma once
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "base/glob.h"
 #include "base/status.h"
 
 namespace kiln {
@@ -23,9 +23,11 @@ class PatternMatcher {
   std::vector<std::string> Describe() const;
 
  private:
+  /// Appends one pattern as written ("!" for an exception).
+  Status Add(std::string pattern);
   struct Pattern {
     std::string text;
-    std::regex re;
+    Glob glob;
     bool exception = false;
   };
   std::vector<Pattern> patterns_;

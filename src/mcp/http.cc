@@ -16,13 +16,6 @@ constexpr size_t kMaxBufferedEvents = 4096;
 
 bool IsRequest(const Json& m) { return m.is_object() && m.contains("method") && m.contains("id"); }
 
-size_t CountRequests(const Json& body) {
-  if (!body.is_array()) return IsRequest(body) ? 1 : 0;
-  size_t n = 0;
-  for (auto& m : body) n += IsRequest(m);
-  return n;
-}
-
 /// The type of JSON answers. The charset parameter also keeps httplib from gzipping them (it compresses exactly
 /// "application/json"): JSON-RPC answers are small, and inflating them cost the client more than the round trip.
 constexpr const char* kJsonType = "application/json; charset=utf-8";
@@ -32,7 +25,7 @@ constexpr const char* kJsonType = "application/json; charset=utf-8";
 bool MayTalkBack(const Json& body) {
   auto one = [](const Json& m) {
     if (!IsRequest(m)) return false;
-    if (m.value("method", "") == "tools/call") return true;
+    if (m["method"] == "tools/call") return true;
     auto p = m.find("params");
     return p != m.end() && p->is_object() && p->contains("_meta") && (*p)["_meta"].is_object() &&
            (*p)["_meta"].contains("progressToken");
@@ -273,11 +266,12 @@ struct HttpTransport::Impl {
     if (ctype.find("application/json") == std::string::npos) {
       return JsonError(res, 415, kInvalidRequest, "Content-Type must be application/json");
     }
-    Json body = Json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) return JsonError(res, 400, kParseError, "parse error: the body is not valid JSON");
+    auto parsed = ParseJson(req.body);
+    if (!parsed.ok()) return JsonError(res, 400, kParseError, "parse error: the body is " + parsed.status().message());
+    Json& body = *parsed;
     if (!VersionHeaderOk(req, res)) return;
 
-    bool initialize = body.is_object() && body.value("method", "") == "initialize";
+    bool initialize = body.is_object() && body.contains("method") && body["method"] == "initialize";
     std::shared_ptr<Session> session;
     std::shared_ptr<HttpSession> hs;
     if (initialize) {
@@ -291,8 +285,8 @@ struct HttpTransport::Impl {
     }
     res.set_header("Mcp-Session-Id", session->id());
 
-    size_t requests = CountRequests(body);
-    if (requests == 0) {
+    size_t answers = AnswersExpected(body, VersionAllowsBatches(session->protocol_version()));
+    if (answers == 0) {
       NullChannel none;
       server.Handle(session, body, none);
       res.status = 202;
@@ -312,7 +306,7 @@ struct HttpTransport::Impl {
     std::shared_ptr<EventStream> stream;
     {
       std::lock_guard l(hs->mu);
-      stream = std::make_shared<EventStream>(std::to_string(hs->next_stream++), requests);
+      stream = std::make_shared<EventStream>(std::to_string(hs->next_stream++), answers);
       hs->streams[stream->id()] = stream;
     }
     // The work runs on its own thread: it goes on, and its answers stay resumable, if the connection drops.

@@ -37,7 +37,8 @@ MessageKind Classify(const Json& m, std::string* why) {
     return MessageKind::kInvalid;
   };
   if (!m.is_object()) return invalid("a JSON-RPC message must be an object");
-  if (m.value("jsonrpc", "") != "2.0") return invalid("\"jsonrpc\" must be \"2.0\"");
+  auto version = m.find("jsonrpc");
+  if (version == m.end() || *version != "2.0") return invalid("\"jsonrpc\" must be \"2.0\"");
   bool has_id = m.contains("id");
   if (has_id && !(m["id"].is_string() || m["id"].is_number_integer() ||
                   (m["id"].is_null() && (m.contains("result") || m.contains("error"))))) {
@@ -52,6 +53,18 @@ MessageKind Classify(const Json& m, std::string* why) {
   }
   if (has_id && (m.contains("result") != m.contains("error"))) return MessageKind::kResponse;
   return invalid("a message needs \"method\", or \"id\" with \"result\" or \"error\"");
+}
+
+size_t AnswersExpected(const Json& message, bool batches_allowed) {
+  auto answered = [](const Json& m) {
+    MessageKind k = Classify(m, nullptr);
+    return k == MessageKind::kRequest || k == MessageKind::kInvalid;
+  };
+  if (!message.is_array()) return answered(message) ? 1 : 0;
+  if (message.empty() || !batches_allowed) return 1;
+  size_t n = 0;
+  for (auto& m : message) n += answered(m);
+  return n;
 }
 
 int LogLevelRank(const std::string& level) {

@@ -37,6 +37,10 @@ Json MakeRequest(const Json& id, const std::string& method, Json params);
 enum class MessageKind { kRequest, kNotification, kResponse, kInvalid };
 /// Classifies a parsed message; `why` says what is wrong with an invalid one.
 MessageKind Classify(const Json& message, std::string* why);
+/// How many answers a message or a batch gets, as Server::Handle gives them: one per request and per invalid
+/// message (JSON-RPC 2.0 answers `1` or `[1,2,3]` with Invalid Request errors), and one error for an empty batch
+/// or for a batch where the protocol version has none. Notifications and responses get none.
+size_t AnswersExpected(const Json& message, bool batches_allowed);
 
 /// Logging levels of MCP (RFC 5424 severities), least severe first; -1 for an unknown name.
 int LogLevelRank(const std::string& level);

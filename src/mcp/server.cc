@@ -338,7 +338,14 @@ void Server::HandleOne(const std::shared_ptr<Session>& session, const Json& m, C
     requests_running_++;
   }
   RequestContext ctx(session, id, params, &channel, cancelled);
-  Outcome out = Dispatch(session, method, ctx);
+  Outcome out;
+  try {
+    out = Dispatch(session, method, ctx);
+  } catch (const nlohmann::json::exception& e) {
+    // A parameter of a JSON type its handler did not check for makes nlohmann throw: that is the client's
+    // mistake, answered as such, and never takes the server down.
+    out = Outcome::Fail(kInvalidParams, std::string("invalid params: ") + e.what());
+  }
   {
     std::lock_guard l(session->mu_);
     session->in_flight_.erase(id.dump());

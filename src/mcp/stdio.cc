@@ -109,11 +109,12 @@ void ServeStdio(Server& server, const StdioOptions& options) {
 
   auto handle_line = [&](const std::string& line) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) return;
-    Json message = Json::parse(line, nullptr, false);
-    if (message.is_discarded()) {
-      out->Send(MakeError(Json(), {kParseError, "parse error: not valid JSON", Json()}));
+    auto parsed = ParseJson(line);
+    if (!parsed.ok()) {
+      out->Send(MakeError(Json(), {kParseError, "parse error: " + parsed.status().message(), Json()}));
       return;
     }
+    Json& message = *parsed;
     if (AnswersAtOnce(message)) {
       server.Handle(session, message, *out);  // in order, and without a hand-over to another thread
       return;

@@ -126,6 +126,12 @@ static std::string Str(const Json& j, const char* key) {
   return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
 }
 
+/// j[key] when it is a boolean; false when it is missing or of another type (value() would throw).
+static bool Bool(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
 static std::vector<std::string> Strings(const Json& j) {
   std::vector<std::string> out;
   if (j.is_array())
@@ -154,14 +160,15 @@ Result<Descriptor> DescriptorFromJson(const Json& j) {
   return d;
 }
 
-static Result<Json> ParseJson(const std::string& text, const char* what) {
-  Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::Error(std::string("malformed ") + what + " JSON");
+static Result<Json> ParseObject(const std::string& text, const char* what) {
+  auto j = ParseJson(text);
+  if (!j.ok()) return j.status().Prefixed(std::string("malformed ") + what);
+  if (!j->is_object()) return Status::Error(std::string("malformed ") + what + ": not a JSON object");
   return j;
 }
 
 Result<Manifest> ManifestFromJson(const std::string& text) {
-  KILN_ASSIGN(Json j, ParseJson(text, "manifest"));
+  KILN_ASSIGN(Json j, ParseObject(text, "manifest"));
   Manifest m;
   m.media_type = Str(j, "mediaType");
   if (m.media_type.empty()) m.media_type = kMediaTypeManifest;
@@ -178,7 +185,7 @@ Result<Manifest> ManifestFromJson(const std::string& text) {
 }
 
 Result<Index> IndexFromJson(const std::string& text) {
-  KILN_ASSIGN(Json j, ParseJson(text, "index"));
+  KILN_ASSIGN(Json j, ParseObject(text, "index"));
   Index i;
   if (j.contains("manifests"))
     for (auto& m : j["manifests"]) {
@@ -189,7 +196,7 @@ Result<Index> IndexFromJson(const std::string& text) {
 }
 
 Result<ImageConfig> ImageConfigFromJson(const std::string& text) {
-  KILN_ASSIGN(Json j, ParseJson(text, "image config"));
+  KILN_ASSIGN(Json j, ParseObject(text, "image config"));
   ImageConfig c;
   c.created = Str(j, "created");
   c.author = Str(j, "author");
@@ -203,7 +210,7 @@ Result<ImageConfig> ImageConfigFromJson(const std::string& text) {
     cc.env = Strings(cfg.value("Env", Json()));
     if (cfg.contains("Entrypoint") && cfg["Entrypoint"].is_array()) cc.entrypoint = Strings(cfg["Entrypoint"]);
     if (cfg.contains("Cmd") && cfg["Cmd"].is_array()) cc.cmd = Strings(cfg["Cmd"]);
-    cc.args_escaped = cfg.value("ArgsEscaped", false);
+    cc.args_escaped = Bool(cfg, "ArgsEscaped");
     cc.working_dir = Str(cfg, "WorkingDir");
     if (cfg.contains("Labels") && cfg["Labels"].is_object())
       for (auto& [k, v] : cfg["Labels"].items())
@@ -224,7 +231,7 @@ Result<ImageConfig> ImageConfigFromJson(const std::string& text) {
       e.created = Str(h, "created");
       e.created_by = Str(h, "created_by");
       e.comment = Str(h, "comment");
-      e.empty_layer = h.value("empty_layer", false);
+      e.empty_layer = Bool(h, "empty_layer");
       c.history.push_back(e);
     }
   return c;

@@ -190,11 +190,10 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     }
 
     if (!in.args.empty() && in.args[0] == '[') {
-      Json j = Json::parse(in.args, nullptr, false);
-      if (!j.is_discarded() && j.is_array() &&
-          std::all_of(j.begin(), j.end(), [](const Json& x) { return x.is_string(); })) {
+      auto j = ParseJson(in.args);
+      if (j.ok() && j->is_array() && std::all_of(j->begin(), j->end(), [](const Json& x) { return x.is_string(); })) {
         in.json_form = true;
-        for (auto& x : j) in.json_args.push_back(x.get<std::string>());
+        for (auto& x : *j) in.json_args.push_back(x.get<std::string>());
       }
     }
     if (in.args.empty() && in.heredocs.empty() && in.keyword != "healthcheck") {

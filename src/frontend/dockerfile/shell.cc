@@ -1,10 +1,18 @@
 #include "frontend/dockerfile/shell.h"
 
+#include <algorithm>
 #include <cctype>
-#include <fnmatch.h>
+
+#include "base/glob.h"
 
 namespace kiln::dockerfile {
 namespace {
+
+/// How deeply ${...} may nest inside one another: far beyond any real Dockerfile, far below the stack's limit.
+constexpr int kMaxNesting = 100;
+/// Steps of pattern matching one ${VAR/p/r} may take (each is one pattern token against one character): a value
+/// of a megabyte with a plain pattern stays well inside it, a quadratic blow-up does not.
+constexpr uint64_t kMaxMatchSteps = 200'000'000;
 
 bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
@@ -96,6 +104,13 @@ class Expander {
       return Get(s_.substr(start, pos_ - start)).value_or("");
     }
     pos_++;  // '{'
+    if (++depth_ > kMaxNesting) {
+      return Status::Error("variable expansion nested deeper than " + std::to_string(kMaxNesting));
+    }
+    struct Leave {
+      int& depth;
+      ~Leave() { depth--; }
+    } leave{depth_};
     size_t start = pos_;
     while (pos_ < s_.size() && IsNameChar(s_[pos_])) pos_++;
     std::string name = s_.substr(start, pos_ - start);
@@ -140,41 +155,41 @@ class Expander {
     return Status::Error(std::string("unsupported modifier (") + c + ") in substitution");
   }
 
-  static bool Match(const std::string& pat, const std::string& s) { return fnmatch(pat.c_str(), s.c_str(), 0) == 0; }
-  static std::string TrimPrefix(const std::string& v, const std::string& pat, bool longest) {
-    if (longest) {
-      for (size_t n = v.size() + 1; n-- > 0;)
-        if (Match(pat, v.substr(0, n))) return v.substr(n);
-    } else {
-      for (size_t n = 0; n <= v.size(); n++)
-        if (Match(pat, v.substr(0, n))) return v.substr(n);
-    }
-    return v;
+  static Result<Glob> ShellPattern(const std::string& pat) { return Glob::Compile(pat, GlobSyntax::kShell); }
+
+  /// ${v#pat} and ${v##pat}: the shortest (longest) matching prefix removed.
+  static Result<std::string> TrimPrefix(const std::string& v, const std::string& pat, bool longest) {
+    KILN_ASSIGN(Glob g, ShellPattern(pat));
+    std::vector<bool> ends = g.MatchingPrefixes(v);
+    auto n = longest ? std::find(ends.rbegin(), ends.rend(), true).base() - ends.begin() - 1
+                     : std::find(ends.begin(), ends.end(), true) - ends.begin();
+    return n < 0 || size_t(n) > v.size() ? v : v.substr(size_t(n));
   }
-  static std::string TrimSuffix(const std::string& v, const std::string& pat, bool longest) {
-    if (longest) {
-      for (size_t n = 0; n <= v.size(); n++)
-        if (Match(pat, v.substr(n))) return v.substr(0, n);
-    } else {
-      for (size_t n = v.size() + 1; n-- > 0;)
-        if (Match(pat, v.substr(n))) return v.substr(0, n);
-    }
-    return v;
+  /// ${v%pat} and ${v%%pat}: the shortest (longest) matching suffix removed, found by matching backwards.
+  static Result<std::string> TrimSuffix(const std::string& v, const std::string& pat, bool longest) {
+    KILN_ASSIGN(Glob g, ShellPattern(pat));
+    std::string reversed(v.rbegin(), v.rend());
+    std::vector<bool> ends = g.Reversed().MatchingPrefixes(reversed);
+    auto n = longest ? std::find(ends.rbegin(), ends.rend(), true).base() - ends.begin() - 1
+                     : std::find(ends.begin(), ends.end(), true) - ends.begin();
+    return n < 0 || size_t(n) > v.size() ? v : v.substr(0, v.size() - size_t(n));
   }
-  static std::string Replace(const std::string& v, const std::string& pat, const std::string& rep, bool all) {
+  /// ${v/pat/rep} and ${v//pat/rep}: the leftmost longest non-empty match(es) replaced.
+  static Result<std::string> Replace(const std::string& v, const std::string& pat, const std::string& rep, bool all) {
     if (pat.empty()) return v;
+    KILN_ASSIGN(Glob g, ShellPattern(pat));
     std::string out;
+    uint64_t steps = 0;
     size_t i = 0;
     while (i < v.size()) {
-      size_t best = 0;
-      for (size_t n = v.size() - i; n > 0; n--)
-        if (Match(pat, v.substr(i, n))) {
-          best = n;
-          break;
-        }
-      if (best) {
+      int64_t n = g.LongestMatchAt(v, i, &steps);
+      if (steps > kMaxMatchSteps) {
+        return Status::Error("pattern \"" + pat + "\" is too costly to match against a value of " +
+                             std::to_string(v.size()) + " bytes");
+      }
+      if (n > 0) {
         out += rep;
-        i += best;
+        i += size_t(n);
         if (!all) return out + v.substr(i);
       } else {
         out += v[i++];
@@ -188,6 +203,7 @@ class Expander {
   const Lookup& env_;
   std::vector<std::string>* vars_;
   size_t pos_ = 0;
+  int depth_ = 0;  // ${ levels open at pos_
 };
 
 }  // namespace

@@ -54,6 +54,46 @@ TEST_F(ShellTest, Errors) {
   EXPECT_FALSE(ShellLex().ProcessWord("${A", env).ok());
 }
 
+TEST_F(ShellTest, PatternOperators) {
+  vars["V"] = "a/b/c.d.e";
+  EXPECT_EQ(Word("${V#*/}"), "b/c.d.e");
+  EXPECT_EQ(Word("${V##*/}"), "c.d.e");
+  EXPECT_EQ(Word("${V%.*}"), "a/b/c.d");
+  EXPECT_EQ(Word("${V%%.*}"), "a/b/c");
+  EXPECT_EQ(Word("${V#x}"), "a/b/c.d.e");
+  EXPECT_EQ(Word("${V%[de]}"), "a/b/c.d.");
+  EXPECT_EQ(Word("${V/[.\\/]/_}"), "a_b/c.d.e");
+  EXPECT_EQ(Word("${V//[.\\/]/_}"), "a_b_c_d_e");
+  EXPECT_EQ(Word("${V/b*d/X}"), "a/X.e");
+}
+
+// Regression (issue 7): 30,000 nested ${a:-${a:-...}} overflowed the stack and killed kiln (and kiln mcp).
+TEST_F(ShellTest, DeepNestingIsAnErrorNotACrash) {
+  std::string word;
+  for (int i = 0; i < 30000; i++) word += "${a:-";
+  word += "x" + std::string(30000, '}');
+  auto r = ShellLex().ProcessWord(word, env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "variable expansion nested deeper than 100");
+  EXPECT_FALSE(ShellLex().ProcessWords(word, env).ok());
+  (void)ShellLex().Variables(word);  // stops at the limit as well
+  std::string ok;
+  for (int i = 0; i < 100; i++) ok += "${a:-";
+  EXPECT_EQ(Word(ok + "x" + std::string(100, '}')), "x");
+}
+
+// Backtracking matchers take exponential time on such patterns; this one is bounded, and says so past the bound.
+TEST_F(ShellTest, HostilePatternsFinishOrFailClearly) {
+  vars["LONG"] = std::string(3000, 'a');
+  std::string stars;
+  for (int i = 0; i < 30; i++) stars += "*a";
+  EXPECT_EQ(Word("${LONG#" + stars + "b}"), vars["LONG"]);
+  vars["HUGE"] = std::string(1 << 20, 'a');
+  auto r = ShellLex().ProcessWord("${HUGE//*b/x}", env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("too costly"), std::string::npos) << r.status().message();
+}
+
 TEST_F(ShellTest, WordsAndVariables) {
   auto words = ShellLex().ProcessWords("a \"b c\" $A", env);
   ASSERT_TRUE(words.ok());
