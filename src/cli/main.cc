@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "api/engine.h"
+#include "base/escape.h"
 #include "cli/mcp_command.h"
 #include "base/json.h"
 #include "progress/progress.h"
@@ -21,7 +22,7 @@ std::atomic<bool> g_interrupted{false};
 void OnSignal(int) { g_interrupted = true; }
 
 int Fail(const kiln::Status& st) {
-  fprintf(stderr, "ERROR: %s\n", st.message().c_str());
+  fprintf(stderr, "ERROR: %s\n", kiln::EscapeControl(st.message()).c_str());
   return 1;
 }
 
@@ -238,11 +239,11 @@ int main(int argc, char** argv) {
     req.progress = sink->get();
     req.cancelled = [] { return g_interrupted.load(); };
     kiln::api::BuildResult r = e.Build(req);
-    for (auto& w : r.warnings) fprintf(stderr, "WARNING: %s\n", w.c_str());
+    for (auto& w : r.warnings) fprintf(stderr, "WARNING: %s\n", kiln::EscapeControl(w).c_str());
     if (!r.status.ok()) {
       if (r.failure && !r.failure->log_tail.empty() && progress_mode != "plain" && progress_mode != "rawjson") {
-        fprintf(stderr, "------\n%s%s------\n", r.failure->log_tail.c_str(),
-                r.failure->log_tail.back() == '\n' ? "" : "\n");
+        std::string tail = kiln::EscapeControl(r.failure->log_tail, true);
+        fprintf(stderr, "------\n%s%s------\n", tail.c_str(), tail.back() == '\n' ? "" : "\n");
       }
       Fail(r.status);
       return g_interrupted ? 130 : 1;
@@ -292,7 +293,7 @@ int main(int argc, char** argv) {
       printf("%-14s %-10s %-16s %s\n", "ID", "SIZE", "LAST USED", "STEP");
       for (auto& c : u->entries) {
         printf("%-14s %-10s %-16s %s\n", c.key.substr(c.key.find(':') + 1, 12).c_str(), HumanSize(c.bytes).c_str(),
-               Ago(c.last_used).c_str(), c.description.c_str());
+               Ago(c.last_used).c_str(), kiln::EscapeControl(c.description).c_str());
       }
       printf("\n");
     }
@@ -336,7 +337,8 @@ int main(int argc, char** argv) {
     if (!img.ok()) return Fail(img.status());
     printf("%-22s %-8s %s\n", "CREATED", "LAYER", "CREATED BY");
     for (auto it = img->config.history.rbegin(); it != img->config.history.rend(); ++it) {
-      printf("%-22s %-8s %s\n", it->created.c_str(), it->empty_layer ? "-" : "yes", it->created_by.c_str());
+      printf("%-22s %-8s %s\n", it->created.c_str(), it->empty_layer ? "-" : "yes",
+             kiln::EscapeControl(it->created_by).c_str());
     }
     return 0;
   }
@@ -376,7 +378,8 @@ int main(int argc, char** argv) {
   if (lint->parsed()) {
     auto findings = e.Lint(lint_file);
     if (!findings.ok()) return Fail(findings.status());
-    for (auto& f : *findings) printf("%s:%d %s: %s\n", lint_file.c_str(), f.line, f.rule.c_str(), f.message.c_str());
+    for (auto& f : *findings) printf("%s:%d %s: %s\n", kiln::EscapeControl(lint_file).c_str(), f.line, f.rule.c_str(),
+                                     kiln::EscapeControl(f.message).c_str());
     return findings->empty() ? 0 : 1;
   }
   if (mcp->parsed()) {
@@ -398,8 +401,8 @@ int main(int argc, char** argv) {
     printf("build %s\n", (*report)["id"].get<std::string>().c_str());
     for (auto& s : (*report)["steps"]) {
       bool cached = s["cached"].get<bool>();
-      printf("%-8s %s%s\n", cached ? "CACHED" : "RAN", s["name"].get<std::string>().c_str(),
-             cached ? "" : ("  (" + s["reason"].get<std::string>() + ")").c_str());
+      std::string line = s["name"].get<std::string>() + (cached ? "" : "  (" + s["reason"].get<std::string>() + ")");
+      printf("%-8s %s\n", cached ? "CACHED" : "RAN", kiln::EscapeControl(line).c_str());
     }
     return 0;
   }

@@ -1,5 +1,7 @@
 #include "mcp/protocol.h"
 
+#include "base/escape.h"
+
 namespace kiln::mcp {
 
 const std::vector<std::string>& SupportedProtocolVersions() {
@@ -14,7 +16,8 @@ Json MakeResult(const Json& id, Json result) {
 }
 
 Json MakeError(const Json& id, const RpcError& error) {
-  Json e = {{"code", error.code}, {"message", error.message}};
+  // Messages quote what the client sent (a method name, a URI): never hand terminal controls back.
+  Json e = {{"code", error.code}, {"message", EscapeControl(error.message)}};
   if (!error.data.is_null()) e["data"] = error.data;
   return {{"jsonrpc", "2.0"}, {"id", id}, {"error", e}};
 }

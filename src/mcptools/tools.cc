@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 
+#include "base/escape.h"
 #include "base/fs.h"
 #include "mcptools/workspace.h"
 #include "oci/reference.h"
@@ -40,8 +41,9 @@ Outcome Structured(Json value, bool is_error = false) {
   return Outcome::Ok(r);
 }
 
+/// A failed tool call. Messages quote Dockerfile text, file names and arguments: terminal controls are escaped.
 Outcome ToolError(const std::string& message) {
-  return Outcome::Ok({{"content", {TextContent(message)}}, {"isError", true}});
+  return Outcome::Ok({{"content", {TextContent(EscapeControl(message, true))}}, {"isError", true}});
 }
 
 /// The first `limit` items of `items` as a JSON array, each through `to_json`; the caller flags the rest as
@@ -173,7 +175,8 @@ class ProgressForwarder : public progress::Sink {
   /// it rises with every notification and ends at twice the number of steps: the total.
   void Step(const progress::Event& e, int units, const std::string& message) {
     int done = units_ += units;
-    ctx_.Progress(double(done), e.total > 0 ? std::optional<double>(2.0 * e.total) : std::nullopt, message);
+    ctx_.Progress(double(done), e.total > 0 ? std::optional<double>(2.0 * e.total) : std::nullopt,
+                  EscapeControl(message));
   }
   RequestContext& ctx_;
   BuildLogs& logs_;
@@ -288,15 +291,17 @@ void AddBuildTools(Context& c) {
         forward.Finish();
         Json steps = Json::array();
         for (auto& s : r.steps) {
-          steps.push_back({{"name", s.name}, {"cached", s.cached}, {"duration_ms", int64_t(s.duration * 1000)}});
+          steps.push_back(
+              {{"name", EscapeControl(s.name)}, {"cached", s.cached}, {"duration_ms", int64_t(s.duration * 1000)}});
         }
-        Json out = {{"ok", r.status.ok()}, {"build_id", r.build_id}, {"steps", steps}, {"warnings", r.warnings}};
+        Json out = {{"ok", r.status.ok()}, {"build_id", r.build_id}, {"steps", steps}, {"warnings", Json::array()}};
+        for (auto& w : r.warnings) out["warnings"].push_back(EscapeControl(w));
         if (!r.status.ok()) {
-          Json err = {{"message", r.status.message()}};
+          Json err = {{"message", EscapeControl(r.status.message())}};
           if (r.failure) {
-            err["step"] = r.failure->step;
+            err["step"] = EscapeControl(r.failure->step);
             err["exit_code"] = r.failure->exit_code;
-            err["log_tail"] = Tail(r.failure->log_tail, kLogTailBytes);
+            err["log_tail"] = EscapeControl(Tail(r.failure->log_tail, kLogTailBytes), true);
           }
           out["error"] = err;
           return Structured(out, true);
@@ -317,8 +322,9 @@ void AddBuildTools(Context& c) {
         auto report = c.engine.BuildReport(a.value("build_id", ""));
         if (!report.ok()) return ToolError(report.status().message());
         Json steps = FirstItems((*report)["steps"], kMaxListEntries, [](const Json& s) {
-          return Json{{"name", s["name"]}, {"cached", s["cached"]},
-                      {"reason", s["cached"].get<bool>() ? "cache hit: same step, same inputs" : s["reason"].get<std::string>()}};
+          return Json{{"name", EscapeControl(s["name"].get<std::string>())}, {"cached", s["cached"]},
+                      {"reason", s["cached"].get<bool>() ? "cache hit: same step, same inputs"
+                                                         : EscapeControl(s["reason"].get<std::string>())}};
         });
         return Structured({{"build_id", (*report)["id"]}, {"ok", report->value("ok", false)}, {"steps", steps},
                            {"truncated", (*report)["steps"].size() > kMaxListEntries}});
@@ -386,7 +392,7 @@ void AddBuildTools(Context& c) {
         auto findings = c.engine.Lint(*path);
         if (!findings.ok()) return ToolError(findings.status().message());
         Json out = FirstItems(*findings, kMaxListEntries, [](const dockerfile::Finding& f) {
-          return Json{{"rule", f.rule}, {"line", f.line}, {"message", f.message}};
+          return Json{{"rule", f.rule}, {"line", f.line}, {"message", EscapeControl(f.message)}};
         });
         return Structured({{"findings", out}, {"truncated", findings->size() > kMaxListEntries}});
       });

@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "base/escape.h"
 #include "base/json.h"
 
 namespace kiln::progress {
@@ -25,10 +26,10 @@ class PlainRenderer : public Sink {
     std::lock_guard l(mu_);
     switch (e.kind) {
       case Event::Kind::kStarted:
-        fprintf(out_, "\n#%d %s\n", e.number, e.name.c_str());
+        fprintf(out_, "\n#%d %s\n", e.number, EscapeControl(e.name).c_str());
         break;
       case Event::Kind::kCached:
-        fprintf(out_, "\n#%d %s\n#%d CACHED\n", e.number, e.name.c_str(), e.number);
+        fprintf(out_, "\n#%d %s\n#%d CACHED\n", e.number, EscapeControl(e.name).c_str(), e.number);
         break;
       case Event::Kind::kLog: {
         std::string& partial = partial_[e.number];
@@ -46,7 +47,7 @@ class PlainRenderer : public Sink {
         break;
       case Event::Kind::kError:
         FlushPartial(e);
-        fprintf(out_, "#%d ERROR: %s\n", e.number, e.data.c_str());
+        fprintf(out_, "#%d ERROR: %s\n", e.number, EscapeControl(e.data).c_str());
         break;
     }
     fflush(out_);
@@ -75,7 +76,7 @@ class TtyRenderer : public Sink {
         running_[e.number] = {e.name, ""};
         break;
       case Event::Kind::kCached:
-        fprintf(out_, " => CACHED %s\n", e.name.c_str());
+        fprintf(out_, " => CACHED %s\n", EscapeControl(e.name).c_str());
         break;
       case Event::Kind::kLog: {
         auto& r = running_[e.number];
@@ -84,11 +85,11 @@ class TtyRenderer : public Sink {
         break;
       }
       case Event::Kind::kDone:
-        fprintf(out_, " => %-60s %6s\n", e.name.c_str(), FormatSeconds(e.duration).c_str());
+        fprintf(out_, " => %-60s %6s\n", EscapeControl(e.name).c_str(), FormatSeconds(e.duration).c_str());
         running_.erase(e.number);
         break;
       case Event::Kind::kError: {
-        fprintf(out_, " => ERROR %s %s\n", e.name.c_str(), FormatSeconds(e.duration).c_str());
+        fprintf(out_, " => ERROR %s %s\n", EscapeControl(e.name).c_str(), FormatSeconds(e.duration).c_str());
         // The output of a failed step is what the user needs: show its last lines.
         auto& tail = running_[e.number].tail;
         std::vector<std::string> lines;
@@ -100,8 +101,8 @@ class TtyRenderer : public Sink {
           start = nl + 1;
         }
         size_t from = lines.size() > 20 ? lines.size() - 20 : 0;
-        for (size_t i = from; i < lines.size(); i++) fprintf(out_, " > %s\n", lines[i].c_str());
-        fprintf(out_, "ERROR: %s\n", e.data.c_str());
+        for (size_t i = from; i < lines.size(); i++) fprintf(out_, " > %s\n", EscapeControl(lines[i], true).c_str());
+        fprintf(out_, "ERROR: %s\n", EscapeControl(e.data).c_str());
         running_.erase(e.number);
         break;
       }
@@ -130,7 +131,7 @@ class TtyRenderer : public Sink {
     std::string last = r.tail;
     while (!last.empty() && last.back() == '\n') last.pop_back();
     last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
-    std::string line = " => " + r.name + "  " + FormatSeconds(elapsed) + (last.empty() ? "" : "  " + last);
+    std::string line = EscapeControl(" => " + r.name + "  " + FormatSeconds(elapsed) + (last.empty() ? "" : "  " + last));
     if (line.size() > 120) line = line.substr(0, 117) + "...";
     fprintf(out_, "%s", line.c_str());
     live_ = true;

@@ -1,0 +1,19 @@
+#include "base/escape.h"
+
+#include <gtest/gtest.h>
+
+namespace kiln {
+namespace {
+
+// Regression (issue 7): "unknown instruction" quoted "\033]0;PWNED\007\033[2JFOO" raw to the terminal.
+TEST(EscapeControl, TerminalSequencesBecomeVisible) {
+  EXPECT_EQ(EscapeControl("\033]0;PWNED\007\033[2JFOO"), "\\x1b]0;PWNED\\x07\\x1b[2JFOO");
+  EXPECT_EQ(EscapeControl("a\rb\x7f"), "a\\x0db\\x7f");
+  EXPECT_EQ(EscapeControl("csi\xc2\x9b" "2J"), "csi\\xc2\\x9b2J");
+  EXPECT_EQ(EscapeControl("line1\nline2\t"), "line1\\x0aline2\\x09");
+  EXPECT_EQ(EscapeControl("line1\nline2\t", true), "line1\nline2\t");
+  EXPECT_EQ(EscapeControl("h\xc3\xa9llo \xe2\x9c\x93"), "h\xc3\xa9llo \xe2\x9c\x93");  // UTF-8 text stays
+}
+
+}  // namespace
+}  // namespace kiln
