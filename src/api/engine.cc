@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "base/cleanup.h"
 #include "base/digest.h"
 #include "base/fs.h"
 #include "base/pattern.h"
@@ -24,6 +25,7 @@
 #include "store/content.h"
 #include "store/lock.h"
 #include "store/metadata.h"
+#include "store/reserve.h"
 
 namespace kiln::api {
 
@@ -176,6 +178,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   s->root = real;
   s->content = std::make_unique<store::ContentStore>(s->root);
   KILN_TRY(s->content->Init());
+  store::SpaceReserve(s->root).Restore();
   KILN_ASSIGN(s->metadata, store::Metadata::Open(JoinPath(s->root, "metadata.db")));
   // Containers of killed kiln processes go first: they may still use snapshots that recovery removes.
   s->executor = std::make_unique<executor::Executor>(JoinPath(s->root, "run"), options.runtime);
@@ -212,6 +215,31 @@ Result<exporter::Image> Engine::FindImage(const std::string& ref) {
 }
 
 BuildResult Engine::Build(const BuildRequest& req) {
+  BuildResult result = BuildHoldingStore(req);
+  if (result.status.IsNoSpace()) result.status = GiveBackSpace(result);
+  return result;
+}
+
+Status Engine::GiveBackSpace(const BuildResult& failed) {
+  // What this build made (the results of the steps it ran) holds the disk full; keeping it as cache would fail the
+  // next build too. Other records stay. Only when no other kiln process uses the store, as for kiln prune.
+  store::GcPolicy policy;
+  for (auto& step : failed.steps)
+    if (!step.cached && !step.cache_key.empty()) policy.only_keys.insert(step.cache_key);
+  auto exclusive = store::StoreLock::Exclusive(s_->root);
+  if (!exclusive.ok()) {
+    return Status::NoSpace(failed.status.message() +
+                           " (this build's results are kept while other kiln processes use the store: kiln prune frees them)");
+  }
+  store::SpaceReserve reserve(s_->root);
+  reserve.Release();  // room for the metadata database to record the deletions
+  auto freed = MakeCollector().Collect(policy);
+  reserve.Restore();
+  if (!freed.ok()) return Status::NoSpace(failed.status.message() + " (giving back space: " + freed.status().message() + ")");
+  return failed.status;
+}
+
+BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   BuildResult result;
   result.build_id = req.build_id.empty() ? NewBuildId() : req.build_id;
   auto fail = [&](Status st) {
@@ -396,11 +424,9 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   KILN_ASSIGN(oci::Reference ref, oci::ParseReference(name));
   if (!PathExists(tarball)) return Status::Error("import: " + tarball + ": no such file");
   KILN_ASSIGN(snapshot::ActiveSnapshot active, s_->snapshotter->Prepare(0));
-  Status st = snapshot::ApplyLayer(tarball, active.diff_dir);
-  if (!st.ok()) {
-    (void)s_->snapshotter->Discard(active);
-    return st.Prefixed("import " + tarball);
-  }
+  // Until the chain names it, the unpacked snapshot is only this import's: a failure (a full disk) takes it away.
+  Cleanup discard([&] { (void)s_->snapshotter->Discard(active); });
+  KILN_TRY(snapshot::ApplyLayer(tarball, active.diff_dir).Prefixed("import " + tarball));
   KILN_TRY(s_->snapshotter->Commit(active));
   exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), {});
   KILN_ASSIGN(store::LayerRecord layer, exp.Layer(active.id));
@@ -408,10 +434,10 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   store::SnapshotId top = active.id;
   KILN_ASSIGN(auto existing, s_->metadata->GetChain(layer.diff_id));
   if (existing && *existing != active.id && s_->metadata->GetSnapshot(*existing).ok()) {
-    (void)s_->snapshotter->Discard(active);
     top = *existing;
   } else {
     KILN_TRY(s_->metadata->SetChain(layer.diff_id, active.id));
+    discard.Dismiss();
   }
   exporter::ImageSpec spec;
   spec.config.created = oci::FormatTime(time(nullptr));
@@ -585,7 +611,11 @@ Result<store::Usage> Engine::DiskUsage() {
 
 Result<store::GcResult> Engine::Prune(const store::GcPolicy& policy) {
   KILN_ASSIGN(store::StoreLock exclusive, store::StoreLock::Exclusive(s_->root));
-  return MakeCollector().Collect(policy);
+  store::SpaceReserve reserve(s_->root);
+  reserve.Release();  // a prune must work on a full disk, when it is needed most
+  auto freed = MakeCollector().Collect(policy);
+  reserve.Restore();
+  return freed;
 }
 
 Result<Json> Engine::BuildReport(const std::string& build_id) {

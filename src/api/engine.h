@@ -148,6 +148,11 @@ class Engine {
  private:
   struct State;
   explicit Engine(std::unique_ptr<State> state);
+  /// Build's work, under the store's shared lock.
+  BuildResult BuildHoldingStore(const BuildRequest& request);
+  /// After a build failed for lack of space: removes what it cached (and what only that needed), so the next build
+  /// has room; returns the build's error, saying so when the space could not be given back.
+  Status GiveBackSpace(const BuildResult& failed);
   store::Collector MakeCollector();
   std::unique_ptr<State> s_;
 };

@@ -16,7 +16,8 @@
 namespace kiln {
 
 Status ErrnoError(const std::string& what, const std::string& path) {
-  return Status::Error(what + " " + path + ": " + strerror(errno));
+  std::string message = what + " " + path + ": " + strerror(errno);
+  return errno == ENOSPC || errno == EDQUOT ? Status::NoSpace(message) : Status::Error(message);
 }
 
 Result<std::string> ReadFile(const std::string& path) {

@@ -13,8 +13,15 @@ class [[nodiscard]] Status {
   Status() = default;
   static Status Ok() { return Status(); }
   static Status Error(std::string message) { return Status(std::move(message)); }
+  /// The disk (or a quota) is full: callers may give back what the failed operation took.
+  static Status NoSpace(std::string message) {
+    Status s(std::move(message));
+    s.no_space_ = true;
+    return s;
+  }
 
   bool ok() const { return !message_.has_value(); }
+  bool IsNoSpace() const { return no_space_; }
   /// The user-facing message; empty when ok.
   const std::string& message() const {
     static const std::string empty;
@@ -22,12 +29,16 @@ class [[nodiscard]] Status {
   }
   /// Returns this error with `context: ` put in front, so callers can say where it happened.
   Status Prefixed(const std::string& context) const {
-    return ok() ? *this : Status(context + ": " + *message_);
+    if (ok()) return *this;
+    Status s(context + ": " + *message_);
+    s.no_space_ = no_space_;
+    return s;
   }
 
  private:
   explicit Status(std::string m) : message_(std::move(m)) {}
   std::optional<std::string> message_;
+  bool no_space_ = false;
 };
 
 /// A value or the Status saying why there is none.

@@ -29,6 +29,24 @@ constexpr const char* kOpaqueXattr = "trusted.overlay.opaque";
 constexpr const char* kWhiteoutPrefix = ".wh.";
 constexpr const char* kOpaqueWhiteout = ".wh..wh..opq";
 
+/// libarchive's message for its last error. It may be NULL (a failed write callback sets none), and a NULL
+/// appended to a std::string is a crash.
+std::string ArchiveError(archive* a) {
+  const char* m = archive_error_string(a);
+  std::string message = m ? m : "unknown error";
+  if (archive_errno(a) > 0 && message.find(strerror(archive_errno(a))) == std::string::npos) {
+    message += std::string(": ") + strerror(archive_errno(a));
+  }
+  return message;
+}
+
+/// An extraction error: a full disk is said so (and marked, so callers may give space back).
+Status ExtractError(const std::string& rel, archive* out) {
+  int err = archive_errno(out);
+  std::string message = "extract " + rel + ": " + ArchiveError(out);
+  return err == ENOSPC || err == EDQUOT ? Status::NoSpace(message) : Status::Error(message);
+}
+
 /// The sink behind the tar writer: hashes the tar stream (diff_id), gzips it, hashes and stores the result.
 struct GzipSink {
   store::BlobWriter* blob;
@@ -151,7 +169,7 @@ class DiffTarWriter {
   Status WriteHeader(archive_entry* e) {
     // ARCHIVE_WARN: written, with a name that does not convert to UTF-8 kept as raw bytes (pax hdrcharset=BINARY).
     if (archive_write_header(a_, e) < ARCHIVE_WARN) {
-      return Status::Error(std::string("write layer tar: ") + archive_error_string(a_));
+      return Status::Error("write layer tar: " + ArchiveError(a_));
     }
     return Status::Ok();
   }
@@ -166,7 +184,7 @@ class DiffTarWriter {
       }
       if (n == 0) return Status::Ok();
       if (archive_write_data(a_, buf, size_t(n)) < 0) {
-        return Status::Error(std::string("write layer tar: ") + archive_error_string(a_));
+        return Status::Error("write layer tar: " + ArchiveError(a_));
       }
     }
   }
@@ -219,19 +237,20 @@ Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::
   archive_write_set_bytes_in_last_block(a, 1);
   Status st;
   if (archive_write_open(a, &sink, nullptr, &GzipSink::Write, nullptr) != ARCHIVE_OK) {
-    st = Status::Error(std::string("open layer tar: ") + archive_error_string(a));
+    st = Status::Error("open layer tar: " + ArchiveError(a));
   } else {
     DiffTarWriter writer(a, diff_dir, options);
     st = writer.WriteDir("");
     if (archive_write_close(a) != ARCHIVE_OK && st.ok()) {
-      st = Status::Error(std::string("close layer tar: ") + archive_error_string(a));
+      st = Status::Error("close layer tar: " + ArchiveError(a));
     }
   }
   archive_write_free(a);
   if (st.ok()) sink.Pump(nullptr, 0, Z_FINISH);
   deflateEnd(&sink.z);
+  // When the blob could not be written (a full disk), that is the cause; libarchive only saw its write fail.
+  KILN_TRY(sink.status.Prefixed("writing layer"));
   KILN_TRY(st);
-  KILN_TRY(sink.status);
   store::LayerRecord rec;
   rec.blob_digest = sink.gz_hash.Finish();
   rec.diff_id = sink.tar_hash.Finish();
@@ -260,14 +279,14 @@ Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir) {
   archive_write_disk_set_standard_lookup(out);
   Status st;
   if (archive_read_open_filename(in, tar_path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    st = Status::Error("open layer " + tar_path + ": " + archive_error_string(in));
+    st = Status::Error("open layer " + tar_path + ": " + ArchiveError(in));
   }
   archive_entry* e;
   while (st.ok()) {
     int rc = archive_read_next_header(in, &e);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
-      st = Status::Error("read layer " + tar_path + ": " + archive_error_string(in));
+      st = Status::Error("read layer " + tar_path + ": " + ArchiveError(in));
       break;
     }
     std::string rel = SafeRelative(archive_entry_pathname(e));
@@ -292,7 +311,7 @@ Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir) {
     }
     rc = archive_write_header(out, e);
     if (rc < ARCHIVE_WARN) {
-      st = Status::Error("extract " + rel + ": " + archive_error_string(out));
+      st = ExtractError(rel, out);
       break;
     }
     if (archive_entry_size(e) > 0 && archive_entry_hardlink(e) == nullptr) {
@@ -300,20 +319,22 @@ Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir) {
       size_t size;
       la_int64_t offset;
       while ((rc = archive_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK) {
-        if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN) {
-          st = Status::Error("extract " + rel + ": " + archive_error_string(out));
+        // libarchive reports a failed write(2) (a full disk) as a mere ARCHIVE_WARN: anything but OK is an error
+        // here, or a layer would be unpacked with its files cut short.
+        if (archive_write_data_block(out, buf, size, offset) != ARCHIVE_OK) {
+          st = ExtractError(rel, out);
           break;
         }
       }
-      if (st.ok() && rc != ARCHIVE_EOF) st = Status::Error("read layer " + tar_path + ": " + archive_error_string(in));
+      if (st.ok() && rc != ARCHIVE_EOF) st = Status::Error("read layer " + tar_path + ": " + ArchiveError(in));
     }
     if (st.ok() && archive_write_finish_entry(out) < ARCHIVE_WARN) {
-      st = Status::Error("extract " + rel + ": " + archive_error_string(out));
+      st = ExtractError(rel, out);
     }
   }
   archive_read_free(in);
   if (archive_write_close(out) != ARCHIVE_OK && st.ok()) {
-    st = Status::Error(std::string("finish extraction: ") + archive_error_string(out));
+    st = Status::Error("finish extraction: " + ArchiveError(out));
   }
   archive_write_free(out);
   return st;

@@ -29,6 +29,7 @@ Status BlobWriter::Write(const void* data, size_t size) {
     ssize_t n = write(fd_, p, size);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == ENOSPC || errno == EDQUOT) return Status::NoSpace("no space left on device (" + store_->root_ + ")");
       return ErrnoError("write", tmp_);
     }
     p += n;
@@ -40,7 +41,10 @@ Status BlobWriter::Write(const void* data, size_t size) {
 
 Status BlobWriter::Commit(const std::string& digest) {
   if (!IsValidDigest(digest)) return Status::Error("invalid digest " + digest);
-  if (fsync(fd_) != 0) return ErrnoError("fsync", tmp_);
+  if (fsync(fd_) != 0) {
+    if (errno == ENOSPC || errno == EDQUOT) return Status::NoSpace("no space left on device (" + store_->root_ + ")");
+    return ErrnoError("fsync", tmp_);
+  }
   close(fd_);
   fd_ = -1;
   std::string dest = store_->BlobPath(digest);

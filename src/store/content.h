@@ -54,6 +54,7 @@ class ContentStore {
   Result<std::vector<BlobInfo>> List() const;
 
  private:
+  friend class BlobWriter;  // names the data root in its errors
   std::string root_;
 };
 

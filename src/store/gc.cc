@@ -93,7 +93,8 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
   std::vector<bool> keep(records.size(), false);
   std::vector<SnapshotId> kept_roots;
   for (size_t i = 0; i < records.size(); i++) {
-    if (policy.keep_used_since > 0 && records[i].last_used >= policy.keep_used_since) {
+    bool spared = !policy.only_keys.empty() && !policy.only_keys.count(records[i].key);
+    if (spared || (policy.keep_used_since > 0 && records[i].last_used >= policy.keep_used_since)) {
       keep[i] = true;
       kept_roots.push_back(records[i].snapshot);
     }

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ struct GcPolicy {
   /// The most recently used records are kept while the snapshots they need fit in this many bytes; -1: no limit
   /// of this kind (then only keep_used_since keeps anything).
   int64_t keep_bytes = -1;
+  /// When not empty, only these records may go: every other record is kept, whatever the rules above say.
+  std::set<std::string> only_keys;
 };
 
 struct GcResult {

@@ -36,7 +36,10 @@ class Stmt {
   }
   int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
   bool IsNull(int col) { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
-  Status Error() { return Status::Error(std::string("metadata database: ") + sqlite3_errmsg(db_)); }
+  Status Error() {
+    std::string message = std::string("metadata database: ") + sqlite3_errmsg(db_);
+    return sqlite3_errcode(db_) == SQLITE_FULL ? Status::NoSpace(message) : Status::Error(message);
+  }
 
  private:
   sqlite3* db_;

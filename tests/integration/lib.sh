@@ -61,3 +61,16 @@ must_fail() {
   if err=$("$@" 2>&1 >/dev/null); then fail "expected failure: $*"; fi
   echo "$err"
 }
+
+# The store under data root $1 is consistent: SQLite's integrity check passes, every blob's content matches its
+# digest, and no half-written blob or mount is left behind.
+assert_store_consistent() {
+  local root=$1 f
+  [ "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' "$root/metadata.db")" = ok ] \
+    || fail "metadata.db failed PRAGMA integrity_check"
+  for f in "$root"/blobs/sha256/*; do
+    [ -e "$f" ] || continue
+    [ "$(sha256sum < "$f" | cut -d' ' -f1)" = "$(basename "$f")" ] || fail "blob $(basename "$f") does not match its digest"
+  done
+  [ -z "$(ls -A "$root/blobs/ingest" 2>/dev/null)" ] || fail "half-written blobs left in $root/blobs/ingest"
+}
