@@ -181,6 +181,9 @@ int main(int argc, char** argv) {
   mcp->add_flag("--read-only", mcp_read_only, "Expose only tools that change nothing");
   mcp->add_option("--token-file", mcp_token_file, "HTTP: require 'Authorization: Bearer <token in this file>'");
   mcp->add_option("--allowed-host", mcp_allowed_hosts, "HTTP: a further host name Host/Origin headers may carry");
+  size_t mcp_max_connections = 1024;
+  mcp->add_option("--max-connections", mcp_max_connections, "HTTP: open connections at most; more are refused (503)")
+      ->check(CLI::Range(size_t(1), size_t(1) << 20));
   mcp->add_option("--secret", mcp_secrets,
                   "A secret builds may use by id: id=ID,env=VAR or id=ID,src=FILE (its value never reaches the agent)");
   mcp->add_flag("--conformance-fixtures", mcp_fixtures, "Also serve the MCP conformance suite's fixture tools");
@@ -390,6 +393,7 @@ int main(int argc, char** argv) {
     o.read_only = mcp_read_only;
     o.token_file = mcp_token_file;
     o.allowed_hosts = mcp_allowed_hosts;
+    o.max_connections = mcp_max_connections;
     o.conformance_fixtures = mcp_fixtures;
     o.secrets = mcp_secrets;
     kiln::Status st = kiln::cli::ServeMcp(e, o);

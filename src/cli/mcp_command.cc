@@ -108,6 +108,7 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
   if (*end || port < 0 || port > 65535) return Status::Error("--listen: bad port in \"" + o.listen + "\"");
   ho.port = int(port);
   ho.allowed_hosts = o.allowed_hosts;
+  ho.max_connections = o.max_connections;
   if (ho.host != "127.0.0.1" && ho.host != "localhost" && ho.host != "::1") ho.allowed_hosts.push_back(ho.host);
   if (!o.token_file.empty()) {
     KILN_ASSIGN(std::string token, ReadFile(o.token_file));

@@ -15,6 +15,7 @@ struct McpOptions {
   bool read_only = false;
   std::string token_file;
   std::vector<std::string> allowed_hosts;
+  size_t max_connections = 1024;  // HTTP: open connections at most; more are refused with a 503
   bool conformance_fixtures = false;
   std::vector<std::string> secrets;  // --secret id=X,env=VAR|src=FILE
 };

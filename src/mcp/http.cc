@@ -1,6 +1,6 @@
 #include "mcp/http.h"
 
-#include <httplib.h>
+#include "mcp/http_gate.h"
 
 #include <algorithm>
 #include <atomic>
@@ -183,11 +183,18 @@ std::string HostOnly(const std::string& hostport) {
 struct HttpTransport::Impl {
   Server& server;
   HttpOptions o;
-  httplib::Server http;
+  GatedHttpServer http;
   std::mutex mu;
   std::map<std::string, std::shared_ptr<HttpSession>> sessions;
 
-  Impl(Server& s, HttpOptions options) : server(s), o(std::move(options)) {}
+  Impl(Server& s, HttpOptions options) : server(s), o(std::move(options)), http(GateFor(o)) {}
+
+  static GateOptions GateFor(const HttpOptions& o) {
+    GateOptions g;
+    g.max_connections = o.max_connections;
+    g.max_buffered_body = std::max(g.max_buffered_body, o.max_body_bytes);
+    return g;
+  }
 
   static void JsonError(httplib::Response& res, int status, int code, const std::string& message) {
     res.status = status;
@@ -382,12 +389,9 @@ HttpTransport::~HttpTransport() { Stop(); }
 
 Status HttpTransport::Serve() {
   Impl& i = *impl_;
-  // Every open SSE stream holds a worker; allow many clients with several streams each.
-  i.http.new_task_queue = [] { return new httplib::ThreadPool(128); };
   // Bodies are checked against max_body_bytes in the handler, to answer with a JSON-RPC error.
   i.http.set_payload_max_length(std::max<size_t>(i.o.max_body_bytes * 2, 64 << 20));
   i.http.set_keep_alive_max_count(1000);
-  i.http.set_tcp_nodelay(true);  // small JSON-RPC answers must not wait for Nagle
   i.http.set_pre_routing_handler([&i](const httplib::Request& req, httplib::Response& res) { return i.Guard(req, res); });
   i.http.Post(i.o.path, [&i](const httplib::Request& req, httplib::Response& res) { i.Post(req, res); });
   i.http.Get(i.o.path, [&i](const httplib::Request& req, httplib::Response& res) { i.Get(req, res); });
@@ -405,6 +409,7 @@ Status HttpTransport::Serve() {
   } else if (!i.http.bind_to_port(i.o.host, port)) {
     return Status::Error("cannot listen on " + i.o.host + ":" + std::to_string(port) + " (address in use?)");
   }
+  i.http.Start();
   if (i.o.on_listening) i.o.on_listening(port);
   if (!i.http.listen_after_bind()) return Status::Error("the HTTP server stopped unexpectedly");
   return Status::Ok();
@@ -421,6 +426,7 @@ void HttpTransport::Stop() {
     }
   }
   if (impl_->http.is_running()) impl_->http.stop();
+  impl_->http.StopGate();
 }
 
 }  // namespace kiln::mcp

@@ -22,6 +22,8 @@ struct HttpOptions {
   /// When set, every request needs "Authorization: Bearer <token>".
   std::string bearer_token;
   size_t max_body_bytes = 4 << 20;
+  /// Open connections at most; more are refused at once with a 503 (see http_gate.h).
+  size_t max_connections = 1024;
   /// The reconnection delay suggested to clients in SSE "retry:" fields.
   int retry_ms = 1000;
   /// Called once the socket listens, with the port.

@@ -1,0 +1,416 @@
+#include "mcp/http_gate.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace kiln::mcp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Runs each task at once on the caller's thread: httplib's accept loop hands sockets straight to the gate.
+class InlineTaskQueue : public httplib::TaskQueue {
+ public:
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
+};
+
+bool WaitFor(int fd, short events, std::chrono::milliseconds timeout) {
+  pollfd p{fd, events, 0};
+  for (;;) {
+    int n = poll(&p, 1, int(timeout.count()));
+    if (n < 0 && errno == EINTR) continue;
+    return n > 0;
+  }
+}
+
+/// httplib's Stream over a non-blocking socket whose first bytes the gate already read.
+class BufferedStream : public httplib::Stream {
+ public:
+  BufferedStream(int fd, std::string buffered, std::chrono::milliseconds read_timeout,
+                 std::chrono::milliseconds write_timeout)
+      : fd_(fd), buffer_(std::move(buffered)), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+
+  bool is_readable() const override { return pos_ < buffer_.size() || WaitFor(fd_, POLLIN, read_timeout_); }
+  bool is_writable() const override { return WaitFor(fd_, POLLOUT, write_timeout_); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (pos_ < buffer_.size()) {
+      size_t n = std::min(size, buffer_.size() - pos_);
+      memcpy(ptr, buffer_.data() + pos_, n);
+      pos_ += n;
+      return ssize_t(n);
+    }
+    for (;;) {
+      ssize_t n = recv(fd_, ptr, size, 0);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if ((errno != EAGAIN && errno != EWOULDBLOCK) || !WaitFor(fd_, POLLIN, read_timeout_)) return -1;
+    }
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = send(fd_, ptr + done, size - done, MSG_NOSIGNAL);
+      if (n > 0) {
+        done += size_t(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && WaitFor(fd_, POLLOUT, write_timeout_)) {
+        continue;
+      } else {
+        return done > 0 ? ssize_t(done) : -1;
+      }
+    }
+    return ssize_t(done);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { Address(getpeername, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { Address(getsockname, ip, port); }
+  socket_t socket() const override { return fd_; }
+
+  /// How much of the buffered bytes has been read.
+  size_t consumed() const { return pos_; }
+  const std::string& buffer() const { return buffer_; }
+
+ private:
+  template <typename Get>
+  void Address(Get get, std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    ip.clear();
+    port = 0;
+    if (get(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+    char text[INET6_ADDRSTRLEN] = "";
+    if (addr.ss_family == AF_INET) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+      inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+      port = ntohs(a->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+      inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+      port = ntohs(a->sin6_port);
+    }
+    ip = text;
+  }
+  int fd_;
+  std::string buffer_;
+  size_t pos_ = 0;
+  std::chrono::milliseconds read_timeout_, write_timeout_;
+};
+
+/// An answer written by the gate itself (too many connections, a head too large, too slow), then the socket
+/// closes. Best effort: the socket is non-blocking and the answer small.
+void Answer(int fd, int status, const char* reason, const std::string& message) {
+  std::string body = R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":")" + message + R"("}})";
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason +
+                     "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n";
+  std::string all = head + body;
+  (void)send(fd, all.data(), all.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+enum class Arrival { kIncomplete, kComplete, kTooLarge };
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// The request at the start of `buffer`: where its head ends (npos until it has arrived) and how long its body is
+/// (npos for a chunked or oversized body, which the worker reads from the socket instead).
+struct RequestFrame {
+  size_t head_end = std::string::npos;  // just past the blank line
+  size_t body_length = 0;
+  /// Bytes of the whole request, when head and body are known to fit in the buffer; npos otherwise.
+  size_t size() const {
+    return head_end == std::string::npos || body_length == std::string::npos ? std::string::npos : head_end + body_length;
+  }
+};
+
+RequestFrame Frame(const std::string& buffer, const GateOptions& o) {
+  RequestFrame f;
+  size_t blank = buffer.find("\r\n\r\n");
+  if (blank == std::string::npos) return f;
+  f.head_end = blank + 4;
+  std::string head = Lower(std::string_view(buffer).substr(0, blank + 2));
+  size_t cl = head.find("\r\ncontent-length:");
+  if (head.find("\r\ntransfer-encoding:") != std::string::npos) {
+    f.body_length = std::string::npos;
+  } else if (cl != std::string::npos) {
+    f.body_length = strtoull(head.c_str() + cl + 17, nullptr, 10);
+    if (f.body_length > o.max_buffered_body) f.body_length = std::string::npos;
+  }
+  return f;
+}
+
+/// Whether `buffer` holds a whole request: its head and, for bodies of a known, bufferable length, its body.
+Arrival CheckArrival(const std::string& buffer, const GateOptions& o) {
+  RequestFrame f = Frame(buffer, o);
+  if (f.head_end == std::string::npos) return buffer.size() > o.max_head_bytes ? Arrival::kTooLarge : Arrival::kIncomplete;
+  if (f.head_end > o.max_head_bytes) return Arrival::kTooLarge;
+  if (f.size() == std::string::npos) return Arrival::kComplete;  // the worker reads the body from the socket
+  return buffer.size() >= f.size() ? Arrival::kComplete : Arrival::kIncomplete;
+}
+
+}  // namespace
+
+class GatedHttpServer::Gate {
+ public:
+  Gate(GatedHttpServer& server, GateOptions o) : server_(server), o_(o) {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+  }
+
+  ~Gate() {
+    Stop();
+    close(epoll_);
+    close(wake_);
+  }
+
+  const GateOptions& options() const { return o_; }
+
+  void Start() {
+    // Each waiting connection is a file descriptor: allow as many as the hard limit lets us.
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+      lim.rlim_cur = lim.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &lim);
+      if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur > 128) {
+        o_.max_connections = std::min<size_t>(o_.max_connections, lim.rlim_cur - 64);
+      }
+    }
+    loop_ = std::thread([this] { Loop(); });
+  }
+
+  void Admit(int fd) {
+    std::lock_guard l(mu_);
+    if (stopping_ || open_ >= o_.max_connections) {
+      Answer(fd, 503, "Service Unavailable",
+             "too many connections (" + std::to_string(o_.max_connections) + " are open): try again later");
+      close(fd);
+      return;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // small JSON-RPC answers must not wait for Nagle
+    open_++;
+    Wait(fd, std::string());
+  }
+
+  void Stop() {
+    {
+      std::lock_guard l(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+      for (auto& [fd, c] : waiting_) close(fd);
+      waiting_.clear();
+      for (auto& [fd, buffer] : queue_) close(fd);
+      queue_.clear();
+      for (int fd : serving_) shutdown(fd, SHUT_RDWR);  // unblocks the workers' reads and writes
+    }
+    uint64_t one = 1;
+    (void)write(wake_, &one, sizeof one);
+    work_.notify_all();
+    if (loop_.joinable()) loop_.join();
+    std::unique_lock l(mu_);
+    workers_done_.wait_for(l, std::chrono::seconds(10), [&] { return threads_ == 0; });
+  }
+
+ private:
+  struct Connection {
+    std::string buffer;
+    Clock::time_point deadline;
+    bool started = false;  // some of a request has arrived
+  };
+
+  /// Puts a connection (back) into the event loop, or straight to a worker when it already holds a request.
+  /// REQUIRES: mu_ held.
+  void Wait(int fd, std::string buffer) {
+    if (!buffer.empty() && CheckArrival(buffer, o_) == Arrival::kComplete) return Submit(fd, std::move(buffer));
+    Connection c;
+    c.started = !buffer.empty();
+    c.deadline = Clock::now() + (c.started ? o_.request_timeout : o_.idle_timeout);
+    c.buffer = std::move(buffer);
+    waiting_[fd] = std::move(c);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  /// REQUIRES: mu_ held.
+  void CloseLocked(int fd) {
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+    waiting_.erase(fd);
+    close(fd);
+    open_--;
+  }
+
+  void Loop() {
+    epoll_event events[256];
+    auto last_sweep = Clock::now();
+    for (;;) {
+      int n = epoll_wait(epoll_, events, 256, 100);
+      std::lock_guard l(mu_);
+      if (stopping_) return;
+      for (int i = 0; i < n; i++) {
+        int fd = events[i].data.fd;
+        if (fd == wake_) continue;
+        auto it = waiting_.find(fd);
+        if (it != waiting_.end()) OnReadable(fd, it->second);
+      }
+      auto now = Clock::now();
+      if (now - last_sweep < std::chrono::milliseconds(100)) continue;
+      last_sweep = now;
+      std::vector<int> late;
+      for (auto& [fd, c] : waiting_)
+        if (c.deadline <= now) late.push_back(fd);
+      for (int fd : late) {
+        // An idle keep-alive connection just closes; a request that stalls half-way is told why.
+        if (waiting_[fd].started) Answer(fd, 408, "Request Timeout", "the request did not arrive in time");
+        CloseLocked(fd);
+      }
+    }
+  }
+
+  /// REQUIRES: mu_ held.
+  void OnReadable(int fd, Connection& c) {
+    char chunk[16 << 10];
+    for (;;) {
+      ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        c.buffer.append(chunk, size_t(n));
+        if (c.buffer.size() > o_.max_head_bytes + o_.max_buffered_body) break;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      return CloseLocked(fd);  // the client went away (or the socket failed)
+    }
+    if (!c.started && !c.buffer.empty()) {
+      c.started = true;
+      c.deadline = Clock::now() + o_.request_timeout;
+    }
+    switch (CheckArrival(c.buffer, o_)) {
+      case Arrival::kIncomplete:
+        return;
+      case Arrival::kTooLarge:
+        Answer(fd, 431, "Request Header Fields Too Large", "the request head is larger than the limit");
+        return CloseLocked(fd);
+      case Arrival::kComplete: {
+        std::string buffer = std::move(c.buffer);
+        epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+        waiting_.erase(fd);
+        return Submit(fd, std::move(buffer));
+      }
+    }
+  }
+
+  /// Hands a complete request to a worker, starting one when none is free. REQUIRES: mu_ held.
+  void Submit(int fd, std::string buffer) {
+    queue_.emplace_back(fd, std::move(buffer));
+    if (idle_ == 0 && threads_ < o_.max_workers) {
+      threads_++;
+      std::thread([this] { Work(); }).detach();
+    }
+    work_.notify_one();
+  }
+
+  void Work() {
+    std::unique_lock l(mu_);
+    for (;;) {
+      idle_++;
+      bool got = work_.wait_for(l, std::chrono::seconds(60), [&] { return stopping_ || !queue_.empty(); });
+      idle_--;
+      if (stopping_ || !got) break;
+      auto [fd, buffer] = std::move(queue_.front());
+      queue_.pop_front();
+      serving_.insert(fd);
+      l.unlock();
+      bool keep = server_.ServeRequest(fd, buffer);
+      l.lock();
+      serving_.erase(fd);
+      if (keep && !stopping_) {
+        Wait(fd, std::move(buffer));
+      } else {
+        close(fd);
+        open_--;
+      }
+    }
+    threads_--;
+    workers_done_.notify_all();
+  }
+
+  GatedHttpServer& server_;
+  GateOptions o_;
+  int epoll_ = -1;
+  int wake_ = -1;
+  std::thread loop_;
+  std::mutex mu_;
+  std::map<int, Connection> waiting_;              // connections waiting for a (whole) request
+  std::deque<std::pair<int, std::string>> queue_;  // complete requests no worker has taken yet
+  std::set<int> serving_;                          // connections a worker is handling
+  size_t open_ = 0;                                // all of the above
+  size_t threads_ = 0, idle_ = 0;
+  std::condition_variable work_, workers_done_;
+  bool stopping_ = false;
+};
+
+GatedHttpServer::GatedHttpServer(GateOptions options) : gate_(std::make_unique<Gate>(*this, options)) {
+  new_task_queue = [] { return new InlineTaskQueue; };
+}
+
+GatedHttpServer::~GatedHttpServer() { gate_->Stop(); }
+
+void GatedHttpServer::Start() {
+  // httplib listens with a backlog of 5; a burst of connects must not be dropped while the gate keeps up.
+  ::listen(svr_sock_, 1024);
+  gate_->Start();
+}
+
+void GatedHttpServer::StopGate() { gate_->Stop(); }
+
+bool GatedHttpServer::process_and_close_socket(socket_t sock) {
+  gate_->Admit(sock);
+  return true;
+}
+
+bool GatedHttpServer::ServeRequest(int fd, std::string& buffered) {
+  size_t request_size = Frame(buffered, gate_->options()).size();
+  BufferedStream stream(fd, std::move(buffered), std::chrono::seconds(read_timeout_sec_),
+                        std::chrono::seconds(write_timeout_sec_));
+  bool closed = false;
+  bool ok = process_request(stream, /*close_connection=*/false, closed, nullptr);
+  // A handler may answer without reading the body (a refused token): the next request starts after it all. When
+  // the body was not all buffered, where it ends in the socket is unknown, so the connection ends instead.
+  if (!ok || closed || request_size == std::string::npos || stream.consumed() > request_size) return false;
+  buffered = stream.buffer().substr(request_size);
+  return true;
+}
+
+}  // namespace kiln::mcp
