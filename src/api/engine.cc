@@ -303,7 +303,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   Json record = {{"id", result.build_id}, {"dockerfile", dockerfile}, {"context", context},
                  {"ok", report.status.ok()}, {"steps", StepsJson(report.steps)}};
   if (!report.status.ok()) record["error"] = report.status.message();
-  (void)s_->metadata->AddBuild({result.build_id, int64_t(time(nullptr)), record.dump()});
+  (void)s_->metadata->AddBuild({result.build_id, int64_t(time(nullptr)), DumpLenient(record)});
   if (!report.status.ok()) return fail(report.status);
 
   store::SnapshotId top = report.results.at(def->result);

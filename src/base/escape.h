@@ -11,4 +11,7 @@ namespace kiln {
 /// doubles nothing else. With `keep_layout`, newlines and tabs stay as they are (multi-line log tails).
 std::string EscapeControl(std::string_view text, bool keep_layout = false);
 
+/// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
 }  // namespace kiln

@@ -268,7 +268,7 @@ int main(int argc, char** argv) {
     if (images_json) {
       kiln::Json j = kiln::Json::array();
       for (auto& i : *list) j.push_back({{"ref", i.name}, {"digest", i.digest}, {"size", i.size}, {"created", i.created}});
-      printf("%s\n", j.dump(2).c_str());
+      printf("%s\n", kiln::DumpLenient(j, 2).c_str());
       return 0;
     }
     printf("%-50s %-14s %-16s %s\n", "REPOSITORY:TAG", "IMAGE ID", "CREATED", "SIZE");
@@ -289,7 +289,7 @@ int main(int argc, char** argv) {
       }
       kiln::Json out = kiln::store::TotalsJson(*u);
       out["cache"] = entries;
-      printf("%s\n", out.dump(2).c_str());
+      printf("%s\n", kiln::DumpLenient(out, 2).c_str());
       return 0;
     }
     if (du_verbose) {
@@ -332,7 +332,7 @@ int main(int argc, char** argv) {
   if (inspect->parsed()) {
     auto j = e.Inspect(inspect_ref);
     if (!j.ok()) return Fail(j.status());
-    printf("%s\n", j->dump(2).c_str());
+    printf("%s\n", kiln::DumpLenient(*j, 2).c_str());
     return 0;
   }
   if (history->parsed()) {

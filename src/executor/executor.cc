@@ -164,12 +164,27 @@ void Executor::Recover() {
     quiet.on_output = [](int, std::string_view) {};
     (void)RunProcess({runtime_, "--root", state, "delete", "--force", id}, quiet);
   }
+  // Bundles of dead processes: a secret's tmpfs would otherwise stay mounted, holding the value in memory.
+  std::string bundles = JoinPath(state_dir_, "bundles");
+  auto names = ListDir(bundles);
+  if (!names.ok()) return;
+  for (auto& name : *names) {
+    if (name.rfind("b-", 0) != 0) continue;
+    pid_t pid = pid_t(atol(name.c_str() + 2));
+    if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::string path = JoinPath(bundles, name);
+    umount2(path.c_str(), MNT_DETACH);
+    (void)RemoveAll(path);
+  }
 }
 
 Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const ExecIO& io) {
   if (spec.args.empty()) return Status::Error("no command to run");
   KILN_ASSIGN(User user, ResolveUser(rootfs, spec.user));
-  KILN_ASSIGN(TempDir bundle, TempDir::Create(JoinPath(state_dir_, "bundles"), "b-"));
+  // Named after this process, like containers, so that Recover can tell a dead process's bundle (and unmount the
+  // tmpfs holding its secrets) from a live one's.
+  KILN_ASSIGN(TempDir bundle,
+              TempDir::Create(JoinPath(state_dir_, "bundles"), "b-" + std::to_string(getpid()) + "-"));
   std::unique_ptr<TmpfsMount> private_bundle;  // declared after `bundle`: unmounted before it is removed
   std::vector<Bind> binds;
   if (!spec.secrets.empty() || !spec.secret_env.empty()) {
@@ -185,7 +200,7 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
   }
   KILN_TRY(WriteFileAtomic(bundle.path() + "/hosts", HostsFile(spec.hostname)));
   KILN_TRY(WriteFileAtomic(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
-  KILN_TRY(WriteFileAtomic(bundle.path() + "/config.json", MakeSpec(rootfs, spec, user, bundle.path(), binds).dump(2)));
+  KILN_TRY(WriteFileAtomic(bundle.path() + "/config.json", DumpLenient(MakeSpec(rootfs, spec, user, bundle.path(), binds), 2)));
 
   // Remember which mount targets are missing, with their parents' times, to undo the runtime's mkdirs. A
   // target's missing ancestors are the runtime's doing too; parents come before children.

@@ -44,7 +44,8 @@ class Executor {
  public:
   /// `state_dir` holds bundles and the runtime's state; `runtime` is "runc" or "crun" (or a path to one).
   Executor(std::string state_dir, std::string runtime);
-  /// Deletes containers left by kiln processes that died (kill -9) before they could clean up.
+  /// Deletes containers and bundles (with their secret tmpfs) left by kiln processes that died (kill -9) before
+  /// they could clean up.
   void Recover();
   /// Runs spec in `rootfs` (a mounted, writable root file system). Returns the process's exit code. Mount points
   /// that the runtime had to create in rootfs (/etc/hosts, /proc...) are removed again, so no layer holds them.

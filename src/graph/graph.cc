@@ -52,7 +52,7 @@ const char* OpKind(const Op& op) {
 size_t Graph::Add(Op op, std::vector<size_t> inputs, std::string name, std::string location) {
   Json j = {{"op", OpToJson(op)}, {"inputs", Json::array()}};
   for (size_t i : inputs) j["inputs"].push_back(vertices_.at(i).digest);
-  std::string digest = DigestOf(j.dump());
+  std::string digest = DigestOf(DigestText(j));
   auto it = by_digest_.find(digest);
   if (it != by_digest_.end()) return it->second;
   vertices_.push_back(Vertex{std::move(op), std::move(inputs), digest, std::move(name), std::move(location)});

@@ -198,7 +198,7 @@ struct HttpTransport::Impl {
 
   static void JsonError(httplib::Response& res, int status, int code, const std::string& message) {
     res.status = status;
-    res.set_content(MakeError(Json(), {code, message, Json()}).dump(), kJsonType);
+    res.set_content(DumpLenient(MakeError(Json(), {code, message, Json()})), kJsonType);
   }
 
   bool HostAllowed(const std::string& host) const {
@@ -399,7 +399,7 @@ Status HttpTransport::Serve() {
   i.http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
       std::string msg = res.status == 413 ? "request body too large" : "HTTP error " + std::to_string(res.status);
-      res.set_content(MakeError(Json(), {kInvalidRequest, msg, Json()}).dump(), kJsonType);
+      res.set_content(DumpLenient(MakeError(Json(), {kInvalidRequest, msg, Json()})), kJsonType);
     }
   });
   int port = i.o.port;

@@ -334,7 +334,9 @@ class GatedHttpServer::Gate {
   /// Hands a complete request to a worker, starting one when none is free. REQUIRES: mu_ held.
   void Submit(int fd, std::string buffer) {
     queue_.emplace_back(fd, std::move(buffer));
-    if (idle_ == 0 && threads_ < o_.max_workers) {
+    // Idle workers each take one queued request (they count as idle until they wake): more requests than idle
+    // workers need another thread, or a request could wait behind long SSE streams.
+    if (queue_.size() > idle_ && threads_ < o_.max_workers) {
       threads_++;
       std::thread([this] { Work(); }).detach();
     }

@@ -695,7 +695,7 @@ void AddResources(Context& c) {
        [&c](RequestContext&, const std::string& uri, const std::map<std::string, std::string>& vars) {
          auto j = c.engine.Inspect(vars.at("ref"));
          if (!j.ok()) return Outcome::Fail(mcp::kResourceNotFound, j.status().message());
-         return Outcome::Ok({{"contents", {{{"uri", uri}, {"mimeType", "application/json"}, {"text", j->dump(2)}}}}});
+         return Outcome::Ok({{"contents", {{{"uri", uri}, {"mimeType", "application/json"}, {"text", DumpLenient(*j, 2)}}}}});
        },
        [&c](const std::string&, const std::string& prefix) {
          std::vector<std::string> out;

@@ -116,7 +116,7 @@ Status WriteImageArchive(const std::string& path, ArchiveFormat format, const Ar
                     {"RepoTags", Json::array()}, {"Layers", Json::array()}};
       for (auto& n : image.names) entry["RepoTags"].push_back(DockerRepoTag(n));
       for (auto& l : image.parsed.layers) entry["Layers"].push_back("blobs/sha256/" + DigestHex(l.digest));
-      KILN_TRY(w.AddBytes("manifest.json", Json::array({entry}).dump()));
+      KILN_TRY(w.AddBytes("manifest.json", DumpLenient(Json::array({entry}))));
     }
     KILN_TRY(w.AddDir("blobs/"));
     KILN_TRY(w.AddDir("blobs/sha256/"));

@@ -257,7 +257,7 @@ std::optional<std::string> ContainerConfig::GetEnv(const std::string& key) const
 
 void ContainerConfig::SetEnv(const std::string& key, const std::string& value) { SetEnvIn(env, key, value); }
 
-std::string Serialize(const Json& j) { return j.dump(); }
+std::string Serialize(const Json& j) { return DumpLenient(j); }
 
 std::string FormatTime(int64_t unix_seconds) {
   time_t t = time_t(unix_seconds);

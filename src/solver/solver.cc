@@ -92,7 +92,7 @@ class Job {
     // Local sources are keyed by what they hold, not where they are: drop the path.
     if (std::holds_alternative<graph::LocalSource>(v.op)) j["op"].erase("path");
     for (size_t in : v.inputs) j["inputs"].push_back(outputs_[in].key);
-    return DigestOf(j.dump());
+    return DigestOf(DigestText(j));
   }
 
   Status SolveVertex(size_t i) {

@@ -1,6 +1,7 @@
 #include "store/content.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,7 +56,15 @@ Status BlobWriter::Commit(const std::string& digest) {
 
 Status ContentStore::Init() const {
   KILN_TRY(MakeDirs(JoinPath(root_, "blobs/sha256")));
-  return MakeDirs(JoinPath(root_, "blobs/ingest"));
+  std::string ingest = JoinPath(root_, "blobs/ingest");
+  KILN_TRY(MakeDirs(ingest));
+  // Blobs being written are named after their writer's pid: those of dead processes (kill -9) are garbage.
+  KILN_ASSIGN(auto names, ListDir(ingest));
+  for (auto& name : names) {
+    pid_t pid = pid_t(atol(name.c_str()));
+    if (pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH) unlink(JoinPath(ingest, name).c_str());
+  }
+  return Status::Ok();
 }
 
 std::string ContentStore::BlobPath(std::string_view digest) const {
@@ -82,7 +91,7 @@ Result<oci::Descriptor> ContentStore::Put(const std::string& media_type, std::st
 }
 
 Result<BlobWriter> ContentStore::NewWriter() const {
-  std::string tmp = JoinPath(root_, "blobs/ingest/XXXXXX");
+  std::string tmp = JoinPath(root_, "blobs/ingest/" + std::to_string(getpid()) + "-XXXXXX");
   int fd = mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return ErrnoError("create", tmp);
   return BlobWriter(this, tmp, fd);

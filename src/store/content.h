@@ -36,7 +36,7 @@ class BlobWriter {
 class ContentStore {
  public:
   explicit ContentStore(std::string root) : root_(std::move(root)) {}
-  /// Creates the directories.
+  /// Creates the directories and removes blobs that processes which died were writing.
   Status Init() const;
   std::string BlobPath(std::string_view digest) const;
   bool Has(std::string_view digest) const;

@@ -37,4 +37,13 @@ err=$(must_fail kiln build --progress tty "$ctx")
 assert_contains "$err" 'fail\x1b[2J'
 [[ "$err" != *$'\033[2J'* ]] || fail "a failing step's log tail reached the terminal raw"
 
+# A Dockerfile that is not UTF-8 (Latin-1): the graph's digest threw from nlohmann's dump() and aborted kiln.
+# Values are written with U+FFFD as BuildKit (Go) writes them; different bytes are different cache keys.
+printf 'FROM busybox:test\nENV A=caf\xe9\nRUN echo caf\xe9 > /x\n' > "$ctx/Dockerfile"
+kiln build -q -t latin:1 "$ctx" >/dev/null || fail "a Latin-1 Dockerfile must build"
+assert_eq "$(kiln run latin:1 cat /x)" "caf"$'\xef\xbf\xbd'
+printf 'FROM busybox:test\nENV A=caf\xe9\nRUN echo caf\xe8 > /x\n' > "$ctx/Dockerfile"
+out=$(kiln build --progress plain "$ctx" 2>&1)
+grep -q "CACHED" <<<"$(grep -a -A1 'RUN echo' <<<"$out")" && fail "different bytes must not share a cache key"
+
 echo PASS
