@@ -408,7 +408,7 @@ class Converter {
         graph::CopyAction c;
         c.sources.assign(params.begin(), params.end() - 1);
         std::string dest = params.back();
-        if (c.sources.size() > 1 && dest.back() != '/') {
+        if (c.sources.size() > 1 && (dest.empty() || dest.back() != '/')) {
           return Error(in, "when using COPY with more than one source file, the destination must be a directory "
                            "and end with a /");
         }
