@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -331,6 +332,33 @@ class GatedHttpServer::Gate {
     }
   }
 
+  enum class Next { kRequest, kGate, kClosed };
+
+  /// Waits up to `linger` for the next request on a kept-alive connection. kRequest: `buffer` holds a whole one;
+  /// kGate: none came in time (or it is too large), the gate takes over with what arrived; kClosed: the client left.
+  Next AwaitNext(int fd, std::string& buffer) {
+    auto until = Clock::now() + o_.linger;
+    char chunk[16 << 10];
+    for (;;) {
+      Arrival a = CheckArrival(buffer, o_);
+      if (a == Arrival::kComplete) return Next::kRequest;
+      if (a == Arrival::kTooLarge) return Next::kGate;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+      if (left.count() <= 0 || !WaitFor(fd, POLLIN, left)) return Next::kGate;
+      for (;;) {
+        ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+        if (n > 0) {
+          buffer.append(chunk, size_t(n));
+          if (buffer.size() > o_.max_head_bytes + o_.max_buffered_body) break;
+          continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        return Next::kClosed;
+      }
+    }
+  }
+
   /// Hands a complete request to a worker, starting one when none is free. REQUIRES: mu_ held.
   void Submit(int fd, std::string buffer) {
     queue_.emplace_back(fd, std::move(buffer));
@@ -355,6 +383,11 @@ class GatedHttpServer::Gate {
       serving_.insert(fd);
       l.unlock();
       bool keep = server_.ServeRequest(fd, buffer);
+      // A client that sends its next request right away (an agent's call sequence) is served on this worker,
+      // without a round through the event loop; one that dawdles goes back to the gate.
+      Next next = Next::kGate;
+      while (keep && !stopping_ && (next = AwaitNext(fd, buffer)) == Next::kRequest) keep = server_.ServeRequest(fd, buffer);
+      if (next == Next::kClosed) keep = false;
       l.lock();
       serving_.erase(fd);
       if (keep && !stopping_) {
@@ -380,7 +413,7 @@ class GatedHttpServer::Gate {
   size_t open_ = 0;                                // all of the above
   size_t threads_ = 0, idle_ = 0;
   std::condition_variable work_, workers_done_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 GatedHttpServer::GatedHttpServer(GateOptions options) : gate_(std::make_unique<Gate>(*this, options)) {
