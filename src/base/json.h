@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "base/escape.h"
+#include "base/text.h"
 #include "base/status.h"
 
 namespace kiln {

@@ -10,7 +10,7 @@
 #include <iostream>
 
 #include "api/engine.h"
-#include "base/escape.h"
+#include "base/text.h"
 #include "cli/mcp_command.h"
 #include "base/json.h"
 #include "progress/progress.h"
@@ -52,8 +52,7 @@ int64_t ParseSize(const std::string& text) {
   char* end = nullptr;
   double v = strtod(text.c_str(), &end);
   if (end == text.c_str() || v < 0) return -1;
-  std::string unit(end);
-  for (auto& c : unit) c = char(std::tolower(static_cast<unsigned char>(c)));
+  std::string unit = kiln::AsciiLower(end);
   const std::pair<const char*, double> units[] = {
       {"", 1}, {"b", 1}, {"k", 1e3}, {"kb", 1e3}, {"m", 1e6}, {"mb", 1e6}, {"g", 1e9}, {"gb", 1e9}, {"t", 1e12},
       {"tb", 1e12}, {"kib", 1024.0}, {"mib", 1048576.0}, {"gib", 1073741824.0}, {"tib", 1099511627776.0}};

@@ -1,13 +1,14 @@
 #include "mcp/http.h"
 
-#include "mcp/http_gate.h"
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <thread>
+
+#include "base/text.h"
+#include "mcp/http_gate.h"
 
 namespace kiln::mcp {
 namespace {
@@ -167,15 +168,10 @@ class JsonChannel : public Channel {
   Json answers_ = Json::array();
 };
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 /// "localhost:8080" -> "localhost"; "[::1]:80" -> "[::1]".
 std::string HostOnly(const std::string& hostport) {
-  if (!hostport.empty() && hostport[0] == '[') return Lower(hostport.substr(0, hostport.find(']') + 1));
-  return Lower(hostport.substr(0, hostport.find(':')));
+  if (!hostport.empty() && hostport[0] == '[') return AsciiLower(hostport.substr(0, hostport.find(']') + 1));
+  return AsciiLower(hostport.substr(0, hostport.find(':')));
 }
 
 }  // namespace
@@ -205,7 +201,7 @@ struct HttpTransport::Impl {
     std::string h = HostOnly(host);
     if (h == "localhost" || h == "127.0.0.1" || h == "[::1]") return true;
     for (auto& a : o.allowed_hosts)
-      if (Lower(a) == h) return true;
+      if (AsciiLower(a) == h) return true;
     return false;
   }
 
@@ -269,7 +265,7 @@ struct HttpTransport::Impl {
                        "request body of " + std::to_string(req.body.size()) + " bytes exceeds the limit of " +
                            std::to_string(o.max_body_bytes));
     }
-    std::string ctype = Lower(req.get_header_value("Content-Type"));
+    std::string ctype = AsciiLower(req.get_header_value("Content-Type"));
     if (ctype.find("application/json") == std::string::npos) {
       return JsonError(res, 415, kInvalidRequest, "Content-Type must be application/json");
     }
@@ -299,7 +295,7 @@ struct HttpTransport::Impl {
       res.status = 202;
       return;
     }
-    std::string accept = Lower(req.get_header_value("Accept"));
+    std::string accept = AsciiLower(req.get_header_value("Accept"));
     // A stream when the answer may need one, or when the client lists text/event-stream before application/json
     // (or only it): the way it says it prefers streams. Otherwise plain JSON, which is cheaper for both sides.
     size_t stream_pos = accept.find("text/event-stream"), json_pos = accept.find("application/json");
@@ -330,7 +326,7 @@ struct HttpTransport::Impl {
   }
 
   void Get(const httplib::Request& req, httplib::Response& res) {
-    if (Lower(req.get_header_value("Accept")).find("text/event-stream") == std::string::npos) {
+    if (AsciiLower(req.get_header_value("Accept")).find("text/event-stream") == std::string::npos) {
       return JsonError(res, 406, kInvalidRequest, "GET needs Accept: text/event-stream");
     }
     if (!VersionHeaderOk(req, res)) return;

@@ -22,6 +22,8 @@
 #include <set>
 #include <thread>
 
+#include "base/text.h"
+
 namespace kiln::mcp {
 namespace {
 
@@ -132,12 +134,6 @@ void Answer(int fd, int status, const char* reason, const std::string& message) 
 
 enum class Arrival { kIncomplete, kComplete, kTooLarge };
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 /// The request at the start of `buffer`: where its head ends (npos until it has arrived) and how long its body is
 /// (npos for a chunked or oversized body, which the worker reads from the socket instead).
 struct RequestFrame {
@@ -154,7 +150,7 @@ RequestFrame Frame(const std::string& buffer, const GateOptions& o) {
   size_t blank = buffer.find("\r\n\r\n");
   if (blank == std::string::npos) return f;
   f.head_end = blank + 4;
-  std::string head = Lower(std::string_view(buffer).substr(0, blank + 2));
+  std::string head = AsciiLower(std::string_view(buffer).substr(0, blank + 2));
   size_t cl = head.find("\r\ncontent-length:");
   if (head.find("\r\ntransfer-encoding:") != std::string::npos) {
     f.body_length = std::string::npos;

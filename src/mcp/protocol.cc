@@ -1,6 +1,6 @@
 #include "mcp/protocol.h"
 
-#include "base/escape.h"
+#include "base/text.h"
 
 namespace kiln::mcp {
 

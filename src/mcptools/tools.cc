@@ -10,7 +10,7 @@
 #include <deque>
 #include <mutex>
 
-#include "base/escape.h"
+#include "base/text.h"
 #include "base/fs.h"
 #include "mcptools/workspace.h"
 #include "oci/reference.h"

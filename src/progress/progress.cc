@@ -6,7 +6,7 @@
 #include <map>
 #include <vector>
 
-#include "base/escape.h"
+#include "base/text.h"
 #include "base/json.h"
 
 namespace kiln::progress {

@@ -93,7 +93,9 @@ TEST_F(GcTest, CollectingEverythingKeepsImages) {
 TEST_F(GcTest, KeptRecordsKeepTheirParentsAndLayers) {
   // Keep what fits in 600 bytes, most recent first: both records were just used; key-4 sorts last, so it is
   // the most recent and kept (snapshots 1 and 4: 500 bytes); key-3 would need 2 and 3 as well.
-  auto r = MakeCollector().Collect({0, 600});
+  GcPolicy policy;
+  policy.keep_bytes = 600;
+  auto r = MakeCollector().Collect(policy);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(removed_, (std::set<SnapshotId>{2, 3}));
   EXPECT_EQ(md_->ListCache()->size(), 1u);
@@ -103,12 +105,28 @@ TEST_F(GcTest, KeptRecordsKeepTheirParentsAndLayers) {
 }
 
 TEST_F(GcTest, RecentlyUsedRecordsStay) {
-  auto r = MakeCollector().Collect({int64_t(time(nullptr)) - 3600, -1});
+  GcPolicy policy;
+  policy.keep_used_since = int64_t(time(nullptr)) - 3600;
+  auto r = MakeCollector().Collect(policy);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->cache_records, 0);
   EXPECT_EQ(r->snapshots, 0);
   EXPECT_EQ(r->blobs, 0);
   EXPECT_TRUE(content_->Has(step_blob_)) << "a kept snapshot's layer stays";
+}
+
+// What a build that failed for lack of space gives back: its own records and what only they need; the rest stays.
+TEST_F(GcTest, OnlyNamedRecordsGo) {
+  GcPolicy policy;
+  policy.only_keys = {"key-3"};
+  auto r = MakeCollector().Collect(policy);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->cache_records, 1);
+  EXPECT_EQ(removed_, (std::set<SnapshotId>{2, 3}));
+  ASSERT_EQ(md_->ListCache()->size(), 1u);
+  EXPECT_EQ(md_->ListCache()->at(0).key, "key-4");
+  EXPECT_FALSE(content_->Has(step_blob_));
+  for (auto& b : image_blobs_) EXPECT_TRUE(content_->Has(b)) << b;
 }
 
 TEST_F(GcTest, ExclusiveLockIsRefusedWhileShared) {

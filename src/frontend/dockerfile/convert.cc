@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/fs.h"
+#include "base/text.h"
 #include "frontend/dockerfile/mounts.h"
 #include "frontend/dockerfile/shell.h"
 
@@ -13,11 +14,6 @@ namespace kiln::dockerfile {
 namespace {
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string JoinWords(const std::vector<std::string>& v) {
   std::string out;
@@ -153,8 +149,8 @@ class Converter {
       Stage s;
       s.from = &ins[i];
       std::vector<std::string> words = SplitWords(ins[i].args, df_.escape);
-      if (words.size() == 3 && Lower(words[1]) == "as") {
-        s.name = Lower(words[2]);
+      if (words.size() == 3 && AsciiLower(words[1]) == "as") {
+        s.name = AsciiLower(words[2]);
         if (s.name.empty() || !(std::isalpha(static_cast<unsigned char>(s.name[0])))) {
           return Error(ins[i], "invalid name for build stage: \"" + words[2] + "\"");
         }
@@ -175,12 +171,12 @@ class Converter {
   Result<size_t> TargetStage() const {
     if (o_.target.empty()) return stages_.size() - 1;
     for (size_t i = 0; i < stages_.size(); i++)
-      if (stages_[i].name == Lower(o_.target)) return i;
+      if (stages_[i].name == AsciiLower(o_.target)) return i;
     return Status::Error("target stage \"" + o_.target + "\" could not be found in " + df_.path);
   }
 
   std::optional<size_t> FindStage(const std::string& ref, size_t before) const {
-    std::string l = Lower(ref);
+    std::string l = AsciiLower(ref);
     for (size_t i = 0; i < before; i++)
       if (!stages_[i].name.empty() && stages_[i].name == l) return i;
     if (!l.empty() && std::all_of(l.begin(), l.end(), ::isdigit) && l.size() < 6) {
@@ -263,7 +259,7 @@ class Converter {
       st.base_vertex = parent.base_vertex;
       st.config = parent.config;
       st.history = parent.history;
-    } else if (Lower(*base_ref) == "scratch") {
+    } else if (AsciiLower(*base_ref) == "scratch") {
       st.vertex = def_.graph.Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
       st.base_vertex = st.vertex;
       st.config.platform = o_.platform;
@@ -532,7 +528,7 @@ class Converter {
         add_history("MAINTAINER " + m, std::nullopt);
       } else if (kw == "onbuild") {
         std::string trigger = in.args;
-        std::string first = Lower(trigger.substr(0, trigger.find_first_of(" \t")));
+        std::string first = AsciiLower(trigger.substr(0, trigger.find_first_of(" \t")));
         if (first == "onbuild" || first == "from" || first == "maintainer") {
           return Error(in, Upper(first) + " isn't allowed as an ONBUILD trigger");
         }

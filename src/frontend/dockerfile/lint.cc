@@ -5,6 +5,7 @@
 #include <map>
 #include <regex>
 
+#include "base/text.h"
 #include "frontend/dockerfile/shell.h"
 
 namespace kiln::dockerfile {
@@ -87,8 +88,7 @@ std::vector<Finding> Lint(const Dockerfile& df) {
         }
         const std::string& name = words[2];
         if (!IsLower(name)) add("StageNameCasing", in.line, "Stage name '" + name + "' should be lowercase");
-        std::string l = name;
-        for (auto& c : l) c = char(std::tolower(static_cast<unsigned char>(c)));
+        std::string l = AsciiLower(name);
         if (l == "scratch" || l == "context") {
           add("ReservedStageName", in.line, "'" + name + "' is reserved and should not be used as a stage name");
         }

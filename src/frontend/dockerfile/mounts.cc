@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "base/text.h"
 
 namespace kiln::dockerfile {
 namespace {
@@ -17,8 +18,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SplitFields(const std::
   auto flush = [&]() -> Status {
     if (field.empty()) return Status::Ok();
     size_t eq = field.find('=');
-    std::string key = field.substr(0, eq), value = eq == std::string::npos ? "" : field.substr(eq + 1);
-    for (auto& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+    std::string key = AsciiLower(field.substr(0, eq)), value = eq == std::string::npos ? "" : field.substr(eq + 1);
     if (key.empty()) return Status::Error("empty key in \"" + field + "\"");
     fields.emplace_back(key, eq == std::string::npos ? "\x01" : value);  // \x01: given without '='
     field.clear();

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/json.h"
+#include "base/text.h"
 
 namespace kiln::dockerfile {
 namespace {
@@ -15,11 +16,6 @@ const std::set<std::string> kKeywords = {"from",  "run",        "cmd",         "
                                          "stopsignal", "healthcheck", "shell"};
 // Instructions whose arguments may open here-documents.
 const std::set<std::string> kHeredocKeywords = {"run", "copy", "add"};
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string TrimLeft(const std::string& s) {
   size_t b = s.find_first_not_of(" \t");
@@ -129,7 +125,7 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     std::string body = Trim(t.substr(1));
     size_t eq = body.find('=');
     if (eq == std::string::npos) break;
-    std::string key = Lower(Trim(body.substr(0, eq)));
+    std::string key = AsciiLower(Trim(body.substr(0, eq)));
     if (key != "syntax" && key != "escape" && key != "check") break;
     if (df.directives.count(key)) return error(int(i + 1), "only one " + key + " parser directive can be used");
     std::string value = Trim(body.substr(eq + 1));
@@ -164,7 +160,7 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     size_t sp = 0;
     while (sp < trimmed.size() && !std::isspace(static_cast<unsigned char>(trimmed[sp]))) sp++;
     std::string word = trimmed.substr(0, sp);
-    in.keyword = Lower(word);
+    in.keyword = AsciiLower(word);
     if (!kKeywords.count(in.keyword)) return error(in.line, "unknown instruction: " + word);
     std::string rest = trimmed.substr(sp);
     SplitFlags(rest, in.line, in.flags, in.args);

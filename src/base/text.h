@@ -1,6 +1,6 @@
-// Text quoted from untrusted input (Dockerfile lines, file names, tool arguments, a step's output) made safe to
-// show on a terminal: control characters become visible escapes, so a message cannot retitle a window, clear the
-// screen or move the cursor.
+// Text helpers: escaping what is quoted from untrusted input (Dockerfile lines, file names, tool arguments, a
+// step's output) so that a message cannot retitle a terminal, clear the screen or move the cursor; UTF-8 checks;
+// ASCII case folding.
 #pragma once
 #include <string>
 #include <string_view>
@@ -13,5 +13,8 @@ std::string EscapeControl(std::string_view text, bool keep_layout = false);
 
 /// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool IsValidUtf8(std::string_view text);
+
+/// `text` with A-Z folded to a-z (keywords, header names, size units); other bytes unchanged.
+std::string AsciiLower(std::string_view text);
 
 }  // namespace kiln

@@ -1,4 +1,4 @@
-#include "base/escape.h"
+#include "base/text.h"
 
 #include <cstdint>
 
@@ -28,6 +28,13 @@ std::string EscapeControl(std::string_view text, bool keep_layout) {
       out += char(c);
     }
   }
+  return out;
+}
+
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
   return out;
 }
 
