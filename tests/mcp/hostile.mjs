@@ -154,12 +154,17 @@ test('http and stdio: deep nesting and mistyped fields are answered, never fatal
 
   const stdio = spawn(KILN, ['mcp', '--root', WORKSPACE], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
+  const exited = new Promise((res) => stdio.on('exit', res));
   stdio.stdout.on('data', (d) => { out += d; });
   stdio.stdin.write(deep + '\n');
   for (const m of mistyped) stdio.stdin.write(JSON.stringify(m) + '\n');
+  // Closing stdin ends the session and cancels what is still running: wait for every answer first.
+  const answers = () => out.split('\n').filter((l) => l.trim()).length;
+  for (let i = 0; i < 200 && answers() < 1 + mistyped.length && stdio.exitCode === null; i++) {
+    await new Promise((res) => setTimeout(res, 25));
+  }
   stdio.stdin.end();
-  const code = await new Promise((res) => stdio.on('exit', res));
-  assert.equal(code, 0, 'kiln mcp over stdio ends normally');
+  assert.equal(await exited, 0, 'kiln mcp over stdio ends normally');
   const lines = out.trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(lines.length, 1 + mistyped.length, 'one answer per message');
 });
