@@ -94,6 +94,23 @@ TEST(Process, CapturesOutputAndExitCodes) {
   EXPECT_FALSE(RunProcess({"/nonexistent/program"}, {}).ok() && false);
 }
 
+TEST(Process, FeedsStdin) {
+  std::string out;
+  ProcessOptions o;
+  o.input = std::string(200000, 'x') + "\nend\n";  // larger than a pipe's buffer: fed while output is drained
+  o.on_output = [&](int fd, std::string_view d) {
+    if (fd == 1) out.append(d);
+  };
+  auto code = RunProcess({"sh", "-c", "cat; echo done"}, o);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(out.size(), 200000u + 5 + 5);
+  o.input = std::string(1 << 20, 'y');  // a child that reads nothing: no SIGPIPE for us
+  code = RunProcess({"true"}, o);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+}
+
 TEST(Process, CancellationStopsTheChild) {
   ProcessOptions o;
   o.on_output = [](int, std::string_view) {};

@@ -16,18 +16,43 @@
 extern char** environ;
 
 namespace kiln {
+namespace {
+
+/// write(2) to a pipe whose reader may be gone: EPIPE instead of the process-killing SIGPIPE.
+ssize_t WriteWithoutSigpipe(int fd, const char* data, size_t size) {
+  sigset_t pipe_signal, old;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &old);
+  ssize_t n = write(fd, data, size);
+  int saved = errno;
+  if (n < 0 && saved == EPIPE) {
+    timespec none{};
+    sigtimedwait(&pipe_signal, nullptr, &none);  // take the SIGPIPE this thread raised before unblocking it
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return n;
+}
+
+}  // namespace
 
 Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options) {
   if (argv.empty()) return Status::Error("empty command");
-  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
+  bool feed = !options.inherit_stdio && !options.input.empty();
   if (!options.inherit_stdio) {
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || (feed && pipe2(in, O_CLOEXEC) != 0)) {
       posix_spawn_file_actions_destroy(&fa);
       return ErrnoError("pipe", argv[0]);
     }
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (feed) {
+      posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    } else {
+      posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    }
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
   }
@@ -42,22 +67,37 @@ Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOption
     close(out[1]);
     close(err[1]);
   }
+  if (feed) {
+    close(in[0]);
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+  }
   if (rc != 0) {
     if (!options.inherit_stdio) {
       close(out[0]);
       close(err[0]);
     }
+    if (feed) close(in[1]);
     return Status::Error("cannot run " + argv[0] + ": " + strerror(rc));
   }
   if (!options.inherit_stdio) {
-    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    // stdin is fed from the same loop that drains stdout and stderr, so neither side can block the other.
+    pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {feed ? in[1] : -1, POLLOUT, 0}};
+    size_t fed = 0;
     int open_fds = 2;
     bool signalled = false;
     auto kill_deadline = std::chrono::steady_clock::time_point::max();
     char buf[1 << 15];
     while (open_fds > 0) {
-      int n = poll(fds, 2, 100);
+      int n = poll(fds, 3, 100);
       if (n < 0 && errno != EINTR) break;
+      if (fds[2].fd >= 0 && fds[2].revents) {
+        ssize_t w = (fds[2].revents & POLLOUT) ? WriteWithoutSigpipe(fds[2].fd, options.input.data() + fed, options.input.size() - fed) : -1;
+        if (w > 0) fed += size_t(w);
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || fed == options.input.size()) {
+          close(fds[2].fd);  // all written, or the child stopped reading: end of file for it
+          fds[2].fd = -1;
+        }
+      }
       for (int i = 0; i < 2 && n > 0; i++) {
         if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t r = read(fds[i].fd, buf, sizeof buf);

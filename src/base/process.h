@@ -19,6 +19,8 @@ struct ProcessOptions {
   std::function<void(int fd, std::string_view data)> on_output;
   /// Checked between reads; when it returns true the child gets SIGTERM, then SIGKILL.
   std::function<bool()> cancelled;
+  /// What the child reads on stdin (then end of file); without it, stdin is /dev/null. Not with inherit_stdio.
+  std::string input;
   /// Once cancelled, the child gets SIGTERM and, this long after, SIGKILL; zero kills it at once.
   std::chrono::milliseconds kill_grace{2000};
 };

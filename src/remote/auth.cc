@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/fs.h"
+#include "base/process.h"
 #include "base/text.h"
 
 namespace kiln::remote {
@@ -106,6 +107,33 @@ std::string CredentialKey(std::string_view registry) {
   r = r.substr(0, r.find('/'));
   if (r == "docker.io" || r == "index.docker.io" || r == "registry-1.docker.io") return kDockerHubKey;
   return r;
+}
+
+Result<std::optional<Credentials>> HelperGet(const std::string& helper, const std::string& registry) {
+  std::string program = "docker-credential-" + helper;
+  std::string out, err;
+  ProcessOptions o;
+  o.input = CredentialKey(registry);
+  o.on_output = [&](int fd, std::string_view d) { (fd == 1 ? out : err).append(d); };
+  auto code = RunProcess({program, "get"}, o);
+  if (!code.ok()) return Status::Error("credential helper " + program + ": " + code.status().message());
+  if (*code != 0) {
+    // Helpers say so on stdout (docker-credential-pass, -secretservice) or stderr when they hold nothing.
+    if ((out + err).find("credentials not found") != std::string::npos) return std::optional<Credentials>();
+    return Status::Error("credential helper " + program + " failed (exit " + std::to_string(*code) + ") for " + registry);
+  }
+  auto j = ParseJson(out);
+  if (!j.ok() || !j->is_object()) return Status::Error("credential helper " + program + " answered something not JSON");
+  Credentials c;
+  std::string user = StringAt(*j, "Username"), secret = StringAt(*j, "Secret");
+  if (user == "<token>") {
+    c.identity_token = secret;  // docker's marker for an identity token
+  } else {
+    c.username = user;
+    c.password = secret;
+  }
+  if (c.empty()) return std::optional<Credentials>();
+  return std::optional<Credentials>(c);
 }
 
 std::string DockerConfig::DefaultDir() {

@@ -34,6 +34,11 @@ struct Credentials {
 /// a scheme and a path are dropped ("https://ghcr.io/v2/" -> "ghcr.io").
 std::string CredentialKey(std::string_view registry);
 
+/// Asks the credential helper docker-credential-<helper> (on PATH) for `registry`'s credentials, as docker does
+/// ("get", the server URL on stdin, {"Username", "Secret"} back). None when the helper has none; an error naming
+/// the helper (never what it printed, which may hold a secret) when it fails otherwise.
+Result<std::optional<Credentials>> HelperGet(const std::string& helper, const std::string& registry);
+
 /// docker's config.json, as far as credentials go. Other fields are kept as they are when it is written back.
 class DockerConfig {
  public:

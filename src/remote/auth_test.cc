@@ -91,6 +91,32 @@ TEST_F(DockerConfigTest, StoreAndEraseKeepOtherFields) {
   EXPECT_FALSE(again->Erase("127.0.0.1:5000").ok());
 }
 
+TEST_F(DockerConfigTest, CredentialHelpers) {
+  // Fake helpers on PATH speaking docker's protocol: the server URL on stdin, JSON on stdout.
+  ASSERT_TRUE(WriteFileAtomic(dir() + "/docker-credential-fake",
+                              "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread url\ncase \"$url\" in\n"
+                              "  127.0.0.1:5000) echo '{\"ServerURL\":\"x\",\"Username\":\"bob\",\"Secret\":\"pw\"}' ;;\n"
+                              "  tok.example) echo '{\"Username\":\"<token>\",\"Secret\":\"refresh\"}' ;;\n"
+                              "  broken.example) echo 'leaked-secret-text' >&2; exit 5 ;;\n"
+                              "  *) echo 'credentials not found in native keychain'; exit 1 ;;\nesac\n",
+                              0755).ok());
+  std::string path = getenv("PATH");
+  setenv("PATH", (dir() + ":" + path).c_str(), 1);
+  auto bob = HelperGet("fake", "https://127.0.0.1:5000");
+  ASSERT_TRUE(bob.ok() && *bob) << bob.status().message();
+  EXPECT_EQ((*bob)->username, "bob");
+  EXPECT_EQ((*bob)->password, "pw");
+  EXPECT_EQ((*HelperGet("fake", "tok.example"))->identity_token, "refresh");
+  auto none = HelperGet("fake", "other.example");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(*none);
+  auto broken = HelperGet("fake", "broken.example");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.status().message().find("leaked"), std::string::npos) << "helper output may hold secrets";
+  EXPECT_FALSE(HelperGet("no-such-helper", "x.example").ok());
+  setenv("PATH", path.c_str(), 1);
+}
+
 TEST_F(DockerConfigTest, MissingIsEmptyAndMalformedNamesTheFile) {
   auto empty = DockerConfig::Load(dir() + "/none");
   ASSERT_TRUE(empty.ok());
