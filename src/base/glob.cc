@@ -124,31 +124,32 @@ void Glob::Step(const std::vector<size_t>& current, unsigned char c, std::vector
   }
 }
 
-int64_t Glob::LongestMatchAt(std::string_view text, size_t start, uint64_t* steps) const {
+template <typename At, typename OnStep>
+void Glob::Run(std::string_view text, size_t start, At at, OnStep on_step) const {
   std::vector<char> set(2 * (tokens_.size() + 1), 0);
   std::vector<size_t> current, next;
   AddState(0, set, current);
-  int64_t longest = set[2 * tokens_.size()] ? 0 : -1;
+  const size_t accept = 2 * tokens_.size();
+  at(size_t(0), bool(set[accept]));
   for (size_t pos = start; pos < text.size() && !current.empty(); pos++) {
-    if (steps) *steps += current.size();
+    on_step(current.size());
     Step(current, static_cast<unsigned char>(text[pos]), set, next);
     std::swap(current, next);
-    if (set[2 * tokens_.size()]) longest = int64_t(pos + 1 - start);
+    at(pos + 1 - start, bool(set[accept]));
   }
+}
+
+int64_t Glob::LongestMatchAt(std::string_view text, size_t start, uint64_t* steps) const {
+  int64_t longest = -1;
+  Run(
+      text, start, [&](size_t length, bool accepting) { if (accepting) longest = int64_t(length); },
+      [&](size_t live) { if (steps) *steps += live; });
   return longest;
 }
 
 std::vector<bool> Glob::MatchingPrefixes(std::string_view text) const {
   std::vector<bool> out(text.size() + 1, false);
-  std::vector<char> set(2 * (tokens_.size() + 1), 0);
-  std::vector<size_t> current, next;
-  AddState(0, set, current);
-  out[0] = set[2 * tokens_.size()];
-  for (size_t pos = 0; pos < text.size() && !current.empty(); pos++) {
-    Step(current, static_cast<unsigned char>(text[pos]), set, next);
-    std::swap(current, next);
-    out[pos + 1] = set[2 * tokens_.size()];
-  }
+  Run(text, 0, [&](size_t length, bool accepting) { out[length] = accepting; }, [](size_t) {});
   return out;
 }
 

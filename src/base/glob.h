@@ -36,7 +36,6 @@ class Glob {
   int64_t LongestMatchAt(std::string_view text, size_t start, uint64_t* steps = nullptr) const;
   /// The same pattern, matching reversed texts (for suffix matching by scanning from the end).
   Glob Reversed() const;
-  size_t size() const { return tokens_.size(); }
 
  private:
   enum class Kind : uint8_t { kLiteral, kAny, kClass, kStar, kAnyRun, kDirs };
@@ -54,6 +53,10 @@ class Glob {
   void Step(const std::vector<size_t>& current, unsigned char c, std::vector<char>& set,
             std::vector<size_t>& next) const;
   bool ClassMatches(const Token& t, unsigned char c) const;
+  /// Runs the automaton over text[start, ...), calling `at(length, accepting)` after the empty prefix and after
+  /// each character, and `step(live states)` before each; stops at the end or when no state is live.
+  template <typename At, typename Step>
+  void Run(std::string_view text, size_t start, At at, Step step) const;
 
   std::vector<Token> tokens_;
   bool star_crosses_slash_ = false;

@@ -25,15 +25,5 @@ TEST(DigestText, ValidJsonIsUnchangedAndInvalidStringsStayDistinct) {
   EXPECT_EQ(DumpLenient(Json("caf\xe9")), "\"caf\xef\xbf\xbd\"");
 }
 
-TEST(IsValidUtf8, AcceptsUtf8AndRejectsTheRest) {
-  EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("caf\xe9"));
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // a surrogate
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xe2\x9c"));          // cut short
-}
-
 }  // namespace
 }  // namespace kiln

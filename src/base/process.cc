@@ -132,6 +132,14 @@ Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOption
   return 255;
 }
 
+bool ProcessIsGone(pid_t pid) {
+  if (pid <= 0) return false;
+  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok()) return true;
+  size_t paren = stat->rfind(')');  // the command name may itself hold ')': the state follows the last one
+  return paren != std::string::npos && paren + 2 < stat->size() && (*stat)[paren + 2] == 'Z';
+}
+
 Result<std::string> CaptureProcess(const std::vector<std::string>& argv) {
   std::string out, err;
   ProcessOptions o;

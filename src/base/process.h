@@ -29,6 +29,10 @@ struct ProcessOptions {
 Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options = {});
 
 /// Runs a command and returns its stdout; an error (with stderr's text) if it exits non-zero.
+/// Whether `pid` (> 0) names no running process: it exited, or is a zombie waiting for whoever inherited it.
+/// How kiln tells state left by a killed kiln process (named or recorded with its pid) from a live one's.
+bool ProcessIsGone(pid_t pid);
+
 Result<std::string> CaptureProcess(const std::vector<std::string>& argv);
 
 }  // namespace kiln

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -151,18 +150,6 @@ Status WriteSecretFile(const std::string& path, const SecretFile& s) {
 Executor::Executor(std::string state_dir, std::string runtime)
     : state_dir_(std::move(state_dir)), runtime_(std::move(runtime)) {}
 
-namespace {
-
-/// Whether `pid` is a live process: a zombie (dead, waiting to be reaped by whoever inherited it) is not.
-bool ProcessRuns(pid_t pid) {
-  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat.ok()) return false;
-  size_t paren = stat->rfind(')');
-  return paren != std::string::npos && paren + 2 < stat->size() && (*stat)[paren + 2] != 'Z';
-}
-
-}  // namespace
-
 void Executor::Recover() {
   std::string state = JoinPath(state_dir_, "runtime");
   auto ids = ListDir(state);
@@ -171,7 +158,7 @@ void Executor::Recover() {
     // Container ids are "kiln-<pid>-..." (see NewId).
     if (id.rfind("kiln-", 0) != 0) continue;
     pid_t pid = pid_t(atol(id.c_str() + 5));
-    if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (!ProcessIsGone(pid)) continue;
     // runc's delete --force sends SIGKILL and returns: wait for the container's init to be gone, so that when
     // recovery is over nothing of the dead build still runs.
     pid_t init = 0;
@@ -183,7 +170,7 @@ void Executor::Recover() {
     ProcessOptions quiet;
     quiet.on_output = [](int, std::string_view) {};
     (void)RunProcess({runtime_, "--root", state, "delete", "--force", id}, quiet);
-    for (int i = 0; init > 0 && i < 500 && ProcessRuns(init); i++) usleep(10'000);
+    for (int i = 0; i < 500 && init > 0 && !ProcessIsGone(init); i++) usleep(10'000);
   }
   // Bundles of dead processes: a secret's tmpfs would otherwise stay mounted, holding the value in memory.
   std::string bundles = JoinPath(state_dir_, "bundles");
@@ -191,8 +178,7 @@ void Executor::Recover() {
   if (!names.ok()) return;
   for (auto& name : *names) {
     if (name.rfind("b-", 0) != 0) continue;
-    pid_t pid = pid_t(atol(name.c_str() + 2));
-    if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (!ProcessIsGone(pid_t(atol(name.c_str() + 2)))) continue;
     std::string path = JoinPath(bundles, name);
     umount2(path.c_str(), MNT_DETACH);
     (void)RemoveAll(path);

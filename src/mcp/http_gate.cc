@@ -145,9 +145,13 @@ struct RequestFrame {
   }
 };
 
-RequestFrame Frame(const std::string& buffer, const GateOptions& o) {
+/// `searched`: how much of `buffer` an earlier call already looked through for the blank line, so that a head
+/// arriving a byte at a time is scanned once, not once per byte; updated.
+RequestFrame Frame(const std::string& buffer, const GateOptions& o, size_t* searched = nullptr) {
   RequestFrame f;
-  size_t blank = buffer.find("\r\n\r\n");
+  size_t from = searched && *searched > 3 ? *searched - 3 : 0;  // the blank line may straddle the old end
+  size_t blank = buffer.find("\r\n\r\n", from);
+  if (searched) *searched = blank == std::string::npos ? buffer.size() : blank;
   if (blank == std::string::npos) return f;
   f.head_end = blank + 4;
   std::string head = AsciiLower(std::string_view(buffer).substr(0, blank + 2));
@@ -161,9 +165,26 @@ RequestFrame Frame(const std::string& buffer, const GateOptions& o) {
   return f;
 }
 
+/// Reads what the non-blocking socket has into `buffer` (up to `limit` bytes in all). False when the client closed
+/// the connection or it failed.
+bool ReadAvailable(int fd, std::string& buffer, size_t limit) {
+  char chunk[16 << 10];
+  while (buffer.size() <= limit) {
+    ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+    if (n > 0) {
+      buffer.append(chunk, size_t(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+  }
+  return true;
+}
+
 /// Whether `buffer` holds a whole request: its head and, for bodies of a known, bufferable length, its body.
-Arrival CheckArrival(const std::string& buffer, const GateOptions& o) {
-  RequestFrame f = Frame(buffer, o);
+Arrival CheckArrival(const std::string& buffer, const GateOptions& o, size_t* searched) {
+  RequestFrame f = Frame(buffer, o, searched);
   if (f.head_end == std::string::npos) return buffer.size() > o.max_head_bytes ? Arrival::kTooLarge : Arrival::kIncomplete;
   if (f.head_end > o.max_head_bytes) return Arrival::kTooLarge;
   if (f.size() == std::string::npos) return Arrival::kComplete;  // the worker reads the body from the socket
@@ -243,12 +264,13 @@ class GatedHttpServer::Gate {
     std::string buffer;
     Clock::time_point deadline;
     bool started = false;  // some of a request has arrived
+    size_t searched = 0;   // bytes of `buffer` already searched for the end of the head
   };
 
   /// Puts a connection (back) into the event loop, or straight to a worker when it already holds a request.
   /// REQUIRES: mu_ held.
   void Wait(int fd, std::string buffer) {
-    if (!buffer.empty() && CheckArrival(buffer, o_) == Arrival::kComplete) return Submit(fd, std::move(buffer));
+    if (!buffer.empty() && CheckArrival(buffer, o_, nullptr) == Arrival::kComplete) return Submit(fd, std::move(buffer));
     Connection c;
     c.started = !buffer.empty();
     c.deadline = Clock::now() + (c.started ? o_.request_timeout : o_.idle_timeout);
@@ -297,23 +319,12 @@ class GatedHttpServer::Gate {
 
   /// REQUIRES: mu_ held.
   void OnReadable(int fd, Connection& c) {
-    char chunk[16 << 10];
-    for (;;) {
-      ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-      if (n > 0) {
-        c.buffer.append(chunk, size_t(n));
-        if (c.buffer.size() > o_.max_head_bytes + o_.max_buffered_body) break;
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      return CloseLocked(fd);  // the client went away (or the socket failed)
-    }
+    if (!ReadAvailable(fd, c.buffer, o_.max_head_bytes + o_.max_buffered_body)) return CloseLocked(fd);
     if (!c.started && !c.buffer.empty()) {
       c.started = true;
       c.deadline = Clock::now() + o_.request_timeout;
     }
-    switch (CheckArrival(c.buffer, o_)) {
+    switch (CheckArrival(c.buffer, o_, &c.searched)) {
       case Arrival::kIncomplete:
         return;
       case Arrival::kTooLarge:
@@ -334,24 +345,14 @@ class GatedHttpServer::Gate {
   /// kGate: none came in time (or it is too large), the gate takes over with what arrived; kClosed: the client left.
   Next AwaitNext(int fd, std::string& buffer) {
     auto until = Clock::now() + o_.linger;
-    char chunk[16 << 10];
+    size_t searched = 0;
     for (;;) {
-      Arrival a = CheckArrival(buffer, o_);
+      Arrival a = CheckArrival(buffer, o_, &searched);
       if (a == Arrival::kComplete) return Next::kRequest;
       if (a == Arrival::kTooLarge) return Next::kGate;
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
       if (left.count() <= 0 || !WaitFor(fd, POLLIN, left)) return Next::kGate;
-      for (;;) {
-        ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-        if (n > 0) {
-          buffer.append(chunk, size_t(n));
-          if (buffer.size() > o_.max_head_bytes + o_.max_buffered_body) break;
-          continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        return Next::kClosed;
-      }
+      if (!ReadAvailable(fd, buffer, o_.max_head_bytes + o_.max_buffered_body)) return Next::kClosed;
     }
   }
 

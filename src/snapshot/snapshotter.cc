@@ -3,7 +3,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,6 +10,7 @@
 #include <cerrno>
 
 #include "base/fs.h"
+#include "base/process.h"
 
 namespace kiln::snapshot {
 
@@ -63,8 +63,7 @@ Status Snapshotter::Init() {
   // Mount points are named after the process that made them; those of dead processes are stale.
   KILN_ASSIGN(auto mounts, ListDir(JoinPath(root_, "mounts")));
   for (auto& name : mounts) {
-    pid_t pid = pid_t(atol(name.c_str() + name.find('-') + 1));
-    if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (!ProcessIsGone(pid_t(atol(name.c_str() + name.find('-') + 1)))) continue;
     std::string path = JoinPath(root_, "mounts/" + name);
     umount2(path.c_str(), MNT_DETACH);
     rmdir(path.c_str());

@@ -1,7 +1,6 @@
 #include "store/content.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 
 #include "base/digest.h"
 #include "base/fs.h"
+#include "base/process.h"
 
 namespace kiln::store {
 
@@ -24,14 +24,19 @@ BlobWriter::~BlobWriter() {
   if (!tmp_.empty()) unlink(tmp_.c_str());
 }
 
+Status BlobWriter::WriteError(const char* call) const {
+  // A full disk is named by the data root it fills, not by a temp file the user never sees.
+  if (errno == ENOSPC || errno == EDQUOT) return Status::NoSpace("no space left on device (" + store_->root_ + ")");
+  return ErrnoError(call, tmp_);
+}
+
 Status BlobWriter::Write(const void* data, size_t size) {
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
     ssize_t n = write(fd_, p, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == ENOSPC || errno == EDQUOT) return Status::NoSpace("no space left on device (" + store_->root_ + ")");
-      return ErrnoError("write", tmp_);
+      return WriteError("write");
     }
     p += n;
     size -= size_t(n);
@@ -42,10 +47,7 @@ Status BlobWriter::Write(const void* data, size_t size) {
 
 Status BlobWriter::Commit(const std::string& digest) {
   if (!IsValidDigest(digest)) return Status::Error("invalid digest " + digest);
-  if (fsync(fd_) != 0) {
-    if (errno == ENOSPC || errno == EDQUOT) return Status::NoSpace("no space left on device (" + store_->root_ + ")");
-    return ErrnoError("fsync", tmp_);
-  }
+  if (fsync(fd_) != 0) return WriteError("fsync");
   close(fd_);
   fd_ = -1;
   std::string dest = store_->BlobPath(digest);
@@ -61,8 +63,7 @@ Status ContentStore::Init() const {
   // Blobs being written are named after their writer's pid: those of dead processes (kill -9) are garbage.
   KILN_ASSIGN(auto names, ListDir(ingest));
   for (auto& name : names) {
-    pid_t pid = pid_t(atol(name.c_str()));
-    if (pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH) unlink(JoinPath(ingest, name).c_str());
+    if (ProcessIsGone(pid_t(atol(name.c_str())))) unlink(JoinPath(ingest, name).c_str());
   }
   return Status::Ok();
 }

@@ -26,6 +26,8 @@ class BlobWriter {
  private:
   friend class ContentStore;
   BlobWriter(const ContentStore* store, std::string tmp, int fd) : store_(store), tmp_(std::move(tmp)), fd_(fd) {}
+  /// The error for a failed `call` (errno set).
+  Status WriteError(const char* call) const;
   const ContentStore* store_;
   std::string tmp_;
   int fd_ = -1;

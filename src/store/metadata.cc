@@ -1,12 +1,13 @@
 #include "store/metadata.h"
 
-#include <signal.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <ctime>
 #include <memory>
+
+#include "base/process.h"
 
 namespace kiln::store {
 namespace {
@@ -172,8 +173,7 @@ Result<std::vector<SnapshotId>> Metadata::AbandonedSnapshots() {
   std::vector<SnapshotId> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
-    pid_t pid = pid_t(s.Int(1));
-    if (pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH) out.push_back(s.Int(0));
+    if (ProcessIsGone(pid_t(s.Int(1)))) out.push_back(s.Int(0));
   }
   if (rc != SQLITE_DONE) return s.Error();
   return out;

@@ -157,22 +157,24 @@ class Expander {
 
   static Result<Glob> ShellPattern(const std::string& pat) { return Glob::Compile(pat, GlobSyntax::kShell); }
 
+  /// The shortest (or longest) length n for which `matches[n]`, if any.
+  static std::optional<size_t> PickLength(const std::vector<bool>& matches, bool longest) {
+    auto found = longest ? matches.rend() - std::find(matches.rbegin(), matches.rend(), true) - 1
+                         : std::find(matches.begin(), matches.end(), true) - matches.begin();
+    if (found < 0 || size_t(found) >= matches.size()) return std::nullopt;
+    return size_t(found);
+  }
   /// ${v#pat} and ${v##pat}: the shortest (longest) matching prefix removed.
   static Result<std::string> TrimPrefix(const std::string& v, const std::string& pat, bool longest) {
     KILN_ASSIGN(Glob g, ShellPattern(pat));
-    std::vector<bool> ends = g.MatchingPrefixes(v);
-    auto n = longest ? std::find(ends.rbegin(), ends.rend(), true).base() - ends.begin() - 1
-                     : std::find(ends.begin(), ends.end(), true) - ends.begin();
-    return n < 0 || size_t(n) > v.size() ? v : v.substr(size_t(n));
+    auto n = PickLength(g.MatchingPrefixes(v), longest);
+    return n ? v.substr(*n) : v;
   }
   /// ${v%pat} and ${v%%pat}: the shortest (longest) matching suffix removed, found by matching backwards.
   static Result<std::string> TrimSuffix(const std::string& v, const std::string& pat, bool longest) {
     KILN_ASSIGN(Glob g, ShellPattern(pat));
-    std::string reversed(v.rbegin(), v.rend());
-    std::vector<bool> ends = g.Reversed().MatchingPrefixes(reversed);
-    auto n = longest ? std::find(ends.rbegin(), ends.rend(), true).base() - ends.begin() - 1
-                     : std::find(ends.begin(), ends.end(), true) - ends.begin();
-    return n < 0 || size_t(n) > v.size() ? v : v.substr(0, v.size() - size_t(n));
+    auto n = PickLength(g.Reversed().MatchingPrefixes(std::string(v.rbegin(), v.rend())), longest);
+    return n ? v.substr(0, v.size() - *n) : v;
   }
   /// ${v/pat/rep} and ${v//pat/rep}: the leftmost longest non-empty match(es) replaced.
   static Result<std::string> Replace(const std::string& v, const std::string& pat, const std::string& rep, bool all) {
