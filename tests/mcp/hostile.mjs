@@ -8,45 +8,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { startHttp, post } from './http_client.mjs';
 
 const { KILN, WORKSPACE } = process.env;
 const init = (id, version) => ({
   jsonrpc: '2.0', id, method: 'initialize',
   params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'hostile', version: '1' } },
 });
-
-async function startHttp(extraArgs = []) {
-  const proc = spawn(KILN, ['mcp', '--transport', 'http', '--listen', '127.0.0.1:0', '--root', WORKSPACE, ...extraArgs],
-    { stdio: ['ignore', 'inherit', 'pipe'] });
-  let stderr = '';
-  const url = await new Promise((resolve, reject) => {
-    proc.stderr.on('data', (d) => {
-      stderr += d;
-      const m = stderr.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on('exit', () => reject(new Error(`kiln mcp exited: ${stderr}`)));
-  });
-  proc.exitedEarly = () => proc.exitCode !== null || proc.signalCode !== null;
-  return { proc, url };
-}
-
-async function post(url, body, headers = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* SSE */ }
-  if (json === null) {
-    const data = text.split('\n').filter((l) => l.startsWith('data: {') || l.startsWith('data: ['));
-    if (data.length) json = JSON.parse(data[data.length - 1].slice(6));
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
 
 async function session(url, version) {
   const r = await post(url, init(1, version), { Accept: 'application/json' });

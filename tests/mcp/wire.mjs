@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { startHttp, post } from './http_client.mjs';
 
 const { KILN, WORKSPACE } = process.env;
 const LATEST = '2025-11-25';
@@ -122,34 +123,6 @@ test('stdio: SIGTERM stops the server cleanly', async () => {
   assert.equal(await s.exited(), 0);
   assert.match(s.stderr, /stopping/);
 });
-
-/// kiln mcp over HTTP on a free loopback port.
-async function startHttp(extraArgs = []) {
-  const proc = spawn(KILN, ['mcp', '--transport', 'http', '--listen', '127.0.0.1:0', '--root', WORKSPACE, ...extraArgs],
-    { stdio: ['ignore', 'inherit', 'pipe'] });
-  let stderr = '';
-  const url = await new Promise((resolve, reject) => {
-    proc.stderr.on('data', (d) => {
-      stderr += d;
-      const m = stderr.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on('exit', () => reject(new Error(`kiln mcp exited: ${stderr}`)));
-  });
-  return { proc, url };
-}
-
-async function post(url, body, headers = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* an SSE answer or nothing */ }
-  return { status: res.status, headers: res.headers, text, json };
-}
 
 test('http: malformed bodies, sessions, headers and origins', async (t) => {
   const { proc, url } = await startHttp();
