@@ -1,9 +1,11 @@
 #include "api/engine.h"
+#include "api/engine_state.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <chrono>
@@ -18,6 +20,7 @@
 #include "frontend/dockerfile/convert.h"
 #include "frontend/dockerfile/parser.h"
 #include "oci/reference.h"
+#include "remote/registry.h"
 #include "snapshot/copy.h"
 #include "snapshot/layer.h"
 #include "snapshot/snapshotter.h"
@@ -29,13 +32,6 @@
 
 namespace kiln::api {
 
-struct Engine::State {
-  std::string root;
-  std::unique_ptr<store::ContentStore> content;
-  std::unique_ptr<store::Metadata> metadata;
-  std::unique_ptr<snapshot::Snapshotter> snapshotter;
-  std::unique_ptr<executor::Executor> executor;
-};
 
 namespace {
 
@@ -80,6 +76,10 @@ Result<std::vector<std::pair<std::string, std::string>>> Attributes(const std::s
     std::string kv = s.substr(start, comma - start);
     start = comma + 1;
     size_t eq = kv.find('=');
+    if (eq == std::string::npos && !out.empty() && out.back().first == "name") {
+      out.emplace_back("name", kv);  // --output name=a,b: buildx reads the b as another name
+      continue;
+    }
     if (eq == std::string::npos) return Status::Error(flag + ": expected key=value, got \"" + kv + "\"");
     out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
@@ -96,20 +96,46 @@ Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
     return o;
   }
   KILN_ASSIGN(auto attributes, Attributes(s, "--output"));
-  for (auto& [k, v] : attributes) {
+  auto boolean = [](const std::string& k, const std::string& v) -> Result<bool> {
+    if (v == "true" || v == "1" || v.empty()) return true;
+    if (v == "false" || v == "0") return false;
+    return Status::Error("--output: " + k + " must be true or false, not \"" + v + "\"");
+  };
+  for (size_t i = 0; i < attributes.size(); i++) {
+    auto& [k, v] = attributes[i];
     if (k == "type") {
       o.type = v;
     } else if (k == "dest") {
       o.dest = v;
+    } else if (k == "name") {
+      o.names.push_back(v);
+    } else if (k == "push") {
+      KILN_ASSIGN(o.push, boolean(k, v));
+    } else if (k == "tar") {
+      KILN_ASSIGN(o.tar, boolean(k, v));
     } else {
-      return Status::Error("--output: unknown attribute \"" + k + "\"");
+      return Status::Error("--output: unknown attribute \"" + k + "\" (type, dest, name, push, tar)");
     }
   }
-  if (o.type != "image" && o.type != "oci" && o.type != "docker" && o.type != "local") {
-    return Status::Error("--output: unknown type \"" + o.type + "\" (image, oci, docker, local)");
-  }
-  if (o.type != "image" && o.dest.empty()) return Status::Error("--output type=" + o.type + " needs dest=");
+  static const char* kTypes[] = {"image", "registry", "oci", "docker", "local", "tar"};
+  if (std::find(std::begin(kTypes), std::end(kTypes), o.type) == std::end(kTypes))
+    return Status::Error("--output: unknown type \"" + o.type + "\" (image, registry, oci, docker, local, tar)");
+  if (o.type == "registry") o.push = true;
+  if ((o.type == "image" || o.type == "registry") && !o.dest.empty())
+    return Status::Error("--output type=" + o.type + " takes name=, not dest=");
+  if (o.type == "registry" && o.names.empty()) return Status::Error("--output type=registry needs name=");
+  if (o.push && o.names.empty()) return Status::Error("--output type=" + o.type + ",push=true needs name=");
+  if (o.type != "image" && o.type != "registry" && o.dest.empty())
+    return Status::Error("--output type=" + o.type + " needs dest=");
+  if (!o.tar && o.type != "oci" && o.type != "docker") return Status::Error("--output: tar=false is for type=oci and type=docker");
   return o;
+}
+
+Result<PullPolicy> ParsePullPolicy(const std::string& s) {
+  if (s == "missing") return PullPolicy::kMissing;
+  if (s == "always" || s == "true" || s.empty()) return PullPolicy::kAlways;
+  if (s == "never" || s == "false") return PullPolicy::kNever;
+  return Status::Error("--pull: expected missing, always or never, not \"" + s + "\"");
 }
 
 Result<SecretSource> SecretSource::Parse(const std::string& s) {
@@ -172,6 +198,7 @@ const std::string& Engine::data_root() const { return s_->root; }
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto s = std::make_unique<State>();
   s->root = options.data_root.empty() ? DefaultDataRoot() : options.data_root;
+  s->insecure_registries = options.insecure_registries;
   KILN_TRY(MakeDirs(s->root, 0711));
   char real[PATH_MAX];
   if (!realpath(s->root.c_str(), real)) return ErrnoError("resolve", s->root);
@@ -205,13 +232,13 @@ Result<exporter::Image> Engine::FindImage(const std::string& ref) {
     if (needle.rfind("sha256:", 0) == 0) return Status::Error("image \"" + ref + "\" not found in the local store");
   }
   KILN_ASSIGN(oci::Reference r, oci::ParseReference(ref));
-  if (!r.digest.empty() && s_->content->Has(r.digest)) return exporter::LoadImage(*s_->content, r.digest);
   KILN_ASSIGN(auto rec, s_->metadata->GetImage(r.String()));
-  if (!rec) {
-    return Status::Error("image \"" + ref + "\" not found in the local store (pulling from registries is not "
-                         "supported yet: make base images with kiln import)");
+  if (rec) return exporter::LoadImage(*s_->content, rec->digest);
+  if (!r.digest.empty() && s_->content->Has(r.digest)) {
+    auto image = exporter::LoadImage(*s_->content, r.digest);
+    if (image.ok()) return image;
   }
-  return exporter::LoadImage(*s_->content, rec->digest);
+  return Status::Error("image \"" + ref + "\" not found in the local store (kiln pull " + r.Familiar() + ")");
 }
 
 BuildResult Engine::Build(const BuildRequest& req) {
@@ -283,9 +310,31 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   co.target = req.target;
   co.network = req.network;
   co.epoch = SourceDateEpoch(req.build_args);
+  // Base images come from the local store, or from their registry as --pull says; each is shown as a step
+  // before the solver's own.
+  std::unique_ptr<remote::Registry> registry;
+  auto get_registry = [&]() -> Result<remote::Registry*> {
+    if (!registry) {
+      KILN_ASSIGN(registry, NewRegistry(req.cancelled));
+    }
+    return registry.get();
+  };
+  int steps_shown = 0;
+  std::map<std::string, exporter::Image> resolved;  // a base named twice is pulled once
   co.resolve = [&](const std::string& ref) -> Result<dockerfile::ResolvedImage> {
-    KILN_ASSIGN(exporter::Image img, FindImage(ref));
-    return dockerfile::ResolvedImage{img.descriptor.digest, img.config};
+    auto known = resolved.find(ref);
+    if (known == resolved.end()) {
+      Result<exporter::Image> img = Status::Error("");
+      if (req.pull != PullPolicy::kAlways) img = FindImage(ref);
+      if (!img.ok() && req.pull == PullPolicy::kNever) return img.status().Prefixed("--pull=never");
+      if (!img.ok()) {
+        KILN_ASSIGN(remote::Registry * r, get_registry());
+        KILN_ASSIGN(img, PullImage(*r, ref, "", req.progress, ++steps_shown));
+      }
+      known = resolved.emplace(ref, *img).first;
+      result.bases.push_back({ref, img->descriptor.digest});
+    }
+    return dockerfile::ResolvedImage{known->second.descriptor.digest, known->second.config};
   };
   auto def = dockerfile::Convert(*df, co);
   if (!def.ok()) return fail(def.status());
@@ -295,21 +344,35 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   solver::SolveOptions so;
   so.no_cache = req.no_cache;
   so.secrets = req.secrets;
-  so.progress = req.progress;
+  progress::OffsetSink after_pulls(req.progress, steps_shown);
+  so.progress = &after_pulls;
   so.cancelled = req.cancelled;
   solver::SolveReport report = solver.Solve(def->graph, def->result, so);
   result.steps = report.steps;
   result.failure = report.failure;
+  Json bases = Json::array();
+  for (auto& b : result.bases) bases.push_back({{"name", b.name}, {"digest", b.digest}});
   Json record = {{"id", result.build_id}, {"dockerfile", dockerfile}, {"context", context},
-                 {"ok", report.status.ok()}, {"steps", StepsJson(report.steps)}};
+                 {"ok", report.status.ok()}, {"bases", bases}, {"steps", StepsJson(report.steps)}};
   if (!report.status.ok()) record["error"] = report.status.message();
   (void)s_->metadata->AddBuild({result.build_id, int64_t(time(nullptr)), DumpLenient(record)});
   if (!report.status.ok()) return fail(report.status);
 
   store::SnapshotId top = report.results.at(def->result);
-  std::vector<OutputSpec> outputs = req.outputs;
+  // The names the image is stored under locally, and those it is pushed to.
+  std::vector<std::string> local_names = result.tags, push_names;
+  if (req.push) push_names = result.tags;
   bool wants_image = !result.tags.empty();
-  for (auto& o : outputs) wants_image |= o.type != "local";
+  for (auto& o : req.outputs) {
+    wants_image |= o.type != "local" && o.type != "tar";
+    for (auto& n : o.names) {
+      auto r = oci::ParseReference(n);
+      if (!r.ok()) return fail(r.status().Prefixed("--output name"));
+      if (o.type == "image") local_names.push_back(r->String());
+      if (o.push) push_names.push_back(r->String());
+    }
+  }
+  int number = after_pulls.highest();
   if (wants_image) {
     snapshot::LayerOptions lo;
     lo.source_date_epoch = co.epoch;
@@ -326,22 +389,31 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     auto image = exp.Commit(spec);
     if (!image.ok()) return fail(image.status().Prefixed("export image"));
     result.image = *image;
-    for (auto& name : result.tags) {
+    for (auto& name : local_names) {
       Status st = s_->metadata->SetImage(name, image->descriptor.digest);
       if (!st.ok()) return fail(st);
     }
-    for (auto& o : outputs) {
+    for (auto& o : req.outputs) {
       Status st;
-      if (o.type == "oci") st = exp.ExportArchive(*image, o.dest, oci::ArchiveFormat::kOci, result.tags);
-      if (o.type == "docker") st = exp.ExportArchive(*image, o.dest, oci::ArchiveFormat::kDocker, result.tags);
+      std::vector<std::string> names = o.names.empty() ? result.tags : o.names;
+      if (o.type == "oci") st = exp.ExportArchive(*image, o.dest, oci::ArchiveFormat::kOci, names, o.tar);
+      if (o.type == "docker") st = exp.ExportArchive(*image, o.dest, oci::ArchiveFormat::kDocker, names, o.tar);
       if (!st.ok()) return fail(st.Prefixed("--output type=" + o.type));
     }
+    for (auto& name : push_names) {
+      auto r = get_registry();
+      if (!r.ok()) return fail(r.status());
+      auto pushed = PushImage(**r, *image, name, req.progress, ++number);
+      if (!pushed.ok()) return fail(pushed.status());
+      result.pushed.push_back(pushed->name);
+    }
+    if (!push_names.empty() && req.progress) req.progress->Finish();
   }
-  for (auto& o : outputs) {
-    if (o.type != "local") continue;
+  for (auto& o : req.outputs) {
+    if (o.type != "local" && o.type != "tar") continue;
     exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), {});
-    Status st = exp.ExportLocal(top, o.dest);
-    if (!st.ok()) return fail(st.Prefixed("--output type=local"));
+    Status st = o.type == "local" ? exp.ExportLocal(top, o.dest) : exp.ExportRootTar(top, o.dest, co.epoch);
+    if (!st.ok()) return fail(st.Prefixed("--output type=" + o.type));
   }
   return result;
 }

@@ -12,23 +12,42 @@
 #include "frontend/dockerfile/lint.h"
 #include "oci/image.h"
 #include "progress/progress.h"
+#include "remote/auth.h"
 #include "solver/solver.h"
 #include "store/gc.h"
+
+namespace kiln::remote {
+class Registry;
+}
 
 namespace kiln::api {
 
 struct EngineOptions {
   std::string data_root;
   std::string runtime = "runc";  // or "crun", or a path
+  /// Registries reached over plain HTTP or TLS without certificate checks (--insecure-registry HOST[:PORT]),
+  /// besides those $KILN_INSECURE_REGISTRIES and registries.conf name.
+  std::vector<std::string> insecure_registries;
 };
 
-/// `--output type=...,dest=...`.
+/// `--output type=...,dest=...`, as docker buildx writes it.
 struct OutputSpec {
-  std::string type;  // "image", "oci", "docker", "local"
-  std::string dest;
+  std::string type;                // "image", "registry", "oci", "docker", "local", "tar"
+  std::string dest;                // a file (or, with tar=false, a directory); "-" is stdout for the tar types
+  std::vector<std::string> names;  // name=REF (several as name=a,name=b or "name=a,b")
+  bool push = false;               // type=image,push=true; always for type=registry
+  bool tar = true;                 // type=oci|docker,tar=false: an OCI layout directory
   /// Parses "type=oci,dest=out.tar"; a bare path means type=local.
   static Result<OutputSpec> Parse(const std::string& s);
 };
+
+/// --pull: when a base image is looked up in a registry.
+enum class PullPolicy {
+  kMissing,  // only when the local store lacks it (the default: warm and offline rebuilds need no network)
+  kAlways,   // re-resolve every tag (a newer image is pulled)
+  kNever,    // never: the base must be in the local store
+};
+Result<PullPolicy> ParsePullPolicy(const std::string& s);
 
 /// Where a build secret's value comes from, in docker buildx's syntax: "id=npm,src=$HOME/.npmrc" (a file),
 /// "id=token,env=GITHUB_TOKEN" (an environment variable), or "id=TOKEN" (the variable named like the id).
@@ -53,8 +72,16 @@ struct BuildRequest {
   std::vector<OutputSpec> outputs;
   /// Values of the secrets RUN --mount=type=secret may ask for, by id.
   std::map<std::string, std::string> secrets;
+  PullPolicy pull = PullPolicy::kMissing;
+  bool push = false;  // --push: push every -t name once built
   progress::Sink* progress = nullptr;
   std::function<bool()> cancelled;
+};
+
+/// A base image a build used: the name in FROM and the manifest digest it resolved to.
+struct BaseImage {
+  std::string name;
+  std::string digest;
 };
 
 struct BuildResult {
@@ -62,9 +89,30 @@ struct BuildResult {
   std::string build_id;
   std::optional<exporter::Image> image;
   std::vector<std::string> tags;  // normalized names given to the image
+  std::vector<std::string> pushed;  // names pushed to registries
+  std::vector<BaseImage> bases;
   std::vector<solver::StepReport> steps;
   std::optional<solver::StepFailure> failure;
   std::vector<std::string> warnings;
+};
+
+struct PullRequest {
+  std::string ref;
+  std::string platform;  // "" is the host's (linux/amd64 here)
+  progress::Sink* progress = nullptr;
+  std::function<bool()> cancelled;
+};
+
+struct PushRequest {
+  std::string ref;   // a local image
+  std::string dest;  // where to push it; "" is the image's own name
+  progress::Sink* progress = nullptr;
+  std::function<bool()> cancelled;
+};
+
+struct PushResult {
+  std::string name;    // the full reference pushed
+  std::string digest;  // its manifest digest
 };
 
 struct ImageInfo {
@@ -123,6 +171,15 @@ class Engine {
   Result<int> Run(const RunRequest& request);
   /// Makes an image of one layer from a root file system tarball (plain or compressed).
   Result<exporter::Image> Import(const std::string& tarball, const std::string& name);
+  /// Pulls an image (for one platform of an index) into the store under its name; layers already held are not
+  /// fetched again, and nothing is stored unless its digest matches.
+  Result<exporter::Image> Pull(const PullRequest& request);
+  /// Pushes a local image: blobs the registry has are skipped, blobs another repository of it has are mounted.
+  Result<PushResult> Push(const PushRequest& request);
+  /// Checks the credentials against the registry, then stores them in docker's config.json.
+  Status Login(const std::string& registry, const remote::Credentials& credentials);
+  /// Forgets the registry's credentials in docker's config.json.
+  Status Logout(const std::string& registry);
   Status Tag(const std::string& ref, const std::string& name);
   Status RemoveImage(const std::string& ref);
   /// The entries of directory `path` in the image's file system (sorted; at most `limit`, `truncated` says more).
@@ -154,6 +211,13 @@ class Engine {
   /// has room; returns the build's error, saying so when the space could not be given back.
   Status GiveBackSpace(const BuildResult& failed);
   store::Collector MakeCollector();
+  /// A registry client for one operation, with the engine's insecure registries and registries.conf.
+  Result<std::unique_ptr<remote::Registry>> NewRegistry(std::function<bool()> cancelled);
+  /// Pull's and Push's work, shown as progress step `number`. REQUIRES: the store's shared lock held.
+  Result<exporter::Image> PullImage(remote::Registry& registry, const std::string& ref, const std::string& platform,
+                                    progress::Sink* progress, int number);
+  Result<PushResult> PushImage(remote::Registry& registry, const exporter::Image& image, const std::string& dest,
+                               progress::Sink* progress, int number);
   std::unique_ptr<State> s_;
 };
 

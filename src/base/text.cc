@@ -1,5 +1,7 @@
 #include "base/text.h"
 
+#include <openssl/evp.h>
+
 #include <cstdint>
 
 namespace kiln {
@@ -67,6 +69,25 @@ bool IsValidUtf8(std::string_view text) {
     i += n + 1;
   }
   return true;
+}
+
+std::string Base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()), int(data.size()));
+  out.resize(size_t(n));
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4) return std::nullopt;
+  std::string out(3 * text.size() / 4 + 1, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), int(text.size()));
+  if (n < 0) return std::nullopt;
+  size_t padding = text.size() >= 2 && text.substr(text.size() - 2) == "==" ? 2 : (!text.empty() && text.back() == '=');
+  out.resize(size_t(n) - padding);
+  return out;
 }
 
 }  // namespace kiln

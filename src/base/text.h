@@ -1,7 +1,8 @@
 // Text helpers: escaping what is quoted from untrusted input (Dockerfile lines, file names, tool arguments, a
 // step's output) so that a message cannot retitle a terminal, clear the screen or move the cursor; UTF-8 checks;
-// ASCII case folding.
+// ASCII case folding; base64.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,10 @@ bool IsValidUtf8(std::string_view text);
 
 /// `text` with A-Z folded to a-z (keywords, header names, size units); other bytes unchanged.
 std::string AsciiLower(std::string_view text);
+
+/// Standard base64 (RFC 4648, with padding).
+std::string Base64Encode(std::string_view data);
+/// The bytes of standard base64 text; none when it is not well-formed.
+std::optional<std::string> Base64Decode(std::string_view text);
 
 }  // namespace kiln

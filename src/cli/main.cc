@@ -1,6 +1,7 @@
 // The kiln command line: parses flags, calls the engine API, renders progress. Nothing else lives here.
 #include <locale.h>
 #include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <iterator>
 
 #include "api/engine.h"
 #include "base/text.h"
@@ -82,6 +84,22 @@ int64_t ParseDuration(const std::string& text) {
   return total;
 }
 
+/// A password typed at the terminal, not echoed.
+kiln::Result<std::string> ReadPassword() {
+  if (!isatty(STDIN_FILENO)) return kiln::Status::Error("login: no terminal to ask the password on: use --password-stdin");
+  fprintf(stderr, "Password: ");
+  termios old;
+  tcgetattr(STDIN_FILENO, &old);
+  termios quiet = old;
+  quiet.c_lflag &= ~tcflag_t(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  fprintf(stderr, "\n");
+  return line;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,6 +112,11 @@ int main(int argc, char** argv) {
   std::string runtime = "runc";
   app.add_option("--data-root", data_root, "State directory (default $KILN_ROOT, /var/lib/kiln as root)");
   app.add_option("--runtime", runtime, "OCI runtime: runc (default) or crun");
+  std::vector<std::string> insecure_registries;
+  auto allow_insecure = [&](CLI::App* command) {
+    command->add_option("--insecure-registry", insecure_registries,
+                        "A registry (HOST[:PORT]) reached over plain HTTP or TLS without certificate checks (repeatable)");
+  };
 
   // build
   auto* build = app.add_subcommand("build", "Build an image from a Dockerfile");
@@ -107,10 +130,50 @@ int main(int argc, char** argv) {
   build->add_option("--target", target, "Build stage to stop at");
   build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
   build->add_option("--progress", progress_mode, "Progress output: auto, plain, tty, rawjson, quiet");
-  build->add_option("-o,--output", outputs, "Output: type=oci|docker|local|image,dest=PATH");
+  build->add_option("-o,--output", outputs,
+                    "Output: type=image|registry,name=REF[,push=true], type=oci|docker,dest=PATH[,tar=false], "
+                    "type=local|tar,dest=PATH (repeatable)");
   build->add_option("--secret", secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
   build->add_option("--network", network, "Network of RUN steps: host (default) or none");
   build->add_flag("-q,--quiet", quiet, "Print only the image digest");
+  std::string pull_policy = "missing";
+  build->add_flag("--pull{always}", pull_policy,
+                  "When to pull base images: missing (default), always (also bare --pull), never");
+  bool push_tags = false;
+  build->add_flag("--push", push_tags, "Push every -t name once built");
+
+  auto* pull = app.add_subcommand("pull", "Pull an image from a registry");
+  std::string pull_ref, pull_platform, pull_progress = "auto";
+  bool pull_quiet = false;
+  pull->add_option("ref", pull_ref, "Image, e.g. alpine or registry:5000/app:1")->required();
+  pull->add_option("--platform", pull_platform, "Platform of an index to pull: os/arch[/variant] (default this host's)");
+  pull->add_option("--progress", pull_progress, "Progress output: auto, plain, tty, rawjson, quiet");
+  pull->add_flag("-q,--quiet", pull_quiet, "Print only the manifest digest");
+
+  auto* push = app.add_subcommand("push", "Push an image to a registry");
+  std::string push_ref, push_dest, push_progress = "auto";
+  bool push_quiet = false;
+  push->add_option("ref", push_ref, "Local image")->required();
+  push->add_option("dest", push_dest, "Where to push it (default: its own name)");
+  push->add_option("--progress", push_progress, "Progress output: auto, plain, tty, rawjson, quiet");
+  push->add_flag("-q,--quiet", push_quiet, "Print only the manifest digest");
+
+  auto* login = app.add_subcommand("login", "Check and store a registry's credentials in docker's config.json");
+  std::string login_registry = "docker.io", login_user, login_password;
+  bool login_password_stdin = false;
+  login->add_option("registry", login_registry, "Registry (default docker.io)");
+  login->add_option("-u,--username", login_user, "User name");
+  login->add_option("-p,--password", login_password, "Password (insecure: prefer --password-stdin)");
+  login->add_flag("--password-stdin", login_password_stdin, "Read the password from standard input");
+
+  auto* logout = app.add_subcommand("logout", "Forget a registry's credentials in docker's config.json");
+  std::string logout_registry = "docker.io";
+  logout->add_option("registry", logout_registry, "Registry (default docker.io)");
+
+  allow_insecure(build);
+  allow_insecure(pull);
+  allow_insecure(push);
+  allow_insecure(login);
 
   auto* images = app.add_subcommand("images", "List images in the local store");
   bool images_json = false;
@@ -194,6 +257,7 @@ int main(int argc, char** argv) {
   kiln::api::EngineOptions eo;
   eo.data_root = data_root;
   eo.runtime = runtime;
+  eo.insecure_registries = insecure_registries;
   auto engine = kiln::api::Engine::Open(eo);
   if (!engine.ok()) return Fail(engine.status());
   kiln::api::Engine& e = **engine;
@@ -210,6 +274,10 @@ int main(int argc, char** argv) {
     req.tags = tags;
     req.target = target;
     req.no_cache = no_cache;
+    req.push = push_tags;
+    auto policy = kiln::api::ParsePullPolicy(pull_policy);
+    if (!policy.ok()) return Fail(policy.status());
+    req.pull = *policy;
     if (network != "host" && network != "none") {
       return Fail(kiln::Status::Error("--network: unknown mode \"" + network + "\" (host or none)"));
     }
@@ -256,9 +324,73 @@ int main(int argc, char** argv) {
       } else {
         fprintf(stderr, "writing image %s\n", r.image->descriptor.digest.c_str());
         for (auto& t : r.tags) fprintf(stderr, "naming to %s\n", t.c_str());
+        for (auto& t : r.pushed) fprintf(stderr, "pushed %s@%s\n", t.c_str(), r.image->descriptor.digest.c_str());
       }
     }
     if (!quiet) fprintf(stderr, "build id %s\n", r.build_id.c_str());
+    return 0;
+  }
+  if (pull->parsed()) {
+    auto sink = kiln::progress::MakeRenderer(pull_quiet ? "quiet" : pull_progress, stderr);
+    if (!sink.ok()) return Fail(sink.status());
+    kiln::api::PullRequest req;
+    req.ref = pull_ref;
+    req.platform = pull_platform;
+    req.progress = sink->get();
+    req.cancelled = [] { return g_interrupted.load(); };
+    auto img = e.Pull(req);
+    if (!img.ok()) return Fail(img.status());
+    if (pull_quiet) {
+      printf("%s\n", img->descriptor.digest.c_str());
+    } else {
+      fprintf(stderr, "Digest: %s\n", img->descriptor.digest.c_str());
+    }
+    return 0;
+  }
+  if (push->parsed()) {
+    auto sink = kiln::progress::MakeRenderer(push_quiet ? "quiet" : push_progress, stderr);
+    if (!sink.ok()) return Fail(sink.status());
+    kiln::api::PushRequest req;
+    req.ref = push_ref;
+    req.dest = push_dest;
+    req.progress = sink->get();
+    req.cancelled = [] { return g_interrupted.load(); };
+    auto r = e.Push(req);
+    if (!r.ok()) return Fail(r.status());
+    if (push_quiet) {
+      printf("%s\n", r->digest.c_str());
+    } else {
+      fprintf(stderr, "pushed %s@%s\n", r->name.c_str(), r->digest.c_str());
+    }
+    return 0;
+  }
+  if (login->parsed()) {
+    kiln::remote::Credentials creds;
+    creds.username = login_user;
+    if (login_password_stdin) {
+      if (!login_password.empty()) return Fail(kiln::Status::Error("--password and --password-stdin are exclusive"));
+      std::string all((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+      while (!all.empty() && (all.back() == '\n' || all.back() == '\r')) all.pop_back();
+      creds.password = all;
+    } else if (!login_password.empty()) {
+      fprintf(stderr, "WARNING! Using --password via the command line is insecure. Use --password-stdin.\n");
+      creds.password = login_password;
+    } else {
+      auto typed = ReadPassword();
+      if (!typed.ok()) return Fail(typed.status());
+      creds.password = *typed;
+    }
+    if (creds.username.empty()) return Fail(kiln::Status::Error("login: -u USER is required"));
+    if (creds.password.empty()) return Fail(kiln::Status::Error("login: the password is empty"));
+    kiln::Status st = e.Login(login_registry, creds);
+    if (!st.ok()) return Fail(st);
+    printf("Login Succeeded\n");
+    return 0;
+  }
+  if (logout->parsed()) {
+    kiln::Status st = e.Logout(logout_registry);
+    if (!st.ok()) return Fail(st);
+    printf("Removing login credentials for %s\n", logout_registry.c_str());
     return 0;
   }
   if (images->parsed()) {

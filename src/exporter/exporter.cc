@@ -48,9 +48,14 @@ Result<Image> Exporter::Commit(const ImageSpec& spec) {
 }
 
 Status Exporter::ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
-                               const std::vector<std::string>& names) {
+                               const std::vector<std::string>& names, bool tar) {
   oci::ArchiveImage a{image.descriptor, image.manifest, names};
-  return oci::WriteImageArchive(path, format, a, [&](const std::string& d) { return content_->BlobPath(d); });
+  return oci::WriteImageArchive(path, format, a, [&](const std::string& d) { return content_->BlobPath(d); }, tar);
+}
+
+Status Exporter::ExportRootTar(SnapshotId top, const std::string& dest, std::optional<int64_t> epoch) {
+  KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountReadOnly(top));
+  return snapshot::WriteTree(root.path(), dest, epoch);
 }
 
 Status Exporter::ExportLocal(SnapshotId top, const std::string& dest) {

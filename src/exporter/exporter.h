@@ -47,8 +47,11 @@ class Exporter {
   Result<Image> Commit(const ImageSpec& spec);
   /// The layer blob of one snapshot, computed on first use.
   Result<store::LayerRecord> Layer(SnapshotId id);
+  /// An OCI or Docker archive (a tar, or with `tar` false an OCI layout directory).
   Status ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
-                       const std::vector<std::string>& names);
+                       const std::vector<std::string>& names, bool tar = true);
+  /// The file system of `top` as one tar (type=tar), file times clamped to `epoch` when given.
+  Status ExportRootTar(SnapshotId top, const std::string& dest, std::optional<int64_t> epoch);
   /// Copies the file system of `top` into `dest` (created if missing).
   Status ExportLocal(SnapshotId top, const std::string& dest);
 

@@ -1,7 +1,6 @@
 #include "mcptools/tools.h"
 
 #include <fnmatch.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -64,14 +63,6 @@ bool IsText(const std::string& data) {
   for (unsigned char c : data)
     if (c == 0 || (c < 0x09)) return false;
   return true;
-}
-
-std::string Base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
-  out.resize(size_t(n));
-  return out;
 }
 
 Json Annotations(bool read_only, bool open_world = false) {
@@ -157,6 +148,10 @@ class ProgressForwarder : public progress::Sink {
         break;
       case progress::Event::Kind::kLog:
         line = e.data;
+        break;
+      case progress::Event::Kind::kProgress:
+        if (e.size <= 0 || e.current < e.size) return;  // the log says when a layer is done, not every chunk
+        line = "#" + std::to_string(e.number) + " " + e.id + " " + progress::FormatBytes(e.size) + " done\n";
         break;
     }
     logs_.Append(id_, line);
@@ -499,7 +494,7 @@ void AddImageTools(Context& c) {
                                         a.value("max_bytes", kDefaultReadBytes));
         if (!f.ok()) return ToolError(f.status().message());
         bool text = IsText(f->data);
-        return Structured({{"content", text ? f->data : Base64(f->data)}, {"encoding", text ? "utf-8" : "base64"},
+        return Structured({{"content", text ? f->data : Base64Encode(f->data)}, {"encoding", text ? "utf-8" : "base64"},
                            {"size", f->size}, {"truncated", f->truncated}});
       });
 

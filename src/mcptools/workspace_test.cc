@@ -47,7 +47,9 @@ TEST_F(WorkspaceTest, RefusesEveryWayOut) {
   for (const char* path : {"../outside/secret", "sub/../../outside/secret", "/etc/passwd", "escape/secret", "escape"}) {
     auto r = ws.Resolve(path);
     EXPECT_FALSE(r.ok()) << path;
-    if (!r.ok()) EXPECT_NE(r.status().message().find("outside the allowed roots"), std::string::npos) << path;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("outside the allowed roots"), std::string::npos) << path;
+    }
   }
   for (const char* path : {"../x", "/tmp/x", "escape/new-file", "dangling", "escape/deeper/file"}) {
     EXPECT_FALSE(ws.ResolveForWrite(path).ok()) << path;

@@ -16,7 +16,16 @@
 namespace kiln::oci {
 namespace {
 
-class TarWriter {
+/// Where an image layout's files go: a tar, or a directory.
+class LayoutWriter {
+ public:
+  virtual ~LayoutWriter() = default;
+  virtual Status AddDir(const std::string& name) = 0;
+  virtual Status AddBytes(const std::string& name, const std::string& data) = 0;
+  virtual Status AddFile(const std::string& name, const std::string& src) = 0;
+};
+
+class TarWriter : public LayoutWriter {
  public:
   explicit TarWriter(const std::string& path) : path_(path) {
     a_ = archive_write_new();
@@ -25,10 +34,11 @@ class TarWriter {
   }
   ~TarWriter() { archive_write_free(a_); }
   Status Open() {
-    if (archive_write_open_filename(a_, path_.c_str()) != ARCHIVE_OK) return Err("open");
+    int rc = path_ == "-" ? archive_write_open_fd(a_, STDOUT_FILENO) : archive_write_open_filename(a_, path_.c_str());
+    if (rc != ARCHIVE_OK) return Err("open");
     return Status::Ok();
   }
-  Status AddDir(const std::string& name) {
+  Status AddDir(const std::string& name) override {
     archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, name.c_str());
     archive_entry_set_filetype(e, AE_IFDIR);
@@ -37,7 +47,7 @@ class TarWriter {
     archive_entry_free(e);
     return rc == ARCHIVE_OK ? Status::Ok() : Err("write");
   }
-  Status AddBytes(const std::string& name, const std::string& data) {
+  Status AddBytes(const std::string& name, const std::string& data) override {
     archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, name.c_str());
     archive_entry_set_filetype(e, AE_IFREG);
@@ -48,7 +58,7 @@ class TarWriter {
     if (rc != ARCHIVE_OK || archive_write_data(a_, data.data(), data.size()) < 0) return Err("write");
     return Status::Ok();
   }
-  Status AddFile(const std::string& name, const std::string& src) {
+  Status AddFile(const std::string& name, const std::string& src) override {
     int fd = open(src.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoError("open", src);
     struct stat st;
@@ -79,6 +89,27 @@ class TarWriter {
   archive* a_;
 };
 
+/// An OCI image layout directory (type=oci,tar=false): blobs hard-linked from the store where they can be, else
+/// copied.
+class DirWriter : public LayoutWriter {
+ public:
+  explicit DirWriter(std::string root) : root_(std::move(root)) {}
+  Status AddDir(const std::string& name) override { return MakeDirs(JoinPath(root_, name)); }
+  Status AddBytes(const std::string& name, const std::string& data) override {
+    return WriteFileAtomic(JoinPath(root_, name), data);
+  }
+  Status AddFile(const std::string& name, const std::string& src) override {
+    std::string dest = JoinPath(root_, name);
+    if (PathExists(dest)) return Status::Ok();  // content-addressed: what is there is the same
+    if (link(src.c_str(), dest.c_str()) == 0) return Status::Ok();
+    KILN_ASSIGN(std::string data, ReadFile(src));
+    return WriteFileAtomic(dest, data);
+  }
+
+ private:
+  std::string root_;
+};
+
 /// "docker.io/library/app:1" -> "app:1" as `docker save` writes RepoTags for Docker Hub names.
 std::string DockerRepoTag(const std::string& name) {
   for (const char* prefix : {"docker.io/library/", "docker.io/"})
@@ -96,38 +127,63 @@ std::string TagOf(const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+Status WriteLayout(LayoutWriter& w, ArchiveFormat format, const ArchiveImage& image,
+                   const std::function<std::string(const std::string&)>& blob_path) {
+  KILN_TRY(w.AddBytes("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
+  Index index;
+  Descriptor d = image.manifest;
+  if (!image.names.empty()) {
+    d.annotations["io.containerd.image.name"] = image.names[0];
+    d.annotations["org.opencontainers.image.ref.name"] = TagOf(image.names[0]);
+  }
+  index.manifests.push_back(d);
+  KILN_TRY(w.AddBytes("index.json", Serialize(ToJson(index))));
+  if (format == ArchiveFormat::kDocker) {
+    Json entry = {{"Config", "blobs/sha256/" + DigestHex(image.parsed.config.digest)},
+                  {"RepoTags", Json::array()}, {"Layers", Json::array()}};
+    for (auto& n : image.names) entry["RepoTags"].push_back(DockerRepoTag(n));
+    for (auto& l : image.parsed.layers) entry["Layers"].push_back("blobs/sha256/" + DigestHex(l.digest));
+    KILN_TRY(w.AddBytes("manifest.json", DumpLenient(Json::array({entry}))));
+  }
+  KILN_TRY(w.AddDir("blobs/"));
+  KILN_TRY(w.AddDir("blobs/sha256/"));
+  std::set<std::string> written;
+  std::vector<std::string> digests = {image.manifest.digest, image.parsed.config.digest};
+  for (auto& l : image.parsed.layers) digests.push_back(l.digest);
+  for (auto& digest : digests) {
+    if (!written.insert(digest).second) continue;
+    KILN_TRY(w.AddFile("blobs/sha256/" + DigestHex(digest), blob_path(digest)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status WriteImageArchive(const std::string& path, ArchiveFormat format, const ArchiveImage& image,
-                         const std::function<std::string(const std::string&)>& blob_path) {
+                         const std::function<std::string(const std::string&)>& blob_path, bool tar) {
+  if (!tar) {
+    KILN_TRY(MakeDirs(path));
+    DirWriter w(path);
+    return WriteLayout(w, format, image, blob_path);
+  }
+  if (path == "-") {
+    TarWriter w(path);
+    KILN_TRY(w.Open());
+    KILN_TRY(WriteLayout(w, format, image, blob_path));
+    return w.Close();
+  }
   std::string tmp = path + ".tmp";
   {
     TarWriter w(tmp);
     KILN_TRY(w.Open());
-    KILN_TRY(w.AddBytes("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
-    Index index;
-    Descriptor d = image.manifest;
-    if (!image.names.empty()) {
-      d.annotations["io.containerd.image.name"] = image.names[0];
-      d.annotations["org.opencontainers.image.ref.name"] = TagOf(image.names[0]);
+    Status st = WriteLayout(w, format, image, blob_path);
+    if (st.ok()) st = w.Close();
+    if (!st.ok()) {
+      unlink(tmp.c_str());
+      return st;
     }
-    index.manifests.push_back(d);
-    KILN_TRY(w.AddBytes("index.json", Serialize(ToJson(index))));
-    if (format == ArchiveFormat::kDocker) {
-      Json entry = {{"Config", "blobs/sha256/" + DigestHex(image.parsed.config.digest)},
-                    {"RepoTags", Json::array()}, {"Layers", Json::array()}};
-      for (auto& n : image.names) entry["RepoTags"].push_back(DockerRepoTag(n));
-      for (auto& l : image.parsed.layers) entry["Layers"].push_back("blobs/sha256/" + DigestHex(l.digest));
-      KILN_TRY(w.AddBytes("manifest.json", DumpLenient(Json::array({entry}))));
-    }
-    KILN_TRY(w.AddDir("blobs/"));
-    KILN_TRY(w.AddDir("blobs/sha256/"));
-    std::set<std::string> written;
-    std::vector<std::string> digests = {image.manifest.digest, image.parsed.config.digest};
-    for (auto& l : image.parsed.layers) digests.push_back(l.digest);
-    for (auto& digest : digests) {
-      if (!written.insert(digest).second) continue;
-      KILN_TRY(w.AddFile("blobs/sha256/" + DigestHex(digest), blob_path(digest)));
-    }
-    KILN_TRY(w.Close());
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("rename", tmp);
   return Status::Ok();

@@ -18,9 +18,9 @@ struct ArchiveImage {
 
 enum class ArchiveFormat { kOci, kDocker };
 
-/// Writes `image` and every blob it references to the tar at `path` (atomically). `blob_path` maps a digest to the
-/// file holding it.
+/// Writes `image` and every blob it references to the tar at `path` (atomically; "-" is stdout), or with `tar`
+/// false into the directory `path` as an OCI image layout. `blob_path` maps a digest to the file holding it.
 Status WriteImageArchive(const std::string& path, ArchiveFormat format, const ArchiveImage& image,
-                         const std::function<std::string(const std::string& digest)>& blob_path);
+                         const std::function<std::string(const std::string& digest)>& blob_path, bool tar = true);
 
 }  // namespace kiln::oci

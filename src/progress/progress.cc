@@ -1,6 +1,5 @@
 #include "progress/progress.h"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <map>
@@ -49,6 +48,17 @@ class PlainRenderer : public Sink {
         FlushPartial(e);
         fprintf(out_, "#%d ERROR: %s\n", e.number, EscapeControl(e.data).c_str());
         break;
+      case Event::Kind::kProgress: {
+        // As BuildKit: a line when an item is done, and at most one a second while it moves.
+        bool done = e.size > 0 && e.current >= e.size;
+        Item& item = items_[std::to_string(e.number) + " " + e.id];
+        if (item.done || (!done && item.shown >= 0 && e.elapsed - item.shown < 1.0)) return;
+        item.shown = e.elapsed;
+        item.done = done;
+        fprintf(out_, "#%d %s %s / %s%s\n", e.number, EscapeControl(e.id).c_str(), FormatBytes(e.current).c_str(),
+                FormatBytes(e.size).c_str(), done ? " done" : "");
+        break;
+      }
     }
     fflush(out_);
   }
@@ -62,6 +72,11 @@ class PlainRenderer : public Sink {
   FILE* out_;
   std::mutex mu_;
   std::map<int, std::string> partial_;
+  struct Item {
+    double shown = -1;  // when its last line was printed; -1: never
+    bool done = false;
+  };
+  std::map<std::string, Item> items_;  // by step number and item id
 };
 
 /// A terminal view: one line per finished step, and a live line for the running one with its latest output.
@@ -73,7 +88,7 @@ class TtyRenderer : public Sink {
     ClearLive();
     switch (e.kind) {
       case Event::Kind::kStarted:
-        running_[e.number] = {e.name, ""};
+        running_[e.number] = Running{e.name, "", {}};
         break;
       case Event::Kind::kCached:
         fprintf(out_, " => CACHED %s\n", EscapeControl(e.name).c_str());
@@ -106,6 +121,14 @@ class TtyRenderer : public Sink {
         running_.erase(e.number);
         break;
       }
+      case Event::Kind::kProgress: {
+        auto& item = running_[e.number].items[e.id];
+        bool was_done = item.second > 0 && item.first >= item.second;
+        item = {e.current, e.size};
+        if (!was_done && e.size > 0 && e.current >= e.size)
+          fprintf(out_, " => => %s %s\n", EscapeControl(e.id).c_str(), FormatBytes(e.size).c_str());
+        break;
+      }
     }
     DrawLive(e.elapsed);
     fflush(out_);
@@ -120,6 +143,7 @@ class TtyRenderer : public Sink {
   struct Running {
     std::string name;
     std::string tail;
+    std::map<std::string, std::pair<int64_t, int64_t>> items;  // bytes done and in all, by item
   };
   void ClearLive() {
     if (live_) fprintf(out_, "\r\033[2K");
@@ -131,6 +155,14 @@ class TtyRenderer : public Sink {
     std::string last = r.tail;
     while (!last.empty() && last.back() == '\n') last.pop_back();
     last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+    if (!r.items.empty()) {
+      int64_t done = 0, size = 0;
+      for (auto& [id, bytes] : r.items) {
+        done += bytes.first;
+        size += bytes.second;
+      }
+      last = FormatBytes(done) + " / " + FormatBytes(size);
+    }
     std::string line = EscapeControl(" => " + r.name + "  " + FormatSeconds(elapsed) + (last.empty() ? "" : "  " + last));
     if (line.size() > 120) line = line.substr(0, 117) + "...";
     fprintf(out_, "%s", line.c_str());
@@ -142,22 +174,20 @@ class TtyRenderer : public Sink {
   bool live_ = false;
 };
 
-std::string Base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
 /// One JSON object per line, shaped like BuildKit's SolveStatus: {"vertexes":[...]} or {"logs":[...]}.
 class RawJsonRenderer : public Sink {
  public:
   explicit RawJsonRenderer(FILE* out) : out_(out) {}
   void Emit(const Event& e) override {
     Json j;
-    if (e.kind == Event::Kind::kLog) {
-      j["logs"] = Json::array({{{"vertex", e.digest}, {"stream", e.stream}, {"data", Base64(e.data)},
+    if (e.kind == Event::Kind::kProgress) {
+      Json status = {{"id", e.id}, {"vertex", e.digest}, {"name", e.id}, {"current", e.current},
+                     {"timestamp", e.elapsed}};
+      if (e.size > 0) status["total"] = e.size;
+      if (e.size > 0 && e.current >= e.size) status["completed"] = e.elapsed;
+      j["statuses"] = Json::array({status});
+    } else if (e.kind == Event::Kind::kLog) {
+      j["logs"] = Json::array({{{"vertex", e.digest}, {"stream", e.stream}, {"data", Base64Encode(e.data)},
                                 {"timestamp", e.elapsed}}});
     } else {
       Json v = {{"digest", e.digest}, {"name", e.name}, {"started", e.elapsed}};
@@ -185,6 +215,20 @@ class QuietRenderer : public Sink {
 };
 
 }  // namespace
+
+std::string FormatBytes(int64_t n) {
+  char buf[32];
+  if (n < 1000) {
+    snprintf(buf, sizeof buf, "%lldB", static_cast<long long>(n));
+  } else if (n < 1000 * 1000) {
+    snprintf(buf, sizeof buf, "%.2fkB", double(n) / 1e3);
+  } else if (n < 1000LL * 1000 * 1000) {
+    snprintf(buf, sizeof buf, "%.2fMB", double(n) / 1e6);
+  } else {
+    snprintf(buf, sizeof buf, "%.2fGB", double(n) / 1e9);
+  }
+  return buf;
+}
 
 Result<std::unique_ptr<Sink>> MakeRenderer(const std::string& mode, FILE* out) {
   std::string m = mode;

@@ -25,12 +25,37 @@ std::string Render(const std::string& mode, const std::vector<Event>& events) {
   return out;
 }
 
+Event Make(Event::Kind kind, int number, const char* name, const char* data, double elapsed, double duration = 0) {
+  Event e;
+  e.kind = kind;
+  e.number = number;
+  e.digest = number == 1 ? "sha256:v" : "sha256:w";
+  e.name = name;
+  e.data = data;
+  e.elapsed = elapsed;
+  e.duration = duration;
+  return e;
+}
+
 std::vector<Event> Sample() {
-  Event start{Event::Kind::kStarted, 1, "sha256:v", "[1/2] RUN make", "", 1, 0.1, 0};
-  Event log{Event::Kind::kLog, 1, "sha256:v", "[1/2] RUN make", "line one\npartial", 1, 0.2, 0};
-  Event done{Event::Kind::kDone, 1, "sha256:v", "[1/2] RUN make", "", 1, 0.5, 0.4};
-  Event cached{Event::Kind::kCached, 2, "sha256:w", "[2/2] COPY a b", "", 1, 0.6, 0};
-  return {start, log, done, cached};
+  return {Make(Event::Kind::kStarted, 1, "[1/2] RUN make", "", 0.1),
+          Make(Event::Kind::kLog, 1, "[1/2] RUN make", "line one\npartial", 0.2),
+          Make(Event::Kind::kDone, 1, "[1/2] RUN make", "", 0.5, 0.4),
+          Make(Event::Kind::kCached, 2, "[2/2] COPY a b", "", 0.6)};
+}
+
+/// A layer of a pull moving in three steps, each reported twice (curl calls back more often than bytes move).
+std::vector<Event> Transfer() {
+  std::vector<Event> out = {Make(Event::Kind::kStarted, 1, "[internal] pull a", "", 0)};
+  for (int64_t done : {100, 100, 600, 1000, 1000}) {
+    Event e = Make(Event::Kind::kProgress, 1, "[internal] pull a", "", 0.1 * double(done) / 100);
+    e.id = "sha256:layer";
+    e.current = done;
+    e.size = 1000;
+    out.push_back(e);
+  }
+  out.push_back(Make(Event::Kind::kDone, 1, "[internal] pull a", "", 1.0, 1.0));
+  return out;
 }
 
 TEST(Progress, PlainLooksLikeBuildKit) {
@@ -55,6 +80,40 @@ TEST(Progress, RawJsonIsOneObjectPerLine) {
     lines++;
   }
   EXPECT_EQ(lines, 4u);
+}
+
+TEST(Progress, TransfersShowBytesOncePerSecondAndWhenDone) {
+  std::string out = Render("plain", Transfer());
+  EXPECT_NE(out.find("#1 sha256:layer 100B / 1.00kB\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("600B"), std::string::npos) << "a second line within a second: " << out;
+  EXPECT_NE(out.find("#1 sha256:layer 1.00kB / 1.00kB done\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("done"), out.rfind("done")) << "done twice: " << out;
+
+  std::string json = Render("rawjson", Transfer());
+  EXPECT_NE(json.find(R"("statuses":[{"id":"sha256:layer")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("current":1000)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("total":1000)"), std::string::npos) << json;
+
+  std::string tty = Render("tty", Transfer());
+  EXPECT_NE(tty.find(" => => sha256:layer 1.00kB\n"), std::string::npos) << tty;
+}
+
+TEST(Progress, OffsetSinkNumbersAfterEarlierSteps) {
+  char* buf = nullptr;
+  size_t size = 0;
+  FILE* f = open_memstream(&buf, &size);
+  {
+    auto plain = MakeRenderer("plain", f);
+    OffsetSink moved(plain->get(), 2);
+    for (auto& e : Sample()) moved.Emit(e);
+    EXPECT_EQ(moved.highest(), 4);
+  }
+  fclose(f);
+  std::string out(buf, size);
+  free(buf);
+  EXPECT_NE(out.find("#3 [1/2] RUN make\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("#4 CACHED\n"), std::string::npos) << out;
+  EXPECT_EQ(FormatBytes(2810000), "2.81MB");
 }
 
 TEST(Progress, TtyAndErrors) {

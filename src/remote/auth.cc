@@ -1,6 +1,5 @@
 #include "remote/auth.h"
 
-#include <openssl/evp.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -16,25 +15,6 @@ constexpr const char* kDockerHubKey = "https://index.docker.io/v1/";
 
 bool IsTokenChar(char c) {
   return c > ' ' && c != ',' && c != '=' && c != '"' && c != 0x7f;
-}
-
-std::string Base64Encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), int(data.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4) return std::nullopt;
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), int(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = text.size() >= 2 && text.substr(text.size() - 2) == "==" ? 2 : (!text.empty() && text.back() == '=');
-  out.resize(size_t(n) - padding);
-  return out;
 }
 
 std::string StringAt(const Json& j, const char* key) {

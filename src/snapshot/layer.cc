@@ -260,6 +260,31 @@ Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::
   return rec;
 }
 
+Status WriteTree(const std::string& dir, const std::string& dest, std::optional<int64_t> source_date_epoch) {
+  bool to_stdout = dest == "-";
+  std::string tmp = to_stdout ? dest : dest + ".tmp";
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  Status st;
+  int rc = to_stdout ? archive_write_open_fd(a, STDOUT_FILENO) : archive_write_open_filename(a, tmp.c_str());
+  if (rc != ARCHIVE_OK) {
+    st = Status::Error("open " + dest + ": " + ArchiveError(a));
+  } else {
+    LayerOptions options;
+    options.source_date_epoch = source_date_epoch;
+    DiffTarWriter writer(a, dir, options);
+    st = writer.WriteDir("");
+    if (archive_write_close(a) != ARCHIVE_OK && st.ok()) st = Status::Error("write " + dest + ": " + ArchiveError(a));
+  }
+  archive_write_free(a);
+  if (!to_stdout) {
+    if (st.ok() && rename(tmp.c_str(), dest.c_str()) != 0) st = ErrnoError("rename", tmp);
+    if (!st.ok()) unlink(tmp.c_str());
+  }
+  return st;
+}
+
 Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir) {
   char real[PATH_MAX];
   if (!realpath(diff_dir.c_str(), real)) return ErrnoError("resolve", diff_dir);

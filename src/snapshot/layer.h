@@ -21,6 +21,10 @@ struct LayerOptions {
 Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::ContentStore& content,
                                       const LayerOptions& options = {});
 
+/// Tars the whole tree `dir` (a mounted root file system) to the file `dest` ("-" is stdout), sorted, file times
+/// clamped to `source_date_epoch` when given.
+Status WriteTree(const std::string& dir, const std::string& dest, std::optional<int64_t> source_date_epoch);
+
 /// Extracts a layer tar (plain, gzip or zstd) at `tar_path` into the empty directory `diff_dir`, turning OCI
 /// whiteouts into overlay ones. Paths never escape `diff_dir`; ownership, modes, xattrs and mtimes are restored.
 Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir);

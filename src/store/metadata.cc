@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS cache (
   key TEXT PRIMARY KEY, snapshot INTEGER NOT NULL, description TEXT, created INTEGER NOT NULL,
   last_used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS builds (id TEXT PRIMARY KEY, created INTEGER NOT NULL, report TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blob_sources (
+  digest TEXT NOT NULL, registry TEXT NOT NULL, repository TEXT NOT NULL, PRIMARY KEY (digest, registry, repository));
 )";
 
 }  // namespace
@@ -253,6 +255,23 @@ Result<std::vector<std::pair<std::string, SnapshotId>>> Metadata::ListChains() {
 Status Metadata::DeleteChain(const std::string& chain_id) {
   std::lock_guard l(mu_);
   return Stmt(db_, "DELETE FROM chains WHERE chain_id = ?").Bind(1, chain_id).Run();
+}
+
+Status Metadata::AddBlobSource(const std::string& digest, const std::string& registry, const std::string& repository) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "INSERT OR IGNORE INTO blob_sources(digest, registry, repository) VALUES(?, ?, ?)")
+      .Bind(1, digest).Bind(2, registry).Bind(3, repository).Run();
+}
+
+Result<std::vector<std::string>> Metadata::BlobSources(const std::string& digest, const std::string& registry) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT repository FROM blob_sources WHERE digest = ? AND registry = ?");
+  s.Bind(1, digest).Bind(2, registry);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(s.Text(0));
+  if (rc != SQLITE_DONE) return s.Error();
+  return out;
 }
 
 Status Metadata::AddBuild(const BuildRecord& b) {

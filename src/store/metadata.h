@@ -1,5 +1,5 @@
 // kiln's metadata in SQLite (WAL mode, shared safely by concurrent kiln processes): image tags, snapshots and
-// their layer blobs, cache records, layer chains, and build records.
+// their layer blobs, cache records, layer chains, build records, and which registry repositories hold which blobs.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -84,6 +84,12 @@ class Metadata {
   Result<std::vector<SnapshotRecord>> ListSnapshots();  // committed ones
   Result<std::vector<std::pair<std::string, SnapshotId>>> ListChains();
   Status DeleteChain(const std::string& chain_id);
+
+  /// Remembers that `registry`'s `repository` holds blob `digest` (pulled from or pushed there), so a push to
+  /// another repository of that registry can mount it instead of uploading it.
+  Status AddBlobSource(const std::string& digest, const std::string& registry, const std::string& repository);
+  /// The repositories of `registry` known to hold blob `digest`.
+  Result<std::vector<std::string>> BlobSources(const std::string& digest, const std::string& registry);
 
   Status AddBuild(const BuildRecord& b);
   Result<std::optional<BuildRecord>> GetBuild(const std::string& id);  // "" means the last

@@ -22,6 +22,7 @@ SERVER_PID=  # a kiln process serving in the background (kiln mcp), stopped on e
 cleanup() {
   local code=$?
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true; fi
+  stop_registries 2>/dev/null || true
   # Unmount anything a failed test left, then remove its files; the test's own exit status stands.
   { grep -o " $WORK[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done; } 2>/dev/null || true
   rm -rf "$WORK"
@@ -73,4 +74,44 @@ assert_store_consistent() {
     [ "$(sha256sum < "$f" | cut -d' ' -f1)" = "$(basename "$f")" ] || fail "blob $(basename "$f") does not match its digest"
   done
   [ -z "$(ls -A "$root/blobs/ingest" 2>/dev/null)" ] || fail "half-written blobs left in $root/blobs/ingest"
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+REGISTRY_PIDS=()
+stop_registries() { local p; for p in "${REGISTRY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# Starts Debian's docker-registry on 127.0.0.1 and sets REGISTRY to its HOST:PORT. `start_registry basic USER PASS`
+# requires Basic auth with an htpasswd file (bcrypt); `start_registry token REALM_URL CERT` requires Bearer tokens
+# signed by CERT's key from the token service at REALM_URL. Stopped when the test ends.
+start_registry() {
+  command -v docker-registry >/dev/null || skip "docker-registry is not installed (scripts/install-deps installs it)"
+  local mode=${1:-plain} port dir auth=""
+  port=$(free_port)
+  dir=$(mktemp -d "$WORK/registry.XXXXXX")
+  case $mode in
+    basic)
+      command -v htpasswd >/dev/null || skip "htpasswd is not installed (apache2-utils; scripts/install-deps installs it)"
+      htpasswd -Bbn "$2" "$3" > "$dir/htpasswd"
+      auth="auth: {htpasswd: {realm: kiln-test, path: $dir/htpasswd}}" ;;
+    token)
+      auth="auth: {token: {realm: \"$2\", service: kiln-test-registry, issuer: kiln-test-issuer, rootcertbundle: $3}}" ;;
+  esac
+  cat > "$dir/config.yml" <<YML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$port}
+$auth
+YML
+  docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
+  REGISTRY_PIDS+=($!)
+  local i
+  for i in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+    sleep 0.1
+  done
+  curl -s -o /dev/null "http://127.0.0.1:$port/v2/" || fail "docker-registry did not start: $(cat "$dir/log")"
+  REGISTRY=127.0.0.1:$port
+  REGISTRY_DIR=$dir
 }

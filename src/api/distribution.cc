@@ -1,0 +1,205 @@
+// The engine's registry half: pull, push, login and logout.
+#include <chrono>
+
+#include "api/engine.h"
+#include "api/engine_state.h"
+#include "base/digest.h"
+#include "base/parallel.h"
+#include "oci/reference.h"
+#include "remote/registry.h"
+#include "store/lock.h"
+
+namespace kiln::api {
+namespace {
+
+/// Layers moved at once, as docker and containerd do by default.
+constexpr size_t kConcurrentTransfers = 4;
+
+/// A pull or push shown as one progress step, with a line per blob.
+class StepProgress {
+ public:
+  StepProgress(progress::Sink* sink, int number, std::string name)
+      : sink_(sink), number_(number), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {}
+  void Started() { Emit(progress::Event::Kind::kStarted); }
+  void Done() { Emit(progress::Event::Kind::kDone); }
+  Status Failed(Status st) {
+    Emit(progress::Event::Kind::kError, st.message());
+    return st;
+  }
+  void Bytes(const std::string& id, int64_t done, int64_t size) {
+    if (!sink_) return;
+    progress::Event e = Event(progress::Event::Kind::kProgress);
+    e.id = id;
+    e.current = done;
+    e.size = size;
+    sink_->Emit(e);
+  }
+
+ private:
+  progress::Event Event(progress::Event::Kind kind) const {
+    progress::Event e;
+    e.kind = kind;
+    e.number = number_;
+    e.name = name_;
+    e.digest = DigestOf(name_);  // the step's vertex id in rawjson output
+    e.elapsed = e.duration = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    return e;
+  }
+  void Emit(progress::Event::Kind kind, std::string data = "") {
+    if (!sink_) return;
+    progress::Event e = Event(kind);
+    e.data = std::move(data);
+    sink_->Emit(e);
+  }
+  progress::Sink* sink_;
+  int number_;
+  std::string name_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+/// Layer media types kiln can unpack: tar, gzip and zstd, in OCI's and Docker's spelling.
+bool IsSupportedLayer(const std::string& t) {
+  return t == oci::kMediaTypeLayerTar || t == oci::kMediaTypeLayerGzip || t == oci::kDockerMediaTypeLayerGzip ||
+         t == "application/vnd.oci.image.layer.v1.tar+zstd" || t == "application/vnd.docker.image.rootfs.diff.tar";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<remote::Registry>> Engine::NewRegistry(std::function<bool()> cancelled) {
+  remote::RegistryOptions o;
+  KILN_ASSIGN(o.hosts, remote::Hosts::Load(s_->insecure_registries));
+  if (const char* chunk = getenv("KILN_PUSH_CHUNK_SIZE")) o.chunk_size = strtoll(chunk, nullptr, 10);
+  o.cancelled = std::move(cancelled);
+  return std::make_unique<remote::Registry>(std::move(o));
+}
+
+Result<exporter::Image> Engine::Pull(const PullRequest& req) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
+  KILN_ASSIGN(auto registry, NewRegistry(req.cancelled));
+  auto image = PullImage(*registry, req.ref, req.platform, req.progress, 1);
+  if (req.progress) req.progress->Finish();
+  return image;
+}
+
+Result<exporter::Image> Engine::PullImage(remote::Registry& registry, const std::string& name, const std::string& platform,
+                                          progress::Sink* progress, int number) {
+  KILN_ASSIGN(oci::Reference ref, oci::ParseReference(name));
+  oci::Platform want = oci::Platform::Host();
+  if (!platform.empty()) {
+    KILN_ASSIGN(want, oci::Platform::Parse(platform));
+  }
+  StepProgress step(progress, number, "[internal] pull " + ref.String());
+  step.Started();
+  auto pulled = [&]() -> Result<exporter::Image> {
+    KILN_ASSIGN(remote::FetchedManifest top, registry.GetManifest(ref));
+    remote::FetchedManifest manifest = top;
+    if (remote::IsIndexType(top.media_type)) {
+      KILN_ASSIGN(oci::Index index, oci::IndexFromJson(top.data));
+      KILN_ASSIGN(oci::Descriptor chosen, remote::SelectPlatform(index, want, ref.Familiar()));
+      oci::Reference one = ref;
+      one.digest = chosen.digest;
+      KILN_ASSIGN(manifest, registry.GetManifest(one));
+      if (!remote::IsManifestType(manifest.media_type))
+        return Status::Error(ref.Familiar() + ": the index's entry for " + want.ToString() + " is not an image manifest");
+    }
+    KILN_ASSIGN(oci::Manifest m, oci::ManifestFromJson(manifest.data));
+    for (auto& l : m.layers)
+      if (!IsSupportedLayer(l.media_type))
+        return Status::Error(ref.Familiar() + ": layer " + l.digest + " has unsupported media type " + l.media_type);
+    std::vector<oci::Descriptor> blobs = m.layers;
+    blobs.insert(blobs.begin(), m.config);
+    KILN_TRY(ParallelFor(blobs.size(), kConcurrentTransfers, [&](size_t i) -> Status {
+      const oci::Descriptor& d = blobs[i];
+      if (s_->content->Has(d.digest)) {
+        step.Bytes(d.digest, d.size, d.size);
+        return Status::Ok();
+      }
+      // Written to a temp file and renamed into place only once the digest checked out: a killed pull leaves
+      // nothing under the digest, and the next run starts the blob afresh.
+      KILN_ASSIGN(store::BlobWriter writer, s_->content->NewWriter());
+      KILN_TRY(registry.GetBlob(
+          ref, d, [&](std::string_view data) { return writer.Write(data.data(), data.size()); },
+          [&](int64_t done, int64_t size) { step.Bytes(d.digest, done, size); }));
+      return writer.Commit(d.digest);
+    }));
+    KILN_ASSIGN(std::string config_text, s_->content->Read(m.config.digest));
+    KILN_ASSIGN(oci::ImageConfig config, oci::ImageConfigFromJson(config_text));
+    if (config.diff_ids.size() != m.layers.size())
+      return Status::Error(ref.Familiar() + ": the manifest has " + std::to_string(m.layers.size()) +
+                           " layers but the config " + std::to_string(config.diff_ids.size()) + " diff_ids");
+    KILN_TRY(s_->content->Put(manifest.media_type, manifest.data).status());
+    for (auto& d : blobs) (void)s_->metadata->AddBlobSource(d.digest, ref.registry, ref.repository);
+    KILN_TRY(s_->metadata->SetImage(ref.String(), manifest.digest));
+    return exporter::LoadImage(*s_->content, manifest.digest);
+  }();
+  if (!pulled.ok()) return step.Failed(pulled.status());
+  step.Done();
+  return pulled;
+}
+
+Result<PushResult> Engine::Push(const PushRequest& req) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
+  KILN_ASSIGN(exporter::Image image, FindImage(req.ref));
+  std::string dest = req.dest;
+  if (dest.empty()) {
+    KILN_ASSIGN(oci::Reference r, oci::ParseReference(req.ref));
+    dest = r.String();
+  }
+  KILN_ASSIGN(auto registry, NewRegistry(req.cancelled));
+  auto pushed = PushImage(*registry, image, dest, req.progress, 1);
+  if (req.progress) req.progress->Finish();
+  return pushed;
+}
+
+Result<PushResult> Engine::PushImage(remote::Registry& registry, const exporter::Image& image, const std::string& name,
+                                     progress::Sink* progress, int number) {
+  KILN_ASSIGN(oci::Reference dest, oci::ParseReference(name));
+  StepProgress step(progress, number, "[internal] push " + dest.String());
+  step.Started();
+  auto pushed = [&]() -> Result<PushResult> {
+    std::vector<oci::Descriptor> blobs = image.manifest.layers;
+    blobs.push_back(image.manifest.config);
+    KILN_TRY(ParallelFor(blobs.size(), kConcurrentTransfers, [&](size_t i) -> Status {
+      const oci::Descriptor& d = blobs[i];
+      KILN_ASSIGN(bool present, registry.HasBlob(dest, d.digest));
+      if (!present) {
+        // Another repository of the same registry may hold it (the base image's layers usually): link it there.
+        KILN_ASSIGN(auto sources, s_->metadata->BlobSources(d.digest, dest.registry));
+        for (auto& from : sources) {
+          if (from == dest.repository) continue;
+          KILN_ASSIGN(present, registry.MountBlob(dest, d.digest, from));
+          if (present) break;
+        }
+      }
+      if (!present) {
+        if (!s_->content->Has(d.digest)) return Status::Error("blob " + d.digest + " is missing from the local store");
+        KILN_TRY(registry.PutBlob(dest, d, s_->content->BlobPath(d.digest),
+                                  [&](int64_t done, int64_t size) { step.Bytes(d.digest, done, size); }));
+      }
+      step.Bytes(d.digest, d.size, d.size);
+      (void)s_->metadata->AddBlobSource(d.digest, dest.registry, dest.repository);
+      return Status::Ok();
+    }));
+    KILN_ASSIGN(std::string manifest, s_->content->Read(image.descriptor.digest));
+    KILN_TRY(registry.PutManifest(dest, image.manifest.media_type, manifest));
+    return PushResult{dest.String(), image.descriptor.digest};
+  }();
+  if (!pushed.ok()) return step.Failed(pushed.status());
+  step.Done();
+  return pushed;
+}
+
+Status Engine::Login(const std::string& registry, const remote::Credentials& credentials) {
+  std::string host = remote::CredentialKey(registry);
+  KILN_ASSIGN(auto client, NewRegistry(nullptr));
+  KILN_TRY(client->CheckCredentials(host == "https://index.docker.io/v1/" ? "docker.io" : host, credentials));
+  KILN_ASSIGN(remote::DockerConfig config, remote::DockerConfig::Load(remote::DockerConfig::DefaultDir()));
+  return config.StoreInline(registry, credentials);
+}
+
+Status Engine::Logout(const std::string& registry) {
+  KILN_ASSIGN(remote::DockerConfig config, remote::DockerConfig::Load(remote::DockerConfig::DefaultDir()));
+  return config.Erase(registry);
+}
+
+}  // namespace kiln::api

@@ -1,0 +1,24 @@
+// The engine's state, shared by the files that implement Engine (engine.cc, distribution.cc). Not an API.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/engine.h"
+#include "executor/executor.h"
+#include "snapshot/snapshotter.h"
+#include "store/content.h"
+#include "store/metadata.h"
+
+namespace kiln::api {
+
+struct Engine::State {
+  std::string root;
+  std::vector<std::string> insecure_registries;
+  std::unique_ptr<store::ContentStore> content;
+  std::unique_ptr<store::Metadata> metadata;
+  std::unique_ptr<snapshot::Snapshotter> snapshotter;
+  std::unique_ptr<executor::Executor> executor;
+};
+
+}  // namespace kiln::api
