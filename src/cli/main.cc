@@ -534,6 +534,9 @@ int main(int argc, char** argv) {
     auto report = e.BuildReport(explain_id);
     if (!report.ok()) return Fail(report.status());
     printf("build %s\n", (*report)["id"].get<std::string>().c_str());
+    if (report->contains("bases"))
+      for (auto& b : (*report)["bases"])
+        printf("base %s %s\n", kiln::EscapeControl(b.value("name", "")).c_str(), b.value("digest", "").c_str());
     for (auto& s : (*report)["steps"]) {
       bool cached = s["cached"].get<bool>();
       std::string line = s["name"].get<std::string>() + (cached ? "" : "  (" + s["reason"].get<std::string>() + ")");

@@ -358,6 +358,7 @@ Result<bool> Registry::MountBlob(const oci::Reference& ref, const std::string& d
   Route route = options_.hosts.For(ref.registry, ref.repository);
   HttpRequest req;
   req.method = "POST";
+  req.headers.push_back("Content-Type: application/octet-stream");
   req.url = route.push.repository + "/blobs/uploads/?mount=" + UrlEscape(digest) + "&from=" + UrlEscape(from);
   std::string scope = PushScope(route.push.repository) + " " + PullScope(from);
   auto r = Send(route.push, scope, req);
@@ -382,6 +383,7 @@ Status Registry::PutBlob(const oci::Reference& ref, const oci::Descriptor& d, co
   std::string scope = PushScope(e.repository);
   HttpRequest start;
   start.method = "POST";
+  start.headers.push_back("Content-Type: application/octet-stream");
   start.url = e.repository + "/blobs/uploads/";
   KILN_ASSIGN(HttpResponse r, Send(e, scope, start));
   if (r.status != 202) return Status::Error("registry " + ref.registry + ": starting the upload of " + d.digest + ": " + RegistryError(r));
@@ -425,6 +427,7 @@ Status Registry::PutChunked(const Endpoint& e, const std::string& scope, std::st
   HttpRequest close;
   close.method = "PUT";
   close.url = WithParam(location, "digest=" + UrlEscape(d.digest));
+  close.headers.push_back("Content-Type: application/octet-stream");
   KILN_ASSIGN(HttpResponse done, Send(e, scope, close));
   if (done.status != 201) return Status::Error("registry " + e.host + ": completing the upload of " + d.digest + ": " + RegistryError(done));
   return Status::Ok();

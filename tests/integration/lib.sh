@@ -99,7 +99,7 @@ start_registry() {
   esac
   cat > "$dir/config.yml" <<YML
 version: 0.1
-log: {level: error, accesslog: {disabled: true}}
+log: {level: error}
 storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}
 http: {addr: 127.0.0.1:$port}
 $auth
