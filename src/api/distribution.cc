@@ -60,7 +60,7 @@ class StepProgress {
 /// Layer media types kiln can unpack: tar, gzip and zstd, in OCI's and Docker's spelling.
 bool IsSupportedLayer(const std::string& t) {
   return t == oci::kMediaTypeLayerTar || t == oci::kMediaTypeLayerGzip || t == oci::kDockerMediaTypeLayerGzip ||
-         t == "application/vnd.oci.image.layer.v1.tar+zstd" || t == "application/vnd.docker.image.rootfs.diff.tar";
+         t == "application/vnd.oci.image.layer.v1.tar+zstd" || t == oci::kDockerMediaTypeLayerTar;
 }
 
 }  // namespace
@@ -93,13 +93,13 @@ Result<exporter::Image> Engine::PullImage(remote::Registry& registry, const std:
   auto pulled = [&]() -> Result<exporter::Image> {
     KILN_ASSIGN(remote::FetchedManifest top, registry.GetManifest(ref));
     remote::FetchedManifest manifest = top;
-    if (remote::IsIndexType(top.media_type)) {
+    if (oci::IsIndexType(top.media_type)) {
       KILN_ASSIGN(oci::Index index, oci::IndexFromJson(top.data));
-      KILN_ASSIGN(oci::Descriptor chosen, remote::SelectPlatform(index, want, ref.Familiar()));
+      KILN_ASSIGN(oci::Descriptor chosen, oci::SelectPlatform(index, want, ref.Familiar()));
       oci::Reference one = ref;
       one.digest = chosen.digest;
       KILN_ASSIGN(manifest, registry.GetManifest(one));
-      if (!remote::IsManifestType(manifest.media_type))
+      if (!oci::IsManifestType(manifest.media_type))
         return Status::Error(ref.Familiar() + ": the index's entry for " + want.ToString() + " is not an image manifest");
     }
     KILN_ASSIGN(oci::Manifest m, oci::ManifestFromJson(manifest.data));

@@ -180,6 +180,11 @@ class Engine {
   Status Login(const std::string& registry, const remote::Credentials& credentials);
   /// Forgets the registry's credentials in docker's config.json.
   Status Logout(const std::string& registry);
+  /// Writes images to one archive at `path` ("-" is stdout): docker save's format, which is also an OCI layout.
+  Status Save(const std::vector<std::string>& refs, const std::string& path);
+  /// Loads the images of a docker save or OCI layout archive (plain or compressed; "-" is stdin), checking every
+  /// blob against its digest; returns their names, or the manifest digest of an image without one.
+  Result<std::vector<std::string>> Load(const std::string& path);
   Status Tag(const std::string& ref, const std::string& name);
   Status RemoveImage(const std::string& ref);
   /// The entries of directory `path` in the image's file system (sorted; at most `limit`, `truncated` says more).

@@ -175,6 +175,18 @@ int main(int argc, char** argv) {
   allow_insecure(push);
   allow_insecure(login);
 
+  auto* save = app.add_subcommand("save", "Write images to a docker save archive (also an OCI layout)");
+  std::string save_output;
+  std::vector<std::string> save_refs;
+  save->add_option("-o,--output", save_output, "The archive to write (default: standard output)");
+  save->add_option("refs", save_refs, "Images")->required();
+
+  auto* load = app.add_subcommand("load", "Load images from a docker save or OCI archive");
+  std::string load_input = "-";
+  bool load_quiet = false;
+  load->add_option("-i,--input", load_input, "The archive to read, plain or compressed (default: standard input)");
+  load->add_flag("-q,--quiet", load_quiet, "Print nothing");
+
   auto* images = app.add_subcommand("images", "List images in the local store");
   bool images_json = false;
   images->add_flag("--json", images_json, "Print JSON");
@@ -362,6 +374,19 @@ int main(int argc, char** argv) {
     } else {
       fprintf(stderr, "pushed %s@%s\n", r->name.c_str(), r->digest.c_str());
     }
+    return 0;
+  }
+  if (save->parsed()) {
+    if (save_output.empty() && isatty(STDOUT_FILENO))
+      return Fail(kiln::Status::Error("save: refusing to write an archive to a terminal: use -o FILE"));
+    kiln::Status st = e.Save(save_refs, save_output.empty() ? "-" : save_output);
+    return st.ok() ? 0 : Fail(st);
+  }
+  if (load->parsed()) {
+    auto names = e.Load(load_input);
+    if (!names.ok()) return Fail(names.status());
+    if (!load_quiet)
+      for (auto& n : *names) printf("Loaded image%s: %s\n", n.rfind("sha256:", 0) == 0 ? " ID" : "", n.c_str());
     return 0;
   }
   if (login->parsed()) {

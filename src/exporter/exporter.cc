@@ -49,8 +49,8 @@ Result<Image> Exporter::Commit(const ImageSpec& spec) {
 
 Status Exporter::ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
                                const std::vector<std::string>& names, bool tar) {
-  oci::ArchiveImage a{image.descriptor, image.manifest, names};
-  return oci::WriteImageArchive(path, format, a, [&](const std::string& d) { return content_->BlobPath(d); }, tar);
+  std::vector<oci::ArchiveImage> images = {{image.descriptor, image.manifest, names}};
+  return oci::WriteImageArchive(path, format, images, [&](const std::string& d) { return content_->BlobPath(d); }, tar);
 }
 
 Status Exporter::ExportRootTar(SnapshotId top, const std::string& dest, std::optional<int64_t> epoch) {

@@ -18,9 +18,31 @@ struct ArchiveImage {
 
 enum class ArchiveFormat { kOci, kDocker };
 
-/// Writes `image` and every blob it references to the tar at `path` (atomically; "-" is stdout), or with `tar`
+/// Writes `images` and every blob they reference to the tar at `path` (atomically; "-" is stdout), or with `tar`
 /// false into the directory `path` as an OCI image layout. `blob_path` maps a digest to the file holding it.
-Status WriteImageArchive(const std::string& path, ArchiveFormat format, const ArchiveImage& image,
+Status WriteImageArchive(const std::string& path, ArchiveFormat format, const std::vector<ArchiveImage>& images,
                          const std::function<std::string(const std::string& digest)>& blob_path, bool tar = true);
+
+/// Reads the bytes of one archive member: at most `size` into `buffer`, 0 at its end.
+using MemberReader = std::function<Result<size_t>(char* buffer, size_t size)>;
+/// Stores one blob-like member of an archive as it streams by; returns its descriptor (digest and size). When
+/// `expected` is not empty (a member under blobs/sha256/), the content must hash to it.
+using BlobStorer = std::function<Result<Descriptor>(const std::string& expected, const MemberReader& read)>;
+
+/// An image found in an archive: its manifest (stored as a blob, or made for a legacy docker save) and names.
+struct LoadedImage {
+  std::string manifest_digest;
+  std::string manifest_media_type;
+  std::string manifest;  // the bytes, to store under manifest_digest
+  std::vector<std::string> names;
+};
+
+/// Reads an image archive (an OCI layout or docker save tar, plain or compressed, "-" for stdin) in one pass:
+/// blobs stream through `store`, index.json / manifest.json are read, and the images found are returned (the
+/// `platform` manifest of a nested index). A legacy docker save (layer.tar files, no index.json) gets manifests
+/// made from its manifest.json.
+Result<std::vector<LoadedImage>> ReadImageArchive(const std::string& path, const Platform& platform,
+                                                  const BlobStorer& store,
+                                                  const std::function<Result<std::string>(const std::string& digest)>& read_blob);
 
 }  // namespace kiln::oci

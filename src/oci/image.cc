@@ -268,4 +268,31 @@ std::string FormatTime(int64_t unix_seconds) {
   return buf;
 }
 
+bool IsManifestType(std::string_view t) {
+  return t == kMediaTypeManifest || t == kDockerMediaTypeManifest;
+}
+
+bool IsIndexType(std::string_view t) { return t == kMediaTypeIndex || t == kDockerMediaTypeManifestList; }
+
+Result<Descriptor> SelectPlatform(const Index& index, const Platform& want, const std::string& what) {
+  auto variant_of = [](const Platform& p) {
+    return p.architecture == "arm64" && p.variant == "v8" ? std::string() : p.variant;
+  };
+  std::vector<std::string> offered;
+  for (auto& m : index.manifests) {
+    if (!m.platform) continue;
+    // Attestation manifests BuildKit adds to indexes say unknown/unknown.
+    if (m.platform->os == "unknown") continue;
+    offered.push_back(m.platform->ToString());
+    if (m.platform->os == want.os && m.platform->architecture == want.architecture &&
+        (want.variant.empty() || variant_of(*m.platform) == variant_of(want))) {
+      return m;
+    }
+  }
+  std::string list;
+  for (auto& o : offered) list += (list.empty() ? "" : ", ") + o;
+  return Status::Error(what + ": no image for platform " + want.ToString() + " (the index has " +
+                       (list.empty() ? std::string("none") : list) + ")");
+}
+
 }  // namespace kiln::oci

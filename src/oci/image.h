@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/json.h"
@@ -19,6 +20,8 @@ inline constexpr const char* kMediaTypeLayerTar = "application/vnd.oci.image.lay
 inline constexpr const char* kDockerMediaTypeManifest = "application/vnd.docker.distribution.manifest.v2+json";
 inline constexpr const char* kDockerMediaTypeConfig = "application/vnd.docker.container.image.v1+json";
 inline constexpr const char* kDockerMediaTypeLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+inline constexpr const char* kDockerMediaTypeLayerTar = "application/vnd.docker.image.rootfs.diff.tar";
+inline constexpr const char* kDockerMediaTypeManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
 
 struct Platform {
   std::string os = "linux";
@@ -103,6 +106,13 @@ Result<Descriptor> DescriptorFromJson(const Json& j);
 Result<Manifest> ManifestFromJson(const std::string& text);
 Result<Index> IndexFromJson(const std::string& text);
 Result<ImageConfig> ImageConfigFromJson(const std::string& text);
+
+/// The media types kiln reads as an image manifest, an index, or neither.
+bool IsManifestType(std::string_view media_type);
+bool IsIndexType(std::string_view media_type);
+/// The manifest for `platform` in an index (its `variant` matched when given; arm64's "v8" and none are the same);
+/// `what` names the index in the error.
+Result<Descriptor> SelectPlatform(const Index& index, const Platform& platform, const std::string& what);
 
 /// Canonical bytes of a JSON document as kiln stores and hashes it (compact, fields in insertion order).
 std::string Serialize(const Json& j);

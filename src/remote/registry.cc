@@ -11,7 +11,6 @@ namespace {
 
 constexpr size_t kMaxManifestBytes = 4 << 20;  // as containerd: a larger "manifest" is not one
 
-constexpr const char* kDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
 constexpr const char* kManifestAccept =
     "Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
@@ -59,33 +58,6 @@ std::string CredentialHost(const std::string& host) {
 bool Is2xx(long status) { return status >= 200 && status < 300; }
 
 }  // namespace
-
-bool IsManifestType(std::string_view t) {
-  return t == oci::kMediaTypeManifest || t == oci::kDockerMediaTypeManifest;
-}
-
-bool IsIndexType(std::string_view t) { return t == oci::kMediaTypeIndex || t == kDockerManifestList; }
-
-Result<oci::Descriptor> SelectPlatform(const oci::Index& index, const oci::Platform& want, const std::string& what) {
-  auto variant_of = [](const oci::Platform& p) {
-    return p.architecture == "arm64" && p.variant == "v8" ? std::string() : p.variant;
-  };
-  std::vector<std::string> offered;
-  for (auto& m : index.manifests) {
-    if (!m.platform) continue;
-    // Attestation manifests BuildKit adds to indexes say unknown/unknown.
-    if (m.platform->os == "unknown") continue;
-    offered.push_back(m.platform->ToString());
-    if (m.platform->os == want.os && m.platform->architecture == want.architecture &&
-        (want.variant.empty() || variant_of(*m.platform) == variant_of(want))) {
-      return m;
-    }
-  }
-  std::string list;
-  for (auto& o : offered) list += (list.empty() ? "" : ", ") + o;
-  return Status::Error(what + ": no image for platform " + want.ToString() + " (the index has " +
-                       (list.empty() ? std::string("none") : list) + ")");
-}
 
 /// What kiln knows of one registry host: how to reach it, its last challenge, the tokens it gave.
 struct Registry::HostState {
@@ -296,13 +268,13 @@ Result<FetchedManifest> Registry::GetManifest(const oci::Reference& ref) {
     if (!ref.digest.empty() && m.digest != ref.digest)
       return Status::Error(ref.Familiar() + ": registry " + ref.registry + " sent a manifest whose digest is " + m.digest);
     m.media_type = MediaTypeOf(r.Header("content-type"));
-    if (!IsManifestType(m.media_type) && !IsIndexType(m.media_type)) {
+    if (!oci::IsManifestType(m.media_type) && !oci::IsIndexType(m.media_type)) {
       // Some registries say application/json: the document says what it is.
       Json j = JsonOrNull(m.data);
       if (j.is_object()) m.media_type = j.value("mediaType", std::string());
       if (m.media_type.empty() && j.is_object()) m.media_type = j.contains("manifests") ? oci::kMediaTypeIndex : oci::kMediaTypeManifest;
     }
-    if (!IsManifestType(m.media_type) && !IsIndexType(m.media_type))
+    if (!oci::IsManifestType(m.media_type) && !oci::IsIndexType(m.media_type))
       return Status::Error(ref.Familiar() + ": unsupported manifest type \"" + EscapeControl(m.media_type) + "\"");
     return m;
   });

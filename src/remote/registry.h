@@ -89,11 +89,4 @@ class Registry {
   std::vector<std::unique_ptr<HttpClient>> idle_clients_;
 };
 
-/// The manifest for `platform` in an index (its `variant` matched when given; arm64's "v8" and none are the same).
-Result<oci::Descriptor> SelectPlatform(const oci::Index& index, const oci::Platform& platform, const std::string& what);
-
-/// The media types kiln reads as a manifest, an index, or neither.
-bool IsManifestType(std::string_view media_type);
-bool IsIndexType(std::string_view media_type);
-
 }  // namespace kiln::remote

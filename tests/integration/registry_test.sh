@@ -97,6 +97,40 @@ assert_contains "$(kiln inspect "$R/multi:both")" '"architecture": "arm64"'
 err=$(must_fail kiln pull --platform linux/s390x "$R/multi:both")
 assert_contains "$err" "no image for platform linux/s390x (the index has linux/amd64, linux/arm64/v8)"
 
+# registries.conf: pulls go to mirrors first (a dead one is passed over), and to the registry itself when no mirror
+# has the image; a blocked registry is refused.
+ORIGIN=$R
+ORIGIN_DIR=$REGISTRY_DIR
+start_registry
+MIRROR=$REGISTRY
+export KILN_ROOT=$WORK/root-chunks
+kiln push busybox:test "$MIRROR/hub/lib/app:1" --progress quiet
+kiln push busybox:test "$ORIGIN/lib/other:1" --progress quiet
+mkdir -p "$WORK/containers"
+cat > "$WORK/containers/registries.conf" <<CONF
+[[registry]]
+prefix = "$ORIGIN"
+location = "$ORIGIN"
+[[registry.mirror]]
+location = "127.0.0.1:$(free_port)"
+[[registry.mirror]]
+location = "$MIRROR/hub"
+
+[[registry]]
+location = "blocked.example"
+blocked = true
+CONF
+export CONTAINERS_REGISTRIES_CONF=$WORK/containers/registries.conf
+export KILN_ROOT=$WORK/root-mirror
+kiln pull "$ORIGIN/lib/app:1" --progress quiet  # only the mirror has it
+assert_eq "$(kiln run "$ORIGIN/lib/app:1" echo from-mirror)" "from-mirror"
+grep -q "GET /v2/hub/lib/app/manifests/1" "$REGISTRY_DIR/log" || fail "the mirror was not asked"
+kiln pull "$ORIGIN/lib/other:1" --progress quiet  # no mirror has it: the registry itself
+err=$(must_fail kiln pull blocked.example/x:1)
+assert_contains "$err" "registry blocked.example is blocked by registries.conf"
+unset CONTAINERS_REGISTRIES_CONF
+REGISTRY_DIR=$ORIGIN_DIR
+
 # Errors: an unknown tag, an unreachable registry, a malformed reference, a blob whose content does not match.
 export KILN_ROOT=$WORK/root-errors
 err=$(must_fail kiln pull "$R/multi:nope")

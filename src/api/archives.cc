@@ -1,0 +1,92 @@
+// The engine's image archives: kiln save and kiln load.
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "api/engine.h"
+#include "api/engine_state.h"
+#include "base/fs.h"
+#include "base/digest.h"
+#include "oci/archive.h"
+#include "oci/reference.h"
+#include "store/lock.h"
+
+namespace kiln::api {
+
+Status Engine::Save(const std::vector<std::string>& refs, const std::string& path) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
+  std::vector<oci::ArchiveImage> images;
+  for (auto& ref : refs) {
+    KILN_ASSIGN(exporter::Image image, FindImage(ref));
+    std::vector<std::string> names;
+    auto parsed = oci::ParseReference(ref);
+    // An image saved by name keeps it; one saved by id goes without, as docker save does.
+    if (parsed.ok() && ref.rfind("sha256:", 0) != 0) names.push_back(parsed->String());
+    auto same = std::find_if(images.begin(), images.end(),
+                             [&](const oci::ArchiveImage& x) { return x.manifest.digest == image.descriptor.digest; });
+    if (same != images.end()) {
+      same->names.insert(same->names.end(), names.begin(), names.end());
+    } else {
+      images.push_back({image.descriptor, image.manifest, names});
+    }
+  }
+  return oci::WriteImageArchive(path, oci::ArchiveFormat::kDocker, images,
+                                [&](const std::string& d) { return s_->content->BlobPath(d); });
+}
+
+Result<std::vector<std::string>> Engine::Load(const std::string& path) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
+  if (path != "-" && !PathExists(path)) return Status::Error("load: " + path + ": no such file");
+  // Each blob streams into the store as it is read, kept only when it hashes to what the archive says it is.
+  auto store = [&](const std::string& expected, const oci::MemberReader& read) -> Result<oci::Descriptor> {
+    if (!expected.empty() && s_->content->Has(expected)) {
+      struct stat st;
+      stat(s_->content->BlobPath(expected).c_str(), &st);
+      return oci::Descriptor{"", expected, int64_t(st.st_size), {}, {}};
+    }
+    KILN_ASSIGN(store::BlobWriter writer, s_->content->NewWriter());
+    Sha256 hash;
+    char buf[1 << 16];
+    for (;;) {
+      KILN_ASSIGN(size_t n, read(buf, sizeof buf));
+      if (n == 0) break;
+      hash.Update(buf, n);
+      KILN_TRY(writer.Write(buf, n));
+    }
+    std::string digest = hash.Finish();
+    if (!expected.empty() && digest != expected)
+      return Status::Error("load: " + path + ": blob " + expected + " does not match its digest (got " + digest + ")");
+    int64_t size = writer.size();
+    KILN_TRY(writer.Commit(digest));
+    return oci::Descriptor{"", digest, size, {}, {}};
+  };
+  auto read_blob = [&](const std::string& digest) -> Result<std::string> {
+    auto data = s_->content->Read(digest);
+    if (!data.ok()) return Status::Error("load: " + path + ": blob " + digest + " is missing from the archive");
+    return data;
+  };
+  KILN_ASSIGN(auto images, oci::ReadImageArchive(path, oci::Platform::Host(), store, read_blob));
+  if (images.empty()) return Status::Error("load: " + path + ": the archive holds no image");
+  std::vector<std::string> loaded;
+  for (auto& image : images) {
+    KILN_TRY(s_->content->Put(image.manifest_media_type, image.manifest).status());
+    KILN_ASSIGN(exporter::Image check, exporter::LoadImage(*s_->content, image.manifest_digest));
+    for (auto& l : check.manifest.layers)
+      if (!s_->content->Has(l.digest)) return Status::Error("load: " + path + ": layer " + l.digest + " is missing from the archive");
+    if (check.config.diff_ids.size() != check.manifest.layers.size())
+      return Status::Error("load: " + path + ": an image's config and manifest disagree on its layers");
+    for (auto& name : image.names) {
+      KILN_ASSIGN(oci::Reference r, oci::ParseReference(name));
+      KILN_TRY(s_->metadata->SetImage(r.String(), image.manifest_digest));
+      loaded.push_back(r.Familiar());
+    }
+    if (image.names.empty()) {
+      // Kept under its digest, as docker keeps a dangling image, so that no collection takes its blobs.
+      KILN_TRY(s_->metadata->SetImage(image.manifest_digest, image.manifest_digest));
+      loaded.push_back(image.manifest_digest);
+    }
+  }
+  return loaded;
+}
+
+}  // namespace kiln::api
