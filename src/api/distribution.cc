@@ -159,27 +159,8 @@ Result<PushResult> Engine::PushImage(remote::Registry& registry, const exporter:
   auto pushed = [&]() -> Result<PushResult> {
     std::vector<oci::Descriptor> blobs = image.manifest.layers;
     blobs.push_back(image.manifest.config);
-    KILN_TRY(ParallelFor(blobs.size(), kConcurrentTransfers, [&](size_t i) -> Status {
-      const oci::Descriptor& d = blobs[i];
-      KILN_ASSIGN(bool present, registry.HasBlob(dest, d.digest));
-      if (!present) {
-        // Another repository of the same registry may hold it (the base image's layers usually): link it there.
-        KILN_ASSIGN(auto sources, s_->metadata->BlobSources(d.digest, dest.registry));
-        for (auto& from : sources) {
-          if (from == dest.repository) continue;
-          KILN_ASSIGN(present, registry.MountBlob(dest, d.digest, from));
-          if (present) break;
-        }
-      }
-      if (!present) {
-        if (!s_->content->Has(d.digest)) return Status::Error("blob " + d.digest + " is missing from the local store");
-        KILN_TRY(registry.PutBlob(dest, d, s_->content->BlobPath(d.digest),
-                                  [&](int64_t done, int64_t size) { step.Bytes(d.digest, done, size); }));
-      }
-      step.Bytes(d.digest, d.size, d.size);
-      (void)s_->metadata->AddBlobSource(d.digest, dest.registry, dest.repository);
-      return Status::Ok();
-    }));
+    KILN_TRY(PushBlobs(registry, dest, blobs, nullptr,
+                       [&](const std::string& id, int64_t done, int64_t size) { step.Bytes(id, done, size); }));
     KILN_ASSIGN(std::string manifest, s_->content->Read(image.descriptor.digest));
     KILN_TRY(registry.PutManifest(dest, image.manifest.media_type, manifest));
     return PushResult{dest.String(), image.descriptor.digest};
@@ -187,6 +168,88 @@ Result<PushResult> Engine::PushImage(remote::Registry& registry, const exporter:
   if (!pushed.ok()) return step.Failed(pushed.status());
   step.Done();
   return pushed;
+}
+
+Status Engine::PushBlobs(remote::Registry& registry, const oci::Reference& dest, const std::vector<oci::Descriptor>& blobs,
+                         const std::function<Status(const oci::Descriptor&)>& fetch,
+                         const std::function<void(const std::string&, int64_t, int64_t)>& progress) {
+  return ParallelFor(blobs.size(), kConcurrentTransfers, [&](size_t i) -> Status {
+    const oci::Descriptor& d = blobs[i];
+    KILN_ASSIGN(bool present, registry.HasBlob(dest, d.digest));
+    if (!present) {
+      // Another repository of the same registry may hold it (the base image's layers usually): link it there.
+      KILN_ASSIGN(auto sources, s_->metadata->BlobSources(d.digest, dest.registry));
+      for (auto& from : sources) {
+        if (from == dest.repository) continue;
+        KILN_ASSIGN(present, registry.MountBlob(dest, d.digest, from));
+        if (present) break;
+      }
+    }
+    if (!present) {
+      if (!s_->content->Has(d.digest) && fetch) KILN_TRY(fetch(d));
+      if (!s_->content->Has(d.digest)) return Status::Error("blob " + d.digest + " is missing from the local store");
+      KILN_TRY(registry.PutBlob(dest, d, s_->content->BlobPath(d.digest),
+                                [&](int64_t done, int64_t size) { progress(d.digest, done, size); }));
+    }
+    progress(d.digest, d.size, d.size);
+    (void)s_->metadata->AddBlobSource(d.digest, dest.registry, dest.repository);
+    return Status::Ok();
+  });
+}
+
+std::vector<std::unique_ptr<cache::RemoteSource>> Engine::ImportCaches(
+    const std::vector<cache::CacheSpec>& specs, const std::function<Result<remote::Registry*>()>& registry,
+    std::vector<std::string>& warnings) {
+  std::vector<std::unique_ptr<cache::RemoteSource>> sources;
+  for (auto& spec : specs) {
+    auto source = [&]() -> Result<std::unique_ptr<cache::RemoteSource>> {
+      if (spec.type == "local") return cache::ImportFromDirectory(spec.dir, spec.tag, *s_->content);
+      KILN_ASSIGN(oci::Reference ref, oci::ParseReference(spec.ref));
+      KILN_ASSIGN(remote::Registry * r, registry());
+      return cache::ImportFromRegistry(*r, ref, *s_->content);
+    }();
+    if (!source.ok()) {
+      warnings.push_back("importing cache: " + source.status().message());
+      continue;
+    }
+    sources.push_back(std::move(*source));
+  }
+  return sources;
+}
+
+Status Engine::ExportCache(const cache::CacheSpec& spec, const std::vector<cache::ExportRecord>& records,
+                           const std::function<Result<remote::Registry*>()>& registry,
+                           const std::map<std::string, cache::RemoteSource*>& sources, progress::Sink* progress,
+                           int number) {
+  // Layers of imported cache that this build never unpacked may be missing here: fetch them from their source.
+  auto fetch = [&](const oci::Descriptor& d) -> Status {
+    auto it = sources.find(d.digest);
+    if (it == sources.end()) return Status::Error("blob " + d.digest + " is missing from the local store");
+    return it->second->Fetch({d, ""});
+  };
+  if (spec.type == "local") {
+    for (auto& r : records)
+      for (auto& l : r.layers)
+        if (!s_->content->Has(l.blob.digest)) KILN_TRY(fetch(l.blob));
+    return cache::ExportToDirectory(spec.dir, spec.tag, records, *s_->content);
+  }
+  KILN_ASSIGN(oci::Reference ref, oci::ParseReference(spec.ref));
+  KILN_ASSIGN(remote::Registry * r, registry());
+  StepProgress step(progress, number, "exporting cache to " + ref.String());
+  step.Started();
+  Status st = [&]() -> Status {
+    cache::CacheArtifact a = cache::EncodeCache(records);
+    KILN_TRY(s_->content->Put(cache::kCacheConfigMediaType, a.config).status());
+    std::vector<oci::Descriptor> blobs = a.layers;
+    blobs.push_back(a.config_descriptor);
+    // Blobs the registry has are skipped by digest: a mode=max export after a warm build uploads nothing.
+    KILN_TRY(PushBlobs(*r, ref, blobs, fetch,
+                       [&](const std::string& id, int64_t done, int64_t size) { step.Bytes(id, done, size); }));
+    return r->PutManifest(ref, oci::kMediaTypeManifest, a.manifest);
+  }();
+  if (!st.ok()) return step.Failed(st.Prefixed("exporting cache to " + ref.Familiar()));
+  step.Done();
+  return Status::Ok();
 }
 
 Status Engine::Login(const std::string& registry, const remote::Credentials& credentials) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "cache/transfer.h"
 #include "exporter/exporter.h"
 #include "frontend/dockerfile/lint.h"
 #include "oci/image.h"
@@ -74,6 +75,8 @@ struct BuildRequest {
   std::map<std::string, std::string> secrets;
   PullPolicy pull = PullPolicy::kMissing;
   bool push = false;  // --push: push every -t name once built
+  std::vector<cache::CacheSpec> cache_from;  // imported cache, consulted after the local store
+  std::vector<cache::CacheSpec> cache_to;    // where this build's cache records are exported
   progress::Sink* progress = nullptr;
   std::function<bool()> cancelled;
 };
@@ -223,6 +226,20 @@ class Engine {
                                     progress::Sink* progress, int number);
   Result<PushResult> PushImage(remote::Registry& registry, const exporter::Image& image, const std::string& dest,
                                progress::Sink* progress, int number);
+  /// Uploads the blobs `dest`'s repository lacks (mounting those another repository of its registry holds),
+  /// several at once. `fetch` brings a blob missing from the local store (a layer of imported cache) first.
+  Status PushBlobs(remote::Registry& registry, const oci::Reference& dest, const std::vector<oci::Descriptor>& blobs,
+                   const std::function<Status(const oci::Descriptor&)>& fetch,
+                   const std::function<void(const std::string& id, int64_t done, int64_t size)>& progress);
+  /// --cache-from: the sources that could be read; a warning for each that could not (as BuildKit, the build
+  /// goes on without it).
+  std::vector<std::unique_ptr<cache::RemoteSource>> ImportCaches(const std::vector<cache::CacheSpec>& specs,
+                                                                 const std::function<Result<remote::Registry*>()>& registry,
+                                                                 std::vector<std::string>& warnings);
+  /// --cache-to of one kind other than inline: writes `records` there.
+  Status ExportCache(const cache::CacheSpec& spec, const std::vector<cache::ExportRecord>& records,
+                     const std::function<Result<remote::Registry*>()>& registry,
+                     const std::map<std::string, cache::RemoteSource*>& sources, progress::Sink* progress, int number);
   std::unique_ptr<State> s_;
 };
 

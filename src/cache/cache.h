@@ -1,9 +1,12 @@
-// Cache records: a cache key (what a step is, given its inputs' contents) -> the snapshot it produced.
+// Cache records: a cache key (what a step is, given its inputs' contents) -> the snapshot it produced; and the
+// sources of records kept elsewhere (a registry, a directory, an image's config) that a build may import.
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
+#include "oci/image.h"
 #include "store/metadata.h"
 
 namespace kiln::cache {
@@ -17,6 +20,25 @@ class Cache {
 
  private:
   store::Metadata* metadata_;
+};
+
+/// One layer of a file system: the blob that holds it and the digest of its uncompressed tar.
+struct LayerRef {
+  oci::Descriptor blob;
+  std::string diff_id;
+};
+
+/// Imported cache records (--cache-from): a step's key -> the layers of the file system it produced, base first.
+/// The records are read up front (metadata only); a layer's blob is fetched only when a build needs its content.
+class RemoteSource {
+ public:
+  virtual ~RemoteSource() = default;
+  /// The layers recorded for `key`, if this source has a record of it.
+  virtual std::optional<std::vector<LayerRef>> Lookup(const std::string& key) const = 0;
+  /// Brings the blob of `layer` into the content store (checked against its digest).
+  virtual Status Fetch(const LayerRef& layer) = 0;
+  /// Where the records come from, for messages: "registry 127.0.0.1:5000/app:cache".
+  virtual std::string Describe() const = 0;
 };
 
 }  // namespace kiln::cache

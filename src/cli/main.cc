@@ -141,6 +141,12 @@ int main(int argc, char** argv) {
                   "When to pull base images: missing (default), always (also bare --pull), never");
   bool push_tags = false;
   build->add_flag("--push", push_tags, "Push every -t name once built");
+  std::vector<std::string> cache_from, cache_to;
+  build->add_option("--cache-from", cache_from,
+                    "Import build cache: type=registry,ref=REF | type=local,src=DIR[,tag=T] (repeatable)");
+  build->add_option("--cache-to", cache_to,
+                    "Export build cache: type=registry,ref=REF | type=local,dest=DIR | type=inline, [mode=min|max] "
+                    "(repeatable)");
 
   auto* pull = app.add_subcommand("pull", "Pull an image from a registry");
   std::string pull_ref, pull_platform, pull_progress = "auto";
@@ -310,6 +316,16 @@ int main(int argc, char** argv) {
       auto value = source->Read();
       if (!value.ok()) return Fail(value.status());
       req.secrets[source->id] = *value;
+    }
+    for (auto& c : cache_from) {
+      auto spec = kiln::cache::CacheSpec::Parse(c, false);
+      if (!spec.ok()) return Fail(spec.status());
+      req.cache_from.push_back(*spec);
+    }
+    for (auto& c : cache_to) {
+      auto spec = kiln::cache::CacheSpec::Parse(c, true);
+      if (!spec.ok()) return Fail(spec.status());
+      req.cache_to.push_back(*spec);
     }
     for (auto& o : outputs) {
       auto spec = kiln::api::OutputSpec::Parse(o);

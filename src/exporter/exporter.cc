@@ -1,6 +1,7 @@
 #include "exporter/exporter.h"
 
 #include "base/fs.h"
+#include "cache/transfer.h"
 #include "snapshot/copy.h"
 #include "snapshot/unpack.h"
 
@@ -14,34 +15,52 @@ Result<store::LayerRecord> Exporter::Layer(SnapshotId id) {
   return layer;
 }
 
-Result<Image> Exporter::Commit(const ImageSpec& spec) {
-  Image image;
-  image.config = spec.config;
-  image.config.diff_ids.clear();
-  KILN_ASSIGN(auto chain, snapshotter_->Chain(spec.top));
+Result<std::vector<cache::LayerRef>> Exporter::Layers(SnapshotId top) {
+  KILN_ASSIGN(auto chain, snapshotter_->Chain(top));
+  std::vector<cache::LayerRef> out;
   for (SnapshotId id : chain) {
     KILN_ASSIGN(store::LayerRecord layer, Layer(id));
-    image.manifest.layers.push_back({layer.media_type, layer.blob_digest, layer.size, {}, {}});
-    image.config.diff_ids.push_back(layer.diff_id);
+    out.push_back({{layer.media_type, layer.blob_digest, layer.size, {}, {}}, layer.diff_id});
   }
   // Remember which snapshot holds each chain, so running or building on this image never unpacks it again.
-  auto chain_ids = snapshot::ChainIds(image.config.diff_ids);
+  std::vector<std::string> diff_ids;
+  for (auto& l : out) diff_ids.push_back(l.diff_id);
+  auto chain_ids = snapshot::ChainIds(diff_ids);
   for (size_t i = 0; i < chain.size(); i++) {
     KILN_ASSIGN(auto known, metadata_->GetChain(chain_ids[i]));
     if (!known) KILN_TRY(metadata_->SetChain(chain_ids[i], chain[i]));
   }
-  // A step adds a layer exactly when its result differs from the file system before it.
-  SnapshotId current = spec.base;
+  return out;
+}
+
+Result<Image> Exporter::Commit(const ImageSpec& spec) {
+  Image image;
+  image.config = spec.config;
+  image.config.diff_ids.clear();
+  std::vector<cache::LayerRef> layers;
+  if (spec.top_layers) {
+    layers = *spec.top_layers;
+  } else {
+    KILN_ASSIGN(layers, Layers(spec.top));
+  }
+  for (auto& l : layers) {
+    image.manifest.layers.push_back(l.blob);
+    image.config.diff_ids.push_back(l.diff_id);
+  }
+  // A step adds a layer exactly when its result has more layers than the file system before it.
+  size_t current = spec.base_depth;
   image.config.history.clear();
   for (auto& h : spec.history) {
     oci::HistoryEntry e = h.entry;
-    if (h.result) {
-      e.empty_layer = *h.result == current;
-      current = *h.result;
+    if (h.depth) {
+      e.empty_layer = *h.depth == current;
+      current = *h.depth;
     }
     image.config.history.push_back(e);
   }
-  KILN_ASSIGN(image.manifest.config, content_->Put(oci::kMediaTypeConfig, oci::Serialize(oci::ToJson(image.config))));
+  Json config = oci::ToJson(image.config);
+  if (spec.inline_cache) config[cache::kInlineCacheField] = *spec.inline_cache;
+  KILN_ASSIGN(image.manifest.config, content_->Put(oci::kMediaTypeConfig, oci::Serialize(config)));
   std::string manifest_json = oci::Serialize(oci::ToJson(image.manifest));
   KILN_ASSIGN(image.descriptor, content_->Put(oci::kMediaTypeManifest, manifest_json));
   return image;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "cache/cache.h"
 #include "oci/archive.h"
 #include "oci/image.h"
 #include "snapshot/layer.h"
@@ -17,17 +18,21 @@ namespace kiln::exporter {
 
 using store::SnapshotId;
 
-/// A history line and, for a step that may have added a layer, the snapshot it produced.
+/// A history line and, for a step that may have added a layer, how many layers its result's file system has.
 struct HistoryStep {
   oci::HistoryEntry entry;
-  std::optional<SnapshotId> result;
+  std::optional<size_t> depth;
 };
 
 struct ImageSpec {
   oci::ImageConfig config;        // without rootfs and history
   std::vector<HistoryStep> history;
-  SnapshotId base = 0;            // the base image's file system, where the history's steps start
+  size_t base_depth = 0;          // layers of the base image's file system, where the history's steps start
   SnapshotId top = 0;             // the final file system
+  /// Or its layers (blobs in the content store) when it was found in imported cache and never unpacked.
+  std::optional<std::vector<cache::LayerRef>> top_layers;
+  /// --cache-to type=inline: cache records carried in the image config (cache::kInlineCacheField).
+  std::optional<Json> inline_cache;
 };
 
 struct Image {
@@ -47,6 +52,8 @@ class Exporter {
   Result<Image> Commit(const ImageSpec& spec);
   /// The layer blob of one snapshot, computed on first use.
   Result<store::LayerRecord> Layer(SnapshotId id);
+  /// The layers of a snapshot's whole file system, base first, each computed on first use.
+  Result<std::vector<cache::LayerRef>> Layers(SnapshotId top);
   /// An OCI or Docker archive (a tar, or with `tar` false an OCI layout directory).
   Status ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
                        const std::vector<std::string>& names, bool tar = true);

@@ -14,12 +14,18 @@ std::vector<std::string> ChainIds(const std::vector<std::string>& diff_ids) {
 Result<SnapshotId> UnpackImage(const oci::Manifest& manifest, const oci::ImageConfig& config,
                                const store::ContentStore& content, store::Metadata& metadata,
                                Snapshotter& snapshotter, bool* extracted) {
-  if (extracted) *extracted = false;
   if (manifest.layers.size() != config.diff_ids.size()) {
     return Status::Error("image manifest has " + std::to_string(manifest.layers.size()) + " layers but its config " +
                          std::to_string(config.diff_ids.size()) + " diff_ids");
   }
-  auto chains = ChainIds(config.diff_ids);
+  return UnpackLayers(manifest.layers, config.diff_ids, content, metadata, snapshotter, extracted);
+}
+
+Result<SnapshotId> UnpackLayers(const std::vector<oci::Descriptor>& layers, const std::vector<std::string>& diff_ids,
+                                const store::ContentStore& content, store::Metadata& metadata, Snapshotter& snapshotter,
+                                bool* extracted) {
+  if (extracted) *extracted = false;
+  auto chains = ChainIds(diff_ids);
   SnapshotId parent = 0;
   for (size_t i = 0; i < chains.size(); i++) {
     KILN_ASSIGN(auto existing, metadata.GetChain(chains[i]));
@@ -30,12 +36,12 @@ Result<SnapshotId> UnpackImage(const oci::Manifest& manifest, const oci::ImageCo
         continue;
       }
     }
-    const oci::Descriptor& layer = manifest.layers[i];
+    const oci::Descriptor& layer = layers[i];
     if (extracted) *extracted = true;
     if (!content.Has(layer.digest)) return Status::Error("layer " + layer.digest + " is missing from the store");
     KILN_ASSIGN(ActiveSnapshot s, snapshotter.Prepare(parent));
     Status st = ApplyLayer(content.BlobPath(layer.digest), s.diff_dir);
-    if (st.ok()) st = metadata.SetLayer(s.id, {layer.digest, config.diff_ids[i], layer.size, layer.media_type});
+    if (st.ok()) st = metadata.SetLayer(s.id, {layer.digest, diff_ids[i], layer.size, layer.media_type});
     if (st.ok()) st = snapshotter.Commit(s);
     if (st.ok()) st = metadata.SetChain(chains[i], s.id);
     if (!st.ok()) {

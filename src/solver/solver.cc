@@ -22,9 +22,17 @@ double Seconds(Clock::time_point from) {
   return std::chrono::duration<double>(Clock::now() - from).count();
 }
 
-/// What a solved vertex yields: a snapshot, or (for a local source) a host directory.
+/// What a solved vertex yields: a snapshot, or (for a local source) a host directory, or (a hit in imported
+/// cache) layers not unpacked yet.
 struct Output {
   SnapshotId snapshot = 0;
+  bool materialized = true;
+  bool pending = false;  // missed the cache: runs if a later step or the target needs its result
+  StepReport step;
+  int number = 0;        // "#N" in progress, given when first shown
+  Clock::time_point started;
+  std::vector<cache::LayerRef> layers;
+  cache::RemoteSource* source = nullptr;
   std::string local_dir;
   std::shared_ptr<PatternMatcher> exclude;
   std::string key;
@@ -38,6 +46,9 @@ class Job {
       : g_(g), o_(o), content_(content), metadata_(metadata), cache_(cache), snapshotter_(snapshotter),
         executor_(executor), start_(Clock::now()) {}
 
+  /// Solves in two passes. First every needed vertex gets its cache key and is looked up (local records, then
+  /// imported cache); nothing runs. Then, in graph order, the steps that missed run, but only those the target
+  /// needs: a stage whose only use is a COPY --from that hit the cache never runs, as in BuildKit.
   SolveReport Run(size_t target) {
     std::vector<bool> needed(g_.vertices().size(), false);
     needed[target] = true;
@@ -45,24 +56,44 @@ class Job {
       if (needed[i])
         for (size_t in : g_.at(i).inputs) needed[in] = true;
     outputs_.resize(g_.vertices().size());
-    // The steps progress will show: every op, and base images (scratch and the context are not shown).
+    for (size_t i = 0; i <= target && report_.status.ok(); i++) {
+      if (!needed[i]) continue;
+      if (o_.cancelled && o_.cancelled()) report_.status = Status::Error("build cancelled");
+      if (report_.status.ok()) report_.status = Resolve(i);
+    }
+    // What must run: the target if it missed, and every missed input of a step that runs. Their inputs need
+    // their file systems (unpacked base images, fetched imported layers); the rest stays as keys and layers.
+    std::vector<bool> run(g_.vertices().size(), false), need_files(g_.vertices().size(), false);
+    std::vector<size_t> stack;
+    if (report_.status.ok() && outputs_[target].pending) stack.push_back(target);
+    while (!stack.empty()) {
+      size_t i = stack.back();
+      stack.pop_back();
+      if (run[i]) continue;
+      run[i] = true;
+      for (size_t in : g_.at(i).inputs) {
+        need_files[in] = true;
+        if (outputs_[in].pending) stack.push_back(in);
+      }
+    }
     for (size_t i = 0; i <= target; i++) {
       if (!needed[i] || std::holds_alternative<graph::LocalSource>(g_.at(i).op)) continue;
       auto* img = std::get_if<graph::ImageSource>(&g_.at(i).op);
-      if (!img || !img->manifest_digest.empty()) total_steps_++;
+      if (img ? !img->manifest_digest.empty() : (!outputs_[i].pending || run[i])) total_steps_++;
     }
-    for (size_t i = 0; i <= target; i++) {
-      if (!needed[i]) continue;
+    for (size_t i = 0; i <= target && report_.status.ok(); i++) {
+      if (!needed[i] || (outputs_[i].pending && !run[i])) continue;
       if (o_.cancelled && o_.cancelled()) {
         report_.status = Status::Error("build cancelled");
         break;
       }
-      Status st = SolveVertex(i);
-      if (!st.ok()) {
-        report_.status = st;
-        break;
+      report_.status = Execute(i, need_files[i]);
+    }
+    if (report_.status.ok()) {
+      for (size_t i = 0; i <= target; i++) {
+        const Output& o = outputs_[i];
+        if (needed[i] && !o.pending) report_.results[i] = VertexOutput{o.key, o.snapshot, o.materialized, o.layers, o.source};
       }
-      report_.results[i] = outputs_[i].snapshot;
     }
     if (o_.progress) o_.progress->Finish();
     return std::move(report_);
@@ -95,25 +126,23 @@ class Job {
     return DigestOf(DigestText(j));
   }
 
-  Status SolveVertex(size_t i) {
+  /// Pass one: the vertex's cache key and where its result is (a local record, imported cache, or nowhere yet:
+  /// pending). Sources are noted, nothing is unpacked or run.
+  Status Resolve(size_t i) {
     const graph::Vertex& v = g_.at(i);
     Output& out = outputs_[i];
-    int number = 0;  // given when the step is first shown
-    auto t0 = Clock::now();
-
+    out.started = Clock::now();
     if (auto* img = std::get_if<graph::ImageSource>(&v.op)) {
       out.key = KeyOf(i, "");
-      if (img->manifest_digest.empty()) return Status::Ok();  // scratch: nothing to show or unpack
-      bool extracted = false;
-      auto unpacked = UnpackImage(img->manifest_digest, &extracted);
-      if (!unpacked.ok()) return Fail(number, v, unpacked.status(), -1, "", t0);
-      out.snapshot = *unpacked;
-      if (extracted) {
-        Emit(progress::Event::Kind::kStarted, number, v);
-        Emit(progress::Event::Kind::kDone, number, v, "", Seconds(t0));
-      } else {
-        Emit(progress::Event::Kind::kCached, number, v, "", Seconds(t0));
-      }
+      if (img->manifest_digest.empty()) return Status::Ok();  // scratch: the empty file system
+      // The base image's layers (in the store since it was pulled) stand for it until a step needs its files.
+      KILN_ASSIGN(std::string mtext, content_->Read(img->manifest_digest));
+      KILN_ASSIGN(oci::Manifest m, oci::ManifestFromJson(mtext));
+      KILN_ASSIGN(std::string ctext, content_->Read(m.config.digest));
+      KILN_ASSIGN(oci::ImageConfig c, oci::ImageConfigFromJson(ctext));
+      if (m.layers.size() != c.diff_ids.size()) return Status::Error(v.name + ": the image's manifest and config disagree on its layers");
+      out.materialized = false;
+      for (size_t l = 0; l < m.layers.size(); l++) out.layers.push_back({m.layers[l], c.diff_ids[l]});
       return Status::Ok();
     }
     if (auto* local = std::get_if<graph::LocalSource>(&v.op)) {
@@ -134,52 +163,104 @@ class Job {
         const Output& src = outputs_[v.inputs.at(copy->source_input)];
         if (src.local_dir.empty()) continue;
         auto sum = ChecksumSources(CopySource{src.local_dir, src.exclude.get()}, copy->sources);
-        if (!sum.ok()) return Fail(number, v, sum.status(), -1, "", t0);
+        if (!sum.ok()) return Fail(out.number, v, sum.status(), -1, "", out.started);
         content += *sum;
       }
     }
     out.key = KeyOf(i, content);
 
-    StepReport step{v.name, v.digest, out.key, false, 0, ""};
+    out.step = StepReport{v.name, v.digest, out.key, false, 0, "", ""};
     if (o_.no_cache) {
-      step.miss_reason = "--no-cache";
-    } else {
-      KILN_ASSIGN(auto hit, cache_->Lookup(out.key));
-      if (hit) {
-        out.snapshot = *hit;
-        step.cached = true;
-        step.duration = Seconds(t0);
-        report_.steps.push_back(step);
-        Emit(progress::Event::Kind::kCached, number, v, "", step.duration);
-        return Status::Ok();
+      out.step.miss_reason = "--no-cache";
+      out.pending = true;
+      return Status::Ok();
+    }
+    KILN_ASSIGN(auto hit, cache_->Lookup(out.key));
+    if (hit) {
+      out.snapshot = *hit;
+      out.step.cached = true;
+      return Status::Ok();
+    }
+    // Imported cache: the record's layers stand for the result until a later step needs its files.
+    for (cache::RemoteSource* source : o_.remote_caches) {
+      auto layers = source->Lookup(out.key);
+      if (!layers) continue;
+      out.materialized = false;
+      out.layers = std::move(*layers);
+      out.source = source;
+      out.step.cached = true;
+      out.step.cache_source = source->Describe();
+      return Status::Ok();
+    }
+    out.step.miss_reason = "no cache record for this step with these inputs";
+    out.pending = true;
+    return Status::Ok();
+  }
+
+  /// Pass two: shows a vertex and, when it missed the cache, runs it. `need_files`: a step that runs next uses its
+  /// file system, so a base image is unpacked now.
+  Status Execute(size_t i, bool need_files) {
+    const graph::Vertex& v = g_.at(i);
+    Output& out = outputs_[i];
+    auto t0 = Clock::now();
+    if (auto* img = std::get_if<graph::ImageSource>(&v.op)) {
+      if (img->manifest_digest.empty()) return Status::Ok();
+      bool extracted = false;
+      if (need_files) {
+        std::vector<oci::Descriptor> blobs;
+        std::vector<std::string> diff_ids;
+        for (auto& l : out.layers) {
+          blobs.push_back(l.blob);
+          diff_ids.push_back(l.diff_id);
+        }
+        auto unpacked = snapshot::UnpackLayers(blobs, diff_ids, *content_, *metadata_, *snapshotter_, &extracted);
+        if (!unpacked.ok()) return Fail(out.number, v, unpacked.status(), -1, "", t0);
+        out.snapshot = *unpacked;
+        out.materialized = true;
       }
-      step.miss_reason = "no cache record for this step with these inputs";
+      if (extracted) {
+        Emit(progress::Event::Kind::kStarted, out.number, v);
+        Emit(progress::Event::Kind::kDone, out.number, v, "", Seconds(t0));
+      } else {
+        Emit(progress::Event::Kind::kCached, out.number, v, "", Seconds(t0));
+      }
+      return Status::Ok();
+    }
+    if (std::holds_alternative<graph::LocalSource>(v.op)) return Status::Ok();
+    StepReport& step = out.step;
+    if (!out.pending) {
+      step.duration = Seconds(out.started);
+      report_.steps.push_back(step);
+      Emit(progress::Event::Kind::kCached, out.number, v, "", step.duration);
+      return Status::Ok();
     }
 
-    Emit(progress::Event::Kind::kStarted, number, v);
-    SnapshotId parent = outputs_[v.inputs.at(0)].snapshot;
-    KILN_ASSIGN(snapshot::ActiveSnapshot active, snapshotter_->Prepare(parent));
+    Emit(progress::Event::Kind::kStarted, out.number, v);
+    auto parent_snapshot = Materialize(v.inputs.at(0));
+    if (!parent_snapshot.ok()) return Fail(out.number, v, parent_snapshot.status(), -1, "", t0);
+    KILN_ASSIGN(snapshot::ActiveSnapshot active, snapshotter_->Prepare(*parent_snapshot));
     std::string tail;
     int exit_code = -1;
-    Status st = RunOp(v, active, number, tail, exit_code);
+    Status st = RunOp(v, active, out.number, tail, exit_code);
     if (!st.ok()) {
       (void)snapshotter_->Discard(active);
-      return Fail(number, v, st, exit_code, tail, t0);
+      return Fail(out.number, v, st, exit_code, tail, t0);
     }
     if (std::holds_alternative<graph::ExecOp>(v.op)) {
       Status trimmed = snapshotter_->TrimCopyUps(active);
       if (!trimmed.ok()) {
         (void)snapshotter_->Discard(active);
-        return Fail(number, v, trimmed, -1, "", t0);
+        return Fail(out.number, v, trimmed, -1, "", t0);
       }
     }
     // Kept even when nothing changed: BuildKit gives such a step an empty layer too (diff id sha256:5f70bf18...).
     KILN_TRY(snapshotter_->Commit(active));
     out.snapshot = active.id;
+    out.pending = false;
     KILN_TRY(cache_->Record(out.key, out.snapshot, v.name));
     step.duration = Seconds(t0);
     report_.steps.push_back(step);
-    Emit(progress::Event::Kind::kDone, number, v, "", step.duration);
+    Emit(progress::Event::Kind::kDone, out.number, v, "", step.duration);
     return Status::Ok();
   }
 
@@ -246,7 +327,8 @@ class Job {
         if (!src.local_dir.empty()) {
           KILN_TRY(RunCopy(*copy, CopySource{src.local_dir, src.exclude.get()}, dest));
         } else {
-          KILN_ASSIGN(snapshot::Mount from, snapshotter_->MountReadOnly(src.snapshot));
+          KILN_ASSIGN(SnapshotId from_snapshot, Materialize(v.inputs.at(copy->source_input)));
+          KILN_ASSIGN(snapshot::Mount from, snapshotter_->MountReadOnly(from_snapshot));
           KILN_TRY(RunCopy(*copy, CopySource{from.path(), nullptr}, dest));
         }
       } else {
@@ -256,12 +338,26 @@ class Job {
     return Status::Ok();
   }
 
-  Result<SnapshotId> UnpackImage(const std::string& manifest_digest, bool* extracted) {
-    KILN_ASSIGN(std::string mtext, content_->Read(manifest_digest));
-    KILN_ASSIGN(oci::Manifest m, oci::ManifestFromJson(mtext));
-    KILN_ASSIGN(std::string ctext, content_->Read(m.config.digest));
-    KILN_ASSIGN(oci::ImageConfig c, oci::ImageConfigFromJson(ctext));
-    return snapshot::UnpackImage(m, c, *content_, *metadata_, *snapshotter_, extracted);
+  /// The snapshot of vertex `i`'s result: an imported cache record's layers are fetched and unpacked now (each
+  /// layer chain once), and recorded locally so that the next build hits without the import.
+  Result<SnapshotId> Materialize(size_t i) {
+    Output& out = outputs_[i];
+    if (out.materialized) return out.snapshot;
+    std::vector<oci::Descriptor> blobs;
+    std::vector<std::string> diff_ids;
+    for (auto& layer : out.layers) {
+      if (!content_->Has(layer.blob.digest)) {
+        if (!out.source) return Status::Error("layer " + layer.blob.digest + " is missing from the store");
+        KILN_TRY(out.source->Fetch(layer).Prefixed(out.source->Describe()));
+      }
+      blobs.push_back(layer.blob);
+      diff_ids.push_back(layer.diff_id);
+    }
+    KILN_ASSIGN(out.snapshot, snapshot::UnpackLayers(blobs, diff_ids, *content_, *metadata_, *snapshotter_));
+    out.materialized = true;
+    // A record fetched from imported cache is kept locally: the next build hits without the import.
+    if (out.source) KILN_TRY(cache_->Record(out.key, out.snapshot, g_.at(i).name));
+    return out.snapshot;
   }
 
   Status Fail(int& number, const graph::Vertex& v, const Status& st, int exit_code, const std::string& tail,

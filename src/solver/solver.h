@@ -25,6 +25,8 @@ struct SolveOptions {
   std::map<std::string, std::string> secrets;
   progress::Sink* progress = nullptr;
   std::function<bool()> cancelled;
+  /// Imported cache (--cache-from), consulted in order when the local store has no record of a step.
+  std::vector<cache::RemoteSource*> remote_caches;
 };
 
 /// What happened to one vertex.
@@ -35,6 +37,7 @@ struct StepReport {
   bool cached = false;
   double duration = 0;       // seconds
   std::string miss_reason;   // why it ran: "no cache record", "--no-cache"
+  std::string cache_source;  // a hit from imported cache: where it came from
 };
 
 /// The failing step of a failed build.
@@ -44,12 +47,22 @@ struct StepFailure {
   std::string log_tail;
 };
 
+/// What a solved vertex produced: a snapshot (0 is the empty file system), or, for a step found in imported cache
+/// whose content no later step needed, the layers of its file system, fetched and unpacked only when needed.
+struct VertexOutput {
+  std::string key;
+  store::SnapshotId snapshot = 0;
+  bool materialized = true;
+  std::vector<cache::LayerRef> layers;      // when not materialized
+  cache::RemoteSource* source = nullptr;    // where those layers come from
+};
+
 struct SolveReport {
   Status status;
   std::vector<StepReport> steps;
   std::optional<StepFailure> failure;
-  /// The snapshot each solved vertex produced (0 is the empty file system).
-  std::map<size_t, store::SnapshotId> results;
+  /// What each solved vertex produced.
+  std::map<size_t, VertexOutput> results;
 };
 
 class Solver {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "base/cleanup.h"
 #include "base/digest.h"
 #include "base/fs.h"
 #include "base/process.h"
@@ -100,9 +101,20 @@ Result<BlobWriter> ContentStore::NewWriter() const {
 
 Status ContentStore::Adopt(const std::string& path, const std::string& digest) const {
   if (Has(digest)) return Status::Ok();
-  KILN_ASSIGN(std::string data, ReadFile(path));
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open", path);
+  Cleanup close_fd([fd] { close(fd); });
   KILN_ASSIGN(BlobWriter w, NewWriter());
-  KILN_TRY(w.Write(data.data(), data.size()));
+  Sha256 hash;
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    hash.Update(buf, size_t(n));
+    KILN_TRY(w.Write(buf, size_t(n)));
+  }
+  if (n < 0) return ErrnoError("read", path);
+  std::string actual = hash.Finish();
+  if (actual != digest) return Status::Error(path + " does not match its digest " + digest + " (got " + actual + ")");
   return w.Commit(digest);
 }
 

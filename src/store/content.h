@@ -46,7 +46,7 @@ class ContentStore {
   /// Stores `data` and returns its descriptor.
   Result<oci::Descriptor> Put(const std::string& media_type, std::string_view data) const;
   Result<BlobWriter> NewWriter() const;
-  /// Copies (or hardlinks) an existing file into the store as `digest`, which the caller verified.
+  /// Copies a file into the store as `digest`; an error (nothing stored) when its content does not match.
   Status Adopt(const std::string& path, const std::string& digest) const;
   Status Remove(std::string_view digest) const;
   struct BlobInfo {
