@@ -7,6 +7,7 @@
 #include "base/parallel.h"
 #include "oci/reference.h"
 #include "remote/registry.h"
+#include "snapshot/compress.h"
 #include "store/lock.h"
 
 namespace kiln::api {
@@ -57,12 +58,6 @@ class StepProgress {
   std::chrono::steady_clock::time_point start_;
 };
 
-/// Layer media types kiln can unpack: tar, gzip and zstd, in OCI's and Docker's spelling.
-bool IsSupportedLayer(const std::string& t) {
-  return t == oci::kMediaTypeLayerTar || t == oci::kMediaTypeLayerGzip || t == oci::kDockerMediaTypeLayerGzip ||
-         t == "application/vnd.oci.image.layer.v1.tar+zstd" || t == oci::kDockerMediaTypeLayerTar;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<remote::Registry>> Engine::NewRegistry(std::function<bool()> cancelled) {
@@ -104,7 +99,7 @@ Result<exporter::Image> Engine::PullImage(remote::Registry& registry, const std:
     }
     KILN_ASSIGN(oci::Manifest m, oci::ManifestFromJson(manifest.data));
     for (auto& l : m.layers)
-      if (!IsSupportedLayer(l.media_type))
+      if (!snapshot::CompressionOf(l.media_type))  // tar, gzip or zstd, in OCI's or Docker's spelling
         return Status::Error(ref.Familiar() + ": layer " + l.digest + " has unsupported media type " + l.media_type);
     std::vector<oci::Descriptor> blobs = m.layers;
     blobs.insert(blobs.begin(), m.config);

@@ -114,8 +114,21 @@ Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
       KILN_ASSIGN(o.push, boolean(k, v));
     } else if (k == "tar") {
       KILN_ASSIGN(o.tar, boolean(k, v));
+    } else if (k == "compression") {
+      KILN_TRY(snapshot::ParseCompression(v).status().Prefixed("--output"));
+      o.compression = v;
+    } else if (k == "compression-level") {
+      char* end = nullptr;
+      long level = strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || level < 0 || level > 22) return Status::Error("--output: compression-level must be 0 to 22, not \"" + v + "\"");
+      o.compression_level = int(level);
+    } else if (k == "force-compression") {
+      KILN_ASSIGN(o.force_compression, boolean(k, v));
+    } else if (k == "oci-mediatypes") {
+      KILN_ASSIGN(o.oci_mediatypes, boolean(k, v));
     } else {
-      return Status::Error("--output: unknown attribute \"" + k + "\" (type, dest, name, push, tar)");
+      return Status::Error("--output: unknown attribute \"" + k +
+                           "\" (type, dest, name, push, tar, compression, compression-level, force-compression, oci-mediatypes)");
     }
   }
   static const char* kTypes[] = {"image", "registry", "oci", "docker", "local", "tar"};
@@ -380,11 +393,35 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   int number = after_pulls.highest();
   snapshot::LayerOptions lo;
   lo.source_date_epoch = co.epoch;
+  bool oci_mediatypes = true;
+  {
+    // One image per build: its layer options may be given on any output, but not two ways.
+    std::optional<std::string> compression;
+    std::optional<int> level;
+    std::optional<bool> force, oci;
+    for (auto& o : req.outputs) {
+      auto take = [&](auto& mine, const auto& theirs, const char* name) -> Status {
+        if (!theirs) return Status::Ok();
+        if (mine && *mine != *theirs) return Status::Error(std::string("--output: two different ") + name + " for one image");
+        mine = theirs;
+        return Status::Ok();
+      };
+      Status st = take(compression, o.compression, "compression");
+      if (st.ok()) st = take(level, o.compression_level, "compression-level");
+      if (st.ok()) st = take(force, o.force_compression, "force-compression");
+      if (st.ok()) st = take(oci, o.oci_mediatypes, "oci-mediatypes");
+      if (!st.ok()) return fail(st);
+    }
+    if (compression) lo.compression.kind = *snapshot::ParseCompression(*compression);
+    if (level) lo.compression.level = *level;
+    lo.force_compression = force.value_or(false);
+    oci_mediatypes = oci.value_or(true);
+  }
   exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), lo);
   // The layers of a vertex's result: computed from its snapshot, or those of the imported record it came from.
   auto layers_of = [&](const solver::VertexOutput& v) -> Result<std::vector<cache::LayerRef>> {
     if (!v.materialized) return v.layers;
-    return exp.Layers(v.snapshot);
+    return exp.Layers(v.snapshot, SIZE_MAX);  // any blob of a layer serves as cache: none is made twice
   };
   // Cache records to export: the final image's steps (mode=min), or every step of every stage (mode=max).
   std::vector<cache::ExportRecord> min_records, max_records;
@@ -418,6 +455,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   if (wants_image) {
     exporter::ImageSpec spec;
     spec.config = def->config;
+    spec.oci_mediatypes = oci_mediatypes;
     // How many layers a result's file system has: an image's own, and one more for every step after it (each
     // step's result is a new snapshot on its parent's, even when nothing changed). Known without running a step
     // that the target did not need.

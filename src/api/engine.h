@@ -38,6 +38,12 @@ struct OutputSpec {
   std::vector<std::string> names;  // name=REF (several as name=a,name=b or "name=a,b")
   bool push = false;               // type=image,push=true; always for type=registry
   bool tar = true;                 // type=oci|docker,tar=false: an OCI layout directory
+  // How the image's layers are made: compression=gzip|zstd|uncompressed, compression-level=N,
+  // force-compression=true (base image layers too), oci-mediatypes=false (Docker's media types). Unset: default.
+  std::optional<std::string> compression;
+  std::optional<int> compression_level;
+  std::optional<bool> force_compression;
+  std::optional<bool> oci_mediatypes;
   /// Parses "type=oci,dest=out.tar"; a bare path means type=local.
   static Result<OutputSpec> Parse(const std::string& s);
 };

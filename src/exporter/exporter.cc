@@ -2,24 +2,28 @@
 
 #include "base/fs.h"
 #include "cache/transfer.h"
+#include "snapshot/compress.h"
 #include "snapshot/copy.h"
 #include "snapshot/unpack.h"
 
 namespace kiln::exporter {
 
-Result<store::LayerRecord> Exporter::Layer(SnapshotId id) {
+Result<store::LayerRecord> Exporter::Layer(SnapshotId id, bool keep_existing) {
   KILN_ASSIGN(store::SnapshotRecord rec, metadata_->GetSnapshot(id));
-  if (rec.layer && content_->Has(rec.layer->blob_digest)) return *rec.layer;
+  if (rec.layer && content_->Has(rec.layer->blob_digest) &&
+      (keep_existing || snapshot::CompressionOf(rec.layer->media_type) == layer_options_.compression.kind)) {
+    return *rec.layer;
+  }
   KILN_ASSIGN(store::LayerRecord layer, snapshot::WriteLayer(snapshotter_->DiffDir(id), *content_, layer_options_));
   KILN_TRY(metadata_->SetLayer(id, layer));
   return layer;
 }
 
-Result<std::vector<cache::LayerRef>> Exporter::Layers(SnapshotId top) {
+Result<std::vector<cache::LayerRef>> Exporter::Layers(SnapshotId top, size_t base) {
   KILN_ASSIGN(auto chain, snapshotter_->Chain(top));
   std::vector<cache::LayerRef> out;
   for (SnapshotId id : chain) {
-    KILN_ASSIGN(store::LayerRecord layer, Layer(id));
+    KILN_ASSIGN(store::LayerRecord layer, Layer(id, out.size() < base && !layer_options_.force_compression));
     out.push_back({{layer.media_type, layer.blob_digest, layer.size, {}, {}}, layer.diff_id});
   }
   // Remember which snapshot holds each chain, so running or building on this image never unpacks it again.
@@ -41,10 +45,15 @@ Result<Image> Exporter::Commit(const ImageSpec& spec) {
   if (spec.top_layers) {
     layers = *spec.top_layers;
   } else {
-    KILN_ASSIGN(layers, Layers(spec.top));
+    KILN_ASSIGN(layers, Layers(spec.top, spec.base_depth));
   }
   for (auto& l : layers) {
-    image.manifest.layers.push_back(l.blob);
+    oci::Descriptor d = l.blob;
+    if (!spec.oci_mediatypes) {
+      auto kind = snapshot::CompressionOf(d.media_type);
+      if (kind) d.media_type = snapshot::LayerMediaType(*kind, false);
+    }
+    image.manifest.layers.push_back(d);
     image.config.diff_ids.push_back(l.diff_id);
   }
   // A step adds a layer exactly when its result has more layers than the file system before it.
@@ -60,9 +69,11 @@ Result<Image> Exporter::Commit(const ImageSpec& spec) {
   }
   Json config = oci::ToJson(image.config);
   if (spec.inline_cache) config[cache::kInlineCacheField] = *spec.inline_cache;
-  KILN_ASSIGN(image.manifest.config, content_->Put(oci::kMediaTypeConfig, oci::Serialize(config)));
+  KILN_ASSIGN(image.manifest.config, content_->Put(spec.oci_mediatypes ? oci::kMediaTypeConfig : oci::kDockerMediaTypeConfig,
+                                                   oci::Serialize(config)));
+  image.manifest.media_type = spec.oci_mediatypes ? oci::kMediaTypeManifest : oci::kDockerMediaTypeManifest;
   std::string manifest_json = oci::Serialize(oci::ToJson(image.manifest));
-  KILN_ASSIGN(image.descriptor, content_->Put(oci::kMediaTypeManifest, manifest_json));
+  KILN_ASSIGN(image.descriptor, content_->Put(image.manifest.media_type, manifest_json));
   return image;
 }
 

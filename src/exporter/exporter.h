@@ -33,6 +33,8 @@ struct ImageSpec {
   std::optional<std::vector<cache::LayerRef>> top_layers;
   /// --cache-to type=inline: cache records carried in the image config (cache::kInlineCacheField).
   std::optional<Json> inline_cache;
+  /// oci-mediatypes=false: a Docker v2 schema 2 manifest, config and layer types instead of OCI's.
+  bool oci_mediatypes = true;
 };
 
 struct Image {
@@ -50,10 +52,12 @@ class Exporter {
   /// Computes the layers not computed before (each snapshot's diff is tarred once, then reused), and writes
   /// the config and manifest blobs.
   Result<Image> Commit(const ImageSpec& spec);
-  /// The layer blob of one snapshot, computed on first use.
-  Result<store::LayerRecord> Layer(SnapshotId id);
-  /// The layers of a snapshot's whole file system, base first, each computed on first use.
-  Result<std::vector<cache::LayerRef>> Layers(SnapshotId top);
+  /// The layer blob of one snapshot, computed on first use, and again when it was made with another compression
+  /// than the options ask for, unless `keep_existing` (a base image's layer is pushed as it came, unless forced).
+  Result<store::LayerRecord> Layer(SnapshotId id, bool keep_existing = false);
+  /// The layers of a snapshot's whole file system, base first, each computed on first use; the first `base`
+  /// layers keep the blob they have.
+  Result<std::vector<cache::LayerRef>> Layers(SnapshotId top, size_t base = 0);
   /// An OCI or Docker archive (a tar, or with `tar` false an OCI layout directory).
   Status ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
                        const std::vector<std::string>& names, bool tar = true);

@@ -8,7 +8,6 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <climits>
@@ -21,6 +20,7 @@
 #include "base/digest.h"
 #include "base/fs.h"
 #include "oci/image.h"
+#include "snapshot/compress.h"
 
 namespace kiln::snapshot {
 namespace {
@@ -47,40 +47,12 @@ Status ExtractError(const std::string& rel, archive* out) {
   return err == ENOSPC || err == EDQUOT ? Status::NoSpace(message) : Status::Error(message);
 }
 
-/// The sink behind the tar writer: hashes the tar stream (diff_id), gzips it, hashes and stores the result.
-struct GzipSink {
-  store::BlobWriter* blob;
-  Sha256 tar_hash;
-  Sha256 gz_hash;
-  z_stream z{};
-  Status status;
-  std::vector<unsigned char> out = std::vector<unsigned char>(1 << 16);
-
-  bool Init() {
-    // windowBits 31 writes a gzip header; zlib leaves its mtime 0, so equal tars give equal blobs.
-    return deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK;
-  }
-  void Pump(const void* data, size_t size, int flush) {
-    z.next_in = static_cast<Bytef*>(const_cast<void*>(data));
-    z.avail_in = uInt(size);
-    do {
-      z.next_out = out.data();
-      z.avail_out = uInt(out.size());
-      deflate(&z, flush);
-      size_t n = out.size() - z.avail_out;
-      if (n && status.ok()) {
-        gz_hash.Update(out.data(), n);
-        status = blob->Write(out.data(), n);
-      }
-    } while (z.avail_out == 0);
-  }
-  static la_ssize_t Write(archive*, void* self, const void* data, size_t size) {
-    auto* s = static_cast<GzipSink*>(self);
-    s->tar_hash.Update(data, size);
-    s->Pump(data, size, Z_NO_FLUSH);
-    return s->status.ok() ? la_ssize_t(size) : -1;
-  }
-};
+/// The sink behind the tar writer: the layer's compressor.
+la_ssize_t WriteToCompressor(archive*, void* self, const void* data, size_t size) {
+  auto* c = static_cast<std::pair<LayerCompressor*, Status>*>(self);
+  if (c->second.ok()) c->second = c->first->Write(data, size);
+  return c->second.ok() ? la_ssize_t(size) : -1;
+}
 
 /// Walks a diff directory in sorted order and writes its entries to the tar.
 class DiffTarWriter {
@@ -229,14 +201,13 @@ std::string SafeRelative(const char* name) {
 Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::ContentStore& content,
                                       const LayerOptions& options) {
   KILN_ASSIGN(store::BlobWriter blob, content.NewWriter());
-  GzipSink sink;
-  sink.blob = &blob;
-  if (!sink.Init()) return Status::Error("zlib initialization failed");
+  KILN_ASSIGN(auto compressor, LayerCompressor::Make(options.compression, &blob));
+  std::pair<LayerCompressor*, Status> sink{compressor.get(), Status::Ok()};
   archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
   archive_write_set_bytes_in_last_block(a, 1);
   Status st;
-  if (archive_write_open(a, &sink, nullptr, &GzipSink::Write, nullptr) != ARCHIVE_OK) {
+  if (archive_write_open(a, &sink, nullptr, &WriteToCompressor, nullptr) != ARCHIVE_OK) {
     st = Status::Error("open layer tar: " + ArchiveError(a));
   } else {
     DiffTarWriter writer(a, diff_dir, options);
@@ -246,16 +217,15 @@ Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::
     }
   }
   archive_write_free(a);
-  if (st.ok()) sink.Pump(nullptr, 0, Z_FINISH);
-  deflateEnd(&sink.z);
+  if (st.ok() && sink.second.ok()) sink.second = compressor->Finish();
   // When the blob could not be written (a full disk), that is the cause; libarchive only saw its write fail.
-  KILN_TRY(sink.status.Prefixed("writing layer"));
+  KILN_TRY(sink.second.Prefixed("writing layer"));
   KILN_TRY(st);
   store::LayerRecord rec;
-  rec.blob_digest = sink.gz_hash.Finish();
-  rec.diff_id = sink.tar_hash.Finish();
+  rec.blob_digest = compressor->digest();
+  rec.diff_id = compressor->diff_id();
   rec.size = blob.size();
-  rec.media_type = oci::kMediaTypeLayerGzip;
+  rec.media_type = LayerMediaType(options.compression.kind);
   KILN_TRY(blob.Commit(rec.blob_digest));
   return rec;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "snapshot/compress.h"
 #include "store/content.h"
 #include "store/metadata.h"
 
@@ -14,10 +15,13 @@ namespace kiln::snapshot {
 struct LayerOptions {
   /// SOURCE_DATE_EPOCH: timestamps later than this are clamped to it, for reproducible layers.
   std::optional<int64_t> source_date_epoch;
+  CompressionOptions compression;
+  /// Recompress layers that already have a blob in another compression (a base image's) too.
+  bool force_compression = false;
 };
 
-/// Tars `diff_dir` (sorted, overlay whiteouts turned into OCI .wh. entries, hardlinks kept), gzips it into the
-/// content store, and returns the blob digest, the uncompressed diff_id and the size, all hashed while streaming.
+/// Tars `diff_dir` (sorted, overlay whiteouts turned into OCI .wh. entries, hardlinks kept), compresses it into
+/// the content store, and returns the blob digest, the uncompressed diff_id and the size, hashed while streaming.
 Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::ContentStore& content,
                                       const LayerOptions& options = {});
 

@@ -78,4 +78,36 @@ d2=$(KILN_ROOT=$WORK/r2 bash -c "'$KILN' import '$(busybox_rootfs)' busybox:test
 l1=$(KILN_ROOT=$WORK/r1 "$KILN" inspect r:1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["rootfs"]["diff_ids"])')
 l2=$(KILN_ROOT=$WORK/r2 "$KILN" inspect r:1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["rootfs"]["diff_ids"])')
 assert_eq "$l1" "$l2" "layers with SOURCE_DATE_EPOCH are reproducible"
+assert_eq "$d1" "$d2" "images with SOURCE_DATE_EPOCH are reproducible"
+
+# type=tar (the root file system as one tar, times clamped) and type=oci,tar=false (a layout directory).
+kiln build --progress quiet --build-arg SOURCE_DATE_EPOCH=1000 --output type=tar,dest="$WORK/root.tar" \
+  --output type=oci,tar=false,dest="$WORK/layout-dir" --output type=docker,dest=- "$ctx" > "$WORK/stdout-docker.tar"
+assert_contains "$(tar tf "$WORK/root.tar")" "data/file.txt"
+assert_eq "$(tar xOf "$WORK/root.tar" data/file.txt)" "payload"
+assert_eq "$(TZ=UTC tar tvf "$WORK/root.tar" --full-time | awk '{print $4}' | sort -u)" "1970-01-01" "type=tar: times clamped"
+[ -f "$WORK/layout-dir/index.json" ] && [ -f "$WORK/layout-dir/oci-layout" ] || fail "type=oci,tar=false: no layout"
+assert_contains "$(skopeo inspect "oci:$WORK/layout-dir")" '"Architecture": "amd64"'
+tar tf "$WORK/stdout-docker.tar" | grep -q manifest.json || fail "type=docker,dest=- wrote no archive to stdout"
+
+# Layer compression: zstd and uncompressed blobs, Docker media types, and gzip on several cores for large layers
+# (members of 4 MiB: one gzip stream to every reader).
+head -c 12000000 /dev/urandom > "$ctx/big.bin"
+echo 'COPY big.bin /big.bin' >> "$ctx/Dockerfile"
+kiln build --progress quiet -t z:1 --output type=image,compression=zstd,compression-level=5,oci-mediatypes=false "$ctx"
+manifest=$(kiln inspect z:1)
+assert_contains "$manifest" '"mediaType": "application/vnd.docker.distribution.manifest.v2+json"'
+assert_contains "$manifest" '"mediaType": "application/vnd.docker.image.rootfs.diff.tar.zstd"'
+assert_eq "$(kiln run z:1 /big.bin | md5sum | cut -d' ' -f1)" "$(md5sum < "$ctx/big.bin" | cut -d' ' -f1)"  # ENTRYPOINT cat
+kiln build --progress quiet -t u:1 --output type=image,compression=uncompressed "$ctx"
+assert_contains "$(kiln inspect u:1)" '"mediaType": "application/vnd.oci.image.layer.v1.tar"'
+kiln build --progress quiet -t g:1 "$ctx"
+big_layer=$(kiln inspect g:1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["layers"][-1]["digest"])')
+blob=$KILN_ROOT/blobs/sha256/${big_layer#sha256:}
+gzip -t "$blob" || fail "a multi-member gzip layer is not valid gzip"
+assert_eq "$(zcat "$blob" | tar xOf - big.bin | md5sum | cut -d' ' -f1)" "$(md5sum < "$ctx/big.bin" | cut -d' ' -f1)"
+err=$(must_fail kiln build --output type=image,compression=lz4 "$ctx")
+assert_contains "$err" "compression: expected gzip, zstd or uncompressed"
+err=$(must_fail kiln build --output type=image,compression=gzip,compression-level=99 "$ctx")
+assert_contains "$err" "compression-level"
 echo "PASS"
