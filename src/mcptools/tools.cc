@@ -123,6 +123,37 @@ class BuildLogs {
   std::deque<std::string> order_;
 };
 
+/// A pull's or push's bytes as MCP progress notifications: done of total over every blob, at most every 200 ms.
+class TransferProgress : public progress::Sink {
+ public:
+  explicit TransferProgress(RequestContext& ctx) : ctx_(ctx) {}
+  void Emit(const progress::Event& e) override {
+    if (e.kind != progress::Event::Kind::kProgress) return;
+    std::lock_guard l(mu_);
+    auto& item = items_[e.id];
+    item = {e.current, e.size};
+    int64_t done = 0, size = 0;
+    for (auto& [id, bytes] : items_) {
+      done += bytes.first;
+      size += bytes.second;
+    }
+    auto now = std::chrono::steady_clock::now();
+    // Progress must rise: a blob restarting (a retry) does not take it back.
+    if (double(done) <= last_done_ || now - last_sent_ < std::chrono::milliseconds(200)) return;
+    last_done_ = double(done);
+    last_sent_ = now;
+    ctx_.Progress(last_done_, size > 0 ? std::optional<double>(double(size)) : std::nullopt,
+                  progress::FormatBytes(done) + " / " + progress::FormatBytes(size));
+  }
+
+ private:
+  RequestContext& ctx_;
+  std::mutex mu_;
+  std::map<std::string, std::pair<int64_t, int64_t>> items_;
+  double last_done_ = 0;
+  std::chrono::steady_clock::time_point last_sent_;
+};
+
 /// Turns the solver's progress events into MCP progress notifications and the build's log.
 class ProgressForwarder : public progress::Sink {
  public:
@@ -223,7 +254,15 @@ void AddBuildTools(Context& c) {
        {"tags", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "Names for the image, e.g. app:1"}}},
        {"build_args", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}, {"description", "ARG values"}}},
        {"target", Str("Stage to build (default: the last)")},
-       {"no_cache", {{"type", "boolean"}, {"description", "Run every step again"}}}},
+       {"no_cache", {{"type", "boolean"}, {"description", "Run every step again"}}},
+       {"pull", {{"type", "string"}, {"enum", {"missing", "always", "never"}},
+                 {"description", "When base images are pulled from their registry (default: missing)"}}},
+       {"push", {{"type", "boolean"}, {"description", "Push every tag to its registry once built"}}},
+       {"cache_from", {{"type", "array"}, {"items", {{"type", "string"}}},
+                       {"description", "Build cache to import, as --cache-from: type=registry,ref=REF or type=local,src=DIR"}}},
+       {"cache_to", {{"type", "array"}, {"items", {{"type", "string"}}},
+                     {"description", "Where to export build cache, as --cache-to: type=registry,ref=REF[,mode=max], "
+                                     "type=local,dest=DIR or type=inline"}}}},
       {"context"});
   std::string description =
       "Build a container image from a Dockerfile, as `kiln build` does. Steps already built are reused from the "
@@ -269,6 +308,23 @@ void AddBuildTools(Context& c) {
           for (auto& [k, v] : a["build_args"].items()) req.build_args[k] = v.get<std::string>();
         req.target = a.value("target", "");
         req.no_cache = a.value("no_cache", false);
+        req.push = a.value("push", false);
+        auto pull = api::ParsePullPolicy(a.value("pull", "missing"));
+        if (!pull.ok()) return ToolError(pull.status().message());
+        req.pull = *pull;
+        for (auto [field, list] : {std::pair{"cache_from", &req.cache_from}, std::pair{"cache_to", &req.cache_to}}) {
+          for (auto& spec : a.value(field, Json::array())) {
+            auto parsed = cache::CacheSpec::Parse(spec.get<std::string>(), list == &req.cache_to);
+            if (!parsed.ok()) return ToolError(parsed.status().message());
+            // A cache directory is a path like any other: it must lie inside the workspace.
+            if (parsed->type == "local") {
+              auto dir = c.workspace.Resolve(parsed->dir);
+              if (!dir.ok()) return ToolError(dir.status().message());
+              parsed->dir = *dir;
+            }
+            list->push_back(*parsed);
+          }
+        }
         for (auto& id : a.value("secrets", Json::array())) {
           auto source = std::find_if(c.options.secrets.begin(), c.options.secrets.end(),
                                      [&](const api::SecretSource& s) { return s.id == id.get<std::string>(); });
@@ -301,8 +357,57 @@ void AddBuildTools(Context& c) {
           out["error"] = err;
           return Structured(out, true);
         }
-        if (r.image) out["image"] = {{"digest", r.image->descriptor.digest}, {"tags", r.tags}};
+        if (r.image) out["image"] = {{"digest", r.image->descriptor.digest}, {"tags", r.tags}, {"pushed", r.pushed}};
         return Structured(out);
+      });
+
+  Json transfer_output = {{"type", "object"},
+                          {"properties", {{"name", {{"type", "string"}}}, {"digest", {{"type", "string"}}}}},
+                          {"required", {"name", "digest"}}};
+  Add(c, false,
+      {{"name", "pull_image"},
+       {"title", "Pull an image"},
+       {"description", "Pull an image from its registry into kiln's store (Docker Hub names like alpine:3 work), "
+                       "with the credentials of the user's docker config. Layers already held are not fetched again."},
+       {"inputSchema", ObjectSchema({{"ref", Str("Image reference, e.g. alpine:3.20 or registry:5000/app:1")},
+                                     {"platform", Str("Platform of a multi-platform image, os/arch[/variant] "
+                                                      "(default this host's)")}},
+                                    {"ref"})},
+       {"outputSchema", transfer_output},
+       {"annotations", Annotations(false, true)}},
+      [&c](RequestContext& ctx, const Json& a) {
+        TransferProgress forward(ctx);
+        api::PullRequest req;
+        req.ref = a["ref"].get<std::string>();
+        req.platform = a.value("platform", "");
+        req.progress = &forward;
+        req.cancelled = [&ctx] { return ctx.cancelled(); };
+        auto image = c.engine.Pull(req);
+        if (!image.ok()) return ToolError(image.status().message());
+        auto ref = oci::ParseReference(req.ref);
+        return Structured({{"name", ref.ok() ? ref->String() : req.ref}, {"digest", image->descriptor.digest}});
+      });
+
+  Add(c, false,
+      {{"name", "push_image"},
+       {"title", "Push an image"},
+       {"description", "Push a local image to a registry, under its own name or `dest`, with the credentials of the "
+                       "user's docker config. Blobs the registry already has are not uploaded again."},
+       {"inputSchema", ObjectSchema({{"ref", Str("Local image")},
+                                     {"dest", Str("Where to push it, e.g. registry:5000/team/app:1 (default: its name)")}},
+                                    {"ref"})},
+       {"outputSchema", transfer_output},
+       {"annotations", Annotations(false, true)}},
+      [&c](RequestContext& ctx, const Json& a) {
+        TransferProgress forward(ctx);
+        api::PushRequest req;
+        req.ref = a["ref"].get<std::string>();
+        req.dest = a.value("dest", "");
+        req.progress = &forward;
+        req.cancelled = [&ctx] { return ctx.cancelled(); };
+        auto pushed = c.engine.Push(req);
+        if (!pushed.ok()) return ToolError(pushed.status().message());
+        return Structured({{"name", pushed->name}, {"digest", pushed->digest}});
       });
 
   Add(c, true,
