@@ -70,7 +70,8 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     assert.equal(byName.build_image.annotations.destructiveHint, true);
     assert.equal(byName.inspect_image.annotations.readOnlyHint, true);
     assert.equal(byName.prune_cache.annotations.destructiveHint, true);
-    assert.ok(!byName.push_image, 'push_image waits for the registry work');
+    assert.equal(byName.push_image.annotations.openWorldHint, true, 'push_image reaches a registry');
+    assert.equal(byName.pull_image.annotations.openWorldHint, true, 'pull_image reaches a registry');
     assert.ok(!byName.fixture_tool && !byName.test_simple_text, 'no conformance fixtures without the flag');
   });
 
