@@ -131,6 +131,24 @@ assert_contains "$err" "registry blocked.example is blocked by registries.conf"
 unset CONTAINERS_REGISTRIES_CONF
 REGISTRY_DIR=$ORIGIN_DIR
 
+# A pull killed halfway (kill -9, through a proxy that trickles blobs) leaves nothing under any digest it had not
+# finished, and the next pull completes.
+python3 "$HERE/registry/slow_proxy.py" "$WORK/proxy.port" "$R" &
+REGISTRY_PIDS+=($!)
+for _ in $(seq 100); do [ -s "$WORK/proxy.port" ] && break; sleep 0.1; done
+SLOW=127.0.0.1:$(cat "$WORK/proxy.port")
+export KILN_ROOT=$WORK/root-killed
+"$KILN" pull "$SLOW/chunked:1" --progress plain > "$WORK/killed.log" 2>&1 &
+pull_pid=$!
+for _ in $(seq 100); do grep -q "sha256:.* / " "$WORK/killed.log" 2>/dev/null && break; sleep 0.05; done
+kill -9 "$pull_pid"
+wait "$pull_pid" 2>/dev/null || true
+[ -z "$(kiln images --json | grep chunked)" ] || fail "a killed pull named an image"
+assert_store_consistent "$KILN_ROOT"  # once reopened: every blob matches its digest, the half-written one is gone
+kiln pull "$SLOW/chunked:1" --progress quiet
+assert_eq "$(kiln run "$SLOW/chunked:1" echo resumed)" "resumed"
+assert_store_consistent "$KILN_ROOT"
+
 # Errors: an unknown tag, an unreachable registry, a malformed reference, a blob whose content does not match.
 export KILN_ROOT=$WORK/root-errors
 err=$(must_fail kiln pull "$R/multi:nope")
