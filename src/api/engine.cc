@@ -17,6 +17,7 @@
 #include "base/digest.h"
 #include "base/fs.h"
 #include "base/pattern.h"
+#include "base/text.h"
 #include "executor/executor.h"
 #include "frontend/dockerfile/convert.h"
 #include "frontend/dockerfile/parser.h"
@@ -67,26 +68,6 @@ Json StepsJson(const std::vector<solver::StepReport>& steps) {
   return out;
 }
 
-/// "k=v,k2=v2" -> pairs, in order; `flag` names the option in errors.
-Result<std::vector<std::pair<std::string, std::string>>> Attributes(const std::string& s, const std::string& flag) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    std::string kv = s.substr(start, comma - start);
-    start = comma + 1;
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos && !out.empty() && out.back().first == "name") {
-      out.emplace_back("name", kv);  // --output name=a,b: buildx reads the b as another name
-      continue;
-    }
-    if (eq == std::string::npos) return Status::Error(flag + ": expected key=value, got \"" + kv + "\"");
-    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
@@ -96,7 +77,7 @@ Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
     o.dest = s;
     return o;
   }
-  KILN_ASSIGN(auto attributes, Attributes(s, "--output"));
+  KILN_ASSIGN(auto attributes, ParseAttributes(s, "--output", "name"));
   auto boolean = [](const std::string& k, const std::string& v) -> Result<bool> {
     if (v == "true" || v == "1" || v.empty()) return true;
     if (v == "false" || v == "0") return false;
@@ -155,7 +136,7 @@ Result<PullPolicy> ParsePullPolicy(const std::string& s) {
 Result<SecretSource> SecretSource::Parse(const std::string& s) {
   SecretSource src;
   std::string type;
-  KILN_ASSIGN(auto attributes, Attributes(s, "--secret"));
+  KILN_ASSIGN(auto attributes, ParseAttributes(s, "--secret"));
   for (auto& [k, v] : attributes) {
     if (k == "id") {
       src.id = v;

@@ -14,12 +14,9 @@
 #include "oci/image.h"
 #include "progress/progress.h"
 #include "remote/auth.h"
+#include "remote/registry.h"
 #include "solver/solver.h"
 #include "store/gc.h"
-
-namespace kiln::remote {
-class Registry;
-}
 
 namespace kiln::api {
 

@@ -90,4 +90,25 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> ParseAttributes(const std::string& text, const std::string& flag,
+                                                                        const std::string& list_key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string kv = text.substr(start, comma - start);
+    start = comma + 1;
+    if (kv.empty()) continue;
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos && !list_key.empty() && !out.empty() && out.back().first == list_key) {
+      out.emplace_back(list_key, kv);
+      continue;
+    }
+    if (eq == std::string::npos) return Status::Error(flag + ": expected key=value, got \"" + kv + "\"");
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return out;
+}
+
 }  // namespace kiln

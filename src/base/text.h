@@ -1,10 +1,14 @@
 // Text helpers: escaping what is quoted from untrusted input (Dockerfile lines, file names, tool arguments, a
 // step's output) so that a message cannot retitle a terminal, clear the screen or move the cursor; UTF-8 checks;
-// ASCII case folding; base64.
+// ASCII case folding; base64; buildx-style key=value flags.
 #pragma once
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
 
 namespace kiln {
 
@@ -17,6 +21,11 @@ bool IsValidUtf8(std::string_view text);
 
 /// `text` with A-Z folded to a-z (keywords, header names, size units); other bytes unchanged.
 std::string AsciiLower(std::string_view text);
+
+/// Flag values as docker buildx writes them: "k=v,k2=v2" -> pairs, in order (empty parts skipped). A part
+/// without "=" after a `list_key` entry is another value of it ("name=a,b"); otherwise an error naming `flag`.
+Result<std::vector<std::pair<std::string, std::string>>> ParseAttributes(const std::string& text, const std::string& flag,
+                                                                        const std::string& list_key = "");
 
 /// Standard base64 (RFC 4648, with padding).
 std::string Base64Encode(std::string_view data);

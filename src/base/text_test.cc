@@ -27,3 +27,26 @@ TEST(IsValidUtf8, AcceptsUtf8AndRejectsTheRest) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+TEST(ParseAttributes, BuildxFlagSyntax) {
+  auto r = ParseAttributes("type=image,name=a:1,b:2,push=true", "--output", "name");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[1], std::make_pair(std::string("name"), std::string("a:1")));
+  EXPECT_EQ((*r)[2], std::make_pair(std::string("name"), std::string("b:2")));
+  EXPECT_EQ((*r)[3].second, "true");
+  auto bad = ParseAttributes("type=image,oops", "--output");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--output: expected key=value, got \"oops\""), std::string::npos);
+  EXPECT_FALSE(ParseAttributes("id=x,stray", "--secret", "name").ok()) << "only after the list key";
+  auto eq = ParseAttributes("k=a=b,,", "--x");
+  ASSERT_TRUE(eq.ok());
+  ASSERT_EQ(eq->size(), 1u);
+  EXPECT_EQ((*eq)[0].second, "a=b");
+}
+
+}  // namespace
+}  // namespace kiln

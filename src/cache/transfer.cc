@@ -10,23 +10,6 @@
 namespace kiln::cache {
 namespace {
 
-/// "k=v,k2=v2" -> pairs; `flag` names the option in errors.
-Result<std::vector<std::pair<std::string, std::string>>> Pairs(const std::string& text, const std::string& flag) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    std::string kv = text.substr(start, comma - start);
-    start = comma + 1;
-    if (kv.empty()) continue;
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos) return Status::Error(flag + ": expected key=value, got \"" + kv + "\"");
-    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return out;
-}
-
 Result<std::string> ReadBlobFile(const std::string& dir, const std::string& digest) {
   if (!IsValidDigest(digest)) return Status::Error("invalid digest " + EscapeControl(digest));
   return ReadFile(JoinPath(dir, "blobs/sha256/" + DigestHex(digest)));
@@ -63,7 +46,7 @@ Result<CacheSpec> CacheSpec::Parse(const std::string& text, bool for_export) {
     c.ref = text;
     return c;
   }
-  KILN_ASSIGN(auto pairs, Pairs(text, flag));
+  KILN_ASSIGN(auto pairs, ParseAttributes(text, flag));
   for (auto& [k, v] : pairs) {
     if (k == "type") {
       c.type = v;
