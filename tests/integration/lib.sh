@@ -83,10 +83,11 @@ REGISTRY_PIDS=()
 stop_registries() { local p; for p in "${REGISTRY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 # Starts Debian's docker-registry on 127.0.0.1 and sets REGISTRY to its HOST:PORT. `start_registry basic USER PASS`
 # requires Basic auth with an htpasswd file (bcrypt); `start_registry token REALM_URL CERT` requires Bearer tokens
-# signed by CERT's key from the token service at REALM_URL. Stopped when the test ends.
+# signed by CERT's key from the token service at REALM_URL; `start_registry tls` serves HTTPS (and HTTP/2) with a
+# self-signed certificate. Stopped when the test ends.
 start_registry() {
   command -v docker-registry >/dev/null || skip "docker-registry is not installed (scripts/install-deps installs it)"
-  local mode=${1:-plain} port dir auth=""
+  local mode=${1:-plain} port dir auth="" tls="" scheme=http
   port=$(free_port)
   dir=$(mktemp -d "$WORK/registry.XXXXXX")
   case $mode in
@@ -96,22 +97,27 @@ start_registry() {
       auth="auth: {htpasswd: {realm: kiln-test, path: $dir/htpasswd}}" ;;
     token)
       auth="auth: {token: {realm: \"$2\", service: kiln-test-registry, issuer: kiln-test-issuer, rootcertbundle: $3}}" ;;
+    tls)
+      openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/tls.key" -out "$dir/tls.crt" -days 2 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+      tls=", tls: {certificate: $dir/tls.crt, key: $dir/tls.key}"
+      scheme=https ;;
   esac
   cat > "$dir/config.yml" <<YML
 version: 0.1
 log: {level: error}
 storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:$port}
+http: {addr: 127.0.0.1:$port$tls}
 $auth
 YML
   docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
   REGISTRY_PIDS+=($!)
   local i
   for i in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+    curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/" && break
     sleep 0.1
   done
-  curl -s -o /dev/null "http://127.0.0.1:$port/v2/" || fail "docker-registry did not start: $(cat "$dir/log")"
+  curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/" || fail "docker-registry did not start: $(cat "$dir/log")"
   REGISTRY=127.0.0.1:$port
   REGISTRY_DIR=$dir
 }

@@ -149,6 +149,18 @@ kiln pull "$SLOW/chunked:1" --progress quiet
 assert_eq "$(kiln run "$SLOW/chunked:1" echo resumed)" "resumed"
 assert_store_consistent "$KILN_ROOT"
 
+# An HTTPS registry with a self-signed certificate: insecure (loopback, as with docker) means TLS without
+# verification, and HTTP/2 where the server offers it.
+start_registry tls
+TLS=$REGISTRY
+export KILN_ROOT=$WORK/root-chunks
+kiln push busybox:test "$TLS/secure:1" --progress quiet
+export KILN_ROOT=$WORK/root-tls
+kiln pull "$TLS/secure:1" --progress quiet
+assert_eq "$(kiln run "$TLS/secure:1" echo over-tls)" "over-tls"
+grep -q '"GET /v2/secure/manifests/1 HTTP/2.0"' "$REGISTRY_DIR/log" || fail "no HTTP/2 request reached the TLS registry"
+REGISTRY_DIR=$ORIGIN_DIR
+
 # Errors: an unknown tag, an unreachable registry, a malformed reference, a blob whose content does not match.
 export KILN_ROOT=$WORK/root-errors
 err=$(must_fail kiln pull "$R/multi:nope")
