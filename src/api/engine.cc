@@ -799,7 +799,8 @@ Result<store::Usage> Engine::DiskUsage() {
 }
 
 Result<store::GcResult> Engine::Prune(const store::GcPolicy& policy) {
-  KILN_ASSIGN(store::StoreLock exclusive, store::StoreLock::Exclusive(s_->root));
+  // A build cancelled a moment ago may still be cleaning up: give it a few seconds before saying the store is busy.
+  KILN_ASSIGN(store::StoreLock exclusive, store::StoreLock::Exclusive(s_->root, 3000));
   store::SpaceReserve reserve(s_->root);
   reserve.Release();  // a prune must work on a full disk, when it is needed most
   auto freed = MakeCollector().Collect(policy);

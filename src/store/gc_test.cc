@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <memory>
+#include <thread>
+
 #include <map>
 #include <set>
 
@@ -137,6 +141,17 @@ TEST_F(GcTest, ExclusiveLockIsRefusedWhileShared) {
   EXPECT_NE(busy.status().message().find("in use"), std::string::npos);
   { auto released = std::move(*shared); }
   EXPECT_TRUE(StoreLock::Exclusive(dir_->path()).ok());
+}
+
+TEST_F(GcTest, ExclusiveLockWaitsForAHolderThatIsLeaving) {
+  auto shared = std::make_unique<StoreLock>(std::move(*StoreLock::Shared(dir_->path())));
+  std::thread leaver([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    shared.reset();  // a cancelled build done cleaning up
+  });
+  auto waited = StoreLock::Exclusive(dir_->path(), 5000);
+  leaver.join();
+  EXPECT_TRUE(waited.ok()) << waited.status().message();
 }
 
 }  // namespace

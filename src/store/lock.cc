@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "base/fs.h"
 
@@ -33,10 +34,15 @@ Result<StoreLock> StoreLock::Shared(const std::string& root) {
   return StoreLock(fd);
 }
 
-Result<StoreLock> StoreLock::Exclusive(const std::string& root) {
+Result<StoreLock> StoreLock::Exclusive(const std::string& root, int wait_ms) {
   KILN_ASSIGN(int fd, OpenLockFile(root));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
+    if ((err == EWOULDBLOCK || err == EINTR) && std::chrono::steady_clock::now() < deadline) {
+      usleep(20000);  // flock cannot time out: poll
+      continue;
+    }
     close(fd);
     if (err == EWOULDBLOCK) {
       return Status::Error("the store at " + root + " is in use (a build or run is going on); try again when it ends");

@@ -12,8 +12,9 @@ class StoreLock {
  public:
   /// Blocks while a collection runs.
   static Result<StoreLock> Shared(const std::string& root);
-  /// Fails at once, saying so, while other kiln processes (or threads) hold the lock.
-  static Result<StoreLock> Exclusive(const std::string& root);
+  /// Fails, saying so, while other kiln processes (or threads) hold the lock: at once, or when they still hold it
+  /// after `wait_ms` (a build that was just cancelled is cleaning up).
+  static Result<StoreLock> Exclusive(const std::string& root, int wait_ms = 0);
   StoreLock(StoreLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
   StoreLock& operator=(StoreLock&&) = delete;
   ~StoreLock();

@@ -36,8 +36,8 @@ records=$(du_field cache_records)
 out=$(kiln build --progress plain -t b:1 "$WORK/b" 2>&1)
 assert_contains "$out" "RUN cat /a > /b"$'\n'"#3 CACHED"
 
-# A build in progress holds the store: prune refuses rather than delete what it uses.
-printf 'FROM busybox:test\nRUN sleep 2\n' > "$WORK/slow.Dockerfile"
+# A build in progress holds the store: prune waits 3 s for it, then refuses rather than delete what it uses.
+printf 'FROM busybox:test\nRUN sleep 6\n' > "$WORK/slow.Dockerfile"
 kiln build -q --no-cache -f "$WORK/slow.Dockerfile" "$WORK/a" >/dev/null &
 build_pid=$!
 sleep 0.5
