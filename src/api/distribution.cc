@@ -252,11 +252,18 @@ Status Engine::Login(const std::string& registry, const remote::Credentials& cre
   KILN_ASSIGN(auto client, NewRegistry(nullptr));
   KILN_TRY(client->CheckCredentials(host == "https://index.docker.io/v1/" ? "docker.io" : host, credentials));
   KILN_ASSIGN(remote::DockerConfig config, remote::DockerConfig::Load(remote::DockerConfig::DefaultDir()));
+  // As docker: where a helper holds this registry's credentials (credHelpers, credsStore), they go there.
+  if (auto helper = config.HelperFor(registry)) return remote::HelperStore(*helper, registry, credentials);
   return config.StoreInline(registry, credentials);
 }
 
 Status Engine::Logout(const std::string& registry) {
   KILN_ASSIGN(remote::DockerConfig config, remote::DockerConfig::Load(remote::DockerConfig::DefaultDir()));
+  if (auto helper = config.HelperFor(registry)) {
+    KILN_TRY(remote::HelperErase(*helper, registry));
+    (void)config.Erase(registry);  // an inline entry left from before the helper goes too, if there is one
+    return Status::Ok();
+  }
   return config.Erase(registry);
 }
 

@@ -116,6 +116,34 @@ Result<std::optional<Credentials>> HelperGet(const std::string& helper, const st
   return std::optional<Credentials>(c);
 }
 
+namespace {
+
+/// Runs `docker-credential-<helper> <action>` with `input` on stdin; its output is never repeated (it may hold a
+/// secret), only its exit status.
+Status RunHelper(const std::string& helper, const std::string& action, const std::string& input, const std::string& registry) {
+  std::string program = "docker-credential-" + helper;
+  ProcessOptions o;
+  o.input = input;
+  o.on_output = [](int, std::string_view) {};
+  auto code = RunProcess({program, action}, o);
+  if (!code.ok()) return Status::Error("credential helper " + program + ": " + code.status().message());
+  if (*code != 0) return Status::Error("credential helper " + program + " could not " + action + " the credentials of " + registry);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status HelperStore(const std::string& helper, const std::string& registry, const Credentials& creds) {
+  Json j = {{"ServerURL", CredentialKey(registry)},
+            {"Username", creds.identity_token.empty() ? creds.username : "<token>"},
+            {"Secret", creds.identity_token.empty() ? creds.password : creds.identity_token}};
+  return RunHelper(helper, "store", j.dump(), registry);
+}
+
+Status HelperErase(const std::string& helper, const std::string& registry) {
+  return RunHelper(helper, "erase", CredentialKey(registry), registry);
+}
+
 std::string DockerConfig::DefaultDir() {
   if (const char* d = getenv("DOCKER_CONFIG"); d && *d) return d;
   const char* home = getenv("HOME");

@@ -39,6 +39,11 @@ std::string CredentialKey(std::string_view registry);
 /// the helper (never what it printed, which may hold a secret) when it fails otherwise.
 Result<std::optional<Credentials>> HelperGet(const std::string& helper, const std::string& registry);
 
+/// Stores `creds` for `registry` in the helper (`store`, JSON on stdin), as docker login does with a credsStore.
+Status HelperStore(const std::string& helper, const std::string& registry, const Credentials& creds);
+/// Forgets `registry`'s credentials in the helper (`erase`), as docker logout does.
+Status HelperErase(const std::string& helper, const std::string& registry);
+
 /// docker's config.json, as far as credentials go. Other fields are kept as they are when it is written back.
 class DockerConfig {
  public:

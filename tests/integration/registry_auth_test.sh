@@ -42,19 +42,37 @@ assert_not_contains "$(cat "$DOCKER_CONFIG/config.json")" "\"$R\""
 err=$(must_fail kiln logout "$R")
 assert_contains "$err" "$R"
 
-# A credential helper (credHelpers), as docker-credential-* programs answer: kiln asks it, never prints it.
+# A credential helper, as docker-credential-* programs work (get/store/erase, the server on stdin), named by
+# credsStore: kiln login stores through it, pulls ask it, logout erases; nothing it holds is printed.
 mkdir -p "$WORK/bin"
 cat > "$WORK/bin/docker-credential-kilntest" <<SH
 #!/bin/sh
-read server
-[ "\$1" = get ] && [ "\$server" = "$R" ] && echo '{"ServerURL":"$R","Username":"alice","Secret":"s3cret-basic"}' && exit 0
-echo "credentials not found in native keychain"; exit 1
+store=$WORK/helper-store.json
+case "\$1" in
+  store) cat > "\$store" ;;
+  get) read server; [ -s "\$store" ] && grep -q "\"ServerURL\":\"\$server\"" "\$store" && cat "\$store" && exit 0
+       echo "credentials not found in native keychain"; exit 1 ;;
+  erase) rm -f "\$store" ;;
+esac
 SH
 chmod +x "$WORK/bin/docker-credential-kilntest"
-printf '{"credHelpers":{"%s":"kilntest"}}' "$R" > "$DOCKER_CONFIG/config.json"
+export PATH=$WORK/bin:$PATH
+printf '{"credsStore":"kilntest"}' > "$DOCKER_CONFIG/config.json"
+out=$(echo 's3cret-basic' | kiln login -u alice --password-stdin "$R" 2>&1)
+assert_contains "$out" "Login Succeeded"
+assert_contains "$(cat "$WORK/helper-store.json")" '"Username":"alice"'
+assert_not_contains "$(cat "$DOCKER_CONFIG/config.json")" "alice"  # the file names the helper, not the secret
 export KILN_ROOT=$WORK/root-helper
-PATH=$WORK/bin:$PATH kiln pull "$R/app:1" --progress quiet
+out=$(kiln pull "$R/app:1" --progress plain 2>&1)
+assert_not_contains "$out" "s3cret-basic"
 assert_eq "$(kiln run "$R/app:1" echo helper-ok)" "helper-ok"
+kiln logout "$R" >/dev/null
+[ ! -e "$WORK/helper-store.json" ] || fail "logout did not erase the helper's credentials"
+# credHelpers names a helper per registry.
+printf '{"credHelpers":{"%s":"kilntest"}}' "$R" > "$DOCKER_CONFIG/config.json"
+echo 's3cret-basic' | kiln login -u alice --password-stdin "$R" >/dev/null
+export KILN_ROOT=$WORK/root-helper2
+kiln pull "$R/app:1" --progress quiet
 rm "$DOCKER_CONFIG/config.json"
 
 # Bearer tokens: docker-registry with token auth, and a token service that gives anonymous callers pull access
