@@ -87,7 +87,7 @@ assert_eq "$(tar xOf "$WORK/root.tar" data/file.txt)" "payload"
 assert_eq "$(TZ=UTC tar tvf "$WORK/root.tar" --full-time | awk '{print $4}' | sort -u)" "1970-01-01" "type=tar: times clamped"
 [ -f "$WORK/layout-dir/index.json" ] && [ -f "$WORK/layout-dir/oci-layout" ] || fail "type=oci,tar=false: no layout"
 assert_contains "$(skopeo inspect "oci:$WORK/layout-dir")" '"Architecture": "amd64"'
-tar tf "$WORK/stdout-docker.tar" | grep -q manifest.json || fail "type=docker,dest=- wrote no archive to stdout"
+assert_contains "$(tar tf "$WORK/stdout-docker.tar")" "manifest.json" "type=docker,dest=- wrote an archive to stdout"
 
 # Layer compression: zstd and uncompressed blobs, Docker media types, and gzip on several cores for large layers
 # (members of 4 MiB: one gzip stream to every reader).
