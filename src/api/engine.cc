@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <set>
 
 #include "base/cleanup.h"
 #include "base/digest.h"
@@ -23,6 +22,7 @@
 #include "frontend/dockerfile/parser.h"
 #include "oci/reference.h"
 #include "remote/registry.h"
+#include "snapshot/compress.h"
 #include "snapshot/copy.h"
 #include "snapshot/layer.h"
 #include "snapshot/snapshotter.h"
@@ -355,183 +355,8 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   (void)s_->metadata->AddBuild({result.build_id, int64_t(time(nullptr)), DumpLenient(record)});
   if (!report.status.ok()) return fail(report.status);
 
-  solver::VertexOutput& top = report.results.at(def->result);
-  // The names the image is stored under locally, and those it is pushed to.
-  std::vector<std::string> local_names = result.tags, push_names;
-  if (req.push) push_names = result.tags;
-  bool wants_image = !result.tags.empty();
-  bool inline_cache = false;
-  for (auto& c : req.cache_to) inline_cache |= c.type == "inline";
-  for (auto& o : req.outputs) {
-    wants_image |= o.type != "local" && o.type != "tar";
-    for (auto& n : o.names) {
-      auto r = oci::ParseReference(n);
-      if (!r.ok()) return fail(r.status().Prefixed("--output name"));
-      if (o.type == "image") local_names.push_back(r->String());
-      if (o.push) push_names.push_back(r->String());
-    }
-  }
-  int number = after_pulls.highest();
-  snapshot::LayerOptions lo;
-  lo.source_date_epoch = co.epoch;
-  bool oci_mediatypes = true;
-  {
-    // One image per build: its layer options may be given on any output, but not two ways.
-    std::optional<std::string> compression;
-    std::optional<int> level;
-    std::optional<bool> force, oci;
-    for (auto& o : req.outputs) {
-      auto take = [&](auto& mine, const auto& theirs, const char* name) -> Status {
-        if (!theirs) return Status::Ok();
-        if (mine && *mine != *theirs) return Status::Error(std::string("--output: two different ") + name + " for one image");
-        mine = theirs;
-        return Status::Ok();
-      };
-      Status st = take(compression, o.compression, "compression");
-      if (st.ok()) st = take(level, o.compression_level, "compression-level");
-      if (st.ok()) st = take(force, o.force_compression, "force-compression");
-      if (st.ok()) st = take(oci, o.oci_mediatypes, "oci-mediatypes");
-      if (!st.ok()) return fail(st);
-    }
-    if (compression) lo.compression.kind = *snapshot::ParseCompression(*compression);
-    if (level) lo.compression.level = *level;
-    lo.force_compression = force.value_or(false);
-    oci_mediatypes = oci.value_or(true);
-  }
-  exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), lo);
-  // The layers of a vertex's result: computed from its snapshot, or those of the imported record it came from.
-  auto layers_of = [&](const solver::VertexOutput& v) -> Result<std::vector<cache::LayerRef>> {
-    if (!v.materialized) return v.layers;
-    return exp.Layers(v.snapshot, SIZE_MAX);  // any blob of a layer serves as cache: none is made twice
-  };
-  // Cache records to export: the final image's steps (mode=min), or every step of every stage (mode=max).
-  std::vector<cache::ExportRecord> min_records, max_records;
-  if (!req.cache_to.empty()) {
-    std::set<size_t> final_steps;
-    for (size_t v = def->result;; v = def->graph.at(v).inputs.at(0)) {
-      const auto& op = def->graph.at(v).op;
-      if (std::holds_alternative<graph::ImageSource>(op) || std::holds_alternative<graph::LocalSource>(op)) break;
-      final_steps.insert(v);
-      if (def->graph.at(v).inputs.empty()) break;
-    }
-    for (auto& [v, out] : report.results) {
-      const auto& op = def->graph.at(v).op;
-      if (std::holds_alternative<graph::ImageSource>(op) || std::holds_alternative<graph::LocalSource>(op)) continue;
-      auto layers = layers_of(out);
-      if (!layers.ok()) return fail(layers.status().Prefixed("exporting cache"));
-      cache::ExportRecord record{out.key, *layers, def->graph.at(v).name};
-      if (final_steps.count(v)) min_records.push_back(record);
-      max_records.push_back(record);
-    }
-  }
-  // Blobs of imported records, by digest: where to fetch those this build never needed.
-  std::map<std::string, cache::RemoteSource*> remote_blobs;
-  for (auto& [v, out] : report.results)
-    for (auto& l : out.layers) remote_blobs.emplace(l.blob.digest, out.source);
-  auto fetch_layers = [&](const std::vector<cache::LayerRef>& layers) -> Status {
-    for (auto& l : layers)
-      if (!s_->content->Has(l.blob.digest)) KILN_TRY(remote_blobs.at(l.blob.digest)->Fetch(l));
-    return Status::Ok();
-  };
-  if (wants_image) {
-    exporter::ImageSpec spec;
-    spec.config = def->config;
-    spec.oci_mediatypes = oci_mediatypes;
-    // How many layers a result's file system has: an image's own, and one more for every step after it (each
-    // step's result is a new snapshot on its parent's, even when nothing changed). Known without running a step
-    // that the target did not need.
-    std::map<size_t, size_t> depths;
-    std::function<Result<size_t>(size_t)> depth = [&](size_t vertex) -> Result<size_t> {
-      if (auto known = depths.find(vertex); known != depths.end()) return known->second;
-      size_t n = 0;
-      if (std::holds_alternative<graph::ImageSource>(def->graph.at(vertex).op)) {
-        const solver::VertexOutput& v = report.results.at(vertex);
-        if (!v.materialized) {
-          n = v.layers.size();
-        } else {
-          KILN_ASSIGN(auto chain, s_->snapshotter->Chain(v.snapshot));
-          n = chain.size();
-        }
-      } else {
-        KILN_ASSIGN(n, depth(def->graph.at(vertex).inputs.at(0)));
-        n++;
-      }
-      depths[vertex] = n;
-      return n;
-    };
-    auto base_depth = depth(def->base_vertex);
-    if (!base_depth.ok()) return fail(base_depth.status());
-    spec.base_depth = *base_depth;
-    spec.top = top.snapshot;
-    if (!top.materialized) {
-      // Found in imported cache and never unpacked: the image is made of the record's layers, fetched now.
-      Status st = fetch_layers(top.layers);
-      if (!st.ok()) return fail(st.Prefixed("export image"));
-      spec.top_layers = top.layers;
-    }
-    for (auto& h : def->history) {
-      std::optional<size_t> d;
-      if (h.vertex) {
-        auto n = depth(*h.vertex);
-        if (!n.ok()) return fail(n.status());
-        d = *n;
-      }
-      spec.history.push_back({h.entry, d});
-    }
-    if (inline_cache) {
-      auto image_layers = layers_of(top);
-      if (!image_layers.ok()) return fail(image_layers.status());
-      spec.inline_cache = cache::InlineCache(min_records, *image_layers);
-    }
-    auto image = exp.Commit(spec);
-    if (!image.ok()) return fail(image.status().Prefixed("export image"));
-    result.image = *image;
-    for (auto& name : local_names) {
-      Status st = s_->metadata->SetImage(name, image->descriptor.digest);
-      if (!st.ok()) return fail(st);
-    }
-    for (auto& o : req.outputs) {
-      Status st;
-      std::vector<std::string> names = o.names.empty() ? result.tags : o.names;
-      if (o.type == "oci") st = exp.ExportArchive(*image, o.dest, oci::ArchiveFormat::kOci, names, o.tar);
-      if (o.type == "docker") st = exp.ExportArchive(*image, o.dest, oci::ArchiveFormat::kDocker, names, o.tar);
-      if (!st.ok()) return fail(st.Prefixed("--output type=" + o.type));
-    }
-    for (auto& name : push_names) {
-      auto r = get_registry();
-      if (!r.ok()) return fail(r.status());
-      auto pushed = PushImage(**r, *image, name, req.progress, ++number);
-      if (!pushed.ok()) return fail(pushed.status());
-      result.pushed.push_back(pushed->name);
-    }
-  }
-  for (auto& c : req.cache_to) {
-    if (c.type == "inline") continue;
-    Status st = ExportCache(c, c.max ? max_records : min_records, get_registry, remote_blobs, req.progress, ++number);
-    if (!st.ok() && !c.ignore_error) return fail(st);
-    if (!st.ok()) result.warnings.push_back(st.message());
-  }
-  if (req.progress && number > after_pulls.highest()) req.progress->Finish();
-  bool wants_files = false;
-  for (auto& o : req.outputs) wants_files |= o.type == "local" || o.type == "tar";
-  if (wants_files && !top.materialized) {
-    std::vector<oci::Descriptor> blobs;
-    std::vector<std::string> diff_ids;
-    for (auto& l : top.layers) {
-      blobs.push_back(l.blob);
-      diff_ids.push_back(l.diff_id);
-    }
-    Status st = fetch_layers(top.layers);
-    if (!st.ok()) return fail(st.Prefixed("--output"));
-    auto unpacked = snapshot::UnpackLayers(blobs, diff_ids, *s_->content, *s_->metadata, *s_->snapshotter);
-    if (!unpacked.ok()) return fail(unpacked.status().Prefixed("--output"));
-    top.snapshot = *unpacked;
-  }
-  for (auto& o : req.outputs) {
-    if (o.type != "local" && o.type != "tar") continue;
-    Status st = o.type == "local" ? exp.ExportLocal(top.snapshot, o.dest) : exp.ExportRootTar(top.snapshot, o.dest, co.epoch);
-    if (!st.ok()) return fail(st.Prefixed("--output type=" + o.type));
-  }
+  Status exported = ExportBuild(req, *def, report, get_registry, after_pulls.highest(), co.epoch, result);
+  if (!exported.ok()) return fail(exported);
   return result;
 }
 

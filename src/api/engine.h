@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "cache/transfer.h"
 #include "exporter/exporter.h"
+#include "frontend/dockerfile/convert.h"
 #include "frontend/dockerfile/lint.h"
 #include "oci/image.h"
 #include "progress/progress.h"
@@ -234,6 +235,11 @@ class Engine {
   Status PushBlobs(remote::Registry& registry, const oci::Reference& dest, const std::vector<oci::Descriptor>& blobs,
                    const std::function<Status(const oci::Descriptor&)>& fetch,
                    const std::function<void(const std::string& id, int64_t done, int64_t size)>& progress);
+  /// After a successful solve: the image (names, archives, pushes), the cache exports and the file outputs.
+  /// Progress steps it shows are numbered after `steps_shown`.
+  Status ExportBuild(const BuildRequest& req, const dockerfile::BuildDefinition& def, solver::SolveReport& report,
+                     const std::function<Result<remote::Registry*>()>& registry, int steps_shown,
+                     std::optional<int64_t> epoch, BuildResult& result);
   /// --cache-from: the sources that could be read; a warning for each that could not (as BuildKit, the build
   /// goes on without it).
   std::vector<std::unique_ptr<cache::RemoteSource>> ImportCaches(const std::vector<cache::CacheSpec>& specs,

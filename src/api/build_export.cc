@@ -1,0 +1,211 @@
+// The end of a build, once its graph is solved: the image (layers, config, names), its pushes, the cache
+// exports, and the file outputs.
+#include <set>
+
+#include "api/engine.h"
+#include "api/engine_state.h"
+#include "oci/reference.h"
+#include "snapshot/compress.h"
+#include "snapshot/unpack.h"
+
+namespace kiln::api {
+namespace {
+
+bool IsSource(const graph::Vertex& v) {
+  return std::holds_alternative<graph::ImageSource>(v.op) || std::holds_alternative<graph::LocalSource>(v.op);
+}
+
+/// How the image's layers are made, from the outputs: one image per build, so its options may be given on any
+/// output, but not two ways.
+struct ImageOptions {
+  snapshot::LayerOptions layers;
+  bool oci_mediatypes = true;
+};
+
+Result<ImageOptions> ImageOptionsOf(const std::vector<OutputSpec>& outputs, std::optional<int64_t> epoch) {
+  std::optional<std::string> compression;
+  std::optional<int> level;
+  std::optional<bool> force, oci;
+  auto take = [](auto& mine, const auto& theirs, const char* name) -> Status {
+    if (!theirs) return Status::Ok();
+    if (mine && *mine != *theirs) return Status::Error(std::string("--output: two different ") + name + " for one image");
+    mine = theirs;
+    return Status::Ok();
+  };
+  for (auto& o : outputs) {
+    KILN_TRY(take(compression, o.compression, "compression"));
+    KILN_TRY(take(level, o.compression_level, "compression-level"));
+    KILN_TRY(take(force, o.force_compression, "force-compression"));
+    KILN_TRY(take(oci, o.oci_mediatypes, "oci-mediatypes"));
+  }
+  ImageOptions options;
+  options.layers.source_date_epoch = epoch;
+  if (compression) {
+    KILN_ASSIGN(options.layers.compression.kind, snapshot::ParseCompression(*compression));
+  }
+  if (level) options.layers.compression.level = *level;
+  options.layers.force_compression = force.value_or(false);
+  options.oci_mediatypes = oci.value_or(true);
+  return options;
+}
+
+/// How many layers each result's file system has: an image's own, and one more for every step after it (each
+/// step's result is a new snapshot on its parent's, even when nothing changed). Known without running a step the
+/// target did not need.
+class LayerDepths {
+ public:
+  LayerDepths(const dockerfile::BuildDefinition& def, const solver::SolveReport& report, snapshot::Snapshotter& snapshotter)
+      : def_(def), report_(report), snapshotter_(snapshotter) {}
+  Result<size_t> Of(size_t vertex) {
+    // Iterative: a long Dockerfile is a long chain of parents.
+    std::vector<size_t> chain;
+    size_t v = vertex;
+    while (!known_.count(v) && !std::holds_alternative<graph::ImageSource>(def_.graph.at(v).op)) {
+      chain.push_back(v);
+      v = def_.graph.at(v).inputs.at(0);
+    }
+    if (!known_.count(v)) {
+      const solver::VertexOutput& out = report_.results.at(v);
+      if (out.materialized) {
+        KILN_ASSIGN(auto layers, snapshotter_.Chain(out.snapshot));
+        known_[v] = layers.size();
+      } else {
+        known_[v] = out.layers.size();
+      }
+    }
+    size_t n = known_[v];
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) known_[*it] = ++n;
+    return known_[vertex];
+  }
+
+ private:
+  const dockerfile::BuildDefinition& def_;
+  const solver::SolveReport& report_;
+  snapshot::Snapshotter& snapshotter_;
+  std::map<size_t, size_t> known_;
+};
+
+}  // namespace
+
+Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefinition& def, solver::SolveReport& report,
+                           const std::function<Result<remote::Registry*>()>& registry, int steps_shown,
+                           std::optional<int64_t> epoch, BuildResult& result) {
+  solver::VertexOutput& top = report.results.at(def.result);
+  // The names the image is stored under locally, and those it is pushed to.
+  std::vector<std::string> local_names = result.tags, push_names;
+  if (req.push) push_names = result.tags;
+  bool wants_image = !result.tags.empty(), wants_files = false, inline_cache = false;
+  for (auto& c : req.cache_to) inline_cache |= c.type == "inline";
+  for (auto& o : req.outputs) {
+    bool files = o.type == "local" || o.type == "tar";
+    wants_image |= !files;
+    wants_files |= files;
+    for (auto& n : o.names) {
+      auto r = oci::ParseReference(n);
+      if (!r.ok()) return r.status().Prefixed("--output name");
+      if (o.type == "image") local_names.push_back(r->String());
+      if (o.push) push_names.push_back(r->String());
+    }
+  }
+  KILN_ASSIGN(ImageOptions options, ImageOptionsOf(req.outputs, epoch));
+  exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), options.layers);
+  // The layers of a vertex's result: computed from its snapshot, or those of the imported record it came from.
+  auto layers_of = [&](const solver::VertexOutput& v) -> Result<std::vector<cache::LayerRef>> {
+    if (!v.materialized) return v.layers;
+    return exp.Layers(v.snapshot, SIZE_MAX);  // any blob of a layer serves as cache: none is made twice
+  };
+
+  // Cache records to export: the final image's steps (mode=min), or every step of every stage (mode=max).
+  std::vector<cache::ExportRecord> min_records, max_records;
+  if (!req.cache_to.empty()) {
+    std::set<size_t> final_steps;
+    for (size_t v = def.result; !IsSource(def.graph.at(v)); v = def.graph.at(v).inputs.at(0)) final_steps.insert(v);
+    for (auto& [v, out] : report.results) {
+      if (IsSource(def.graph.at(v))) continue;
+      KILN_ASSIGN(auto layers, layers_of(out));
+      cache::ExportRecord record{out.key, layers, def.graph.at(v).name};
+      if (final_steps.count(v)) min_records.push_back(record);
+      max_records.push_back(record);
+    }
+  }
+  // Blobs of imported records, by digest: where to fetch those this build never needed.
+  std::map<std::string, cache::RemoteSource*> remote_blobs;
+  for (auto& [v, out] : report.results)
+    for (auto& l : out.layers) remote_blobs.emplace(l.blob.digest, out.source);
+  auto fetch_layers = [&](const std::vector<cache::LayerRef>& layers) -> Status {
+    for (auto& l : layers) {
+      if (s_->content->Has(l.blob.digest)) continue;
+      cache::RemoteSource* source = remote_blobs.at(l.blob.digest);
+      if (!source) return Status::Error("layer " + l.blob.digest + " is missing from the store");
+      KILN_TRY(source->Fetch(l));
+    }
+    return Status::Ok();
+  };
+
+  int number = steps_shown;
+  if (wants_image) {
+    exporter::ImageSpec spec;
+    spec.config = def.config;
+    spec.oci_mediatypes = options.oci_mediatypes;
+    LayerDepths depths(def, report, *s_->snapshotter);
+    KILN_ASSIGN(spec.base_depth, depths.Of(def.base_vertex));
+    spec.top = top.snapshot;
+    if (!top.materialized) {
+      // Found in imported cache and never unpacked: the image is made of the record's layers, fetched now.
+      KILN_TRY(fetch_layers(top.layers).Prefixed("export image"));
+      spec.top_layers = top.layers;
+    }
+    for (auto& h : def.history) {
+      std::optional<size_t> d;
+      if (h.vertex) {
+        KILN_ASSIGN(d, depths.Of(*h.vertex));
+      }
+      spec.history.push_back({h.entry, d});
+    }
+    if (inline_cache) {
+      KILN_ASSIGN(auto image_layers, layers_of(top));
+      spec.inline_cache = cache::InlineCache(min_records, image_layers);
+    }
+    auto committed = exp.Commit(spec);
+    if (!committed.ok()) return committed.status().Prefixed("export image");
+    const exporter::Image& image = *committed;
+    result.image = image;
+    for (auto& name : local_names) KILN_TRY(s_->metadata->SetImage(name, image.descriptor.digest));
+    for (auto& o : req.outputs) {
+      if (o.type != "oci" && o.type != "docker") continue;
+      auto format = o.type == "oci" ? oci::ArchiveFormat::kOci : oci::ArchiveFormat::kDocker;
+      KILN_TRY(exp.ExportArchive(image, o.dest, format, o.names.empty() ? result.tags : o.names, o.tar)
+                   .Prefixed("--output type=" + o.type));
+    }
+    for (auto& name : push_names) {
+      KILN_ASSIGN(remote::Registry * r, registry());
+      KILN_ASSIGN(PushResult pushed, PushImage(*r, image, name, req.progress, ++number));
+      result.pushed.push_back(pushed.name);
+    }
+  }
+  for (auto& c : req.cache_to) {
+    if (c.type == "inline") continue;
+    Status st = ExportCache(c, c.max ? max_records : min_records, registry, remote_blobs, req.progress, ++number);
+    if (!st.ok() && !c.ignore_error) return st;
+    if (!st.ok()) result.warnings.push_back(st.message());
+  }
+  if (req.progress && number > steps_shown) req.progress->Finish();
+
+  if (wants_files && !top.materialized) {
+    std::vector<oci::Descriptor> blobs;
+    std::vector<std::string> diff_ids;
+    for (auto& l : top.layers) {
+      blobs.push_back(l.blob);
+      diff_ids.push_back(l.diff_id);
+    }
+    KILN_TRY(fetch_layers(top.layers).Prefixed("--output"));
+    KILN_ASSIGN(top.snapshot, snapshot::UnpackLayers(blobs, diff_ids, *s_->content, *s_->metadata, *s_->snapshotter));
+  }
+  for (auto& o : req.outputs) {
+    if (o.type == "local") KILN_TRY(exp.ExportLocal(top.snapshot, o.dest).Prefixed("--output type=local"));
+    if (o.type == "tar") KILN_TRY(exp.ExportRootTar(top.snapshot, o.dest, epoch).Prefixed("--output type=tar"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace kiln::api
