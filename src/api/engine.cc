@@ -415,33 +415,26 @@ Result<int> Engine::Run(const RunRequest& req) {
   spec.network = req.network;
   spec.interactive = req.interactive;
   spec.hostname = "kiln";
-  // The container writes into a throwaway layer on top of the image.
+  // The container writes into a throwaway layer on top of the image, discarded when `active` goes (after the
+  // mount, declared after it, is gone).
   KILN_ASSIGN(snapshot::ActiveSnapshot active, s_->snapshotter->Prepare(top));
-  Result<int> code = Status::Error("not run");
-  {
-    auto root = s_->snapshotter->MountActive(active);
-    if (!root.ok()) {
-      (void)s_->snapshotter->Discard(active);
-      return root.status();
-    }
-    executor::ExecIO io;
-    io.on_output = req.on_output;
-    io.cancelled = req.cancelled;
-    code = s_->executor->Run(root->path(), spec, io);
-  }
-  (void)s_->snapshotter->Discard(active);
-  return code;
+  KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountActive(active));
+  executor::ExecIO io;
+  io.on_output = req.on_output;
+  io.cancelled = req.cancelled;
+  return s_->executor->Run(root.path(), spec, io);
 }
 
 Result<exporter::Image> Engine::Import(const std::string& tarball, const std::string& name) {
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   KILN_ASSIGN(oci::Reference ref, oci::ParseReference(name));
   if (!PathExists(tarball)) return Status::Error("import: " + tarball + ": no such file");
+  // Until it is committed the unpacked snapshot discards itself: a failure (a full disk) takes it away.
   KILN_ASSIGN(snapshot::ActiveSnapshot active, s_->snapshotter->Prepare(0));
-  // Until the chain names it, the unpacked snapshot is only this import's: a failure (a full disk) takes it away.
-  Cleanup discard([&] { (void)s_->snapshotter->Discard(active); });
   KILN_TRY(snapshot::ApplyLayer(tarball, active.diff_dir).Prefixed("import " + tarball));
   KILN_TRY(s_->snapshotter->Commit(active));
+  // Committed, it stays only if the chain names it; a failure before that removes it.
+  Cleanup discard([&] { (void)s_->snapshotter->Remove(active.id); });
   exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), {});
   KILN_ASSIGN(store::LayerRecord layer, exp.Layer(active.id));
   // The same rootfs imported again reuses the snapshot unpacked the first time.

@@ -40,7 +40,15 @@ struct ExecIO {
   std::function<bool()> cancelled;
 };
 
-class Executor {
+/// What runs a build step's process: the OCI runtime (Executor), or a fake in tests (src/testing).
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  /// Runs spec in `rootfs` (a mounted, writable root file system) and returns the process's exit code.
+  virtual Result<int> Run(const std::string& rootfs, const ExecSpec& spec, const ExecIO& io) = 0;
+};
+
+class Executor : public Runtime {
  public:
   /// `state_dir` holds bundles and the runtime's state; `runtime` is "runc" or "crun" (or a path to one).
   Executor(std::string state_dir, std::string runtime);
@@ -49,7 +57,7 @@ class Executor {
   void Recover();
   /// Runs spec in `rootfs` (a mounted, writable root file system). Returns the process's exit code. Mount points
   /// that the runtime had to create in rootfs (/etc/hosts, /proc...) are removed again, so no layer holds them.
-  Result<int> Run(const std::string& rootfs, const ExecSpec& spec, const ExecIO& io);
+  Result<int> Run(const std::string& rootfs, const ExecSpec& spec, const ExecIO& io) override;
   const std::string& runtime() const { return runtime_; }
 
  private:

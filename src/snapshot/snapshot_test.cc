@@ -12,6 +12,8 @@
 #include "base/fs.h"
 #include "snapshot/copy.h"
 #include "snapshot/layer.h"
+#include "snapshot/snapshotter.h"
+#include "store/metadata.h"
 
 namespace kiln::snapshot {
 namespace {
@@ -141,6 +143,39 @@ TEST(ResolveInRoot, SymlinksStayInside) {
   EXPECT_EQ(*ResolveInRoot(r, "/real/up/etc/passwd"), r + "/etc/passwd");
   EXPECT_EQ(*ResolveInRoot(r, "/../../x"), r + "/x");
   EXPECT_EQ(*ResolveInRoot(r, "/abs", false), r + "/abs");
+}
+
+}  // namespace
+}  // namespace kiln::snapshot
+
+namespace kiln::snapshot {
+namespace {
+
+TEST(ActiveSnapshot, DiscardsItselfUnlessCommitted) {
+  auto dir = TempDir::Create(testing::TempDir(), "active-test-");
+  ASSERT_TRUE(dir.ok());
+  auto metadata = store::Metadata::Open(dir->path() + "/metadata.db");
+  ASSERT_TRUE(metadata.ok());
+  Snapshotter snapshotter(dir->path(), metadata->get());
+  ASSERT_TRUE(snapshotter.Init().ok());
+  SnapshotId dropped = 0, kept = 0;
+  {
+    auto a = snapshotter.Prepare(0);
+    ASSERT_TRUE(a.ok());
+    dropped = a->id;
+    EXPECT_TRUE(IsDirectory(a->diff_dir));
+    ActiveSnapshot moved = std::move(*a);  // ownership moves; only one of them discards
+    auto b = snapshotter.Prepare(0);
+    ASSERT_TRUE(b.ok());
+    kept = b->id;
+    ASSERT_TRUE(snapshotter.Commit(*b).ok());
+  }  // an early return or an error path: the uncommitted one goes, files and record
+  EXPECT_FALSE((*metadata)->GetSnapshot(dropped).ok()) << "an uncommitted snapshot's record survived its owner";
+  EXPECT_FALSE(PathExists(snapshotter.DiffDir(dropped)));
+  auto rec = (*metadata)->GetSnapshot(kept);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_TRUE(rec->committed);
+  EXPECT_TRUE(PathExists(snapshotter.DiffDir(kept)));
 }
 
 }  // namespace

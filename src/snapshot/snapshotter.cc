@@ -80,21 +80,47 @@ std::string Snapshotter::DiffDir(SnapshotId id) const {
   return JoinPath(root_, "snapshots/" + std::to_string(id) + "/fs");
 }
 
+ActiveSnapshot& ActiveSnapshot::operator=(ActiveSnapshot&& o) noexcept {
+  if (this != &o) {
+    if (owner_) (void)owner_->Discard(*this);
+    id = o.id;
+    parent = o.parent;
+    diff_dir = std::move(o.diff_dir);
+    owner_ = o.owner_;
+    o.owner_ = nullptr;
+  }
+  return *this;
+}
+
+ActiveSnapshot::~ActiveSnapshot() {
+  if (owner_) (void)owner_->Discard(*this);
+}
+
 Result<ActiveSnapshot> Snapshotter::Prepare(SnapshotId parent) {
   KILN_ASSIGN(SnapshotId id, metadata_->CreateSnapshot(parent));
+  ActiveSnapshot s;
+  s.id = id;
+  s.parent = parent;
+  s.owner_ = this;  // from here on, a failure below discards the record too
   std::string dir = JoinPath(root_, "snapshots/" + std::to_string(id));
+  s.diff_dir = dir + "/fs";
   KILN_TRY(MakeDirs(dir + "/fs", 0755));
   KILN_TRY(MakeDirs(dir + "/work", 0700));
-  return ActiveSnapshot{id, parent, dir + "/fs"};
+  return s;
 }
 
-Status Snapshotter::Commit(const ActiveSnapshot& s) {
+Status Snapshotter::Commit(ActiveSnapshot& s) {
   // The overlay work dir is scratch space of the kernel's; a committed layer keeps only its diff.
   (void)RemoveAll(JoinPath(root_, "snapshots/" + std::to_string(s.id) + "/work"));
-  return metadata_->CommitSnapshot(s.id);
+  KILN_TRY(metadata_->CommitSnapshot(s.id));
+  s.owner_ = nullptr;
+  return Status::Ok();
 }
 
-Status Snapshotter::Discard(const ActiveSnapshot& s) { return Remove(s.id); }
+Status Snapshotter::Discard(ActiveSnapshot& s) {
+  s.owner_ = nullptr;
+  return Remove(s.id);
+}
 
 Status Snapshotter::Remove(SnapshotId id) {
   KILN_TRY(RemoveAll(JoinPath(root_, "snapshots/" + std::to_string(id))));

@@ -30,12 +30,25 @@ class Mount {
   bool owns_dir_ = false;  // the mount point is a temp dir of ours
 };
 
-/// A snapshot being written: committed or deleted by its owner.
-struct ActiveSnapshot {
+class Snapshotter;
+
+/// A snapshot being written. It discards itself (files and record) when destroyed unless it was committed, so
+/// every early return and error path leaves nothing behind.
+class ActiveSnapshot {
+ public:
+  ActiveSnapshot() = default;
+  ActiveSnapshot(ActiveSnapshot&& o) noexcept { *this = std::move(o); }
+  ActiveSnapshot& operator=(ActiveSnapshot&& o) noexcept;
+  ~ActiveSnapshot();
+
   SnapshotId id = 0;
   SnapshotId parent = 0;
   /// The layer directory (overlay upper dir) holding this snapshot's changes.
   std::string diff_dir;
+
+ private:
+  friend class Snapshotter;
+  Snapshotter* owner_ = nullptr;  // set while it is uncommitted and not yet discarded
 };
 
 /// Thread-safe: snapshot ids come from the metadata database; each snapshot has its own directory.
@@ -47,8 +60,10 @@ class Snapshotter {
 
   /// A new empty layer on top of `parent` (0 for the empty file system).
   Result<ActiveSnapshot> Prepare(SnapshotId parent);
-  Status Commit(const ActiveSnapshot& s);
-  Status Discard(const ActiveSnapshot& s);
+  /// Makes `s` a committed snapshot; it is no longer discarded when destroyed.
+  Status Commit(ActiveSnapshot& s);
+  /// Deletes `s` now (as its destruction would), reporting failure.
+  Status Discard(ActiveSnapshot& s);
   /// Deletes a committed snapshot (garbage collection): its files, then its record.
   Status Remove(SnapshotId id);
 

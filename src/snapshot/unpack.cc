@@ -44,10 +44,7 @@ Result<SnapshotId> UnpackLayers(const std::vector<oci::Descriptor>& layers, cons
     if (st.ok()) st = metadata.SetLayer(s.id, {layer.digest, diff_ids[i], layer.size, layer.media_type});
     if (st.ok()) st = snapshotter.Commit(s);
     if (st.ok()) st = metadata.SetChain(chains[i], s.id);
-    if (!st.ok()) {
-      (void)snapshotter.Discard(s);
-      return st.Prefixed("unpack layer " + layer.digest);
-    }
+    if (!st.ok()) return st.Prefixed("unpack layer " + layer.digest);  // `s` discards itself
     parent = s.id;
   }
   return parent;

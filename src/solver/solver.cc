@@ -42,7 +42,7 @@ struct Output {
 class Job {
  public:
   Job(const graph::Graph& g, const SolveOptions& o, const store::ContentStore* content, store::Metadata* metadata,
-      cache::Cache* cache, snapshot::Snapshotter* snapshotter, executor::Executor* executor)
+      cache::Cache* cache, snapshot::Snapshotter* snapshotter, executor::Runtime* executor)
       : g_(g), o_(o), content_(content), metadata_(metadata), cache_(cache), snapshotter_(snapshotter),
         executor_(executor), start_(Clock::now()) {}
 
@@ -241,17 +241,12 @@ class Job {
     KILN_ASSIGN(snapshot::ActiveSnapshot active, snapshotter_->Prepare(*parent_snapshot));
     std::string tail;
     int exit_code = -1;
+    // A failure returns with `active` uncommitted: it discards itself.
     Status st = RunOp(v, active, out.number, tail, exit_code);
-    if (!st.ok()) {
-      (void)snapshotter_->Discard(active);
-      return Fail(out.number, v, st, exit_code, tail, t0);
-    }
+    if (!st.ok()) return Fail(out.number, v, st, exit_code, tail, t0);
     if (std::holds_alternative<graph::ExecOp>(v.op)) {
       Status trimmed = snapshotter_->TrimCopyUps(active);
-      if (!trimmed.ok()) {
-        (void)snapshotter_->Discard(active);
-        return Fail(out.number, v, trimmed, -1, "", t0);
-      }
+      if (!trimmed.ok()) return Fail(out.number, v, trimmed, -1, "", t0);
     }
     // Kept even when nothing changed: BuildKit gives such a step an empty layer too (diff id sha256:5f70bf18...).
     KILN_TRY(snapshotter_->Commit(active));
@@ -374,7 +369,7 @@ class Job {
   store::Metadata* metadata_;
   cache::Cache* cache_;
   snapshot::Snapshotter* snapshotter_;
-  executor::Executor* executor_;
+  executor::Runtime* executor_;
   Clock::time_point start_;
   std::vector<Output> outputs_;
   SolveReport report_;

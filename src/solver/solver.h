@@ -68,7 +68,7 @@ struct SolveReport {
 class Solver {
  public:
   Solver(const store::ContentStore* content, store::Metadata* metadata, snapshot::Snapshotter* snapshotter,
-         executor::Executor* executor)
+         executor::Runtime* executor)
       : content_(content), metadata_(metadata), cache_(metadata), snapshotter_(snapshotter), executor_(executor) {}
   /// Solves every vertex `target` depends on. REQUIRES: one Solve at a time per Solver.
   SolveReport Solve(const graph::Graph& graph, size_t target, const SolveOptions& options);
@@ -78,7 +78,7 @@ class Solver {
   store::Metadata* metadata_;
   cache::Cache cache_;
   snapshot::Snapshotter* snapshotter_;
-  executor::Executor* executor_;
+  executor::Runtime* executor_;
 };
 
 }  // namespace kiln::solver
