@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "base/pattern.h"
 #include "base/redact.h"
+#include "cache/key.h"
 #include "oci/image.h"
 #include "snapshot/unpack.h"
 #include "solver/file_op.h"
@@ -117,13 +118,10 @@ class Job {
     o_.progress->Emit(e);
   }
 
-  std::string KeyOf(size_t i, const std::string& extra) {
-    const graph::Vertex& v = g_.at(i);
-    Json j = {{"op", graph::OpToJson(v.op)}, {"inputs", Json::array()}, {"content", extra}};
-    // Local sources are keyed by what they hold, not where they are: drop the path.
-    if (std::holds_alternative<graph::LocalSource>(v.op)) j["op"].erase("path");
-    for (size_t in : v.inputs) j["inputs"].push_back(outputs_[in].key);
-    return DigestOf(DigestText(j));
+  std::string KeyOf(size_t i, const std::string& content) {
+    std::vector<std::string> input_keys;
+    for (size_t in : g_.at(i).inputs) input_keys.push_back(outputs_[in].key);
+    return cache::StepKey(g_.at(i), input_keys, content);
   }
 
   /// Pass one: the vertex's cache key and where its result is (a local record, imported cache, or nowhere yet:
