@@ -110,9 +110,15 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
   KILN_ASSIGN(ImageOptions options, ImageOptionsOf(req.outputs, epoch));
   exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), options.layers);
   // The layers of a vertex's result: computed from its snapshot, or those of the imported record it came from.
+  // Each snapshot's layers are worked out once, however many records and the inline cache ask.
+  std::map<store::SnapshotId, std::vector<cache::LayerRef>> layers_by_snapshot;
   auto layers_of = [&](const solver::VertexOutput& v) -> Result<std::vector<cache::LayerRef>> {
     if (!v.materialized) return v.layers;
-    return exp.Layers(v.snapshot, SIZE_MAX);  // any blob of a layer serves as cache: none is made twice
+    auto known = layers_by_snapshot.find(v.snapshot);
+    if (known != layers_by_snapshot.end()) return known->second;
+    // Any blob of a layer serves as cache: none is made twice.
+    KILN_ASSIGN(auto layers, exp.Layers(v.snapshot, SIZE_MAX));
+    return layers_by_snapshot.emplace(v.snapshot, std::move(layers)).first->second;
   };
 
   // Cache records to export: the final image's steps (mode=min), or every step of every stage (mode=max).

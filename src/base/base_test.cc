@@ -50,6 +50,20 @@ TEST(Fs, AtomicWriteAndTempDir) {
   EXPECT_FALSE(PathExists(path));
 }
 
+TEST(Fs, CopyFileAtomicIsACopyNotALink) {
+  auto dir = TempDir::Create(testing::TempDir(), "copy-test-");
+  ASSERT_TRUE(dir.ok());
+  std::string from = dir->path() + "/from", to = dir->path() + "/to";
+  std::string big(3 << 20, 'x');
+  big[12345] = 'y';
+  ASSERT_TRUE(WriteFileAtomic(from, big).ok());
+  ASSERT_TRUE(CopyFileAtomic(from, to).ok());
+  EXPECT_EQ(*ReadFile(to), big);
+  { FILE* f = fopen(to.c_str(), "a"); fputs("appended", f); fclose(f); }
+  EXPECT_EQ(ReadFile(from)->size(), big.size()) << "writing to the copy changed the original";
+  EXPECT_FALSE(CopyFileAtomic(dir->path() + "/missing", to).ok());
+}
+
 TEST(Pattern, DockerignoreSemantics) {
   auto m = PatternMatcher::Parse("# comment\n*.log\n!keep.log\nbuild\n/tmp/**\n**/*.o\n", ".dockerignore");
   ASSERT_TRUE(m.ok());

@@ -69,6 +69,49 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, int mode)
   return Status::Ok();
 }
 
+Status CopyFileAtomic(const std::string& from, const std::string& to, int mode) {
+  int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return ErrnoError("open", from);
+  std::string tmp = to + ".tmp." + std::to_string(getpid()) + "." + std::to_string(rand());
+  int out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (out < 0) {
+    Status st = ErrnoError("create", tmp);
+    close(in);
+    return st;
+  }
+  Status st;
+  bool kernel_copy = true;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = kernel_copy ? copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0) : read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && kernel_copy && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+      kernel_copy = false;  // across file systems on old kernels, or a file system without it: copy by hand
+      continue;
+    }
+    if (n < 0) {
+      st = ErrnoError(kernel_copy ? "copy" : "read", from);
+      break;
+    }
+    if (n == 0) break;
+    for (ssize_t off = 0; !kernel_copy && off < n;) {
+      ssize_t w = write(out, buf + off, size_t(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        st = ErrnoError("write", tmp);
+        break;
+      }
+      off += w;
+    }
+    if (!st.ok()) break;
+  }
+  close(in);
+  if (close(out) != 0 && st.ok()) st = ErrnoError("close", tmp);
+  if (st.ok() && rename(tmp.c_str(), to.c_str()) != 0) st = ErrnoError("rename", tmp);
+  if (!st.ok()) unlink(tmp.c_str());
+  return st;
+}
+
 Status MakeDirs(const std::string& path, int mode) {
   if (path.empty()) return Status::Ok();
   struct stat st;

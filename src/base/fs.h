@@ -17,6 +17,10 @@ Result<std::string> ReadFile(const std::string& path);
 Status WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644);
 /// mkdir -p.
 Status MakeDirs(const std::string& path, int mode = 0755);
+/// Copies the file `from` to `to` (written under a temporary name, then renamed), in the kernel with
+/// copy_file_range (extents shared where the file system can), never holding it in memory. A copy, not a hard
+/// link: writing to the copy can never change the original (a blob of the store).
+Status CopyFileAtomic(const std::string& from, const std::string& to, int mode = 0644);
 /// rm -rf without crossing into mounted file systems below `path`.
 Status RemoveAll(const std::string& path);
 /// Bytes a file or tree takes on disk (allocated blocks; hard links counted once), as `du -s` reports.

@@ -61,9 +61,9 @@ Result<CacheSpec> CacheSpec::Parse(const std::string& text, bool for_export) {
       c.max = v == "max";
     } else if (k == "ignore-error") {
       c.ignore_error = v == "true";
-    } else if (k == "oci-mediatypes" || k == "image-manifest" || k == "compression" || k == "compression-level" ||
-               k == "force-compression") {
-      // buildx options kiln's format does not need: accepted so that existing CI lines keep working.
+    } else if (k == "oci-mediatypes" || k == "image-manifest") {
+      // What kiln's cache always is (an OCI image manifest): true is accepted, asking for the other is refused.
+      if (v != "true") return Status::Error(flag + ": " + k + "=" + v + " is not supported: kiln's cache is an OCI image manifest");
     } else {
       return Status::Error(flag + ": unknown attribute \"" + k + "\"");
     }
@@ -71,6 +71,8 @@ Result<CacheSpec> CacheSpec::Parse(const std::string& text, bool for_export) {
   if (c.type != "registry" && c.type != "local" && c.type != "inline")
     return Status::Error(flag + ": unknown type \"" + c.type + "\" (registry, local, inline)");
   if (c.type == "registry" && c.ref.empty()) return Status::Error(flag + " type=registry needs ref=");
+  if (c.type != "local" && c.tag != "latest") return Status::Error(flag + ": tag= is for type=local (put the tag in ref=)");
+  if (c.type == "inline" && c.max) return Status::Error("--cache-to type=inline holds the final image's steps only (mode=min)");
   if (c.type == "local" && c.dir.empty()) return Status::Error(flag + " type=local needs " + (for_export ? "dest=" : "src="));
   if (c.type == "inline" && !for_export) return Status::Error("--cache-from: inline cache is read with type=registry,ref=IMAGE");
   return c;
@@ -172,10 +174,7 @@ Status ExportToDirectory(const std::string& dir, const std::string& tag, const s
   auto put = [&](const std::string& digest, const std::string* data) -> Status {
     std::string dest = JoinPath(dir, "blobs/sha256/" + DigestHex(digest));
     if (PathExists(dest)) return Status::Ok();  // content-addressed: what is there is the same
-    if (data) return WriteFileAtomic(dest, *data);
-    if (link(content.BlobPath(digest).c_str(), dest.c_str()) == 0) return Status::Ok();
-    KILN_ASSIGN(std::string bytes, content.Read(digest));
-    return WriteFileAtomic(dest, bytes);
+    return data ? WriteFileAtomic(dest, *data) : CopyFileAtomic(content.BlobPath(digest), dest);
   };
   for (auto& l : a.layers) KILN_TRY(put(l.digest, nullptr));
   KILN_TRY(put(a.config_descriptor.digest, &a.config));

@@ -30,6 +30,12 @@ TEST(CacheSpec, ParsesBuildxSyntax) {
   EXPECT_FALSE(CacheSpec::Parse("type=registry", true).ok()) << "needs ref=";
   EXPECT_FALSE(CacheSpec::Parse("type=registry,ref=x,mode=all", true).ok());
   EXPECT_FALSE(CacheSpec::Parse("type=registry,ref=x,frobnicate=1", true).ok());
+  // buildx options are honoured or refused, never ignored.
+  EXPECT_TRUE(CacheSpec::Parse("type=registry,ref=x,image-manifest=true,oci-mediatypes=true", true).ok());
+  EXPECT_FALSE(CacheSpec::Parse("type=registry,ref=x,oci-mediatypes=false", true).ok());
+  EXPECT_FALSE(CacheSpec::Parse("type=registry,ref=x,compression=zstd", true).ok());
+  EXPECT_FALSE(CacheSpec::Parse("type=registry,ref=x,tag=v2", true).ok());
+  EXPECT_FALSE(CacheSpec::Parse("type=inline,mode=max", true).ok());
 }
 
 TEST(CacheArtifact, RoundTripsAndSharesLayers) {

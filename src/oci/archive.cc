@@ -93,8 +93,7 @@ class TarWriter : public LayoutWriter {
   archive* a_;
 };
 
-/// An OCI image layout directory (type=oci,tar=false): blobs hard-linked from the store where they can be, else
-/// copied.
+/// An OCI image layout directory (type=oci,tar=false).
 class DirWriter : public LayoutWriter {
  public:
   explicit DirWriter(std::string root) : root_(std::move(root)) {}
@@ -105,9 +104,7 @@ class DirWriter : public LayoutWriter {
   Status AddFile(const std::string& name, const std::string& src) override {
     std::string dest = JoinPath(root_, name);
     if (PathExists(dest)) return Status::Ok();  // content-addressed: what is there is the same
-    if (link(src.c_str(), dest.c_str()) == 0) return Status::Ok();
-    KILN_ASSIGN(std::string data, ReadFile(src));
-    return WriteFileAtomic(dest, data);
+    return CopyFileAtomic(src, dest);
   }
 
  private:
