@@ -64,6 +64,7 @@ Json StepsJson(const std::vector<solver::StepReport>& steps) {
   for (auto& s : steps) {
     out.push_back({{"name", s.name}, {"digest", s.digest}, {"cache_key", s.cache_key}, {"cached", s.cached},
                    {"duration_ms", int64_t(s.duration * 1000)}, {"reason", s.cached ? "" : s.miss_reason}});
+    if (!s.cache_source.empty()) out.back()["source"] = s.cache_source;
   }
   return out;
 }
@@ -338,6 +339,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   solver::Solver solver(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), s_->executor.get());
   solver::SolveOptions so;
   so.no_cache = req.no_cache;
+  so.max_parallelism = req.max_parallelism;
   so.secrets = req.secrets;
   progress::OffsetSink after_pulls(req.progress, steps_shown);
   so.progress = &after_pulls;

@@ -73,6 +73,8 @@ struct BuildRequest {
   std::map<std::string, std::string> build_args;
   std::string target;
   bool no_cache = false;
+  /// How many steps may run at once; 0: one per core.
+  int max_parallelism = 0;
   std::string network = "host";
   std::vector<OutputSpec> outputs;
   /// Values of the secrets RUN --mount=type=secret may ask for, by id.

@@ -8,6 +8,15 @@ namespace kiln::cache {
 std::string StepKey(const graph::Vertex& v, const std::vector<std::string>& input_keys, const std::string& content) {
   Json j = {{"op", graph::OpToJson(v.op)}, {"inputs", input_keys}, {"content", content}};
   if (std::holds_alternative<graph::LocalSource>(v.op)) j["op"].erase("path");
+  // As BuildKit's cache map: a cache mount's id and sharing do not change what the step makes (another id holds the
+  // same kind of cache); its target, mode and owner do.
+  if (j["op"].contains("mounts")) {
+    for (auto& m : j["op"]["mounts"]) {
+      if (m["type"] != "cache") continue;
+      m.erase("id");
+      m.erase("sharing");
+    }
+  }
   return DigestOf(DigestText(j));
 }
 

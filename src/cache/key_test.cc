@@ -18,5 +18,26 @@ TEST(StepKey, DependsOnOpInputsAndContentButNotTheContextPath) {
   EXPECT_EQ(StepKey(here, {"sha256:a"}, "x"), StepKey(here, {"sha256:a"}, "x"));
 }
 
+TEST(StepKey, CacheMountIdAndSharingAreNotPartOfTheKeyButTheirTargetIs) {
+  auto run_with = [](const std::string& id, const std::string& sharing, const std::string& target) {
+    graph::ExecOp op;
+    op.args = {"make"};
+    graph::ExecMount m;
+    m.type = graph::ExecMount::Type::kCache;
+    m.id = id;
+    m.sharing = sharing;
+    m.target = target;
+    m.readonly = false;
+    op.mounts.push_back(m);
+    graph::Vertex v;
+    v.op = op;
+    return v;
+  };
+  auto a = run_with("go-build", "shared", "/root/.cache"), b = run_with("other", "locked", "/root/.cache");
+  EXPECT_EQ(StepKey(a, {"sha256:p"}, ""), StepKey(b, {"sha256:p"}, ""));
+  EXPECT_NE(graph::OpToJson(a.op), graph::OpToJson(b.op)) << "but they are different ops: each uses its own cache";
+  EXPECT_NE(StepKey(a, {"sha256:p"}, ""), StepKey(run_with("go-build", "shared", "/cache"), {"sha256:p"}, ""));
+}
+
 }  // namespace
 }  // namespace kiln::cache

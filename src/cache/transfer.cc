@@ -112,7 +112,10 @@ Result<std::map<std::string, std::vector<LayerRef>>> DecodeCache(const std::stri
   auto parsed = ParseJson(config);
   if (!parsed.ok() || !parsed->is_object()) return bad("the config is not a JSON object");
   const Json& j = *parsed;
-  if (j.value("version", 0) != 1) return bad("unknown version");
+  // is_number_unsigned first: a float such as 1e23 must be refused, not converted (undefined behaviour).
+  if (!j.contains("version") || !j["version"].is_number_unsigned() || j["version"].get<uint64_t>() != 1) {
+    return bad("unknown version");
+  }
   const Json& layer_list = j.value("layers", Json::array());
   if (!layer_list.is_array() || layer_list.size() != layers.size()) return bad("its layers and the manifest's differ");
   std::vector<LayerRef> refs;

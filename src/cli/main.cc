@@ -129,6 +129,9 @@ int main(int argc, char** argv) {
   build->add_option("--build-arg", build_args, "Build argument KEY=VALUE (or KEY to take it from the environment)");
   build->add_option("--target", target, "Build stage to stop at");
   build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
+  int max_parallelism = 0;
+  build->add_option("--max-parallelism", max_parallelism, "Steps run at once at most (default: one per core)")
+      ->check(CLI::Range(1, 1024));
   build->add_option("--progress", progress_mode, "Progress output: auto, plain, tty, rawjson, quiet");
   build->add_option("-o,--output", outputs,
                     "Output: type=image|registry,name=REF[,push=true], type=oci|docker,dest=PATH[,tar=false], "
@@ -292,6 +295,7 @@ int main(int argc, char** argv) {
     req.tags = tags;
     req.target = target;
     req.no_cache = no_cache;
+    req.max_parallelism = max_parallelism;
     req.push = push_tags;
     auto policy = kiln::api::ParsePullPolicy(pull_policy);
     if (!policy.ok()) return Fail(policy.status());
@@ -581,6 +585,7 @@ int main(int argc, char** argv) {
     for (auto& s : (*report)["steps"]) {
       bool cached = s["cached"].get<bool>();
       std::string line = s["name"].get<std::string>() + (cached ? "" : "  (" + s["reason"].get<std::string>() + ")");
+      if (cached && s.contains("source")) line += "  (from " + s["source"].get<std::string>() + ")";
       printf("%-8s %s\n", cached ? "CACHED" : "RAN", kiln::EscapeControl(line).c_str());
     }
     return 0;

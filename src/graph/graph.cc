@@ -17,6 +17,21 @@ struct ToJson {
       j["secrets"].push_back({{"id", s.id}, {"target", s.target}, {"env", s.env}, {"required", s.required},
                               {"mode", s.mode}, {"uid", s.uid}, {"gid", s.gid}});
     }
+    for (auto& m : e.mounts) {
+      Json mj = {{"type", MountTypeName(m.type)}, {"target", m.target}, {"readonly", m.readonly}};
+      if (m.input) mj["input"] = *m.input;
+      if (!m.source.empty()) mj["source"] = m.source;
+      if (m.type == ExecMount::Type::kCache || m.type == ExecMount::Type::kSsh) {
+        mj["mode"] = m.mode;
+        mj["uid"] = m.uid;
+        mj["gid"] = m.gid;
+      }
+      if (m.type == ExecMount::Type::kCache || m.type == ExecMount::Type::kSsh) mj["id"] = m.id;
+      if (m.type == ExecMount::Type::kCache) mj["sharing"] = m.sharing;
+      if (m.type == ExecMount::Type::kSsh) mj["required"] = m.required;
+      if (m.type == ExecMount::Type::kTmpfs) mj["size"] = m.size;
+      j["mounts"].push_back(mj);
+    }
     return j;
   }
   Json operator()(const FileOp& f) const {
@@ -39,6 +54,15 @@ struct ToJson {
 }  // namespace
 
 Json OpToJson(const Op& op) { return std::visit(ToJson{}, op); }
+
+const char* MountTypeName(ExecMount::Type type) {
+  switch (type) {
+    case ExecMount::Type::kBind: return "bind";
+    case ExecMount::Type::kCache: return "cache";
+    case ExecMount::Type::kTmpfs: return "tmpfs";
+    default: return "ssh";
+  }
+}
 
 const char* OpKind(const Op& op) {
   switch (op.index()) {

@@ -37,6 +37,28 @@ struct SecretMount {
   uint32_t gid = 0;
 };
 
+/// RUN --mount of type bind, cache, tmpfs or ssh: what the command sees at `target` while it runs. Nothing of it
+/// is part of the step's result.
+struct ExecMount {
+  enum class Type { kBind, kCache, kTmpfs, kSsh };
+  Type type = Type::kBind;
+  std::string target;              // absolute
+  bool readonly = true;            // bind: true unless rw; cache: false unless ro
+  /// bind: the vertex input whose file system holds `source` (the context, a stage, an image); cache: the input
+  /// that seeds a new cache directory (from=), if any.
+  std::optional<size_t> input;
+  std::string source;              // path inside that input ("/" its root)
+  std::string id;                  // cache: the cache's name (default: target); ssh: the --ssh id (default "default")
+  std::string sharing = "shared";  // cache: shared, private or locked
+  uint32_t mode = 0755;            // cache: the new directory's; ssh: the socket's (0600)
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int64_t size = 0;                // tmpfs: bytes, 0 for the kernel's default
+  bool required = false;           // ssh: fail when the build has no such agent
+};
+
+const char* MountTypeName(ExecMount::Type type);
+
 /// A command run in a container on top of its first input's file system.
 struct ExecOp {
   std::vector<std::string> args;
@@ -45,6 +67,7 @@ struct ExecOp {
   std::string user;  // as written: "name", "uid", "uid:gid", "name:group"; "" is root
   std::string network = "host";  // "host" or "none"
   std::vector<SecretMount> secrets;
+  std::vector<ExecMount> mounts;
 };
 
 /// COPY: paths of one input copied into the file system of the op's first input.

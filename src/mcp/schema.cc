@@ -1,11 +1,17 @@
 #include "mcp/schema.h"
 
+#include <cmath>
+
 namespace kiln::mcp {
 namespace {
 
+// JSON Schema counts 5.0 as an integer. Compared without converting first: converting a double outside int64's range
+// (1e30) is undefined behaviour.
+bool IsWholeInt64(double d) { return std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.2e18; }
+
 bool HasType(const Json& v, const std::string& type) {
   if (type == "string") return v.is_string();
-  if (type == "integer") return v.is_number_integer() || (v.is_number_float() && v.get<double>() == double(int64_t(v.get<double>())));
+  if (type == "integer") return v.is_number_integer() || (v.is_number_float() && IsWholeInt64(v.get<double>()));
   if (type == "number") return v.is_number();
   if (type == "boolean") return v.is_boolean();
   if (type == "object") return v.is_object();

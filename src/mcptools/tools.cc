@@ -29,6 +29,9 @@ constexpr size_t kMaxRunOutput = 64 << 10;
 constexpr size_t kMaxSearchResults = 200;
 constexpr size_t kMaxLogBytes = 1 << 20;  // per build, kept for the log resource
 constexpr size_t kKeptBuildLogs = 20;
+// prune's bounds: a century and an exabyte are "everything"; larger numbers would overflow the arithmetic on them.
+constexpr int64_t kMaxKeepSeconds = int64_t(100) * 365 * 24 * 3600;
+constexpr int64_t kMaxKeepBytes = int64_t(1) << 60;
 
 Json TextContent(const std::string& t) { return {{"type", "text"}, {"text", t}}; }
 
@@ -177,6 +180,9 @@ class ProgressForwarder : public progress::Sink {
       case progress::Event::Kind::kError:
         line = "#" + std::to_string(e.number) + " ERROR: " + e.data + "\n";
         break;
+      case progress::Event::Kind::kCanceled:
+        line = "#" + std::to_string(e.number) + " CANCELED\n";
+        break;
       case progress::Event::Kind::kLog:
         line = e.data;
         break;
@@ -255,6 +261,8 @@ void AddBuildTools(Context& c) {
        {"build_args", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}, {"description", "ARG values"}}},
        {"target", Str("Stage to build (default: the last)")},
        {"no_cache", {{"type", "boolean"}, {"description", "Run every step again"}}},
+       {"max_parallelism", {{"type", "integer"}, {"minimum", 1}, {"maximum", 64},
+                            {"description", "Steps run at once at most (default: one per core)"}}},
        {"pull", {{"type", "string"}, {"enum", {"missing", "always", "never"}},
                  {"description", "When base images are pulled from their registry (default: missing)"}}},
        {"push", {{"type", "boolean"}, {"description", "Push every tag to its registry once built"}}},
@@ -308,6 +316,7 @@ void AddBuildTools(Context& c) {
           for (auto& [k, v] : a["build_args"].items()) req.build_args[k] = v.get<std::string>();
         req.target = a.value("target", "");
         req.no_cache = a.value("no_cache", false);
+        if (a.contains("max_parallelism")) req.max_parallelism = int(a["max_parallelism"].get<int64_t>());
         req.push = a.value("push", false);
         auto pull = api::ParsePullPolicy(a.value("pull", "missing"));
         if (!pull.ok()) return ToolError(pull.status().message());
@@ -462,9 +471,9 @@ void AddBuildTools(Context& c) {
        {"description", "Remove build cache (images stay): everything, or all but what was used recently "
                        "(keep_duration_s) or what fits in keep_storage_bytes, most recently used first. Refused while "
                        "a build or run is using the store."},
-       {"inputSchema", ObjectSchema({{"keep_duration_s", {{"type", "integer"}, {"minimum", 0},
+       {"inputSchema", ObjectSchema({{"keep_duration_s", {{"type", "integer"}, {"minimum", 0}, {"maximum", kMaxKeepSeconds},
                                                           {"description", "Keep cache used within this many seconds"}}},
-                                     {"keep_storage_bytes", {{"type", "integer"}, {"minimum", 0},
+                                     {"keep_storage_bytes", {{"type", "integer"}, {"minimum", 0}, {"maximum", kMaxKeepBytes},
                                                              {"description", "Keep the most recently used cache within this size"}}}})},
        {"outputSchema", {{"type", "object"}, {"properties", {{"cache_records", {{"type", "integer"}}}, {"snapshots", {{"type", "integer"}}},
                                                              {"blobs", {{"type", "integer"}}}, {"reclaimed_bytes", {{"type", "integer"}}}}}}},

@@ -48,6 +48,10 @@ class PlainRenderer : public Sink {
         FlushPartial(e);
         fprintf(out_, "#%d ERROR: %s\n", e.number, EscapeControl(e.data).c_str());
         break;
+      case Event::Kind::kCanceled:
+        FlushPartial(e);
+        fprintf(out_, "#%d CANCELED\n", e.number);
+        break;
       case Event::Kind::kProgress: {
         // As BuildKit: a line when an item is done, and at most one a second while it moves.
         bool done = e.size > 0 && e.current >= e.size;
@@ -88,13 +92,13 @@ class TtyRenderer : public Sink {
     ClearLive();
     switch (e.kind) {
       case Event::Kind::kStarted:
-        running_[e.number] = Running{e.name, "", {}};
+        running_[e.number] = Running{e.name, "", {}, e.elapsed};
         break;
       case Event::Kind::kCached:
         fprintf(out_, " => CACHED %s\n", EscapeControl(e.name).c_str());
         break;
       case Event::Kind::kLog: {
-        auto& r = running_[e.number];
+        auto& r = RunningStep(e);
         r.tail += e.data;
         if (r.tail.size() > 4096) r.tail.erase(0, r.tail.size() - 4096);
         break;
@@ -121,8 +125,12 @@ class TtyRenderer : public Sink {
         running_.erase(e.number);
         break;
       }
+      case Event::Kind::kCanceled:
+        fprintf(out_, " => CANCELED %s %s\n", EscapeControl(e.name).c_str(), FormatSeconds(e.duration).c_str());
+        running_.erase(e.number);
+        break;
       case Event::Kind::kProgress: {
-        auto& item = running_[e.number].items[e.id];
+        auto& item = RunningStep(e).items[e.id];
         bool was_done = item.second > 0 && item.first >= item.second;
         item = {e.current, e.size};
         if (!was_done && e.size > 0 && e.current >= e.size)
@@ -144,34 +152,47 @@ class TtyRenderer : public Sink {
     std::string name;
     std::string tail;
     std::map<std::string, std::pair<int64_t, int64_t>> items;  // bytes done and in all, by item
+    double started = 0;
   };
+  /// The running step an event belongs to; one that shows output or moves bytes is running even if its start
+  /// was not seen.
+  Running& RunningStep(const Event& e) {
+    auto [it, added] = running_.try_emplace(e.number);
+    if (added) it->second = Running{e.name, "", {}, e.elapsed};
+    return it->second;
+  }
+  /// Erases the live lines: back to the first, then clear to the end of the screen.
   void ClearLive() {
-    if (live_) fprintf(out_, "\r\033[2K");
-    live_ = false;
+    if (live_lines_ > 0) fprintf(out_, "\r\033[%dA\033[J", live_lines_);
+    live_lines_ = 0;
   }
+  /// A live line per running step (as BuildKit's tty view), each with its latest output or bytes moved.
   void DrawLive(double elapsed) {
-    if (running_.empty()) return;
-    auto& r = running_.begin()->second;
-    std::string last = r.tail;
-    while (!last.empty() && last.back() == '\n') last.pop_back();
-    last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
-    if (!r.items.empty()) {
-      int64_t done = 0, size = 0;
-      for (auto& [id, bytes] : r.items) {
-        done += bytes.first;
-        size += bytes.second;
+    for (auto& [number, r] : running_) {
+      if (live_lines_ == kMaxLiveLines) break;
+      std::string last = r.tail;
+      while (!last.empty() && last.back() == '\n') last.pop_back();
+      last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+      if (!r.items.empty()) {
+        int64_t done = 0, size = 0;
+        for (auto& [id, bytes] : r.items) {
+          done += bytes.first;
+          size += bytes.second;
+        }
+        last = FormatBytes(done) + " / " + FormatBytes(size);
       }
-      last = FormatBytes(done) + " / " + FormatBytes(size);
+      std::string line = EscapeControl(" => " + r.name + "  " + FormatSeconds(elapsed - r.started) +
+                                       (last.empty() ? "" : "  " + last));
+      if (line.size() > 120) line = line.substr(0, 117) + "...";
+      fprintf(out_, "%s\n", line.c_str());
+      live_lines_++;
     }
-    std::string line = EscapeControl(" => " + r.name + "  " + FormatSeconds(elapsed) + (last.empty() ? "" : "  " + last));
-    if (line.size() > 120) line = line.substr(0, 117) + "...";
-    fprintf(out_, "%s", line.c_str());
-    live_ = true;
   }
+  static constexpr int kMaxLiveLines = 16;
   FILE* out_;
   std::mutex mu_;
   std::map<int, Running> running_;
-  bool live_ = false;
+  int live_lines_ = 0;  // lines drawn below the finished ones
 };
 
 /// One JSON object per line, shaped like BuildKit's SolveStatus: {"vertexes":[...]} or {"logs":[...]}.
@@ -192,11 +213,12 @@ class RawJsonRenderer : public Sink {
     } else {
       Json v = {{"digest", e.digest}, {"name", e.name}, {"started", e.elapsed}};
       if (e.kind == Event::Kind::kCached) v["cached"] = true;
-      if (e.kind == Event::Kind::kDone || e.kind == Event::Kind::kError || e.kind == Event::Kind::kCached) {
+      if (e.kind != Event::Kind::kStarted) {
         v["started"] = e.elapsed - e.duration;
         v["completed"] = e.elapsed;
       }
       if (e.kind == Event::Kind::kError) v["error"] = e.data;
+      if (e.kind == Event::Kind::kCanceled) v["error"] = "context canceled";  // BuildKit's words
       j["vertexes"] = Json::array({v});
     }
     std::lock_guard l(mu_);

@@ -14,7 +14,7 @@ namespace kiln::progress {
 
 struct Event {
   /// kProgress: bytes of one item of a running step (a layer being pulled or pushed).
-  enum class Kind { kStarted, kLog, kCached, kDone, kError, kProgress };
+  enum class Kind { kStarted, kLog, kCached, kDone, kError, kCanceled, kProgress };
   Kind kind = Kind::kStarted;
   int number = 0;           // "#N": the step's number in this build
   std::string digest;       // the vertex digest

@@ -116,6 +116,34 @@ TEST(Progress, OffsetSinkNumbersAfterEarlierSteps) {
   EXPECT_EQ(FormatBytes(2810000), "2.81MB");
 }
 
+/// Two steps running at once; the second is cancelled when the first fails.
+std::vector<Event> Concurrent() {
+  return {Make(Event::Kind::kStarted, 1, "[a 1/1] RUN make a", "", 0.1),
+          Make(Event::Kind::kStarted, 2, "[b 1/1] RUN make b", "", 0.2),
+          Make(Event::Kind::kLog, 1, "[a 1/1] RUN make a", "building a\n", 0.3),
+          Make(Event::Kind::kLog, 2, "[b 1/1] RUN make b", "building b\n", 0.4),
+          Make(Event::Kind::kError, 1, "[a 1/1] RUN make a", "exit code: 2", 0.5, 0.4),
+          Make(Event::Kind::kCanceled, 2, "[b 1/1] RUN make b", "", 0.6, 0.4)};
+}
+
+TEST(Progress, ConcurrentStepsInterleaveInPlain) {
+  std::string out = Render("plain", Concurrent());
+  EXPECT_NE(out.find("#1 0.300 building a\n#2 0.400 building b\n#1 ERROR: exit code: 2\n#2 CANCELED\n"),
+            std::string::npos) << out;
+}
+
+TEST(Progress, TtyShowsALiveLinePerRunningStep) {
+  std::vector<Event> events = Concurrent();
+  events.resize(4);  // both still running
+  std::string out = Render("tty", events);
+  // The last drawing holds both steps, each with its time so far and latest output.
+  EXPECT_NE(out.find("\033[J => [a 1/1] RUN make a  0.3s  building a\n => [b 1/1] RUN make b  0.2s  building b\n"),
+            std::string::npos) << out;
+  std::string ended = Render("tty", Concurrent());
+  EXPECT_NE(ended.find(" => CANCELED [b 1/1] RUN make b"), std::string::npos) << ended;
+  EXPECT_NE(ended.find(" > building a\nERROR: exit code: 2\n"), std::string::npos) << ended;
+}
+
 TEST(Progress, TtyAndErrors) {
   std::string out = Render("tty", Sample());
   EXPECT_NE(out.find("=> CACHED [2/2] COPY a b"), std::string::npos);

@@ -2,6 +2,7 @@
 
 #include "base/digest.h"
 #include "snapshot/layer.h"
+#include "store/lock.h"
 
 namespace kiln::snapshot {
 
@@ -27,11 +28,25 @@ Result<SnapshotId> UnpackLayers(const std::vector<oci::Descriptor>& layers, cons
   if (extracted) *extracted = false;
   auto chains = ChainIds(diff_ids);
   SnapshotId parent = 0;
-  for (size_t i = 0; i < chains.size(); i++) {
+  auto unpacked = [&](size_t i) -> Result<std::optional<SnapshotId>> {
     KILN_ASSIGN(auto existing, metadata.GetChain(chains[i]));
+    if (!existing) return existing;
+    auto rec = metadata.GetSnapshot(*existing);
+    if (rec.ok() && rec->committed) return existing;
+    return std::optional<SnapshotId>();
+  };
+  for (size_t i = 0; i < chains.size(); i++) {
+    KILN_ASSIGN(auto existing, unpacked(i));
     if (existing) {
-      auto rec = metadata.GetSnapshot(*existing);
-      if (rec.ok() && rec->committed) {
+      parent = *existing;
+      continue;
+    }
+    // Two builds that need the same base image unpack each layer once: the second waits and takes the first's.
+    bool waited = false;
+    KILN_ASSIGN(store::KeyLock lock, store::KeyLock::Acquire(snapshotter.root(), "layer chain " + chains[i], {}, &waited));
+    if (waited) {
+      KILN_ASSIGN(existing, unpacked(i));
+      if (existing) {
         parent = *existing;
         continue;
       }

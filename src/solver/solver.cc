@@ -1,8 +1,12 @@
 #include "solver/solver.h"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "base/digest.h"
 #include "base/fs.h"
@@ -11,6 +15,7 @@
 #include "cache/key.h"
 #include "oci/image.h"
 #include "snapshot/unpack.h"
+#include "store/lock.h"
 #include "solver/file_op.h"
 
 namespace kiln::solver {
@@ -37,6 +42,7 @@ struct Output {
   std::string local_dir;
   std::shared_ptr<PatternMatcher> exclude;
   std::string key;
+  bool reported = false;  // shown as a step (cached or run): part of SolveReport::steps
 };
 
 /// One solve: the state of a single Solve call.
@@ -48,23 +54,26 @@ class Job {
         executor_(executor), start_(Clock::now()) {}
 
   /// Solves in two passes. First every needed vertex gets its cache key and is looked up (local records, then
-  /// imported cache); nothing runs. Then, in graph order, the steps that missed run, but only those the target
-  /// needs: a stage whose only use is a COPY --from that hit the cache never runs, as in BuildKit.
+  /// imported cache); nothing runs. Then the steps that missed run, but only those the target needs: a stage whose
+  /// only use is a COPY --from that hit the cache never runs, as in BuildKit. Steps whose inputs are done run at
+  /// once, up to max_parallelism of them.
   SolveReport Run(size_t target) {
-    std::vector<bool> needed(g_.vertices().size(), false);
+    size_t n = g_.vertices().size();
+    std::vector<bool> needed(n, false);
     needed[target] = true;
     for (size_t i = target + 1; i-- > 0;)
       if (needed[i])
         for (size_t in : g_.at(i).inputs) needed[in] = true;
-    outputs_.resize(g_.vertices().size());
+    outputs_.resize(n);
+    materialize_mu_ = std::make_unique<std::mutex[]>(n);
     for (size_t i = 0; i <= target && report_.status.ok(); i++) {
       if (!needed[i]) continue;
-      if (o_.cancelled && o_.cancelled()) report_.status = Status::Error("build cancelled");
+      if (Cancelled()) report_.status = Status::Error("build cancelled");
       if (report_.status.ok()) report_.status = Resolve(i);
     }
     // What must run: the target if it missed, and every missed input of a step that runs. Their inputs need
     // their file systems (unpacked base images, fetched imported layers); the rest stays as keys and layers.
-    std::vector<bool> run(g_.vertices().size(), false), need_files(g_.vertices().size(), false);
+    std::vector<bool> run(n, false), need_files(n, false);
     std::vector<size_t> stack;
     if (report_.status.ok() && outputs_[target].pending) stack.push_back(target);
     while (!stack.empty()) {
@@ -77,23 +86,20 @@ class Job {
         if (outputs_[in].pending) stack.push_back(in);
       }
     }
+    std::vector<size_t> todo;
     for (size_t i = 0; i <= target; i++) {
-      if (!needed[i] || std::holds_alternative<graph::LocalSource>(g_.at(i).op)) continue;
-      auto* img = std::get_if<graph::ImageSource>(&g_.at(i).op);
-      if (img ? !img->manifest_digest.empty() : (!outputs_[i].pending || run[i])) total_steps_++;
-    }
-    for (size_t i = 0; i <= target && report_.status.ok(); i++) {
       if (!needed[i] || (outputs_[i].pending && !run[i])) continue;
-      if (o_.cancelled && o_.cancelled()) {
-        report_.status = Status::Error("build cancelled");
-        break;
-      }
-      report_.status = Execute(i, need_files[i]);
+      todo.push_back(i);
+      if (std::holds_alternative<graph::LocalSource>(g_.at(i).op)) continue;
+      auto* img = std::get_if<graph::ImageSource>(&g_.at(i).op);
+      if (!img || !img->manifest_digest.empty()) total_steps_++;
     }
-    if (report_.status.ok()) {
-      for (size_t i = 0; i <= target; i++) {
-        const Output& o = outputs_[i];
-        if (needed[i] && !o.pending) report_.results[i] = VertexOutput{o.key, o.snapshot, o.materialized, o.layers, o.source};
+    if (report_.status.ok()) report_.status = Schedule(todo, need_files);
+    for (size_t i = 0; i <= target; i++) {
+      const Output& o = outputs_[i];
+      if (o.reported) report_.steps.push_back(o.step);
+      if (report_.status.ok() && needed[i] && !o.pending) {
+        report_.results[i] = VertexOutput{o.key, o.snapshot, o.materialized, o.layers, o.source};
       }
     }
     if (o_.progress) o_.progress->Finish();
@@ -101,6 +107,63 @@ class Job {
   }
 
  private:
+  bool Cancelled() const { return failed_.load() || (o_.cancelled && o_.cancelled()); }
+
+  /// Runs Execute on every vertex of `todo` (in graph order), each once its inputs in `todo` are done, on up to
+  /// max_parallelism threads (the calling one included). The first failure stops new work and cancels what runs.
+  Status Schedule(const std::vector<size_t>& todo, const std::vector<bool>& need_files) {
+    size_t n = g_.vertices().size();
+    std::vector<bool> in_todo(n, false);
+    for (size_t i : todo) in_todo[i] = true;
+    std::vector<int> unfinished_inputs(n, 0);
+    std::vector<std::vector<size_t>> dependents(n);
+    std::set<size_t> ready;  // ordered: the earliest step of the Dockerfile first, as a serial build would
+    for (size_t i : todo) {
+      std::set<size_t> inputs(g_.at(i).inputs.begin(), g_.at(i).inputs.end());
+      for (size_t in : inputs)
+        if (in_todo[in]) {
+          unfinished_inputs[i]++;
+          dependents[in].push_back(i);
+        }
+      if (unfinished_inputs[i] == 0) ready.insert(i);
+    }
+    std::mutex mu;
+    std::condition_variable changed;
+    size_t left = todo.size();
+    Status first_error;
+    auto work = [&] {
+      std::unique_lock l(mu);
+      while (true) {
+        changed.wait(l, [&] { return !ready.empty() || left == 0 || !first_error.ok(); });
+        if (left == 0 || !first_error.ok()) return;
+        size_t i = *ready.begin();
+        ready.erase(ready.begin());
+        l.unlock();
+        Status st = Cancelled() ? Status::Error("build cancelled") : Execute(i, need_files[i]);
+        l.lock();
+        left--;
+        if (!st.ok() && first_error.ok()) {
+          first_error = st;
+          failed_ = true;  // running siblings stop (a Fail has set it already)
+        }
+        if (st.ok())
+          for (size_t d : dependents[i])
+            if (--unfinished_inputs[d] == 0) ready.insert(d);
+        changed.notify_all();
+      }
+    };
+    size_t threads = o_.max_parallelism > 0 ? size_t(o_.max_parallelism) : std::max(1u, std::thread::hardware_concurrency());
+    threads = std::min(threads, todo.size());
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; t++) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    // The failure that cancelled the rest, even if a cancelled sibling got to the queue first.
+    std::lock_guard l(failure_mu_);
+    return failure_.ok() ? first_error : failure_;
+  }
+
+  /// `number` belongs to the vertex, and only the thread running that vertex touches it.
   void Emit(progress::Event::Kind kind, int& number, const graph::Vertex& v, std::string data = "",
             double duration = 0, int stream = 1) {
     if (number == 0) number = ++step_number_;
@@ -226,14 +289,33 @@ class Job {
     }
     if (std::holds_alternative<graph::LocalSource>(v.op)) return Status::Ok();
     StepReport& step = out.step;
+    out.reported = true;
     if (!out.pending) {
       step.duration = Seconds(out.started);
-      report_.steps.push_back(step);
       Emit(progress::Event::Kind::kCached, out.number, v, "", step.duration);
       return Status::Ok();
     }
 
     Emit(progress::Event::Kind::kStarted, out.number, v);
+    // Another build (or another vertex of this one with the same key) may be running this very step: wait for
+    // it, then take its result instead of doing the work twice.
+    bool waited = false;
+    auto lock = store::KeyLock::Acquire(snapshotter_->root(), out.key, [this] { return Cancelled(); }, &waited);
+    if (!lock.ok()) return Fail(out.number, v, lock.status(), -1, "", t0);
+    if (waited && !o_.no_cache) {
+      auto hit = cache_->Lookup(out.key);
+      if (!hit.ok()) return Fail(out.number, v, hit.status(), -1, "", t0);
+      if (*hit) {
+        out.snapshot = **hit;
+        out.pending = false;
+        step.cached = true;
+        step.miss_reason.clear();
+        step.cache_source = "another build, run while this one waited";
+        step.duration = Seconds(t0);
+        Emit(progress::Event::Kind::kDone, out.number, v, "", step.duration);
+        return Status::Ok();
+      }
+    }
     auto parent_snapshot = Materialize(v.inputs.at(0));
     if (!parent_snapshot.ok()) return Fail(out.number, v, parent_snapshot.status(), -1, "", t0);
     KILN_ASSIGN(snapshot::ActiveSnapshot active, snapshotter_->Prepare(*parent_snapshot));
@@ -252,7 +334,6 @@ class Job {
     out.pending = false;
     KILN_TRY(cache_->Record(out.key, out.snapshot, v.name));
     step.duration = Seconds(t0);
-    report_.steps.push_back(step);
     Emit(progress::Event::Kind::kDone, out.number, v, "", step.duration);
     return Status::Ok();
   }
@@ -286,7 +367,7 @@ class Job {
     }
     Redactor redact[2] = {Redactor(used), Redactor(used)};  // stdout, stderr: text held back stays on its stream
     executor::ExecIO io;
-    io.cancelled = o_.cancelled;
+    io.cancelled = [this] { return Cancelled(); };
     auto show = [&](int fd, const std::string& text) {
       if (text.empty()) return;
       tail.append(text);
@@ -299,7 +380,7 @@ class Job {
     show(2, redact[1].Flush());
     KILN_ASSIGN(int code, std::move(run));
     KILN_TRY(root.Unmount());
-    if (o_.cancelled && o_.cancelled()) return Status::Error("build cancelled");
+    if (Cancelled()) return Status::Error("build cancelled");
     if (code != 0) {
       exit_code = code;
       std::string cmd;
@@ -335,6 +416,7 @@ class Job {
   /// layer chain once), and recorded locally so that the next build hits without the import.
   Result<SnapshotId> Materialize(size_t i) {
     Output& out = outputs_[i];
+    std::lock_guard l(materialize_mu_[i]);  // two steps may need the same input at once
     if (out.materialized) return out.snapshot;
     std::vector<oci::Descriptor> blobs;
     std::vector<std::string> diff_ids;
@@ -356,9 +438,19 @@ class Job {
   Status Fail(int& number, const graph::Vertex& v, const Status& st, int exit_code, const std::string& tail,
               Clock::time_point t0) {
     std::string where = v.location.empty() ? v.name : v.location + ": " + v.name.substr(v.name.find("] ") == std::string::npos ? 0 : v.name.find("] ") + 2);
+    {
+      // The first failure is the build's; the steps it cancels fail too, but only as "cancelled".
+      std::lock_guard l(failure_mu_);
+      if (failed_) {
+        Emit(progress::Event::Kind::kCanceled, number, v, "", Seconds(t0));
+        return Status::Error(where + ": cancelled");
+      }
+      failed_ = true;
+      report_.failure = StepFailure{v.name, exit_code, tail};
+      failure_ = Status::Error(where + ": " + st.message());
+    }
     Emit(progress::Event::Kind::kError, number, v, st.message(), Seconds(t0));
-    report_.failure = StepFailure{v.name, exit_code, tail};
-    return Status::Error(where + ": " + st.message());
+    return failure_;
   }
 
   const graph::Graph& g_;
@@ -370,8 +462,12 @@ class Job {
   executor::Runtime* executor_;
   Clock::time_point start_;
   std::vector<Output> outputs_;
+  std::unique_ptr<std::mutex[]> materialize_mu_;  // one per vertex
   SolveReport report_;
-  int step_number_ = 0;
+  std::mutex failure_mu_;
+  Status failure_;  // the first step's failure
+  std::atomic<bool> failed_{false};
+  std::atomic<int> step_number_{0};
   int total_steps_ = 0;
 };
 

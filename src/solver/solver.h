@@ -27,6 +27,8 @@ struct SolveOptions {
   std::function<bool()> cancelled;
   /// Imported cache (--cache-from), consulted in order when the local store has no record of a step.
   std::vector<cache::RemoteSource*> remote_caches;
+  /// How many steps may run at once (--max-parallelism); 0: one per core.
+  int max_parallelism = 0;
 };
 
 /// What happened to one vertex.
@@ -37,7 +39,7 @@ struct StepReport {
   bool cached = false;
   double duration = 0;       // seconds
   std::string miss_reason;   // why it ran: "no cache record", "--no-cache"
-  std::string cache_source;  // a hit from imported cache: where it came from
+  std::string cache_source;  // a hit from imported cache (or from another build run meanwhile): where it came from
 };
 
 /// The failing step of a failed build.
@@ -70,7 +72,9 @@ class Solver {
   Solver(const store::ContentStore* content, store::Metadata* metadata, snapshot::Snapshotter* snapshotter,
          executor::Runtime* executor)
       : content_(content), metadata_(metadata), cache_(metadata), snapshotter_(snapshotter), executor_(executor) {}
-  /// Solves every vertex `target` depends on. REQUIRES: one Solve at a time per Solver.
+  /// Solves every vertex `target` depends on, independent steps at once. Other Solves (in this process or
+  /// another) that need a step this one is running wait for it and take its result. REQUIRES: one Solve at a time
+  /// per Solver.
   SolveReport Solve(const graph::Graph& graph, size_t target, const SolveOptions& options);
 
  private:

@@ -187,5 +187,81 @@ TEST_F(SolverTest, CancellationStopsARunningStepPromptly) {
   EXPECT_TRUE(snapshots->empty()) << "a cancelled step leaves no snapshot";
 }
 
+constexpr const char* kFourStages = R"(FROM scratch AS a
+RUN ["work-a"]
+FROM scratch AS b
+RUN ["work-b"]
+FROM scratch AS c
+RUN ["work-c"]
+FROM scratch AS d
+RUN ["work-d"]
+FROM scratch
+COPY --from=a /a /a
+COPY --from=b /b /b
+COPY --from=c /c /c
+COPY --from=d /d /d
+)";
+
+void ScriptFourStages(testing::FakeRuntime& runtime, int sleep_ms) {
+  for (std::string s : {"a", "b", "c", "d"}) runtime.On("work-" + s, {0, "", {{"/" + s, s}}, sleep_ms});
+}
+
+TEST_F(SolverTest, IndependentStagesRunAtOnceUpToMaxParallelism) {
+  ScriptFourStages(runtime_, 100);
+  SolveOptions options;
+  options.max_parallelism = 3;
+  SolveReport r = Solve(*one_, Define(kFourStages), options);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(runtime_.peak_concurrency(), 3) << "four independent steps, three at a time";
+  ASSERT_EQ(r.steps.size(), 8u);
+  EXPECT_NE(r.steps[0].name.find("work-a"), std::string::npos) << "steps are reported in the Dockerfile's order";
+  EXPECT_NE(r.steps[7].name.find("COPY --from=d"), std::string::npos);
+}
+
+TEST_F(SolverTest, MaxParallelismOneRunsStepsOneAtATime) {
+  ScriptFourStages(runtime_, 20);
+  SolveOptions options;
+  options.max_parallelism = 1;
+  SolveReport r = Solve(*one_, Define(kFourStages), options);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(runtime_.peak_concurrency(), 1);
+  EXPECT_EQ(runtime_.calls(), (std::vector<std::string>{"work-a", "work-b", "work-c", "work-d"}));
+}
+
+TEST_F(SolverTest, AFailingStepCancelsItsRunningSiblings) {
+  runtime_.On("work-a", {0, "", {}, 10000});
+  runtime_.On("work-b", {2, "b failed\n", {}, 50});
+  runtime_.On("work-c", {0, "", {}, 10000});
+  SolveOptions options;
+  options.max_parallelism = 4;
+  SolveReport r = Solve(*one_, Define(kFourStages), options);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("work-b"), std::string::npos) << "the error names the failing step: " << r.status.message();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_NE(r.failure->step.find("work-b"), std::string::npos);
+  EXPECT_EQ(r.failure->exit_code, 2);
+  EXPECT_EQ(runtime_.cancelled_runs(), 2) << "the sleeping siblings were stopped, not waited for";
+  EXPECT_EQ(Ran("COPY"), 0u);
+  EXPECT_TRUE(one_->metadata->AbandonedSnapshots()->empty());
+}
+
+TEST_F(SolverTest, TwoBuildsNeedingOneStepRunItOnce) {
+  runtime_.On("shared-step", {0, "", {{"/out", "x"}}, 300});
+  auto def = Define("FROM scratch\nRUN [\"shared-step\"]\n");
+  SolveReport first, second;
+  std::thread other([&] { first = Solve(*one_, def); });
+  // The second build starts while the first is running the step (the fake's call shows it began).
+  while (Ran("shared-step") == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  second = Solve(*one_, def);
+  other.join();
+  ASSERT_TRUE(first.status.ok()) << first.status.message();
+  ASSERT_TRUE(second.status.ok()) << second.status.message();
+  EXPECT_EQ(Ran("shared-step"), 1u);
+  ASSERT_EQ(second.steps.size(), 1u);
+  EXPECT_TRUE(second.steps[0].cached);
+  EXPECT_EQ(second.steps[0].cache_source, "another build, run while this one waited");
+  EXPECT_EQ(second.results.at(def.result).snapshot, first.results.at(def.result).snapshot);
+}
+
 }  // namespace
 }  // namespace kiln::solver

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 
+#include "base/digest.h"
 #include "base/fs.h"
 
 namespace kiln::store {
@@ -55,6 +57,43 @@ Result<StoreLock> StoreLock::Exclusive(const std::string& root, int wait_ms) {
 
 StoreLock::~StoreLock() {
   if (fd_ >= 0) close(fd_);
+}
+
+Result<KeyLock> KeyLock::Acquire(const std::string& root, const std::string& key,
+                                 const std::function<bool()>& cancelled, bool* waited) {
+  if (waited) *waited = false;
+  std::string dir = JoinPath(root, "locks");
+  KILN_TRY(MakeDirs(dir, 0700));
+  // Named by a digest of the key: keys are digests already, but a layer chain or any other text is welcome too.
+  std::string path = JoinPath(dir, DigestHex(DigestOf(key)));
+  while (true) {
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoError("open", path);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      close(fd);
+      if (err != EWOULDBLOCK && err != EINTR) {
+        errno = err;
+        return ErrnoError("flock", path);
+      }
+      if (waited) *waited = true;
+      if (cancelled && cancelled()) return Status::Error("build cancelled");
+      usleep(10000);  // flock cannot be interrupted by a cancellation: poll
+      continue;
+    }
+    // The holder before us removes the file when it is done: a lock on a file no longer at `path` guards nothing.
+    struct stat held, now;
+    if (fstat(fd, &held) == 0 && stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
+      return KeyLock(fd, path);
+    }
+    close(fd);
+  }
+}
+
+KeyLock::~KeyLock() {
+  if (fd_ < 0) return;
+  unlink(path_.c_str());  // while still held: a waiter that opened it re-opens a fresh one (see Acquire)
+  close(fd_);
 }
 
 }  // namespace kiln::store

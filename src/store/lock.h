@@ -2,6 +2,7 @@
 // snapshots and blobs; garbage collection holds it exclusively, so it never deletes what another process is
 // about to use.
 #pragma once
+#include <functional>
 #include <string>
 
 #include "base/status.h"
@@ -22,6 +23,24 @@ class StoreLock {
  private:
   explicit StoreLock(int fd) : fd_(fd) {}
   int fd_;
+};
+
+/// A lock on one cache key (or layer chain) of the store, between the threads of one build and between kiln
+/// processes, so that two builds needing the same step run it once: the second waits for the first and then finds
+/// its record. The lock file is removed by the holder that releases it.
+class KeyLock {
+ public:
+  /// Waits while another holder has `key`, polling `cancelled` (may be empty). `*waited` says whether it had to.
+  static Result<KeyLock> Acquire(const std::string& root, const std::string& key,
+                                 const std::function<bool()>& cancelled, bool* waited = nullptr);
+  KeyLock(KeyLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
+  KeyLock& operator=(KeyLock&&) = delete;
+  ~KeyLock();
+
+ private:
+  KeyLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_;
+  std::string path_;
 };
 
 }  // namespace kiln::store

@@ -1,5 +1,6 @@
 #include "testing/fake_runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -17,6 +18,16 @@ std::vector<std::string> FakeRuntime::calls() const {
   return calls_;
 }
 
+int FakeRuntime::peak_concurrency() const {
+  std::lock_guard l(mu_);
+  return peak_;
+}
+
+int FakeRuntime::cancelled_runs() const {
+  std::lock_guard l(mu_);
+  return cancelled_;
+}
+
 Result<int> FakeRuntime::Run(const std::string& rootfs, const executor::ExecSpec& spec, const executor::ExecIO& io) {
   std::string line;
   for (auto& a : spec.args) line += (line.empty() ? "" : " ") + a;
@@ -26,11 +37,22 @@ Result<int> FakeRuntime::Run(const std::string& rootfs, const executor::ExecSpec
     calls_.push_back(line);
     for (auto& [needle, s] : scripts_)
       if (line.find(needle) != std::string::npos) script = s;
+    peak_ = std::max(peak_, ++running_);
   }
+  auto finish = [this] {
+    std::lock_guard l(mu_);
+    running_--;
+  };
   for (int waited = 0; waited < script.sleep_ms; waited += 10) {
-    if (io.cancelled && io.cancelled()) return Status::Error("cancelled");
+    if (io.cancelled && io.cancelled()) {
+      std::lock_guard l(mu_);
+      running_--;
+      cancelled_++;
+      return Status::Error("cancelled");
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  finish();
   for (auto& [path, content] : script.writes) {
     std::string host = JoinPath(rootfs, path);
     KILN_TRY(MakeDirs(DirName(host)));

@@ -25,9 +25,16 @@ class FakeRuntime : public executor::Runtime {
   Result<int> Run(const std::string& rootfs, const executor::ExecSpec& spec, const executor::ExecIO& io) override;
   /// The command lines run so far, in order.
   std::vector<std::string> calls() const;
+  /// The most processes that ran at the same time.
+  int peak_concurrency() const;
+  /// How many processes were stopped by a cancellation.
+  int cancelled_runs() const;
 
  private:
   mutable std::mutex mu_;
+  int running_ = 0;
+  int peak_ = 0;
+  int cancelled_ = 0;
   std::vector<std::pair<std::string, Script>> scripts_;
   std::vector<std::string> calls_;
 };
