@@ -18,6 +18,7 @@
 #include "base/pattern.h"
 #include "base/text.h"
 #include "executor/executor.h"
+#include "executor/ssh_agent.h"
 #include "frontend/dockerfile/convert.h"
 #include "frontend/dockerfile/parser.h"
 #include "oci/reference.h"
@@ -208,6 +209,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   s->executor->Recover();
   s->snapshotter = std::make_unique<snapshot::Snapshotter>(s->root, s->metadata.get());
   KILN_TRY(s->snapshotter->Init());
+  s->cache_mounts = std::make_unique<store::CacheMounts>(s->root);
   return std::unique_ptr<Engine>(new Engine(std::move(s)));
 }
 
@@ -336,10 +338,14 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   if (!def.ok()) return fail(def.status());
   result.warnings = def->warnings;
 
-  solver::Solver solver(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), s_->executor.get());
+  solver::Solver solver(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), s_->executor.get(),
+                        s_->cache_mounts.get());
   solver::SolveOptions so;
   so.no_cache = req.no_cache;
   so.max_parallelism = req.max_parallelism;
+  auto ssh_agents = executor::SshAgents::Start(req.ssh);  // stopped (ours) when the build ends
+  if (!ssh_agents.ok()) return fail(ssh_agents.status());
+  so.ssh_agents = (*ssh_agents)->sockets();
   so.secrets = req.secrets;
   progress::OffsetSink after_pulls(req.progress, steps_shown);
   so.progress = &after_pulls;
@@ -610,7 +616,7 @@ store::Collector Engine::MakeCollector() {
   return store::Collector(
       *s_->metadata, *s_->content,
       [this](store::SnapshotId id) { return kiln::DiskUsage(s_->snapshotter->DiffDir(id)); },
-      [this](store::SnapshotId id) { return s_->snapshotter->Remove(id); });
+      [this](store::SnapshotId id) { return s_->snapshotter->Remove(id); }, s_->cache_mounts.get());
 }
 
 Result<store::Usage> Engine::DiskUsage() {

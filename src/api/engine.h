@@ -79,6 +79,8 @@ struct BuildRequest {
   std::vector<OutputSpec> outputs;
   /// Values of the secrets RUN --mount=type=secret may ask for, by id.
   std::map<std::string, std::string> secrets;
+  /// ssh agents for RUN --mount=type=ssh, as `kiln build --ssh` takes them: default, ID, ID=SOCKET, ID=KEY[,KEY].
+  std::vector<std::string> ssh;
   PullPolicy pull = PullPolicy::kMissing;
   bool push = false;  // --push: push every -t name once built
   std::vector<cache::CacheSpec> cache_from;  // imported cache, consulted after the local store

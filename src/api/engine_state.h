@@ -7,6 +7,7 @@
 #include "api/engine.h"
 #include "executor/executor.h"
 #include "snapshot/snapshotter.h"
+#include "store/cache_mounts.h"
 #include "store/content.h"
 #include "store/metadata.h"
 
@@ -19,6 +20,7 @@ struct Engine::State {
   std::unique_ptr<store::Metadata> metadata;
   std::unique_ptr<snapshot::Snapshotter> snapshotter;
   std::unique_ptr<executor::Executor> executor;
+  std::unique_ptr<store::CacheMounts> cache_mounts;
 };
 
 }  // namespace kiln::api

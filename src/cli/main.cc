@@ -137,6 +137,10 @@ int main(int argc, char** argv) {
                     "Output: type=image|registry,name=REF[,push=true], type=oci|docker,dest=PATH[,tar=false], "
                     "type=local|tar,dest=PATH (repeatable)");
   build->add_option("--secret", secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
+  std::vector<std::string> ssh;
+  build->add_option("--ssh", ssh,
+                    "ssh agent for RUN --mount=type=ssh: default|ID (the agent at $SSH_AUTH_SOCK), ID=SOCKET or "
+                    "ID=KEY[,KEY...] (repeatable)");
   build->add_option("--network", network, "Network of RUN steps: host (default) or none");
   build->add_flag("-q,--quiet", quiet, "Print only the image digest");
   std::string pull_policy = "missing";
@@ -296,6 +300,7 @@ int main(int argc, char** argv) {
     req.target = target;
     req.no_cache = no_cache;
     req.max_parallelism = max_parallelism;
+    req.ssh = ssh;
     req.push = push_tags;
     auto policy = kiln::api::ParsePullPolicy(pull_policy);
     if (!policy.ok()) return Fail(policy.status());
@@ -463,8 +468,13 @@ int main(int argc, char** argv) {
         entries.push_back({{"key", c.key}, {"description", c.description}, {"bytes", c.bytes},
                            {"created", c.created}, {"last_used", c.last_used}});
       }
+      kiln::Json mounts = kiln::Json::array();
+      for (auto& m : u->mounts) {
+        mounts.push_back({{"id", m.id}, {"bytes", m.bytes}, {"last_used", m.last_used}});
+      }
       kiln::Json out = kiln::store::TotalsJson(*u);
       out["cache"] = entries;
+      out["cache_mounts_list"] = mounts;
       printf("%s\n", kiln::DumpLenient(out, 2).c_str());
       return 0;
     }
@@ -474,12 +484,17 @@ int main(int argc, char** argv) {
         printf("%-14s %-10s %-16s %s\n", c.key.substr(c.key.find(':') + 1, 12).c_str(), HumanSize(c.bytes).c_str(),
                Ago(c.last_used).c_str(), kiln::EscapeControl(c.description).c_str());
       }
+      for (auto& m : u->mounts) {
+        printf("%-14s %-10s %-16s %s\n", m.name.substr(0, 12).c_str(), HumanSize(m.bytes).c_str(), Ago(m.last_used).c_str(),
+               kiln::EscapeControl("cache mount id=" + m.id).c_str());
+      }
       printf("\n");
     }
     printf("%-22s %lld (%s)\n", "Images:", (long long)u->images, HumanSize(u->image_bytes).c_str());
     printf("%-22s %lld records, %lld snapshots (%s)\n", "Build cache:", (long long)u->cache_records,
            (long long)u->snapshots, HumanSize(u->snapshot_bytes).c_str());
     printf("%-22s %s\n", "Cached layer blobs:", HumanSize(u->cache_blob_bytes).c_str());
+    printf("%-22s %lld (%s)\n", "Cache mounts:", (long long)u->cache_mounts, HumanSize(u->cache_mount_bytes).c_str());
     printf("%-22s %s\n", "Reclaimable:", HumanSize(u->reclaimable_bytes()).c_str());
     printf("%-22s %s\n", "Total:", HumanSize(u->total_bytes()).c_str());
     return 0;
@@ -500,8 +515,8 @@ int main(int argc, char** argv) {
     }
     auto r = e.Prune(policy);
     if (!r.ok()) return Fail(r.status());
-    printf("Deleted %lld cache records, %lld snapshots, %lld blobs\nTotal reclaimed space: %s\n",
-           (long long)r->cache_records, (long long)r->snapshots, (long long)r->blobs,
+    printf("Deleted %lld cache records, %lld snapshots, %lld blobs, %lld cache mounts\nTotal reclaimed space: %s\n",
+           (long long)r->cache_records, (long long)r->snapshots, (long long)r->blobs, (long long)r->cache_mounts,
            HumanSize(r->reclaimed_bytes).c_str());
     return 0;
   }

@@ -17,6 +17,7 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/process.h"
+#include "executor/ssh_relay.h"
 #include "executor/user.h"
 #include "snapshot/copy.h"
 
@@ -41,7 +42,10 @@ Json BindMount(const std::string& dest, const std::string& src, bool readonly) {
 struct Bind {
   std::string source;
   std::string target;
+  bool readonly = true;
 };
+
+size_t Depth(const std::string& path) { return size_t(std::count(path.begin(), path.end(), '/')); }
 
 Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user, const std::string& bundle,
               const std::vector<Bind>& binds) {
@@ -73,7 +77,16 @@ Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user,
       BindMount("/etc/hosts", bundle + "/hosts", true),
       BindMount("/etc/resolv.conf", bundle + "/resolv.conf", true),
   });
-  for (auto& b : binds) mounts.push_back(BindMount(b.target, b.source, true));
+  // The step's own mounts, parents before what is mounted inside them.
+  std::vector<std::pair<std::string, Json>> extra;
+  for (auto& b : binds) extra.emplace_back(b.target, BindMount(b.target, b.source, b.readonly));
+  for (auto& t : spec.tmpfs) {
+    Json options = {"nosuid", "nodev", "mode=1777"};
+    if (t.size > 0) options.push_back("size=" + std::to_string(t.size));
+    extra.emplace_back(t.target, Json{{"destination", t.target}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", options}});
+  }
+  std::stable_sort(extra.begin(), extra.end(), [](auto& a, auto& b) { return Depth(a.first) < Depth(b.first); });
+  for (auto& [target, mount] : extra) mounts.push_back(mount);
   Json namespaces = Json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
   if (spec.network == "none") namespaces.push_back({{"type", "network"}});
   Json linux_section = {
@@ -205,6 +218,15 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
       binds.push_back({path, spec.secrets[i].target});
     }
   }
+  for (auto& b : spec.binds) binds.push_back({b.source, b.target, b.readonly});
+  std::vector<std::unique_ptr<SshRelay>> relays;  // after `bundle`: closed before their sockets are removed
+  for (size_t i = 0; i < spec.ssh.size(); i++) {
+    const SshSpec& s = spec.ssh[i];
+    std::string path = bundle.path() + "/ssh-" + std::to_string(i) + ".sock";
+    KILN_ASSIGN(auto relay, SshRelay::Start(path, s.agent, s.mode, s.uid, s.gid));
+    relays.push_back(std::move(relay));
+    binds.push_back({path, s.target, false});
+  }
   KILN_TRY(WriteFileAtomic(bundle.path() + "/hosts", HostsFile(spec.hostname)));
   KILN_TRY(WriteFileAtomic(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
   KILN_TRY(WriteFileAtomic(bundle.path() + "/config.json", DumpLenient(MakeSpec(rootfs, spec, user, bundle.path(), binds), 2)));
@@ -212,9 +234,12 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
   // Remember which mount targets are missing, with their parents' times, to undo the runtime's mkdirs. A
   // target's missing ancestors are the runtime's doing too; parents come before children.
   std::vector<std::string> targets = kMountTargets;
-  for (auto& b : binds) {
+  std::vector<std::string> extra_targets;
+  for (auto& b : binds) extra_targets.push_back(b.target);
+  for (auto& t : spec.tmpfs) extra_targets.push_back(t.target);
+  for (auto& target : extra_targets) {
     std::vector<std::string> chain;
-    for (std::string p = CleanPath(b.target); p != "/"; p = DirName(p)) chain.push_back(p);
+    for (std::string p = CleanPath(target); p != "/"; p = DirName(p)) chain.push_back(p);
     targets.insert(targets.end(), chain.rbegin(), chain.rend());
   }
   std::vector<MissingTarget> missing;

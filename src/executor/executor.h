@@ -20,6 +20,29 @@ struct SecretFile {
   uint32_t gid = 0;
 };
 
+/// A host file or directory shown in the container: a RUN bind or cache mount.
+struct BindSpec {
+  std::string source;  // on the host
+  std::string target;  // absolute, in the container
+  bool readonly = true;
+};
+
+/// A RUN --mount=type=tmpfs: memory the step may write to, gone when it ends.
+struct TmpfsSpec {
+  std::string target;
+  int64_t size = 0;  // bytes; 0 for the kernel's default (half the memory)
+};
+
+/// An ssh agent forwarded into the container (RUN --mount=type=ssh): a socket at `target`, with its own mode and
+/// owner, that relays each connection to the agent's socket on the host, which the container never sees.
+struct SshSpec {
+  std::string agent;   // the host's agent socket
+  std::string target;  // absolute, in the container
+  uint32_t mode = 0600;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
 struct ExecSpec {
   std::vector<std::string> args;
   std::vector<std::string> env;  // "K=V"
@@ -30,6 +53,9 @@ struct ExecSpec {
   std::vector<SecretFile> secrets;
   /// "K=V" environment entries that hold secrets: kept off the disk like secret files.
   std::vector<std::string> secret_env;
+  std::vector<BindSpec> binds;
+  std::vector<TmpfsSpec> tmpfs;
+  std::vector<SshSpec> ssh;
   /// Keep the container's stdio attached to ours (kiln run) instead of capturing it.
   bool interactive = false;
 };

@@ -476,7 +476,8 @@ void AddBuildTools(Context& c) {
                                      {"keep_storage_bytes", {{"type", "integer"}, {"minimum", 0}, {"maximum", kMaxKeepBytes},
                                                              {"description", "Keep the most recently used cache within this size"}}}})},
        {"outputSchema", {{"type", "object"}, {"properties", {{"cache_records", {{"type", "integer"}}}, {"snapshots", {{"type", "integer"}}},
-                                                             {"blobs", {{"type", "integer"}}}, {"reclaimed_bytes", {{"type", "integer"}}}}}}},
+                                                             {"blobs", {{"type", "integer"}}}, {"cache_mounts", {{"type", "integer"}}},
+                                                             {"reclaimed_bytes", {{"type", "integer"}}}}}}},
        {"annotations", Annotations(false)}},
       [&c](RequestContext&, const Json& a) {
         store::GcPolicy policy;
@@ -485,7 +486,7 @@ void AddBuildTools(Context& c) {
         auto r = c.engine.Prune(policy);
         if (!r.ok()) return ToolError(r.status().message());
         return Structured({{"cache_records", r->cache_records}, {"snapshots", r->snapshots}, {"blobs", r->blobs},
-                           {"reclaimed_bytes", r->reclaimed_bytes}});
+                           {"cache_mounts", r->cache_mounts}, {"reclaimed_bytes", r->reclaimed_bytes}});
       });
 
   Add(c, true,

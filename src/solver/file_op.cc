@@ -128,6 +128,19 @@ Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std
   return h.Finish();
 }
 
+Status CopySourcePath(const CopySource& src, const std::string& path, const std::string& dest) {
+  std::string clean = CleanPath("/" + path);
+  KILN_ASSIGN(std::string host, snapshot::ResolveInRoot(src.root, clean));
+  std::string rel = clean == "/" ? "" : clean.substr(1);
+  if (!PathExists(host) || !Present(src, host, rel)) return Status::Error(clean + ": not found in the build context");
+  snapshot::CopyOptions o;
+  if (src.exclude && !src.exclude->empty()) {
+    o.excluded = [&](const std::string& r) { return src.exclude->Excluded(r); };
+    o.descend_excluded = src.exclude->HasExceptions();
+  }
+  return snapshot::CopyTree(host, dest, rel, o);
+}
+
 Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snapshot::LayerTarget& dest) {
   // Owners named by --chown are looked up in the destination's /etc/passwd, as it is before the copy.
   KILN_ASSIGN(auto owner, Owner(copy.chown, copy.reset_owner, dest.lower));

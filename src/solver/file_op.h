@@ -29,6 +29,10 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
 /// The digest of everything the copy would read: paths, types, modes, link targets and contents.
 Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns);
 
+/// Copies `path` (absolute in the source, "/" for all of it) to `dest`, a new file or directory, leaving out what
+/// the source's .dockerignore excludes: what a RUN --mount=type=bind of the build context shows.
+Status CopySourcePath(const CopySource& src, const std::string& path, const std::string& dest);
+
 /// Runs a COPY, writing the new layer `dest` directly.
 Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snapshot::LayerTarget& dest);
 

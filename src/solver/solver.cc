@@ -49,9 +49,10 @@ struct Output {
 class Job {
  public:
   Job(const graph::Graph& g, const SolveOptions& o, const store::ContentStore* content, store::Metadata* metadata,
-      cache::Cache* cache, snapshot::Snapshotter* snapshotter, executor::Runtime* executor)
+      cache::Cache* cache, snapshot::Snapshotter* snapshotter, executor::Runtime* executor,
+      store::CacheMounts* cache_mounts)
       : g_(g), o_(o), content_(content), metadata_(metadata), cache_(cache), snapshotter_(snapshotter),
-        executor_(executor), start_(Clock::now()) {}
+        executor_(executor), cache_mounts_(cache_mounts), start_(Clock::now()) {}
 
   /// Solves in two passes. First every needed vertex gets its cache key and is looked up (local records, then
   /// imported cache); nothing runs. Then the steps that missed run, but only those the target needs: a stage whose
@@ -215,19 +216,28 @@ class Job {
       return Status::Ok();
     }
 
-    // A COPY from the context is keyed by the content of the files it reads.
+    // A COPY from the context, or a RUN that binds part of it, is keyed by the content of the files it reads.
     std::string content;
+    auto add_content = [&](size_t input, const std::vector<std::string>& paths) -> Status {
+      const Output& src = outputs_[v.inputs.at(input)];
+      if (src.local_dir.empty()) return Status::Ok();
+      KILN_ASSIGN(std::string sum, ChecksumSources(CopySource{src.local_dir, src.exclude.get()}, paths));
+      content += sum;
+      return Status::Ok();
+    };
+    Status hashed;
     if (auto* file = std::get_if<graph::FileOp>(&v.op)) {
-      for (auto& a : file->actions) {
-        auto* copy = std::get_if<graph::CopyAction>(&a);
-        if (!copy) continue;
-        const Output& src = outputs_[v.inputs.at(copy->source_input)];
-        if (src.local_dir.empty()) continue;
-        auto sum = ChecksumSources(CopySource{src.local_dir, src.exclude.get()}, copy->sources);
-        if (!sum.ok()) return Fail(out.number, v, sum.status(), -1, "", out.started);
-        content += *sum;
-      }
+      for (auto& a : file->actions)
+        if (auto* copy = std::get_if<graph::CopyAction>(&a); copy && hashed.ok()) {
+          hashed = add_content(copy->source_input, copy->sources);
+        }
+    } else if (auto* exec = std::get_if<graph::ExecOp>(&v.op)) {
+      for (auto& m : exec->mounts)
+        if (m.type == graph::ExecMount::Type::kBind && m.input && hashed.ok()) {
+          hashed = add_content(*m.input, {m.source.empty() || m.source == "/" ? "." : m.source.substr(1)});
+        }
     }
+    if (!hashed.ok()) return Fail(out.number, v, hashed, -1, "", out.started);
     out.key = KeyOf(i, content);
 
     out.step = StepReport{v.name, v.digest, out.key, false, 0, "", ""};
@@ -365,6 +375,8 @@ class Job {
       if (!m.target.empty()) spec.secrets.push_back({m.target, it->second, m.mode, m.uid, m.gid});
       if (!m.env.empty()) spec.secret_env.push_back(m.env + "=" + it->second);
     }
+    MountResources resources;  // alive until the process is gone
+    KILN_TRY(PrepareMounts(v, exec, spec, resources));
     Redactor redact[2] = {Redactor(used), Redactor(used)};  // stdout, stderr: text held back stays on its stream
     executor::ExecIO io;
     io.cancelled = [this] { return Cancelled(); };
@@ -389,6 +401,99 @@ class Job {
                            std::to_string(code));
     }
     return Status::Ok();
+  }
+
+  /// What a step's mounts hold while it runs: mounted file systems, writable copies thrown away afterwards, and
+  /// cache directories in use. Destroyed in reverse: unmounted before the copies beneath them go.
+  struct MountResources {
+    std::vector<snapshot::ActiveSnapshot> scratch;
+    std::vector<snapshot::Mount> mounts;
+    std::vector<store::CacheMountLease> leases;
+  };
+
+  /// Turns the step's bind, cache, tmpfs and ssh mounts into what the runtime mounts.
+  Status PrepareMounts(const graph::Vertex& v, const graph::ExecOp& exec, executor::ExecSpec& spec,
+                       MountResources& res) {
+    using Type = graph::ExecMount::Type;
+    for (auto& m : exec.mounts) {
+      switch (m.type) {
+        case Type::kTmpfs:
+          spec.tmpfs.push_back({m.target, m.size});
+          break;
+        case Type::kSsh: {
+          auto it = o_.ssh_agents.find(m.id);
+          if (it == o_.ssh_agents.end()) {
+            // As BuildKit: an ssh mount that is not required is simply left out when the build has no such agent.
+            if (m.required) return Status::Error("ssh agent \"" + m.id + "\" is required but was not given (kiln build --ssh " + m.id + "[=SOCKET|KEY])");
+            continue;
+          }
+          spec.ssh.push_back({it->second, m.target, m.mode, m.uid, m.gid});
+          break;
+        }
+        case Type::kBind: {
+          KILN_ASSIGN(std::string root, MountSource(v.inputs.at(*m.input), m.source, m.readonly, res));
+          auto host = snapshot::ResolveInRoot(root, m.source.empty() ? "/" : m.source);
+          if (!host.ok() || !PathExists(*host)) {
+            return Status::Error("--mount=type=bind: source " + (m.source.empty() ? "/" : m.source) + " not found in " +
+                                 g_.at(v.inputs.at(*m.input)).name);
+          }
+          spec.binds.push_back({*host, m.target, m.readonly});
+          break;
+        }
+        case Type::kCache: {
+          if (!cache_mounts_) return Status::Error("cache mounts are not available here");
+          store::CacheMounts::Request r;
+          r.id = m.id;
+          r.sharing = m.sharing;
+          r.mode = m.mode;
+          r.uid = m.uid;
+          r.gid = m.gid;
+          if (m.input) {
+            size_t in = v.inputs.at(*m.input);
+            r.seed_key = outputs_[in].key + " " + m.source;
+            r.seed = [&, in](const std::string& dir) -> Status {
+              KILN_ASSIGN(std::string root, MountSource(in, m.source, true, res));
+              KILN_ASSIGN(std::string from, snapshot::ResolveInRoot(root, m.source.empty() ? "/" : m.source));
+              if (!IsDirectory(from)) return Status::Error("--mount=type=cache: from= source " + m.source + " is not a directory");
+              return snapshot::CopyDirContents(from, dir, "", {});
+            };
+          }
+          KILN_ASSIGN(store::CacheMountLease lease, cache_mounts_->Acquire(r, [this] { return Cancelled(); }));
+          spec.binds.push_back({lease.dir(), m.target, m.readonly});
+          res.leases.push_back(std::move(lease));
+          break;
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  /// A host directory showing vertex `i`'s file system (or, for the build context, `path` of it, .dockerignore
+  /// applied), for a mount; writable copies when `!readonly`, thrown away with `res`.
+  Result<std::string> MountSource(size_t i, const std::string& path, bool readonly, MountResources& res) {
+    const Output& src = outputs_[i];
+    if (!src.local_dir.empty() && readonly && (!src.exclude || src.exclude->empty())) return src.local_dir;
+    if (!src.local_dir.empty()) {
+      // The context: the files as BuildKit would send them, in a scratch layer that is discarded afterwards. The
+      // path is kept, so the caller's lookup of `path` finds the copy.
+      KILN_ASSIGN(snapshot::ActiveSnapshot copy, snapshotter_->Prepare(0));
+      std::string dest = JoinPath(copy.diff_dir, CleanPath("/" + path));
+      KILN_TRY(MakeDirs(DirName(dest)));
+      KILN_TRY(CopySourcePath(CopySource{src.local_dir, src.exclude.get()}, path, dest));
+      res.scratch.push_back(std::move(copy));
+      return res.scratch.back().diff_dir;
+    }
+    KILN_ASSIGN(SnapshotId snapshot, Materialize(i));
+    if (readonly) {
+      KILN_ASSIGN(snapshot::Mount view, snapshotter_->MountReadOnly(snapshot));
+      res.mounts.push_back(std::move(view));
+      return res.mounts.back().path();
+    }
+    KILN_ASSIGN(snapshot::ActiveSnapshot copy, snapshotter_->Prepare(snapshot));
+    KILN_ASSIGN(snapshot::Mount view, snapshotter_->MountActive(copy));
+    res.scratch.push_back(std::move(copy));
+    res.mounts.push_back(std::move(view));
+    return res.mounts.back().path();
   }
 
   /// File ops write the new layer directly: an overlay mount would make every file creation much slower.
@@ -460,6 +565,7 @@ class Job {
   cache::Cache* cache_;
   snapshot::Snapshotter* snapshotter_;
   executor::Runtime* executor_;
+  store::CacheMounts* cache_mounts_;
   Clock::time_point start_;
   std::vector<Output> outputs_;
   std::unique_ptr<std::mutex[]> materialize_mu_;  // one per vertex
@@ -474,7 +580,7 @@ class Job {
 }  // namespace
 
 SolveReport Solver::Solve(const graph::Graph& graph, size_t target, const SolveOptions& options) {
-  Job job(graph, options, content_, metadata_, &cache_, snapshotter_, executor_);
+  Job job(graph, options, content_, metadata_, &cache_, snapshotter_, executor_, cache_mounts_);
   return job.Run(target);
 }
 

@@ -13,6 +13,7 @@
 #include "graph/graph.h"
 #include "progress/progress.h"
 #include "snapshot/snapshotter.h"
+#include "store/cache_mounts.h"
 #include "store/content.h"
 #include "store/metadata.h"
 
@@ -29,6 +30,8 @@ struct SolveOptions {
   std::vector<cache::RemoteSource*> remote_caches;
   /// How many steps may run at once (--max-parallelism); 0: one per core.
   int max_parallelism = 0;
+  /// ssh agent sockets by id (kiln build --ssh), for RUN --mount=type=ssh.
+  std::map<std::string, std::string> ssh_agents;
 };
 
 /// What happened to one vertex.
@@ -70,8 +73,9 @@ struct SolveReport {
 class Solver {
  public:
   Solver(const store::ContentStore* content, store::Metadata* metadata, snapshot::Snapshotter* snapshotter,
-         executor::Runtime* executor)
-      : content_(content), metadata_(metadata), cache_(metadata), snapshotter_(snapshotter), executor_(executor) {}
+         executor::Runtime* executor, store::CacheMounts* cache_mounts)
+      : content_(content), metadata_(metadata), cache_(metadata), snapshotter_(snapshotter), executor_(executor),
+        cache_mounts_(cache_mounts) {}
   /// Solves every vertex `target` depends on, independent steps at once. Other Solves (in this process or
   /// another) that need a step this one is running wait for it and take its result. REQUIRES: one Solve at a time
   /// per Solver.
@@ -83,6 +87,7 @@ class Solver {
   cache::Cache cache_;
   snapshot::Snapshotter* snapshotter_;
   executor::Runtime* executor_;
+  store::CacheMounts* cache_mounts_;
 };
 
 }  // namespace kiln::solver

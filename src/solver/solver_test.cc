@@ -26,10 +26,12 @@ struct Store {
     metadata = std::move(*store::Metadata::Open(root + "/metadata.db"));
     snapshotter = std::make_unique<snapshot::Snapshotter>(root, metadata.get());
     EXPECT_TRUE(snapshotter->Init().ok());
+    cache_mounts = std::make_unique<store::CacheMounts>(root);
   }
   std::unique_ptr<store::ContentStore> content;
   std::unique_ptr<store::Metadata> metadata;
   std::unique_ptr<snapshot::Snapshotter> snapshotter;
+  std::unique_ptr<store::CacheMounts> cache_mounts;
 };
 
 /// Imported cache held in memory, its blobs fetched from another store (counted).
@@ -77,7 +79,7 @@ class SolverTest : public ::testing::Test {
     return std::move(*def);
   }
   SolveReport Solve(Store& s, const dockerfile::BuildDefinition& def, SolveOptions options = {}) {
-    Solver solver(s.content.get(), s.metadata.get(), s.snapshotter.get(), &runtime_);
+    Solver solver(s.content.get(), s.metadata.get(), s.snapshotter.get(), &runtime_, s.cache_mounts.get());
     return solver.Solve(def.graph, def.result, options);
   }
   size_t Ran(const std::string& needle) {

@@ -10,11 +10,12 @@ namespace kiln::store {
 
 Collector::Collector(Metadata& metadata, const ContentStore& content,
                      std::function<int64_t(SnapshotId)> snapshot_bytes,
-                     std::function<Status(SnapshotId)> remove_snapshot)
+                     std::function<Status(SnapshotId)> remove_snapshot, CacheMounts* cache_mounts)
     : metadata_(metadata),
       content_(content),
       snapshot_bytes_(std::move(snapshot_bytes)),
-      remove_snapshot_(std::move(remove_snapshot)) {}
+      remove_snapshot_(std::move(remove_snapshot)),
+      cache_mounts_(cache_mounts) {}
 
 Result<std::vector<std::string>> Collector::ImageBlobs(int64_t* images) {
   KILN_ASSIGN(auto records, metadata_.ListImages());
@@ -68,6 +69,11 @@ Result<Usage> Collector::DiskUsage() {
     u.entries.push_back({r.key, r.description, bytes.count(r.snapshot) ? bytes[r.snapshot] : 0, r.created,
                          r.last_used});
   }
+  if (cache_mounts_) {
+    KILN_ASSIGN(u.mounts, cache_mounts_->List());
+    u.cache_mounts = int64_t(u.mounts.size());
+    for (auto& m : u.mounts) u.cache_mount_bytes += m.bytes;
+  }
   return u;
 }
 
@@ -110,6 +116,7 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
     }
   }
   std::set<SnapshotId> live = Closure(kept_roots, snaps);
+  KILN_TRY(CollectCacheMounts(policy, size_of(live), result));
 
   for (size_t i = 0; i < records.size(); i++) {
     if (keep[i]) continue;
@@ -146,6 +153,28 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
   return result;
 }
 
+Status Collector::CollectCacheMounts(const GcPolicy& policy, int64_t kept_bytes, GcResult& result) {
+  if (!cache_mounts_) return Status::Ok();
+  KILN_TRY(cache_mounts_->RemoveLeftovers());
+  // A collection of chosen records (only_keys) leaves cache mounts alone. Otherwise the rules of records apply:
+  // the recently used stay, then the most recently used while they fit in what the kept records leave.
+  if (!policy.only_keys.empty()) return Status::Ok();
+  KILN_ASSIGN(auto mounts, cache_mounts_->List());
+  std::sort(mounts.begin(), mounts.end(), [](auto& a, auto& b) { return a.last_used > b.last_used; });
+  for (auto& m : mounts) {
+    bool recent = policy.keep_used_since > 0 && m.last_used >= policy.keep_used_since;
+    bool fits = policy.keep_bytes >= 0 && kept_bytes + m.bytes <= policy.keep_bytes;
+    if (recent || fits) {
+      kept_bytes += m.bytes;
+      continue;
+    }
+    KILN_TRY(cache_mounts_->Remove(m.name));
+    result.cache_mounts++;
+    result.reclaimed_bytes += m.bytes;
+  }
+  return Status::Ok();
+}
+
 Json TotalsJson(const Usage& u) {
   return {{"images", u.images},
           {"image_bytes", u.image_bytes},
@@ -153,6 +182,8 @@ Json TotalsJson(const Usage& u) {
           {"snapshots", u.snapshots},
           {"snapshot_bytes", u.snapshot_bytes},
           {"cache_blob_bytes", u.cache_blob_bytes},
+          {"cache_mounts", u.cache_mounts},
+          {"cache_mount_bytes", u.cache_mount_bytes},
           {"reclaimable_bytes", u.reclaimable_bytes()},
           {"total_bytes", u.total_bytes()}};
 }

@@ -10,6 +10,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
+#include "store/cache_mounts.h"
 #include "store/content.h"
 #include "store/metadata.h"
 
@@ -30,9 +31,12 @@ struct Usage {
   int64_t snapshots = 0;
   int64_t snapshot_bytes = 0;       // unpacked layers and step results
   int64_t cache_blob_bytes = 0;     // blobs no image references (layers computed for cached steps)
+  int64_t cache_mounts = 0;         // RUN --mount=type=cache directories
+  int64_t cache_mount_bytes = 0;
   std::vector<CacheEntryUsage> entries;  // least recently used first
-  /// What collecting everything would free: all snapshots and the blobs no image needs.
-  int64_t reclaimable_bytes() const { return snapshot_bytes + cache_blob_bytes; }
+  std::vector<CacheMountUsage> mounts;
+  /// What collecting everything would free: all snapshots, cache mounts and the blobs no image needs.
+  int64_t reclaimable_bytes() const { return snapshot_bytes + cache_blob_bytes + cache_mount_bytes; }
   int64_t total_bytes() const { return image_bytes + reclaimable_bytes(); }
 };
 
@@ -51,6 +55,7 @@ struct GcPolicy {
 
 struct GcResult {
   int64_t cache_records = 0;
+  int64_t cache_mounts = 0;
   int64_t snapshots = 0;
   int64_t blobs = 0;
   int64_t reclaimed_bytes = 0;
@@ -59,18 +64,22 @@ struct GcResult {
 class Collector {
  public:
   /// `snapshot_bytes` measures a snapshot's own layer on disk; `remove_snapshot` deletes its files and record.
+  /// `cache_mounts` (may be null) are collected with the records.
   Collector(Metadata& metadata, const ContentStore& content, std::function<int64_t(SnapshotId)> snapshot_bytes,
-            std::function<Status(SnapshotId)> remove_snapshot);
+            std::function<Status(SnapshotId)> remove_snapshot, CacheMounts* cache_mounts = nullptr);
   Result<Usage> DiskUsage();
   /// REQUIRES: the caller holds StoreLock::Exclusive, so that no other process uses what goes.
   Result<GcResult> Collect(const GcPolicy& policy);
 
  private:
   Result<std::vector<std::string>> ImageBlobs(int64_t* images);
+  /// Removes the cache mounts `policy` does not keep; `kept_bytes`: what the kept records' snapshots hold.
+  Status CollectCacheMounts(const GcPolicy& policy, int64_t kept_bytes, GcResult& result);
   Metadata& metadata_;
   const ContentStore& content_;
   std::function<int64_t(SnapshotId)> snapshot_bytes_;
   std::function<Status(SnapshotId)> remove_snapshot_;
+  CacheMounts* cache_mounts_;
 };
 
 }  // namespace kiln::store

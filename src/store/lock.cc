@@ -59,35 +59,53 @@ StoreLock::~StoreLock() {
   if (fd_ >= 0) close(fd_);
 }
 
-Result<KeyLock> KeyLock::Acquire(const std::string& root, const std::string& key,
-                                 const std::function<bool()>& cancelled, bool* waited) {
-  if (waited) *waited = false;
+namespace {
+
+Result<std::string> KeyLockPath(const std::string& root, const std::string& key) {
   std::string dir = JoinPath(root, "locks");
   KILN_TRY(MakeDirs(dir, 0700));
   // Named by a digest of the key: keys are digests already, but a layer chain or any other text is welcome too.
-  std::string path = JoinPath(dir, DigestHex(DigestOf(key)));
+  return JoinPath(dir, DigestHex(DigestOf(key)));
+}
+
+}  // namespace
+
+Result<std::optional<KeyLock>> KeyLock::Attempt(const std::string& path) {
   while (true) {
     int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return ErrnoError("open", path);
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
       close(fd);
-      if (err != EWOULDBLOCK && err != EINTR) {
-        errno = err;
-        return ErrnoError("flock", path);
-      }
-      if (waited) *waited = true;
-      if (cancelled && cancelled()) return Status::Error("build cancelled");
-      usleep(10000);  // flock cannot be interrupted by a cancellation: poll
-      continue;
+      if (err == EWOULDBLOCK || err == EINTR) return std::optional<KeyLock>();
+      errno = err;
+      return ErrnoError("flock", path);
     }
     // The holder before us removes the file when it is done: a lock on a file no longer at `path` guards nothing.
     struct stat held, now;
     if (fstat(fd, &held) == 0 && stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
-      return KeyLock(fd, path);
+      return std::optional<KeyLock>(KeyLock(fd, path));
     }
     close(fd);
   }
+}
+
+Result<KeyLock> KeyLock::Acquire(const std::string& root, const std::string& key,
+                                 const std::function<bool()>& cancelled, bool* waited) {
+  if (waited) *waited = false;
+  KILN_ASSIGN(std::string path, KeyLockPath(root, key));
+  while (true) {
+    KILN_ASSIGN(auto lock, Attempt(path));
+    if (lock) return std::move(*lock);
+    if (waited) *waited = true;
+    if (cancelled && cancelled()) return Status::Error("build cancelled");
+    usleep(10000);  // flock cannot be interrupted by a cancellation: poll
+  }
+}
+
+Result<std::optional<KeyLock>> KeyLock::TryAcquire(const std::string& root, const std::string& key) {
+  KILN_ASSIGN(std::string path, KeyLockPath(root, key));
+  return Attempt(path);
 }
 
 KeyLock::~KeyLock() {

@@ -3,6 +3,7 @@
 // about to use.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -33,12 +34,16 @@ class KeyLock {
   /// Waits while another holder has `key`, polling `cancelled` (may be empty). `*waited` says whether it had to.
   static Result<KeyLock> Acquire(const std::string& root, const std::string& key,
                                  const std::function<bool()>& cancelled, bool* waited = nullptr);
+  /// The lock if nobody holds it now; nothing otherwise.
+  static Result<std::optional<KeyLock>> TryAcquire(const std::string& root, const std::string& key);
   KeyLock(KeyLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
   KeyLock& operator=(KeyLock&&) = delete;
   ~KeyLock();
 
  private:
   KeyLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  /// One attempt: the lock, or nothing when another holder has it.
+  static Result<std::optional<KeyLock>> Attempt(const std::string& path);
   int fd_;
   std::string path_;
 };

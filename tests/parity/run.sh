@@ -6,6 +6,10 @@
 # Known difference, by design: an ARG's history entry shows the value as written in docker.io's BuildKit (v0.8:
 # "ARG V" even with --build-arg V=2) but the value in effect in current BuildKit and kiln ("ARG V=2"); ARG entries
 # are compared by name only (the values in effect are still compared through the RUN entries' "|N K=V" lists).
+# Also by design: RUN --mount targets that the image lacks. docker.io's BuildKit (v0.8) leaves the empty directories
+# the runtime made for them in the layer; current BuildKit removes them (MountStubsCleaner with
+# RemoveMountStubsRecursive) and so does kiln. A case lists them as "# parity-mount-stubs: PATH..." and they are
+# left out of BuildKit's tree (only if they are empty directories there).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ANCHORS=${ANCHORS:-$(cd .. && pwd)/shared/anchors}
@@ -44,6 +48,8 @@ for name in "${cases[@]}"; do
   ctx=tests/parity/cases/$name
   out=$WORK/$name
   mkdir -p "$out/kiln" "$out/buildkit"
+  # Empty directories a case needs (git keeps none) are listed in its Dockerfile as "# parity-empty-dirs: ...".
+  for d in $(sed -n 's/^# parity-empty-dirs: *//p' "$ctx/Dockerfile"); do mkdir -p "$ctx/$d"; done
   # Build flags a case needs (--target, --build-arg) sit in its Dockerfile as "# parity-args: ...".
   read -ra flags <<<"$(sed -n 's/^# parity-args: *//p' "$ctx/Dockerfile")"
   if ! $KILN build -q "${flags[@]}" -t "parity-$name" -o "type=local,dest=$out/kiln" "$ctx" >"$out/kiln.log" 2>&1; then
@@ -54,6 +60,9 @@ for name in "${cases[@]}"; do
     echo "$name: BuildKit failed"; tail -5 "$out/bk.log"; failed=1; continue
   fi
   tar --numeric-owner -xpf "$out/bk.tar" -C "$out/buildkit" 2>/dev/null
+  for stub in $(sed -n 's/^# parity-mount-stubs: *//p' "$ctx/Dockerfile"); do
+    rmdir "$out/buildkit$stub" 2>/dev/null || true
+  done
   $KILN inspect "parity-$name" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["config"]))' \
     | config_of > "$out/kiln.config"
   id=$($DOCKER image inspect -f '{{.Id}}' "parity-$name")

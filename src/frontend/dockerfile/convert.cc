@@ -354,13 +354,37 @@ class Converter {
         graph::ExecOp op;
         op.network = o_.network;
         std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
+        std::vector<size_t> inputs = {st.vertex};
+        std::string cwd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
+        int ssh_mounts = 0;
         for (auto& f : in.flags) {
           KILN_ASSIGN(std::string value, expand(in, f.value));
           flags_label += "--" + f.name + "=" + value + " ";
           if (f.name != "mount") continue;
-          auto mount = ParseMount(value);
-          if (!mount.ok()) return Error(in, "--mount=" + f.value + ": " + mount.status().message());
-          op.secrets.push_back(*mount);
+          auto parsed = ParseMount(value, cwd);
+          if (!parsed.ok()) return Error(in, "--mount=" + f.value + ": " + parsed.status().message());
+          if (auto* secret = std::get_if<graph::SecretMount>(&parsed->mount)) {
+            op.secrets.push_back(*secret);
+            continue;
+          }
+          auto& m = std::get<graph::ExecMount>(parsed->mount);
+          // What a bind shows (the build context unless from=) and what seeds a cache (from=), as inputs.
+          std::optional<size_t> source;
+          if (m.type == graph::ExecMount::Type::kBind && parsed->from.empty()) source = ContextVertex();
+          if (!parsed->from.empty()) {
+            KILN_ASSIGN(source, FromVertex(in, "--mount from=", parsed->from, index));
+          }
+          if (source) {
+            auto at = std::find(inputs.begin() + 1, inputs.end(), *source);
+            m.input = size_t(at - inputs.begin());
+            if (at == inputs.end()) inputs.push_back(*source);
+          }
+          // As BuildKit: ssh sockets are /run/buildkit/ssh_agent.N unless given a target.
+          if (m.type == graph::ExecMount::Type::kSsh && m.target.empty()) {
+            m.target = "/run/buildkit/ssh_agent." + std::to_string(ssh_mounts);
+          }
+          if (m.type == graph::ExecMount::Type::kSsh) ssh_mounts++;
+          op.mounts.push_back(m);
         }
         if (auto n = FlagValue(in, "network")) {
           if (*n != "none" && *n != "host" && *n != "default") {
@@ -378,13 +402,19 @@ class Converter {
         }
         op.env = st.run_env;
         if (!oci::GetEnvIn(op.env, "PATH")) op.env.insert(op.env.begin(), std::string("PATH=") + kDefaultPath);
+        // The first ssh socket is the agent the step's ssh and git use, unless the Dockerfile says otherwise.
+        for (auto& m : op.mounts) {
+          if (m.type != graph::ExecMount::Type::kSsh) continue;
+          if (!oci::GetEnvIn(op.env, "SSH_AUTH_SOCK")) op.env.push_back("SSH_AUTH_SOCK=" + m.target);
+          break;
+        }
         // History names every build argument in scope with the value the command sees ("" when it has none).
         std::vector<std::string> arg_env;
         for (auto& [k, v] : args.args) arg_env.push_back(k + "=" + oci::GetEnvIn(st.run_env, k).value_or(v.value_or("")));
         op.cwd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
         op.user = st.config.config.user;
         std::string cmdline = JoinWords(op.args);
-        st.vertex = def_.graph.Add(op, {st.vertex}, step + "RUN " + flags_label + (in.json_form ? GoSlice(in.json_args) : in.args),
+        st.vertex = def_.graph.Add(op, inputs, step + "RUN " + flags_label + (in.json_form ? GoSlice(in.json_args) : in.args),
                                    Location(in));
         std::string prefix = arg_env.empty() ? "" : "|" + std::to_string(arg_env.size()) + " " + JoinWords(arg_env) + " ";
         add_history("RUN " + prefix + cmdline, st.vertex);
@@ -423,17 +453,7 @@ class Converter {
         std::string source_label;
         if (auto from_flag = FlagValue(in, "from")) {
           KILN_ASSIGN(std::string ref, expand(in, *from_flag));
-          if (auto dep = FindStage(ref, index)) {
-            KILN_TRY(LowerStage(*dep));
-            source = states_[*dep].vertex;
-          } else if (FindStage(ref, stages_.size())) {
-            return Error(in, "COPY --from=" + ref + " refers to a stage that is not defined before it");
-          } else {
-            if (!o_.resolve) return Error(in, "no image resolver");
-            auto img = o_.resolve(ref);
-            if (!img.ok()) return Error(in, "COPY --from=" + ref + ": " + img.status().message());
-            source = def_.graph.Add(graph::ImageSource{ref, img->manifest_digest}, {}, "[internal] image " + ref);
-          }
+          KILN_ASSIGN(source, FromVertex(in, "COPY --from=", ref, index));
           source_label = "--from=" + ref + " ";
         } else {
           source = ContextVertex();
@@ -582,6 +602,20 @@ class Converter {
       out.emplace_back(key, value);
     }
     return out;
+  }
+
+  /// The vertex a --from (of COPY, or of a RUN mount) names: a stage defined before this one's instruction, or
+  /// else an image.
+  Result<size_t> FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index) {
+    if (auto dep = FindStage(ref, index)) {
+      KILN_TRY(LowerStage(*dep));
+      return states_[*dep].vertex;
+    }
+    if (FindStage(ref, stages_.size())) return Error(in, what + ref + " refers to a stage that is not defined before it");
+    if (!o_.resolve) return Error(in, "no image resolver");
+    auto img = o_.resolve(ref);
+    if (!img.ok()) return Error(in, what + ref + ": " + img.status().message());
+    return def_.graph.Add(graph::ImageSource{ref, img->manifest_digest}, {}, "[internal] image " + ref);
   }
 
   size_t ContextVertex() {

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "base/fs.h"
@@ -51,19 +52,7 @@ Result<uint32_t> ParseNumber(const std::string& key, const std::string& v, int b
   return uint32_t(n);
 }
 
-}  // namespace
-
-Result<graph::SecretMount> ParseMount(const std::string& spec) {
-  KILN_ASSIGN(auto fields, SplitFields(spec));
-  std::string type = "bind";  // BuildKit's default type
-  for (auto& [k, v] : fields)
-    if (k == "type") type = v;
-  if (type != "secret") {
-    if (type == "bind" || type == "cache" || type == "tmpfs" || type == "ssh") {
-      return Status::Error("--mount=type=" + type + " is not supported yet (only type=secret is)");
-    }
-    return Status::Error("unknown mount type \"" + type + "\"");
-  }
+Result<graph::SecretMount> SecretOf(const std::vector<std::pair<std::string, std::string>>& fields) {
   graph::SecretMount m;
   bool env_only = true;
   for (auto& [k, v] : fields) {
@@ -84,6 +73,8 @@ Result<graph::SecretMount> ParseMount(const std::string& spec) {
       KILN_ASSIGN(m.uid, ParseNumber(k, v, 10));
     } else if (k == "gid") {
       KILN_ASSIGN(m.gid, ParseNumber(k, v, 10));
+    } else if (k == "from" || k == "sharing") {
+      return Status::Error("a secret mount has no " + k);
     } else {
       return Status::Error("unexpected key \"" + k + "\" in a secret mount");
     }
@@ -101,6 +92,112 @@ Result<graph::SecretMount> ParseMount(const std::string& spec) {
     m.target = "/run/secrets/" + m.id;
   }
   return m;
+}
+
+/// "64m", "1g", "512k", "1048576": bytes, as Docker's RAMInBytes reads them (binary multiples).
+Result<int64_t> ParseSize(const std::string& key, const std::string& v) {
+  char* end = nullptr;
+  double n = strtod(v.c_str(), &end);
+  std::string unit = AsciiLower(end ? std::string(end) : "");
+  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
+  static const std::map<std::string, double> kUnits = {
+      {"", 1}, {"k", 1024.0}, {"m", 1024.0 * 1024}, {"g", 1024.0 * 1024 * 1024}, {"t", 1024.0 * 1024 * 1024 * 1024}};
+  auto it = kUnits.find(unit);
+  if (v.empty() || v == "\x01" || end == v.c_str() || it == kUnits.end() || !(n >= 0) || n * it->second > 9e18) {
+    return Status::Error(key + ": bad size \"" + v + "\" (bytes, or with k, m, g)");
+  }
+  return int64_t(n * it->second);
+}
+
+}  // namespace
+
+Result<ParsedMount> ParseMount(const std::string& spec, const std::string& cwd) {
+  KILN_ASSIGN(auto fields, SplitFields(spec));
+  std::string type = "bind";  // BuildKit's default type
+  for (auto& [k, v] : fields)
+    if (k == "type") type = AsciiLower(v);
+  ParsedMount out;
+  if (type == "secret") {
+    KILN_ASSIGN(out.mount, SecretOf(fields));
+    return out;
+  }
+  using Type = graph::ExecMount::Type;
+  graph::ExecMount m;
+  if (type == "bind") {
+    m.type = Type::kBind;
+  } else if (type == "cache") {
+    m.type = Type::kCache;
+  } else if (type == "tmpfs") {
+    m.type = Type::kTmpfs;
+  } else if (type == "ssh") {
+    m.type = Type::kSsh;
+  } else {
+    return Status::Error("unsupported mount type \"" + type + "\" (bind, cache, tmpfs, secret or ssh)");
+  }
+  std::optional<bool> readonly;
+  bool has_sharing = false;
+  for (auto& [k, v] : fields) {
+    std::string value = v == "\x01" ? "" : v;
+    if (k == "type") continue;
+    if (v == "\x01" && k != "readonly" && k != "ro" && k != "readwrite" && k != "rw" && k != "required") {
+      return Status::Error("invalid field \"" + k + "\": it must be a key=value pair");
+    }
+    if (k == "target" || k == "dst" || k == "destination") {
+      m.target = value;
+    } else if (k == "source" || k == "src") {
+      m.source = value;
+    } else if (k == "from") {
+      out.from = value;
+    } else if (k == "readonly" || k == "ro") {
+      KILN_ASSIGN(bool b, ParseBool(k, v));
+      readonly = b;
+    } else if (k == "readwrite" || k == "rw") {
+      KILN_ASSIGN(bool b, ParseBool(k, v));
+      readonly = !b;
+    } else if (k == "id") {
+      m.id = value;
+    } else if (k == "sharing") {
+      m.sharing = AsciiLower(value);
+      has_sharing = true;
+      if (m.sharing != "shared" && m.sharing != "private" && m.sharing != "locked") {
+        return Status::Error("unsupported sharing value \"" + value + "\" (shared, private or locked)");
+      }
+    } else if (k == "required") {
+      if (m.type != Type::kSsh) return Status::Error("unexpected key \"required\" for mount type " + type);
+      KILN_ASSIGN(m.required, ParseBool(k, v));
+    } else if (k == "size") {
+      if (m.type != Type::kTmpfs) return Status::Error("unexpected key \"size\" for mount type " + type);
+      KILN_ASSIGN(m.size, ParseSize(k, v));
+    } else if (k == "mode" || k == "uid" || k == "gid") {
+      if (m.type != Type::kCache && m.type != Type::kSsh) return Status::Error(k + " not allowed for " + type + " mounts");
+      KILN_ASSIGN(uint32_t n, ParseNumber(k, v, k == "mode" ? 8 : 10));
+      (k == "mode" ? m.mode : k == "uid" ? m.uid : m.gid) = n;
+    } else if (k == "env") {
+      return Status::Error("env= is for secret mounts only");
+    } else {
+      return Status::Error("unexpected key \"" + k + "\" in a " + type + " mount");
+    }
+  }
+  if (has_sharing && m.type != Type::kCache) return Status::Error("sharing is for cache mounts only");
+  if (m.type == Type::kSsh) {
+    if (!m.source.empty()) return Status::Error("an ssh mount has no source");
+    if (!out.from.empty()) return Status::Error("an ssh mount has no from");
+    if (m.id.empty()) m.id = "default";
+    if (m.mode == 0755) m.mode = 0600;  // BuildKit's default for the socket
+    // Its default target depends on how many ssh mounts come before it: the converter sets it.
+  } else if (m.target.empty()) {
+    return Status::Error("a " + type + " mount needs target=");
+  }
+  if (m.type == Type::kTmpfs && !out.from.empty()) return Status::Error("a tmpfs mount has no from");
+  if (!m.target.empty()) {
+    m.target = CleanPath(m.target[0] == '/' ? m.target : JoinPath(cwd.empty() ? "/" : cwd, m.target));
+    if (m.target == "/") return Status::Error("invalid mount target \"/\"");
+  }
+  m.readonly = readonly.value_or(m.type == Type::kBind || m.type == Type::kSsh);
+  if (m.type == Type::kCache && m.id.empty()) m.id = m.target;
+  if (!m.source.empty()) m.source = CleanPath("/" + m.source);
+  out.mount = m;
+  return out;
 }
 
 }  // namespace kiln::dockerfile
