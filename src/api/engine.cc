@@ -66,6 +66,7 @@ Json StepsJson(const std::vector<solver::StepReport>& steps) {
     out.push_back({{"name", s.name}, {"digest", s.digest}, {"cache_key", s.cache_key}, {"cached", s.cached},
                    {"duration_ms", int64_t(s.duration * 1000)}, {"reason", s.cached ? "" : s.miss_reason}});
     if (!s.cache_source.empty()) out.back()["source"] = s.cache_source;
+    if (!s.changes.empty()) out.back()["changes"] = s.changes;
   }
   return out;
 }

@@ -602,6 +602,8 @@ int main(int argc, char** argv) {
       std::string line = s["name"].get<std::string>() + (cached ? "" : "  (" + s["reason"].get<std::string>() + ")");
       if (cached && s.contains("source")) line += "  (from " + s["source"].get<std::string>() + ")";
       printf("%-8s %s\n", cached ? "CACHED" : "RAN", kiln::EscapeControl(line).c_str());
+      if (s.contains("changes"))
+        for (auto& c : s["changes"]) printf("%-8s changed: %s\n", "", kiln::EscapeControl(c.get<std::string>()).c_str());
     }
     return 0;
   }

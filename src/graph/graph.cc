@@ -79,9 +79,14 @@ size_t Graph::Add(Op op, std::vector<size_t> inputs, std::string name, std::stri
   std::string digest = DigestOf(DigestText(j));
   auto it = by_digest_.find(digest);
   if (it != by_digest_.end()) return it->second;
-  vertices_.push_back(Vertex{std::move(op), std::move(inputs), digest, std::move(name), std::move(location)});
+  vertices_.push_back(Vertex{std::move(op), std::move(inputs), digest, std::move(name), std::move(location), "", {}});
   by_digest_[digest] = vertices_.size() - 1;
   return vertices_.size() - 1;
+}
+
+void Graph::Describe(size_t i, std::string step_id, std::vector<std::string> arg_names) {
+  vertices_.at(i).step_id = std::move(step_id);
+  vertices_.at(i).arg_names = std::move(arg_names);
 }
 
 }  // namespace kiln::graph

@@ -101,6 +101,11 @@ struct Vertex {
   std::string digest;
   std::string name;            // "[stage-1 2/4] RUN make"
   std::string location;        // "Dockerfile:7", for error messages
+  /// The step's place in its build (context, Dockerfile, stage, position), stable across edits of the step
+  /// itself: how `kiln explain` finds the step's previous record. Empty for sources.
+  std::string step_id;
+  /// Which environment names of the step are build arguments ("changed: build-arg V" rather than "env V").
+  std::vector<std::string> arg_names;
 };
 
 /// A DAG in topological order: every input index is smaller than its user's.
@@ -110,6 +115,8 @@ class Graph {
   size_t Add(Op op, std::vector<size_t> inputs, std::string name, std::string location = "");
   const std::vector<Vertex>& vertices() const { return vertices_; }
   const Vertex& at(size_t i) const { return vertices_[i]; }
+  /// Sets the vertex's step_id and arg_names (see Vertex).
+  void Describe(size_t i, std::string step_id, std::vector<std::string> arg_names);
 
  private:
   std::vector<Vertex> vertices_;

@@ -422,7 +422,9 @@ void AddBuildTools(Context& c) {
   Add(c, true,
       {{"name", "explain_cache"},
        {"title", "Explain cache hits and misses"},
-       {"description", "For each step of a build (default: the last), whether it came from the cache and, if not, why it ran."},
+       {"description", "For each step of a build (default: the last), whether it came from the cache and, if not, why it ran: "
+                       "`changed` names what differs from the step's previous run (a context file, a build-arg, an env "
+                       "variable, the base image, the instruction text, or an earlier step)."},
        {"inputSchema", ObjectSchema({{"build_id", Str("Build id from build_image (default: the last build)")}})},
        {"outputSchema", {{"type", "object"}, {"properties", {{"build_id", {{"type", "string"}}}, {"ok", {{"type", "boolean"}}},
                                                              {"steps", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}}},
@@ -431,9 +433,16 @@ void AddBuildTools(Context& c) {
         auto report = c.engine.BuildReport(a.value("build_id", ""));
         if (!report.ok()) return ToolError(report.status().message());
         Json steps = FirstItems((*report)["steps"], kMaxListEntries, [](const Json& s) {
-          return Json{{"name", EscapeControl(s["name"].get<std::string>())}, {"cached", s["cached"]},
-                      {"reason", s["cached"].get<bool>() ? "cache hit: same step, same inputs"
-                                                         : EscapeControl(s["reason"].get<std::string>())}};
+          Json step = {{"name", EscapeControl(s["name"].get<std::string>())}, {"cached", s["cached"]},
+                       {"reason", s["cached"].get<bool>() ? "cache hit: same step, same inputs"
+                                                          : EscapeControl(s["reason"].get<std::string>())}};
+          // What differs from the step's previous record: "file src/b.txt", "build-arg V", "input step #3"...
+          if (s.contains("changes")) {
+            step["changed"] = Json::array();
+            for (auto& c : s["changes"]) step["changed"].push_back(EscapeControl(c.get<std::string>()));
+          }
+          if (s.contains("source")) step["source"] = EscapeControl(s["source"].get<std::string>());
+          return step;
         });
         return Structured({{"build_id", (*report)["id"]}, {"ok", report->value("ok", false)}, {"steps", steps},
                            {"truncated", (*report)["steps"].size() > kMaxListEntries}});

@@ -213,6 +213,7 @@ class RawJsonRenderer : public Sink {
     } else {
       Json v = {{"digest", e.digest}, {"name", e.name}, {"started", e.elapsed}};
       if (e.kind == Event::Kind::kCached) v["cached"] = true;
+      if (!e.changes.empty()) v["changes"] = e.changes;  // kiln's: why it missed the cache
       if (e.kind != Event::Kind::kStarted) {
         v["started"] = e.elapsed - e.duration;
         v["completed"] = e.elapsed;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -27,6 +28,7 @@ struct Event {
   std::string id;           // kProgress: the item ("sha256:...")
   int64_t current = 0;      // kProgress: bytes done
   int64_t size = 0;         // kProgress: bytes in all (0 when unknown)
+  std::vector<std::string> changes;  // kStarted: why the step missed the cache ("file src/b.txt", "build-arg V")
 };
 
 /// Receives events; implementations are thread-safe.

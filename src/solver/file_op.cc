@@ -43,7 +43,8 @@ bool Present(const CopySource& src, const std::string& host, const std::string& 
 }
 
 /// Hashes one entry and, for directories, everything below it that the copy would take.
-Status HashTree(const CopySource& src, const std::string& host, const std::string& rel, Sha256& h) {
+Status HashTree(const CopySource& src, const std::string& host, const std::string& rel, Sha256& h,
+                std::map<std::string, std::string>* entries) {
   struct stat st;
   if (lstat(host.c_str(), &st) != 0) return ErrnoError("stat", host);
   bool excluded = Excluded(src, rel);
@@ -51,7 +52,7 @@ Status HashTree(const CopySource& src, const std::string& host, const std::strin
   std::string header = rel + '\0' + std::to_string(st.st_mode & (S_IFMT | 07777)) + '\0';
   if (!excluded) {
     if (S_ISREG(st.st_mode)) {
-      KILN_ASSIGN(std::string d, DigestOfFile(host));
+      KILN_ASSIGN(std::string d, src.digests ? src.digests->Of(host, st) : DigestOfFile(host));
       header += d;
     } else if (S_ISLNK(st.st_mode)) {
       char target[PATH_MAX];
@@ -60,10 +61,11 @@ Status HashTree(const CopySource& src, const std::string& host, const std::strin
       header.append(target, size_t(n));
     }
     h.Update(header + '\n');
+    if (entries) (*entries)[rel] = DigestOf(header).substr(7, 16);
   }
   if (S_ISDIR(st.st_mode)) {
     KILN_ASSIGN(auto names, ListDir(host));
-    for (auto& n : names) KILN_TRY(HashTree(src, JoinPath(host, n), rel.empty() ? n : rel + "/" + n, h));
+    for (auto& n : names) KILN_TRY(HashTree(src, JoinPath(host, n), rel.empty() ? n : rel + "/" + n, h, entries));
   }
   return Status::Ok();
 }
@@ -116,13 +118,14 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
   return matches;
 }
 
-Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns) {
+Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns,
+                                    std::map<std::string, std::string>* entries) {
   Sha256 h;
   for (auto& p : patterns) {
     KILN_ASSIGN(auto matches, MatchSources(src, p));
     for (auto& m : matches) {
       h.Update("source " + m.rel + "\n");
-      KILN_TRY(HashTree(src, m.host_path, m.rel, h));
+      KILN_TRY(HashTree(src, m.host_path, m.rel, h, entries));
     }
   }
   return h.Finish();

@@ -1,6 +1,9 @@
 // File operations of the build graph (COPY, mkdir) run against mounted root file systems, and the content
 // checksums of the files a COPY selects, which make its cache key.
 #pragma once
+#include <sys/stat.h>
+
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,10 +14,18 @@
 
 namespace kiln::solver {
 
+/// Content digests of regular files, given what lstat says of them: a cache may answer without reading.
+class FileDigests {
+ public:
+  virtual ~FileDigests() = default;
+  virtual Result<std::string> Of(const std::string& path, const struct stat& st) = 0;
+};
+
 /// Where a COPY reads from: a directory and, for the build context, its .dockerignore.
 struct CopySource {
   std::string root;
   const PatternMatcher* exclude = nullptr;  // null: nothing excluded
+  FileDigests* digests = nullptr;           // null: every file is read
 };
 
 /// One source path matched by a COPY argument.
@@ -26,8 +37,10 @@ struct SourceMatch {
 /// Expands a COPY source argument (globs allowed) in `src`; an error if nothing matches.
 Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern);
 
-/// The digest of everything the copy would read: paths, types, modes, link targets and contents.
-Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns);
+/// The digest of everything the copy would read: paths, types, modes, link targets and contents. With `entries`,
+/// also a digest of each entry by its path (what `kiln explain` compares to name changed files).
+Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns,
+                                    std::map<std::string, std::string>* entries = nullptr);
 
 /// Copies `path` (absolute in the source, "/" for all of it) to `dest`, a new file or directory, leaving out what
 /// the source's .dockerignore excludes: what a RUN --mount=type=bind of the build context shows.

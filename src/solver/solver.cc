@@ -12,9 +12,11 @@
 #include "base/fs.h"
 #include "base/pattern.h"
 #include "base/redact.h"
+#include "cache/explain.h"
 #include "cache/key.h"
 #include "oci/image.h"
 #include "snapshot/unpack.h"
+#include "solver/stat_cache.h"
 #include "store/lock.h"
 #include "solver/file_op.h"
 
@@ -41,6 +43,9 @@ struct Output {
   cache::RemoteSource* source = nullptr;
   std::string local_dir;
   std::shared_ptr<PatternMatcher> exclude;
+  std::shared_ptr<StatDigestCache> digests;  // the context's stat cache
+  cache::Fingerprint fingerprint;            // of a step that missed: recorded once it ran
+  std::vector<cache::Change> changes;        // from the step's previous record
   std::string key;
   bool reported = false;  // shown as a step (cached or run): part of SolveReport::steps
 };
@@ -96,6 +101,11 @@ class Job {
       if (!img || !img->manifest_digest.empty()) total_steps_++;
     }
     if (report_.status.ok()) report_.status = Schedule(todo, need_files);
+    for (auto& o : outputs_) {
+      if (!o.digests) continue;
+      Status saved = o.digests->Save();
+      if (report_.status.ok()) report_.status = saved;
+    }
     for (size_t i = 0; i <= target; i++) {
       const Output& o = outputs_[i];
       if (o.reported) report_.steps.push_back(o.step);
@@ -166,7 +176,7 @@ class Job {
 
   /// `number` belongs to the vertex, and only the thread running that vertex touches it.
   void Emit(progress::Event::Kind kind, int& number, const graph::Vertex& v, std::string data = "",
-            double duration = 0, int stream = 1) {
+            double duration = 0, int stream = 1, std::vector<std::string> changes = {}) {
     if (number == 0) number = ++step_number_;
     if (!o_.progress) return;
     progress::Event e;
@@ -179,6 +189,7 @@ class Job {
     e.stream = stream;
     e.elapsed = Seconds(start_);
     e.duration = duration;
+    e.changes = std::move(changes);
     o_.progress->Emit(e);
   }
 
@@ -212,35 +223,17 @@ class Job {
       auto m = PatternMatcher::FromPatterns(local->exclude_patterns);
       if (!m.ok()) return m.status().Prefixed(".dockerignore");
       out.exclude = std::make_shared<PatternMatcher>(std::move(*m));
+      KILN_ASSIGN(out.digests, StatDigestCache::Load(metadata_, local->path));
       out.key = KeyOf(i, "");
       return Status::Ok();
     }
 
     // A COPY from the context, or a RUN that binds part of it, is keyed by the content of the files it reads.
-    std::string content;
-    auto add_content = [&](size_t input, const std::vector<std::string>& paths) -> Status {
-      const Output& src = outputs_[v.inputs.at(input)];
-      if (src.local_dir.empty()) return Status::Ok();
-      KILN_ASSIGN(std::string sum, ChecksumSources(CopySource{src.local_dir, src.exclude.get()}, paths));
-      content += sum;
-      return Status::Ok();
-    };
-    Status hashed;
-    if (auto* file = std::get_if<graph::FileOp>(&v.op)) {
-      for (auto& a : file->actions)
-        if (auto* copy = std::get_if<graph::CopyAction>(&a); copy && hashed.ok()) {
-          hashed = add_content(copy->source_input, copy->sources);
-        }
-    } else if (auto* exec = std::get_if<graph::ExecOp>(&v.op)) {
-      for (auto& m : exec->mounts)
-        if (m.type == graph::ExecMount::Type::kBind && m.input && hashed.ok()) {
-          hashed = add_content(*m.input, {m.source.empty() || m.source == "/" ? "." : m.source.substr(1)});
-        }
-    }
-    if (!hashed.ok()) return Fail(out.number, v, hashed, -1, "", out.started);
-    out.key = KeyOf(i, content);
+    auto content = ContextContent(i, nullptr);
+    if (!content.ok()) return Fail(out.number, v, content.status(), -1, "", out.started);
+    out.key = KeyOf(i, *content);
 
-    out.step = StepReport{v.name, v.digest, out.key, false, 0, "", ""};
+    out.step = StepReport{v.name, v.digest, out.key, false, 0, "", "", {}};
     if (o_.no_cache) {
       out.step.miss_reason = "--no-cache";
       out.pending = true;
@@ -265,7 +258,68 @@ class Job {
     }
     out.step.miss_reason = "no cache record for this step with these inputs";
     out.pending = true;
+    return Explain(i);
+  }
+
+  /// The digests of the context files step `i` reads (COPY sources, bind mounts of the context), one per read;
+  /// with `entries`, also each file's own digest by its path.
+  Result<std::string> ContextContent(size_t i, std::map<std::string, std::string>* entries) {
+    const graph::Vertex& v = g_.at(i);
+    std::string content;
+    auto add = [&](size_t input, const std::vector<std::string>& paths) -> Status {
+      const Output& src = outputs_[v.inputs.at(input)];
+      if (src.local_dir.empty()) return Status::Ok();
+      KILN_ASSIGN(std::string sum, ChecksumSources(CopySource{src.local_dir, src.exclude.get(), src.digests.get()},
+                                                   paths, entries));
+      content += sum;
+      return Status::Ok();
+    };
+    if (auto* file = std::get_if<graph::FileOp>(&v.op)) {
+      for (auto& a : file->actions)
+        if (auto* copy = std::get_if<graph::CopyAction>(&a)) KILN_TRY(add(copy->source_input, copy->sources));
+    } else if (auto* exec = std::get_if<graph::ExecOp>(&v.op)) {
+      for (auto& m : exec->mounts)
+        if (m.type == graph::ExecMount::Type::kBind && m.input) {
+          KILN_TRY(add(*m.input, {m.source.empty() || m.source == "/" ? "." : m.source.substr(1)}));
+        }
+    }
+    return content;
+  }
+
+  /// For a step that missed: what its key is made of, and what differs from the step's previous record. Only
+  /// misses pay for this (the context files are listed again, through the stat cache).
+  Status Explain(size_t i) {
+    const graph::Vertex& v = g_.at(i);
+    Output& out = outputs_[i];
+    if (v.step_id.empty()) return Status::Ok();
+    cache::Fingerprint& f = out.fingerprint;
+    Json op = graph::OpToJson(v.op);
+    if (auto* exec = std::get_if<graph::ExecOp>(&v.op)) {
+      op.erase("env");
+      for (auto& e : exec->env) {
+        size_t eq = e.find('=');
+        f.env[e.substr(0, eq)] = DigestOf(eq == std::string::npos ? "" : e.substr(eq + 1)).substr(7, 16);
+      }
+    }
+    f.instruction = DigestOf(DigestText(op));
+    f.arg_names = v.arg_names;
+    for (size_t in : v.inputs) f.inputs.push_back(outputs_[in].key);
+    KILN_TRY(ContextContent(i, &f.files).status());
+    KILN_ASSIGN(auto before, metadata_->LatestStepHistory(v.step_id));
+    if (!before) return Status::Ok();
+    auto parsed = cache::Fingerprint::FromJson(Json::parse(*before, nullptr, false));
+    if (parsed.ok()) out.changes = cache::Compare(*parsed, f);
     return Status::Ok();
+  }
+
+  /// "changed: ..." texts for a step about to run; its inputs have run, so they have their numbers.
+  std::vector<std::string> DescribeChanges(size_t i) {
+    const graph::Vertex& v = g_.at(i);
+    return cache::Describe(outputs_[i].changes, 5, [&](size_t input) -> std::string {
+      size_t in = v.inputs.at(input);
+      if (auto* img = std::get_if<graph::ImageSource>(&g_.at(in).op)) return "base image " + img->manifest_digest;
+      return "input step #" + std::to_string(outputs_[in].number);
+    });
   }
 
   /// Pass two: shows a vertex and, when it missed the cache, runs it. `need_files`: a step that runs next uses its
@@ -306,7 +360,8 @@ class Job {
       return Status::Ok();
     }
 
-    Emit(progress::Event::Kind::kStarted, out.number, v);
+    step.changes = DescribeChanges(i);
+    Emit(progress::Event::Kind::kStarted, out.number, v, "", 0, 1, step.changes);
     // Another build (or another vertex of this one with the same key) may be running this very step: wait for
     // it, then take its result instead of doing the work twice.
     bool waited = false;
@@ -343,6 +398,7 @@ class Job {
     out.snapshot = active.id;
     out.pending = false;
     KILN_TRY(cache_->Record(out.key, out.snapshot, v.name));
+    if (!v.step_id.empty()) KILN_TRY(metadata_->AddStepHistory(v.step_id, out.key, DumpLenient(out.fingerprint.ToJson())));
     step.duration = Seconds(t0);
     Emit(progress::Event::Kind::kDone, out.number, v, "", step.duration);
     return Status::Ok();

@@ -43,6 +43,7 @@ struct StepReport {
   double duration = 0;       // seconds
   std::string miss_reason;   // why it ran: "no cache record", "--no-cache"
   std::string cache_source;  // a hit from imported cache (or from another build run meanwhile): where it came from
+  std::vector<std::string> changes;  // a miss: what differs from the step's previous record ("file src/b.txt")
 };
 
 /// The failing step of a failed build.

@@ -57,6 +57,12 @@ SnapshotRecord SnapshotOf(Stmt& s) {
 
 int64_t Now() { return int64_t(time(nullptr)); }
 
+int64_t NowNanos() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 constexpr const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS images (name TEXT PRIMARY KEY, digest TEXT NOT NULL, created INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -68,6 +74,12 @@ CREATE TABLE IF NOT EXISTS cache (
   key TEXT PRIMARY KEY, snapshot INTEGER NOT NULL, description TEXT, created INTEGER NOT NULL,
   last_used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS builds (id TEXT PRIMARY KEY, created INTEGER NOT NULL, report TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS step_history (
+  step_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, created INTEGER NOT NULL,
+  PRIMARY KEY (step_id, key));
+CREATE TABLE IF NOT EXISTS file_digests (
+  path TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, digest TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blob_sources (
   digest TEXT NOT NULL, registry TEXT NOT NULL, repository TEXT NOT NULL, PRIMARY KEY (digest, registry, repository));
 )";
@@ -214,6 +226,59 @@ Status Metadata::SetCache(const std::string& key, SnapshotId id, const std::stri
   return Stmt(db_, "INSERT OR REPLACE INTO cache(key, snapshot, description, created, last_used) "
                    "VALUES(?, ?, ?, ?, ?)")
       .Bind(1, key).Bind(2, id).Bind(3, description).Bind(4, Now()).Bind(5, Now()).Run();
+}
+
+// Only the latest few records of a step are worth comparing with.
+constexpr int kStepHistoryKept = 4;
+
+Status Metadata::AddStepHistory(const std::string& step_id, const std::string& key, const std::string& fingerprint) {
+  std::lock_guard l(mu_);
+  KILN_TRY(Stmt(db_, "INSERT OR REPLACE INTO step_history(step_id, key, fingerprint, created) VALUES(?, ?, ?, ?)")
+               .Bind(1, step_id).Bind(2, key).Bind(3, fingerprint).Bind(4, NowNanos()).Run());
+  return Stmt(db_, "DELETE FROM step_history WHERE step_id = ? AND key NOT IN "
+                   "(SELECT key FROM step_history WHERE step_id = ? ORDER BY created DESC LIMIT ?)")
+      .Bind(1, step_id).Bind(2, step_id).Bind(3, int64_t(kStepHistoryKept)).Run();
+}
+
+Result<std::optional<std::string>> Metadata::LatestStepHistory(const std::string& step_id) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT fingerprint FROM step_history WHERE step_id = ? ORDER BY created DESC LIMIT 1");
+  s.Bind(1, step_id);
+  int rc = s.Step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(s.Text(0));
+  if (rc != SQLITE_DONE) return s.Error();
+  return std::optional<std::string>();
+}
+
+Result<std::map<std::string, FileDigestRecord>> Metadata::FileDigestsUnder(const std::string& dir) {
+  std::lock_guard l(mu_);
+  // Every path that starts with "dir/": from "dir/" up to, not including, "dir0" ('0' follows '/').
+  Stmt s(db_, "SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest FROM file_digests WHERE path >= ? AND path < ?");
+  s.Bind(1, dir + "/").Bind(2, dir + "0");
+  std::map<std::string, FileDigestRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out[s.Text(0)] = {s.Int(1), s.Int(2), s.Int(3), s.Int(4), s.Int(5), s.Text(6)};
+  if (rc != SQLITE_DONE) return s.Error();
+  return out;
+}
+
+Status Metadata::PutFileDigests(const std::map<std::string, FileDigestRecord>& records) {
+  if (records.empty()) return Status::Ok();
+  std::lock_guard l(mu_);
+  KILN_TRY(Exec("BEGIN IMMEDIATE"));
+  Status st;
+  for (auto& [path, r] : records) {
+    st = Stmt(db_, "INSERT OR REPLACE INTO file_digests(path, dev, ino, size, mtime_ns, ctime_ns, digest) "
+                   "VALUES(?, ?, ?, ?, ?, ?, ?)")
+             .Bind(1, path).Bind(2, r.dev).Bind(3, r.ino).Bind(4, r.size).Bind(5, r.mtime_ns).Bind(6, r.ctime_ns)
+             .Bind(7, r.digest).Run();
+    if (!st.ok()) break;
+  }
+  if (!st.ok()) {
+    (void)Exec("ROLLBACK");
+    return st;
+  }
+  return Exec("COMMIT");
 }
 
 Result<std::vector<CacheRecord>> Metadata::ListCache() {

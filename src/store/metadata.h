@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -52,6 +53,16 @@ struct BuildRecord {
 };
 
 /// Thread-safe (one connection behind a mutex); several processes share the file through SQLite's locking.
+/// What a file was when its digest was taken: while all of this is the same, so is the content.
+struct FileDigestRecord {
+  int64_t dev = 0;
+  int64_t ino = 0;
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  std::string digest;
+};
+
 class Metadata {
  public:
   static Result<std::unique_ptr<Metadata>> Open(const std::string& path);
@@ -74,6 +85,16 @@ class Metadata {
   /// The snapshot holding a layer chain (OCI chainID), to reuse extracted layers.
   Result<std::optional<SnapshotId>> GetChain(const std::string& chain_id);
   Status SetChain(const std::string& chain_id, SnapshotId id);
+
+  /// What a step's cache key was made of (cache/explain.h), by the step's place in its build.
+  Status AddStepHistory(const std::string& step_id, const std::string& key, const std::string& fingerprint);
+  /// The fingerprint of the step's most recent record.
+  Result<std::optional<std::string>> LatestStepHistory(const std::string& step_id);
+
+  /// Content digests of files by their stat (the context's stat cache): those of every path under `dir`.
+  Result<std::map<std::string, FileDigestRecord>> FileDigestsUnder(const std::string& dir);
+  /// Adds or replaces the records of these paths, in one transaction.
+  Status PutFileDigests(const std::map<std::string, FileDigestRecord>& records);
 
   Result<std::optional<SnapshotId>> GetCache(const std::string& key);
   Status SetCache(const std::string& key, SnapshotId id, const std::string& description);

@@ -137,6 +137,16 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
 
     const explain = await call(client, 'explain_cache', { build_id: s.build_id });
     assert.ok(explain.structuredContent.steps.some((x) => !x.cached && x.reason), 'explain_cache gives reasons');
+
+    // A changed context file: explain_cache names it, and the next step's miss names the step before.
+    await call(client, 'write_file', { path: `${app}/message.txt`, content: `changed by an agent over ${transportKind}\n` });
+    const rebuilt = await call(client, 'build_image', { context: app, tags: [`${app}:changed`] });
+    assert.ok(!rebuilt.isError, JSON.stringify(rebuilt.structuredContent ?? rebuilt.content));
+    const why = (await call(client, 'explain_cache', { build_id: rebuilt.structuredContent.build_id })).structuredContent;
+    const copy = why.steps.find((x) => /COPY message.txt/.test(x.name));
+    assert.deepEqual(copy.changed, ['file message.txt'], JSON.stringify(copy));
+    assert.match(why.steps.find((x) => /RUN cp/.test(x.name)).changed[0], /^input step #\d+$/);
+    await call(client, 'write_file', { path: `${app}/message.txt`, content: `hello from an agent over ${transportKind}\n` });
   });
 
   await t.test('a running build\'s log is a resource one can subscribe to', async () => {

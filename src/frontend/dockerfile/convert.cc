@@ -317,6 +317,13 @@ class Converter {
       return Status::Ok();
     };
     size_t total = stage.end - stage.first + 1;
+    // The step just added, by its place (for `kiln explain`) and with the build arguments in its scope.
+    auto describe = [&](size_t instruction) {
+      std::vector<std::string> names;
+      for (auto& [name, value] : args.args) names.push_back(name);
+      def_.graph.Describe(st.vertex, o_.context_dir + "\n" + df_.path + "\n" + stage_label + "\n" +
+                                         std::to_string(instruction - stage.first), std::move(names));
+    };
 
     for (size_t i = stage.first; i < stage.end; i++) {
       const Instruction& in = df_.instructions[i];
@@ -416,6 +423,7 @@ class Converter {
         std::string cmdline = JoinWords(op.args);
         st.vertex = def_.graph.Add(op, inputs, step + "RUN " + flags_label + (in.json_form ? GoSlice(in.json_args) : in.args),
                                    Location(in));
+        describe(i);
         std::string prefix = arg_env.empty() ? "" : "|" + std::to_string(arg_env.size()) + " " + JoinWords(arg_env) + " ";
         add_history("RUN " + prefix + cmdline, st.vertex);
       } else if (kw == "copy") {
@@ -463,6 +471,7 @@ class Converter {
         op.actions.push_back(c);
         st.vertex = def_.graph.Add(op, {st.vertex, source}, step + "COPY " + source_label + JoinWords(params),
                                    Location(in));
+        describe(i);
         add_history("COPY " + JoinWords(params), st.vertex);
       } else if (kw == "workdir") {
         KILN_TRY(check_flags(in, {}));
@@ -473,6 +482,7 @@ class Converter {
         graph::FileOp op;
         op.actions.push_back(graph::MkdirAction{wd, st.config.config.user});
         st.vertex = def_.graph.Add(op, {st.vertex}, step + "WORKDIR " + wd, Location(in));
+        describe(i);
         add_history("WORKDIR " + wd, st.vertex, false);
       } else if (kw == "user") {
         KILN_TRY(check_flags(in, {}));
