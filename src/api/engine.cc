@@ -344,6 +344,15 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   solver::SolveOptions so;
   so.no_cache = req.no_cache;
   so.max_parallelism = req.max_parallelism;
+  so.memory_limit = req.memory_limit;
+  so.pids_limit = req.pids_limit;
+  for (auto& a : req.allow) {
+    if (a == "security.insecure") {
+      so.allow_insecure = true;
+    } else if (a != "network.host") {  // kiln's RUN steps may use the host's network unless --network none
+      return fail(Status::Error("--allow: unknown entitlement \"" + a + "\" (security.insecure, network.host)"));
+    }
+  }
   auto ssh_agents = executor::SshAgents::Start(req.ssh);  // stopped (ours) when the build ends
   if (!ssh_agents.ok()) return fail(ssh_agents.status());
   so.ssh_agents = (*ssh_agents)->sockets();
@@ -422,6 +431,8 @@ Result<int> Engine::Run(const RunRequest& req) {
   spec.cwd = cc.working_dir.empty() ? "/" : cc.working_dir;
   spec.user = req.user.empty() ? cc.user : req.user;
   spec.network = req.network;
+  spec.memory_limit = req.memory_limit;
+  spec.pids_limit = req.pids_limit;
   spec.interactive = req.interactive;
   spec.hostname = "kiln";
   // The container writes into a throwaway layer on top of the image, discarded when `active` goes (after the
@@ -431,6 +442,7 @@ Result<int> Engine::Run(const RunRequest& req) {
   executor::ExecIO io;
   io.on_output = req.on_output;
   io.cancelled = req.cancelled;
+  io.limit_reached = req.limit_reached;
   return s_->executor->Run(root.path(), spec, io);
 }
 

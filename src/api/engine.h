@@ -81,6 +81,11 @@ struct BuildRequest {
   std::map<std::string, std::string> secrets;
   /// ssh agents for RUN --mount=type=ssh, as `kiln build --ssh` takes them: default, ID, ID=SOCKET, ID=KEY[,KEY].
   std::vector<std::string> ssh;
+  /// Entitlements, as BuildKit's --allow: "security.insecure" (RUN --security=insecure), "network.host".
+  std::vector<std::string> allow;
+  /// Limits of each RUN step's container; 0: none.
+  int64_t memory_limit = 0;
+  int64_t pids_limit = 0;
   PullPolicy pull = PullPolicy::kMissing;
   bool push = false;  // --push: push every -t name once built
   std::vector<cache::CacheSpec> cache_from;  // imported cache, consulted after the local store
@@ -139,6 +144,9 @@ struct RunRequest {
   std::vector<std::string> env;      // extra "K=V"
   std::string network = "none";
   std::string user;                  // "" keeps the image's
+  int64_t memory_limit = 0;          // bytes; 0: none
+  int64_t pids_limit = 0;            // processes; 0: none
+  std::string* limit_reached = nullptr;  // set when the command failed at one of those limits
   /// Attach the container to our stdio; otherwise output goes to on_output.
   bool interactive = true;
   std::function<void(int fd, std::string_view)> on_output;

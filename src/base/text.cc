@@ -1,5 +1,7 @@
 #include "base/text.h"
 
+#include <cstdlib>
+
 #include <openssl/evp.h>
 
 #include <cstdint>
@@ -88,6 +90,18 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   size_t padding = text.size() >= 2 && text.substr(text.size() - 2) == "==" ? 2 : (!text.empty() && text.back() == '=');
   out.resize(size_t(n) - padding);
   return out;
+}
+
+std::optional<int64_t> ParseRamSize(std::string_view text) {
+  std::string t(text);
+  char* end = nullptr;
+  double n = strtod(t.c_str(), &end);
+  if (t.empty() || end == t.c_str() || !(n >= 0)) return std::nullopt;
+  std::string unit = AsciiLower(end);
+  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
+  double factor = unit.empty() ? 1 : unit == "k" ? 0x1p10 : unit == "m" ? 0x1p20 : unit == "g" ? 0x1p30 : unit == "t" ? 0x1p40 : -1;
+  if (factor < 0 || n * factor > 0x1p62) return std::nullopt;
+  return int64_t(n * factor);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> ParseAttributes(const std::string& text, const std::string& flag,

@@ -27,6 +27,10 @@ std::string AsciiLower(std::string_view text);
 Result<std::vector<std::pair<std::string, std::string>>> ParseAttributes(const std::string& text, const std::string& flag,
                                                                         const std::string& list_key = "");
 
+/// A memory size as Docker reads one (--memory, tmpfs size=): bytes, or with k, m, g or t (binary multiples, an
+/// optional trailing b): "64m" is 64 MiB. None when malformed or beyond 2^62.
+std::optional<int64_t> ParseRamSize(std::string_view text);
+
 /// Standard base64 (RFC 4648, with padding).
 std::string Base64Encode(std::string_view data);
 /// The bytes of standard base64 text; none when it is not well-formed.

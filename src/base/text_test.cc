@@ -48,5 +48,18 @@ TEST(ParseAttributes, BuildxFlagSyntax) {
   EXPECT_EQ((*eq)[0].second, "a=b");
 }
 
+TEST(Text, RamSizesAsDockerReadsThem) {
+  EXPECT_EQ(ParseRamSize("1048576"), 1 << 20);
+  EXPECT_EQ(ParseRamSize("64m"), 64 << 20);
+  EXPECT_EQ(ParseRamSize("2G"), int64_t(2) << 30);
+  EXPECT_EQ(ParseRamSize("512kb"), 512 << 10);
+  EXPECT_EQ(ParseRamSize("1.5k"), 1536);
+  EXPECT_FALSE(ParseRamSize(""));
+  EXPECT_FALSE(ParseRamSize("lots"));
+  EXPECT_FALSE(ParseRamSize("5x"));
+  EXPECT_FALSE(ParseRamSize("-1"));
+  EXPECT_FALSE(ParseRamSize("1e30"));
+}
+
 }  // namespace
 }  // namespace kiln

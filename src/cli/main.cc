@@ -63,6 +63,17 @@ int64_t ParseSize(const std::string& text) {
   return -1;
 }
 
+/// --memory's value in bytes (0 when not given).
+kiln::Result<int64_t> MemoryLimit(const std::string& text) {
+  if (text.empty()) return int64_t(0);
+  auto bytes = kiln::ParseRamSize(text);
+  // Below 6 MiB runc cannot even start the container (as Docker, which refuses less).
+  if (!bytes || *bytes < (6 << 20)) {
+    return kiln::Status::Error("--memory: bad size \"" + text + "\" (at least 6m; e.g. 512m, 2g)");
+  }
+  return *bytes;
+}
+
 /// "90s", "30m", "24h", "7d", "1h30m" -> seconds; -1 when malformed.
 int64_t ParseDuration(const std::string& text) {
   int64_t total = 0;
@@ -137,6 +148,12 @@ int main(int argc, char** argv) {
                     "Output: type=image|registry,name=REF[,push=true], type=oci|docker,dest=PATH[,tar=false], "
                     "type=local|tar,dest=PATH (repeatable)");
   build->add_option("--secret", secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
+  std::vector<std::string> allow;
+  build->add_option("--allow", allow, "Entitlement for the build: security.insecure (RUN --security=insecure), network.host");
+  std::string build_memory;
+  int64_t build_pids = 0;
+  build->add_option("--memory", build_memory, "Memory limit of each RUN step, e.g. 512m, 2g");
+  build->add_option("--pids-limit", build_pids, "Process limit of each RUN step")->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   std::vector<std::string> ssh;
   build->add_option("--ssh", ssh,
                     "ssh agent for RUN --mount=type=ssh: default|ID (the agent at $SSH_AUTH_SOCK), ID=SOCKET or "
@@ -231,6 +248,10 @@ int main(int argc, char** argv) {
   run->add_option("--network", run_network, "none (default) or host");
   run->add_option("-e,--env", run_env, "Environment variable KEY=VALUE");
   run->add_option("-u,--user", run_user, "User to run as");
+  std::string run_memory;
+  int64_t run_pids = 0;
+  run->add_option("--memory", run_memory, "Memory limit, e.g. 512m, 2g");
+  run->add_option("--pids-limit", run_pids, "Process limit")->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   run->add_option("ref", run_ref, "Image")->required();
   run->prefix_command();  // everything after the image belongs to the command, flags included
 
@@ -271,6 +292,10 @@ int main(int argc, char** argv) {
   size_t mcp_max_connections = 1024;
   mcp->add_option("--max-connections", mcp_max_connections, "HTTP: open connections at most; more are refused (503)")
       ->check(CLI::Range(size_t(1), size_t(1) << 20));
+  std::string mcp_memory = "2g";
+  int64_t mcp_pids = 1024;
+  mcp->add_option("--memory", mcp_memory, "Memory limit of each container an agent starts (default 2g; 0 for none)");
+  mcp->add_option("--pids-limit", mcp_pids, "Process limit of each container an agent starts (default 1024; 0 for none)");
   mcp->add_option("--secret", mcp_secrets,
                   "A secret builds may use by id: id=ID,env=VAR or id=ID,src=FILE (its value never reaches the agent)");
   mcp->add_flag("--conformance-fixtures", mcp_fixtures, "Also serve the MCP conformance suite's fixture tools");
@@ -301,6 +326,11 @@ int main(int argc, char** argv) {
     req.no_cache = no_cache;
     req.max_parallelism = max_parallelism;
     req.ssh = ssh;
+    req.allow = allow;
+    auto memory = MemoryLimit(build_memory);
+    if (!memory.ok()) return Fail(memory.status());
+    req.memory_limit = *memory;
+    req.pids_limit = build_pids;
     req.push = push_tags;
     auto policy = kiln::api::ParsePullPolicy(pull_policy);
     if (!policy.ok()) return Fail(policy.status());
@@ -547,8 +577,15 @@ int main(int argc, char** argv) {
     req.network = run_network;
     req.user = run_user;
     req.interactive = true;
+    auto memory = MemoryLimit(run_memory);
+    if (!memory.ok()) return Fail(memory.status());
+    req.memory_limit = *memory;
+    req.pids_limit = run_pids;
+    std::string limit;
+    req.limit_reached = &limit;
     auto code = e.Run(req);
     if (!code.ok()) return Fail(code.status());
+    if (!limit.empty()) fprintf(stderr, "kiln: %s\n", limit.c_str());
     return *code;
   }
   if (import->parsed()) {
@@ -587,6 +624,8 @@ int main(int argc, char** argv) {
     o.max_connections = mcp_max_connections;
     o.conformance_fixtures = mcp_fixtures;
     o.secrets = mcp_secrets;
+    o.memory = mcp_memory;
+    o.pids_limit = mcp_pids;
     kiln::Status st = kiln::cli::ServeMcp(e, o);
     return st.ok() ? 0 : Fail(st);
   }

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/text.h"
 #include "mcp/fixtures.h"
 #include "mcp/http.h"
 #include "mcp/stdio.h"
@@ -71,6 +72,15 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
     to.roots.push_back(real);
   }
   to.read_only = o.read_only;
+  if (o.memory == "0") {
+    to.memory_limit = 0;
+  } else {
+    auto bytes = ParseRamSize(o.memory);
+    if (!bytes || *bytes < (6 << 20)) return Status::Error("--memory: bad size \"" + o.memory + "\" (at least 6m, or 0 for none)");
+    to.memory_limit = *bytes;
+  }
+  if (o.pids_limit < 0) return Status::Error("--pids-limit: must be 0 (none) or more");
+  to.pids_limit = o.pids_limit;
   for (auto& text : o.secrets) {
     KILN_ASSIGN(api::SecretSource source, api::SecretSource::Parse(text));
     to.secrets.push_back(source);

@@ -14,9 +14,12 @@
 #include <memory>
 #include <optional>
 
+#include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/process.h"
+#include "executor/limits.h"
+#include "executor/seccomp.h"
 #include "executor/ssh_relay.h"
 #include "executor/user.h"
 #include "snapshot/copy.h"
@@ -47,9 +50,37 @@ struct Bind {
 
 size_t Depth(const std::string& path) { return size_t(std::count(path.begin(), path.end(), '/')); }
 
-Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user, const std::string& bundle,
-              const std::vector<Bind>& binds) {
-  Json caps = kDefaultCaps;
+/// The capabilities by number, for RUN --security=insecure (as Docker's --privileged: all kiln itself holds).
+const std::vector<std::string> kCapsByNumber = {
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+    "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+    "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+
+/// Every capability in kiln's own bounding set: what a privileged container can be given.
+const std::vector<std::string>& AllCaps() {
+  static const std::vector<std::string> caps = [] {
+    std::vector<std::string> out;
+    auto status = ReadFile("/proc/self/status");
+    size_t at = status.ok() ? status->find("CapBnd:") : std::string::npos;
+    uint64_t bounding = at == std::string::npos ? 0 : strtoull(status->c_str() + at + 7, nullptr, 16);
+    for (size_t n = 0; n < kCapsByNumber.size(); n++)
+      if (bounding & (uint64_t(1) << n)) out.push_back(kCapsByNumber[n]);
+    return out;
+  }();
+  return caps;
+}
+
+/// The runtime spec. `cgroup`: the container's cgroup path, inside the one that holds its limits ("" for the
+/// runtime's default).
+Result<Json> MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user, const std::string& bundle,
+                      const std::vector<Bind>& binds, const std::string& cgroup) {
+  bool insecure = spec.security == "insecure";
+  const std::vector<std::string>& cap_names = insecure ? AllCaps() : kDefaultCaps;
+  Json caps = cap_names;
   Json empty = Json::array();
   Json process = {
       {"terminal", false},
@@ -59,7 +90,7 @@ Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user,
       {"cwd", spec.cwd.empty() ? "/" : spec.cwd},
       {"capabilities",
        {{"bounding", caps}, {"effective", user.uid == 0 ? caps : empty}, {"permitted", user.uid == 0 ? caps : empty}}},
-      {"noNewPrivileges", false}};
+      {"noNewPrivileges", !insecure}};
   for (auto& e : spec.secret_env) process["env"].push_back(e);
   if (!user.additional_gids.empty()) process["user"]["additionalGids"] = user.additional_gids;
   Json mounts = Json::array({
@@ -73,7 +104,7 @@ Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user,
       {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
        {"options", {"nosuid", "noexec", "nodev"}}},
       {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
-       {"options", {"nosuid", "noexec", "nodev", "ro"}}},
+       {"options", insecure ? Json{"nosuid", "noexec", "nodev"} : Json{"nosuid", "noexec", "nodev", "ro"}}},
       BindMount("/etc/hosts", bundle + "/hosts", true),
       BindMount("/etc/resolv.conf", bundle + "/resolv.conf", true),
   });
@@ -89,15 +120,18 @@ Json MakeSpec(const std::string& rootfs, const ExecSpec& spec, const User& user,
   for (auto& [target, mount] : extra) mounts.push_back(mount);
   Json namespaces = Json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
   if (spec.network == "none") namespaces.push_back({{"type", "network"}});
-  Json linux_section = {
-      {"namespaces", namespaces},
-      {"resources", {{"devices", Json::array({{{"allow", false}, {"access", "rwm"}}})}}},
-      {"maskedPaths",
-       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
-      {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}};
-  return {{"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", rootfs}, {"readonly", false}}},
-          {"hostname", spec.hostname}, {"mounts", mounts}, {"linux", linux_section}};
+  Json resources = {{"devices", Json::array({{{"allow", false}, {"access", "rwm"}}})}};
+  Json linux_section = {{"namespaces", namespaces}, {"resources", resources}};
+  if (!cgroup.empty()) linux_section["cgroupsPath"] = cgroup;
+  if (!insecure) {
+    linux_section["maskedPaths"] = {"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                                    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+                                    "/sys/firmware", "/sys/devices/virtual/powercap"};
+    linux_section["readonlyPaths"] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+    KILN_ASSIGN(linux_section["seccomp"], DefaultSeccomp(cap_names));
+  }
+  return Json{{"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", rootfs}, {"readonly", false}}},
+              {"hostname", spec.hostname}, {"mounts", mounts}, {"linux", linux_section}};
 }
 
 std::string HostsFile(const std::string& hostname) {
@@ -164,6 +198,12 @@ Executor::Executor(std::string state_dir, std::string runtime)
     : state_dir_(std::move(state_dir)), runtime_(std::move(runtime)) {}
 
 void Executor::Recover() {
+  // Last, once their containers are gone: the limit cgroups of dead processes' containers.
+  Cleanup limits([] {
+    LimitCgroup::RemoveAbandoned([](const std::string& id) {
+      return id.rfind("kiln-", 0) == 0 && ProcessIsGone(pid_t(atol(id.c_str() + 5)));
+    });
+  });
   std::string state = JoinPath(state_dir_, "runtime");
   auto ids = ListDir(state);
   if (!ids.ok()) return;
@@ -229,7 +269,13 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
   }
   KILN_TRY(WriteFileAtomic(bundle.path() + "/hosts", HostsFile(spec.hostname)));
   KILN_TRY(WriteFileAtomic(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
-  KILN_TRY(WriteFileAtomic(bundle.path() + "/config.json", DumpLenient(MakeSpec(rootfs, spec, user, bundle.path(), binds), 2)));
+  std::string id = NewId();
+  std::unique_ptr<LimitCgroup> limits;  // removed after the container is gone (declared before nothing that outlives it)
+  if (spec.memory_limit > 0 || spec.pids_limit > 0) {
+    KILN_ASSIGN(limits, LimitCgroup::Create(id, spec.memory_limit, spec.pids_limit));
+  }
+  KILN_ASSIGN(Json config, MakeSpec(rootfs, spec, user, bundle.path(), binds, limits ? limits->ContainerPath() : ""));
+  KILN_TRY(WriteFileAtomic(bundle.path() + "/config.json", DumpLenient(config, 2)));
 
   // Remember which mount targets are missing, with their parents' times, to undo the runtime's mkdirs. A
   // target's missing ancestors are the runtime's doing too; parents come before children.
@@ -259,7 +305,6 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
     missing.push_back(m);
   }
 
-  std::string id = NewId();
   std::vector<std::string> argv = {runtime_, "--root", JoinPath(state_dir_, "runtime"), "run", "--bundle",
                                    bundle.path(), id};
   ProcessOptions po;
@@ -291,6 +336,7 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
     if (it->parent_existed) utimensat(AT_FDCWD, it->parent_host.c_str(), it->parent_times, 0);
   }
   if (!code.ok()) return code.status().Prefixed("run " + runtime_);
+  if (limits && *code != 0 && io.limit_reached) *io.limit_reached = limits->Reached(*code);
   return code;
 }
 

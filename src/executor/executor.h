@@ -58,12 +58,20 @@ struct ExecSpec {
   std::vector<SshSpec> ssh;
   /// Keep the container's stdio attached to ours (kiln run) instead of capturing it.
   bool interactive = false;
+  /// "sandbox": Docker's default capabilities, no new privileges, Docker's default seccomp profile, masked and
+  /// read-only /proc paths (as BuildKit's runc). "insecure" (RUN --security=insecure): every capability, none of
+  /// the rest.
+  std::string security = "sandbox";
+  int64_t memory_limit = 0;  // bytes; 0: none
+  int64_t pids_limit = 0;    // processes; 0: none
 };
 
 struct ExecIO {
   /// Output chunks: fd 1 stdout, fd 2 stderr.
   std::function<void(int fd, std::string_view data)> on_output;
   std::function<bool()> cancelled;
+  /// Set when the process reached a limit of ExecSpec (memory, processes), to say so in the error.
+  std::string* limit_reached = nullptr;
 };
 
 /// What runs a build step's process: the OCI runtime (Executor), or a fake in tests (src/testing).

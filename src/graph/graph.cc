@@ -17,6 +17,7 @@ struct ToJson {
       j["secrets"].push_back({{"id", s.id}, {"target", s.target}, {"env", s.env}, {"required", s.required},
                               {"mode", s.mode}, {"uid", s.uid}, {"gid", s.gid}});
     }
+    if (e.security != "sandbox") j["security"] = e.security;
     for (auto& m : e.mounts) {
       Json mj = {{"type", MountTypeName(m.type)}, {"target", m.target}, {"readonly", m.readonly}};
       if (m.input) mj["input"] = *m.input;

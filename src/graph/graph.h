@@ -68,6 +68,7 @@ struct ExecOp {
   std::string network = "host";  // "host" or "none"
   std::vector<SecretMount> secrets;
   std::vector<ExecMount> mounts;
+  std::string security = "sandbox";  // or "insecure" (RUN --security=insecure)
 };
 
 /// COPY: paths of one input copied into the file system of the op's first input.

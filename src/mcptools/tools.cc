@@ -316,6 +316,8 @@ void AddBuildTools(Context& c) {
           for (auto& [k, v] : a["build_args"].items()) req.build_args[k] = v.get<std::string>();
         req.target = a.value("target", "");
         req.no_cache = a.value("no_cache", false);
+        req.memory_limit = c.options.memory_limit;
+        req.pids_limit = c.options.pids_limit;
         if (a.contains("max_parallelism")) req.max_parallelism = int(a["max_parallelism"].get<int64_t>());
         req.push = a.value("push", false);
         auto pull = api::ParsePullPolicy(a.value("pull", "missing"));
@@ -655,7 +657,8 @@ void AddImageTools(Context& c) {
                      {"ref"})},
        {"outputSchema", {{"type", "object"}, {"properties", {{"exit_code", {{"type", "integer"}}}, {"stdout", {{"type", "string"}}},
                                                              {"stderr", {{"type", "string"}}}, {"truncated", {{"type", "boolean"}}},
-                                                             {"timed_out", {{"type", "boolean"}}}}}}},
+                                                             {"timed_out", {{"type", "boolean"}}},
+                                                             {"limit_reached", {{"type", "string"}}}}}}},
        {"annotations", Annotations(false, true)}},
       [&c](RequestContext& ctx, const Json& a) {
         api::RunRequest req;
@@ -665,6 +668,10 @@ void AddImageTools(Context& c) {
           for (auto& [k, v] : a["env"].items()) req.env.push_back(k + "=" + v.get<std::string>());
         req.network = a.value("network", "none");
         req.interactive = false;
+        req.memory_limit = c.options.memory_limit;
+        req.pids_limit = c.options.pids_limit;
+        std::string limit;
+        req.limit_reached = &limit;
         std::string out, err;
         bool truncated = false;
         std::mutex mu;
@@ -683,9 +690,10 @@ void AddImageTools(Context& c) {
         };
         auto code = c.engine.Run(req);
         if (!code.ok()) return ToolError(code.status().message());
-        return Structured({{"exit_code", *code}, {"stdout", out}, {"stderr", err}, {"truncated", truncated},
-                           {"timed_out", timed_out.load()}},
-                          *code != 0);
+        Json result = {{"exit_code", *code}, {"stdout", out}, {"stderr", err}, {"truncated", truncated},
+                       {"timed_out", timed_out.load()}};
+        if (!limit.empty()) result["limit_reached"] = limit;
+        return Structured(result, *code != 0);
       });
 }
 

@@ -18,6 +18,10 @@ struct Options {
   /// The secrets builds may use, configured on the server side (kiln mcp --secret). Agents name them by id;
   /// their values are read at build time and never sent to a client.
   std::vector<api::SecretSource> secrets;
+  /// Limits of every container an agent starts (RUN steps of build_image, run_container); 0: none. An agent's
+  /// build must not be able to take the machine down: kiln mcp sets 2 GiB and 1,024 processes unless told.
+  int64_t memory_limit = int64_t(2) << 30;
+  int64_t pids_limit = 1024;
 };
 
 /// kiln's tools, resources and prompts as registered on a server; keep it alive while the server serves.

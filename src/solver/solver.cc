@@ -419,6 +419,12 @@ class Job {
     spec.cwd = exec.cwd;
     spec.user = exec.user;
     spec.network = exec.network;
+    spec.security = exec.security;
+    if (exec.security == "insecure" && !o_.allow_insecure) {
+      return Status::Error("RUN --security=insecure needs the build to allow it: kiln build --allow security.insecure");
+    }
+    spec.memory_limit = o_.memory_limit;
+    spec.pids_limit = o_.pids_limit;
     std::vector<std::string> used;  // the values this step is given, to mask in its output
     for (auto& m : exec.secrets) {
       auto it = o_.secrets.find(m.id);
@@ -436,6 +442,8 @@ class Job {
     Redactor redact[2] = {Redactor(used), Redactor(used)};  // stdout, stderr: text held back stays on its stream
     executor::ExecIO io;
     io.cancelled = [this] { return Cancelled(); };
+    std::string limit;
+    io.limit_reached = &limit;
     auto show = [&](int fd, const std::string& text) {
       if (text.empty()) return;
       tail.append(text);
@@ -454,7 +462,7 @@ class Job {
       std::string cmd;
       for (auto& a : exec.args) cmd += (cmd.empty() ? "" : " ") + a;
       return Status::Error("process \"" + cmd + "\" did not complete successfully: exit code: " +
-                           std::to_string(code));
+                           std::to_string(code) + (limit.empty() ? "" : " (" + limit + ")"));
     }
     return Status::Ok();
   }

@@ -32,6 +32,11 @@ struct SolveOptions {
   int max_parallelism = 0;
   /// ssh agent sockets by id (kiln build --ssh), for RUN --mount=type=ssh.
   std::map<std::string, std::string> ssh_agents;
+  /// RUN --security=insecure is refused unless allowed (kiln build --allow security.insecure).
+  bool allow_insecure = false;
+  /// Limits of every RUN step's container (kiln build --memory, --pids-limit); 0: none.
+  int64_t memory_limit = 0;
+  int64_t pids_limit = 0;
 };
 
 /// What happened to one vertex.

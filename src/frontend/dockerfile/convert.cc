@@ -357,7 +357,7 @@ class Converter {
         }
         add_history(Upper(kw) + " " + desc, std::nullopt);
       } else if (kw == "run") {
-        KILN_TRY(check_flags(in, {"network", "mount"}));
+        KILN_TRY(check_flags(in, {"network", "mount", "security"}));
         graph::ExecOp op;
         op.network = o_.network;
         std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
@@ -392,6 +392,13 @@ class Converter {
           }
           if (m.type == graph::ExecMount::Type::kSsh) ssh_mounts++;
           op.mounts.push_back(m);
+        }
+        if (auto sec = FlagValue(in, "security")) {
+          KILN_ASSIGN(std::string value, expand(in, *sec));
+          if (value != "sandbox" && value != "insecure") {
+            return Error(in, "unsupported security mode \"" + value + "\" (sandbox or insecure)");
+          }
+          op.security = value;
         }
         if (auto n = FlagValue(in, "network")) {
           if (*n != "none" && *n != "host" && *n != "default") {

@@ -94,21 +94,6 @@ Result<graph::SecretMount> SecretOf(const std::vector<std::pair<std::string, std
   return m;
 }
 
-/// "64m", "1g", "512k", "1048576": bytes, as Docker's RAMInBytes reads them (binary multiples).
-Result<int64_t> ParseSize(const std::string& key, const std::string& v) {
-  char* end = nullptr;
-  double n = strtod(v.c_str(), &end);
-  std::string unit = AsciiLower(end ? std::string(end) : "");
-  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
-  static const std::map<std::string, double> kUnits = {
-      {"", 1}, {"k", 1024.0}, {"m", 1024.0 * 1024}, {"g", 1024.0 * 1024 * 1024}, {"t", 1024.0 * 1024 * 1024 * 1024}};
-  auto it = kUnits.find(unit);
-  if (v.empty() || v == "\x01" || end == v.c_str() || it == kUnits.end() || !(n >= 0) || n * it->second > 9e18) {
-    return Status::Error(key + ": bad size \"" + v + "\" (bytes, or with k, m, g)");
-  }
-  return int64_t(n * it->second);
-}
-
 }  // namespace
 
 Result<ParsedMount> ParseMount(const std::string& spec, const std::string& cwd) {
@@ -167,7 +152,9 @@ Result<ParsedMount> ParseMount(const std::string& spec, const std::string& cwd) 
       KILN_ASSIGN(m.required, ParseBool(k, v));
     } else if (k == "size") {
       if (m.type != Type::kTmpfs) return Status::Error("unexpected key \"size\" for mount type " + type);
-      KILN_ASSIGN(m.size, ParseSize(k, v));
+      auto size = ParseRamSize(v == "\x01" ? "" : v);
+      if (!size) return Status::Error(k + ": bad size \"" + value + "\" (bytes, or with k, m, g)");
+      m.size = *size;
     } else if (k == "mode" || k == "uid" || k == "gid") {
       if (m.type != Type::kCache && m.type != Type::kSsh) return Status::Error(k + " not allowed for " + type + " mounts");
       KILN_ASSIGN(uint32_t n, ParseNumber(k, v, k == "mode" ? 8 : 10));

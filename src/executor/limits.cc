@@ -1,0 +1,120 @@
+#include "executor/limits.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include <cstdlib>
+#include <functional>
+
+#include "base/fs.h"
+
+namespace kiln::executor {
+namespace {
+
+constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
+
+bool Unified() { return PathExists(std::string(kCgroupRoot) + "/cgroup.controllers"); }
+
+/// cgroup files are written in place (a cgroup directory takes no new files): open, write, close.
+Status Write(const std::string& file, const std::string& value) {
+  FILE* f = fopen(file.c_str(), "w");
+  bool ok = f && fputs(value.c_str(), f) >= 0;
+  if (f) ok = fclose(f) == 0 && ok;
+  return ok ? Status::Ok() : ErrnoError("set cgroup limit", file);
+}
+
+int64_t Counter(const std::string& file, const std::string& name) {
+  auto text = ReadFile(file);
+  if (!text.ok()) return 0;
+  size_t at = text->find(name + " ");
+  return at == std::string::npos ? 0 : atoll(text->c_str() + at + name.size() + 1);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LimitCgroup>> LimitCgroup::Create(const std::string& id, int64_t memory_bytes, int64_t pids) {
+  std::unique_ptr<LimitCgroup> g(new LimitCgroup(id, memory_bytes, pids));
+  std::string root = kCgroupRoot;
+  auto make = [&](const std::string& dir) -> Status {
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("create cgroup", dir);
+    return Status::Ok();
+  };
+  if (Unified()) {
+    // Controllers must be enabled for the children of each level down to the container's.
+    KILN_TRY(make(root + "/kiln"));
+    std::string mine = root + "/kiln/" + id;
+    KILN_TRY(make(mine));
+    g->dirs_.push_back(mine);
+    for (auto& level : {root, root + "/kiln", mine}) (void)Write(level + "/cgroup.subtree_control", "+pids +memory");
+    if (pids > 0) KILN_TRY(Write(mine + "/pids.max", std::to_string(pids)));
+    if (memory_bytes > 0) {
+      KILN_TRY(Write(mine + "/memory.max", std::to_string(memory_bytes)));
+      (void)Write(mine + "/memory.swap.max", "0");  // as Docker with --memory-swap equal to --memory
+    }
+    g->pids_events_ = mine + "/pids.events";
+    g->pids_peak_ = mine + "/pids.peak";
+    g->memory_events_ = mine + "/memory.events";
+    return g;
+  }
+  // cgroup v1: a hierarchy per controller.
+  if (pids > 0) {
+    KILN_TRY(make(root + "/pids/kiln"));
+    std::string mine = root + "/pids/kiln/" + id;
+    KILN_TRY(make(mine));
+    g->dirs_.push_back(mine);
+    KILN_TRY(Write(mine + "/pids.max", std::to_string(pids)));
+    g->pids_events_ = mine + "/pids.events";
+    g->pids_peak_ = mine + "/pids.peak";
+  }
+  if (memory_bytes > 0) {
+    KILN_TRY(make(root + "/memory/kiln"));
+    std::string mine = root + "/memory/kiln/" + id;
+    KILN_TRY(make(mine));
+    g->dirs_.push_back(mine);
+    KILN_TRY(Write(mine + "/memory.limit_in_bytes", std::to_string(memory_bytes)));
+    (void)Write(mine + "/memory.memsw.limit_in_bytes", std::to_string(memory_bytes));  // when swap accounting is on
+    g->memory_events_ = mine + "/memory.oom_control";
+  }
+  return g;
+}
+
+LimitCgroup::~LimitCgroup() {
+  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+    rmdir((*it + "/c").c_str());  // normally runc's to remove; gone already
+    rmdir(it->c_str());
+  }
+}
+
+std::string LimitCgroup::Reached(int exit_code) const {
+  // Forks refused at the limit are counted in the forking process's own cgroup on older kernels (runc's, removed by
+  // now), so the peak of this one tells too: it got to the limit.
+  auto peak = ReadFile(pids_peak_);
+  if (pids_ > 0 && (Counter(pids_events_, "max") > 0 || (peak.ok() && atoll(peak->c_str()) >= pids_))) {
+    return "the step reached its limit of " + std::to_string(pids_) + " processes (--pids-limit)";
+  }
+  if (memory_ > 0 && (Counter(memory_events_, "oom_kill") > 0 || exit_code == 137)) {
+    return "the step was killed for using more than its " + std::to_string(memory_) + " bytes of memory (--memory)";
+  }
+  return "";
+}
+
+void LimitCgroup::RemoveAbandoned(const std::function<bool(const std::string& id)>& abandoned) {
+  std::string root = kCgroupRoot;
+  std::vector<std::string> parents = Unified() ? std::vector<std::string>{root + "/kiln"}
+                                               : std::vector<std::string>{root + "/pids/kiln", root + "/memory/kiln"};
+  for (auto& parent : parents) {
+    auto ids = ListDir(parent);
+    if (!ids.ok()) continue;
+    for (auto& id : *ids) {
+      std::string dir = parent + "/" + id;
+      if (!IsDirectory(dir) || !abandoned(id)) continue;
+      rmdir((dir + "/c").c_str());
+      rmdir(dir.c_str());
+    }
+  }
+}
+
+}  // namespace kiln::executor
