@@ -243,6 +243,8 @@ Result<exporter::Image> Engine::FindImage(const std::string& ref) {
 BuildResult Engine::Build(const BuildRequest& req) {
   BuildResult result = BuildHoldingStore(req);
   if (result.status.IsNoSpace()) result.status = GiveBackSpace(result);
+  std::string collected = CollectIfOverLimit(result);
+  if (!collected.empty()) result.notes.push_back(collected);
   return result;
 }
 
@@ -365,11 +367,13 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   solver::SolveReport report = solver.Solve(def->graph, def->result, so);
   result.steps = report.steps;
   result.failure = report.failure;
+  if (report.failure && !KeepDebugState(result.build_id, *report.failure)) result.failure->state = 0;
   Json bases = Json::array();
   for (auto& b : result.bases) bases.push_back({{"name", b.name}, {"digest", b.digest}});
   Json record = {{"id", result.build_id}, {"dockerfile", dockerfile}, {"context", context},
                  {"ok", report.status.ok()}, {"bases", bases}, {"steps", StepsJson(report.steps)}};
   if (!report.status.ok()) record["error"] = report.status.message();
+  if (result.failure && result.failure->state) record["debug_state"] = true;  // kiln debug can step into it
   (void)s_->metadata->AddBuild({result.build_id, int64_t(time(nullptr)), DumpLenient(record)});
   if (!report.status.ok()) return fail(report.status);
 
@@ -538,15 +542,10 @@ void Fingerprints(const std::string& root, const std::string& rel, std::map<std:
 
 }  // namespace
 
-Result<std::vector<FileEntry>> Engine::ListImageFiles(const std::string& ref, const std::string& path, size_t limit,
-                                                      bool* truncated) {
-  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
-  KILN_ASSIGN(exporter::Image img, FindImage(ref));
-  KILN_ASSIGN(store::SnapshotId top,
-              snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
-  KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(top));
-  KILN_ASSIGN(std::string dir, snapshot::ResolveInRoot(root.path(), path.empty() ? "/" : path));
-  if (!IsDirectory(dir)) return Status::Error(path + ": not a directory in " + ref);
+Result<std::vector<FileEntry>> Engine::ListDirIn(const std::string& root, const std::string& what,
+                                                 const std::string& path, size_t limit, bool* truncated) {
+  KILN_ASSIGN(std::string dir, snapshot::ResolveInRoot(root, path.empty() ? "/" : path));
+  if (!IsDirectory(dir)) return Status::Error(path + ": not a directory in " + what);
   KILN_ASSIGN(auto names, ListDir(dir));
   std::vector<FileEntry> out;
   if (truncated) *truncated = names.size() > limit;
@@ -559,16 +558,12 @@ Result<std::vector<FileEntry>> Engine::ListImageFiles(const std::string& ref, co
   return out;
 }
 
-Result<FileContent> Engine::ReadImageFile(const std::string& ref, const std::string& path, size_t max_bytes) {
-  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
-  KILN_ASSIGN(exporter::Image img, FindImage(ref));
-  KILN_ASSIGN(store::SnapshotId top,
-              snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
-  KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(top));
-  KILN_ASSIGN(std::string file, snapshot::ResolveInRoot(root.path(), path));
+Result<FileContent> Engine::ReadFileIn(const std::string& root, const std::string& what, const std::string& path,
+                                       size_t max_bytes) {
+  KILN_ASSIGN(std::string file, snapshot::ResolveInRoot(root, path));
   struct stat st;
-  if (stat(file.c_str(), &st) != 0) return Status::Error(path + ": no such file in " + ref);
-  if (!S_ISREG(st.st_mode)) return Status::Error(path + ": not a regular file in " + ref);
+  if (stat(file.c_str(), &st) != 0) return Status::Error(path + ": no such file in " + what);
+  if (!S_ISREG(st.st_mode)) return Status::Error(path + ": not a regular file in " + what);
   int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("open", path);
   FileContent c;
@@ -580,6 +575,25 @@ Result<FileContent> Engine::ReadImageFile(const std::string& ref, const std::str
   c.data.resize(size_t(n));
   c.truncated = c.size > int64_t(c.data.size());
   return c;
+}
+
+Result<std::vector<FileEntry>> Engine::ListImageFiles(const std::string& ref, const std::string& path, size_t limit,
+                                                      bool* truncated) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
+  KILN_ASSIGN(exporter::Image img, FindImage(ref));
+  KILN_ASSIGN(store::SnapshotId top,
+              snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
+  KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(top));
+  return ListDirIn(root.path(), ref, path, limit, truncated);
+}
+
+Result<FileContent> Engine::ReadImageFile(const std::string& ref, const std::string& path, size_t max_bytes) {
+  KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
+  KILN_ASSIGN(exporter::Image img, FindImage(ref));
+  KILN_ASSIGN(store::SnapshotId top,
+              snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
+  KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(top));
+  return ReadFileIn(root.path(), ref, path, max_bytes);
 }
 
 Result<std::vector<FileChange>> Engine::DiffImages(const std::string& from, const std::string& to, size_t limit,

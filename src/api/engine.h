@@ -110,6 +110,19 @@ struct BuildResult {
   std::vector<solver::StepReport> steps;
   std::optional<solver::StepFailure> failure;
   std::vector<std::string> warnings;
+  std::vector<std::string> notes;  // what kiln did besides the build (an automatic collection)
+};
+
+struct DebugRequest {
+  std::string build_id;              // "": the latest failed build whose state is kept
+  std::vector<std::string> command;  // empty: /bin/sh
+  bool interactive = true;           // attached to our stdio; otherwise output goes to on_output
+  std::function<void(int fd, std::string_view)> on_output;
+  std::function<bool()> cancelled;
+  int64_t memory_limit = 0;
+  int64_t pids_limit = 0;
+  /// Filled with the step's mounts that are not made again ("bind /src", "secret /run/secrets/x").
+  std::vector<std::string>* left_out = nullptr;
 };
 
 struct PullRequest {
@@ -211,6 +224,15 @@ class Engine {
                                                 bool* truncated);
   /// The first `max_bytes` of a file in the image (symlinks followed inside the image).
   Result<FileContent> ReadImageFile(const std::string& ref, const std::string& path, size_t max_bytes);
+
+  /// Runs a command (default: a shell) in the file system a failed RUN step left (build "" is the latest kept),
+  /// with the step's environment, working directory, user, network and cache/tmpfs mounts; what it changes is
+  /// thrown away.
+  Result<int> Debug(const DebugRequest& request);
+  /// The files of a failed step's kept file system, as ListImageFiles and ReadImageFile show an image's.
+  Result<std::vector<FileEntry>> ListFailedStepFiles(const std::string& build_id, const std::string& path,
+                                                     size_t limit, bool* truncated);
+  Result<FileContent> ReadFailedStepFile(const std::string& build_id, const std::string& path, size_t max_bytes);
   /// What changed from image `from` to image `to`, file by file (content, mode, owner, link target).
   Result<std::vector<FileChange>> DiffImages(const std::string& from, const std::string& to, size_t limit,
                                              bool* truncated);
@@ -235,6 +257,19 @@ class Engine {
   /// has room; returns the build's error, saying so when the space could not be given back.
   Status GiveBackSpace(const BuildResult& failed);
   store::Collector MakeCollector();
+  /// The store's size limit for automatic collection (kiln.toml in the data root); 0 for none.
+  Result<int64_t> StoreLimit();
+  /// After a build: collects the least recently used cache if the store is over its limit. Says what it did.
+  std::string CollectIfOverLimit(const BuildResult& build);
+  /// Keeps a failed RUN's file system (solver's StepFailure::state) as the build's debug state.
+  /// False when it is not kept (little room left on the disk): then the snapshot is gone.
+  bool KeepDebugState(const std::string& build_id, const solver::StepFailure& failure);
+  Result<store::DebugState> FindDebugState(const std::string& build_id);
+  /// A directory listing and a file read inside a mounted file system `root`; `what` names it in errors.
+  Result<std::vector<FileEntry>> ListDirIn(const std::string& root, const std::string& what, const std::string& path,
+                                           size_t limit, bool* truncated);
+  Result<FileContent> ReadFileIn(const std::string& root, const std::string& what, const std::string& path,
+                                 size_t max_bytes);
   /// A registry client for one operation, with the engine's insecure registries and registries.conf.
   Result<std::unique_ptr<remote::Registry>> NewRegistry(std::function<bool()> cancelled);
   /// Pull's and Push's work, shown as progress step `number`. REQUIRES: the store's shared lock held.

@@ -140,6 +140,9 @@ int main(int argc, char** argv) {
   build->add_option("--build-arg", build_args, "Build argument KEY=VALUE (or KEY to take it from the environment)");
   build->add_option("--target", target, "Build stage to stop at");
   build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
+  std::string on_error = "fail";
+  build->add_option("--on-error", on_error, "When a RUN step fails: fail (default), or shell (open a shell in its file system)")
+      ->check(CLI::IsMember({"fail", "shell"}));
   int max_parallelism = 0;
   build->add_option("--max-parallelism", max_parallelism, "Steps run at once at most (default: one per core)")
       ->check(CLI::Range(1, 1024));
@@ -231,6 +234,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> prune_filters;
   prune->add_option("--keep-storage", prune_keep_storage, "Keep the most recently used cache within this size (e.g. 2GB)");
   prune->add_option("--filter", prune_filters, "until=DURATION: keep cache used within DURATION (e.g. 24h)");
+  bool prune_all = false;
+  prune->add_flag("-a,--all", prune_all, "Also the RUN --mount=type=cache directories");
 
   auto* inspect = app.add_subcommand("inspect", "Print an image's manifest and config as JSON");
   std::string inspect_ref;
@@ -269,6 +274,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> rmi_refs;
   rmi->add_option("refs", rmi_refs)->required();
 
+  auto* debug = app.add_subcommand(
+      "debug", "Step into the file system a failed RUN step left: kiln debug [--last|BUILD_ID] [-- CMD...] (default: a shell)");
+  std::string debug_id;
+  bool debug_last = false;
+  debug->add_option("build_id", debug_id, "Build id (default: the last failed build)");
+  debug->add_flag("--last", debug_last, "The last failed build (the default)");
+
   auto* explain = app.add_subcommand("explain", "Why each step of a build hit or missed the cache");
   std::string explain_id;
   explain->add_option("build_id", explain_id, "Build id (default: the last build)");
@@ -300,6 +312,18 @@ int main(int argc, char** argv) {
                   "A secret builds may use by id: id=ID,env=VAR or id=ID,src=FILE (its value never reaches the agent)");
   mcp->add_flag("--conformance-fixtures", mcp_fixtures, "Also serve the MCP conformance suite's fixture tools");
 
+  // kiln debug's command follows "--" and may hold anything: it is set aside before CLI11 reads the rest.
+  std::vector<std::string> debug_command;
+  for (int i = 1; i < argc; i++) {
+    if (std::string(argv[i]) != "debug") continue;
+    for (int j = i + 1; j < argc; j++) {
+      if (std::string(argv[j]) != "--") continue;
+      debug_command.assign(argv + j + 1, argv + argc);
+      argc = j;
+      break;
+    }
+    break;
+  }
   CLI11_PARSE(app, argc, argv);
 
   if (run->parsed()) run_cmd = run->remaining();  // prefix_command() leaves the command in remaining()
@@ -377,12 +401,28 @@ int main(int argc, char** argv) {
     req.cancelled = [] { return g_interrupted.load(); };
     kiln::api::BuildResult r = e.Build(req);
     for (auto& w : r.warnings) fprintf(stderr, "WARNING: %s\n", kiln::EscapeControl(w).c_str());
+    for (auto& n : r.notes) fprintf(stderr, "kiln: %s\n", kiln::EscapeControl(n).c_str());
     if (!r.status.ok()) {
       if (r.failure && !r.failure->log_tail.empty() && progress_mode != "plain" && progress_mode != "rawjson") {
         std::string tail = kiln::EscapeControl(r.failure->log_tail, true);
         fprintf(stderr, "------\n%s%s------\n", tail.c_str(), tail.back() == '\n' ? "" : "\n");
       }
       Fail(r.status);
+      if (r.failure && r.failure->state && !g_interrupted) {
+        if (on_error == "shell") {
+          // As the step left it, with its environment: the user looks around, then the build's failure stands.
+          fprintf(stderr, "kiln: opening a shell in the failed step (%s); exit to end\n",
+                  kiln::EscapeControl(r.failure->step).c_str());
+          kiln::api::DebugRequest d;
+          d.build_id = r.build_id;
+          d.memory_limit = req.memory_limit;
+          d.pids_limit = req.pids_limit;
+          auto shell = e.Debug(d);
+          if (!shell.ok()) Fail(shell.status());
+        } else {
+          fprintf(stderr, "kiln: the failed step's file system is kept: kiln debug %s\n", r.build_id.c_str());
+        }
+      }
       return g_interrupted ? 130 : 1;
     }
     if (r.image) {
@@ -543,10 +583,13 @@ int main(int argc, char** argv) {
       if (seconds < 0) return Fail(kiln::Status::Error("--filter: bad duration in \"" + f + "\" (e.g. 24h, 30m)"));
       policy.keep_used_since = int64_t(time(nullptr)) - seconds;
     }
+    policy.all = prune_all;
     auto r = e.Prune(policy);
     if (!r.ok()) return Fail(r.status());
-    printf("Deleted %lld cache records, %lld snapshots, %lld blobs, %lld cache mounts\nTotal reclaimed space: %s\n",
-           (long long)r->cache_records, (long long)r->snapshots, (long long)r->blobs, (long long)r->cache_mounts,
+    printf("Deleted %lld cache records, %lld snapshots, %lld blobs, %lld failed-step states, %lld cache mounts\n"
+           "Total reclaimed space: %s\n",
+           (long long)r->cache_records, (long long)r->snapshots, (long long)r->blobs, (long long)r->debug_states,
+           (long long)r->cache_mounts,
            HumanSize(r->reclaimed_bytes).c_str());
     return 0;
   }
@@ -628,6 +671,17 @@ int main(int argc, char** argv) {
     o.pids_limit = mcp_pids;
     kiln::Status st = kiln::cli::ServeMcp(e, o);
     return st.ok() ? 0 : Fail(st);
+  }
+  if (debug->parsed()) {
+    kiln::api::DebugRequest d;
+    d.build_id = debug_last ? "" : debug_id;
+    d.command = debug_command;
+    std::vector<std::string> left_out;
+    d.left_out = &left_out;
+    auto code = e.Debug(d);
+    if (!code.ok()) return Fail(code.status());
+    for (auto& l : left_out) fprintf(stderr, "kiln: not mounted again: %s\n", kiln::EscapeControl(l).c_str());
+    return *code;
   }
   if (explain->parsed()) {
     auto report = e.BuildReport(explain_id);

@@ -33,6 +33,15 @@ constexpr size_t kKeptBuildLogs = 20;
 constexpr int64_t kMaxKeepSeconds = int64_t(100) * 365 * 24 * 3600;
 constexpr int64_t kMaxKeepBytes = int64_t(1) << 60;
 
+constexpr const char* kFailedBuildHelp =
+    "Instead of ref: a build id whose failed RUN step's file system is kept, or \"last\" for the latest";
+
+/// The failed_build argument as the engine takes it ("" for the latest).
+std::string FailedBuild(const Json& a) {
+  std::string id = a.value("failed_build", "");
+  return id == "last" ? "" : id;
+}
+
 Json TextContent(const std::string& t) { return {{"type", "text"}, {"text", t}}; }
 
 /// A successful tool result: the structured value, and its JSON as text for clients without structured content.
@@ -47,6 +56,46 @@ Outcome Structured(Json value, bool is_error = false) {
 Outcome ToolError(const std::string& message) {
   return Outcome::Ok({{"content", {TextContent(EscapeControl(message, true))}}, {"isError", true}});
 }
+
+/// The output and time bounds of a command an agent runs (run_container, run_in_failed_step).
+class BoundedRun {
+ public:
+  BoundedRun(RequestContext& ctx, int64_t timeout_s)
+      : ctx_(ctx), deadline_(std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s)) {}
+  std::function<void(int, std::string_view)> Output() {
+    return [this](int fd, std::string_view d) {
+      std::lock_guard l(mu_);
+      std::string& s = fd == 1 ? out_ : err_;
+      size_t room = kMaxRunOutput > s.size() ? kMaxRunOutput - s.size() : 0;
+      if (d.size() > room) truncated_ = true;
+      s.append(d.substr(0, room));
+    };
+  }
+  std::function<bool()> Cancelled() {
+    return [this] {
+      if (std::chrono::steady_clock::now() > deadline_) timed_out_ = true;
+      return timed_out_.load() || ctx_.cancelled();
+    };
+  }
+  /// The tool's result; `extra` adds fields.
+  Outcome Result(const kiln::Result<int>& code, Json extra = Json::object()) {
+    if (!code.ok()) return ToolError(code.status().message());
+    std::lock_guard l(mu_);
+    Json result = {{"exit_code", code.value()}, {"stdout", out_}, {"stderr", err_}, {"truncated", truncated_},
+                   {"timed_out", timed_out_.load()}};
+    result.update(extra);
+    return Structured(result, code.value() != 0);
+  }
+
+ private:
+  RequestContext& ctx_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::mutex mu_;
+  std::string out_, err_;
+  bool truncated_ = false;
+  std::atomic<bool> timed_out_{false};
+};
+
 
 /// The first `limit` items of `items` as a JSON array, each through `to_json`; the caller flags the rest as
 /// truncated. Replies stay bounded whatever an image or a Dockerfile holds.
@@ -484,20 +533,24 @@ void AddBuildTools(Context& c) {
                        "a build or run is using the store."},
        {"inputSchema", ObjectSchema({{"keep_duration_s", {{"type", "integer"}, {"minimum", 0}, {"maximum", kMaxKeepSeconds},
                                                           {"description", "Keep cache used within this many seconds"}}},
+                                     {"all", {{"type", "boolean"}, {"description", "Also the RUN cache-mount directories"}}},
                                      {"keep_storage_bytes", {{"type", "integer"}, {"minimum", 0}, {"maximum", kMaxKeepBytes},
                                                              {"description", "Keep the most recently used cache within this size"}}}})},
        {"outputSchema", {{"type", "object"}, {"properties", {{"cache_records", {{"type", "integer"}}}, {"snapshots", {{"type", "integer"}}},
                                                              {"blobs", {{"type", "integer"}}}, {"cache_mounts", {{"type", "integer"}}},
+                                                             {"debug_states", {{"type", "integer"}}},
                                                              {"reclaimed_bytes", {{"type", "integer"}}}}}}},
        {"annotations", Annotations(false)}},
       [&c](RequestContext&, const Json& a) {
         store::GcPolicy policy;
         if (a.contains("keep_duration_s")) policy.keep_used_since = int64_t(time(nullptr)) - a["keep_duration_s"].get<int64_t>();
         if (a.contains("keep_storage_bytes")) policy.keep_bytes = a["keep_storage_bytes"].get<int64_t>();
+        policy.all = a.value("all", false);
         auto r = c.engine.Prune(policy);
         if (!r.ok()) return ToolError(r.status().message());
         return Structured({{"cache_records", r->cache_records}, {"snapshots", r->snapshots}, {"blobs", r->blobs},
-                           {"cache_mounts", r->cache_mounts}, {"reclaimed_bytes", r->reclaimed_bytes}});
+                           {"debug_states", r->debug_states}, {"cache_mounts", r->cache_mounts},
+                           {"reclaimed_bytes", r->reclaimed_bytes}});
       });
 
   Add(c, true,
@@ -585,16 +638,20 @@ void AddImageTools(Context& c) {
   Add(c, true,
       {{"name", "list_image_files"},
        {"title", "List files in an image"},
-       {"description", "The entries of a directory inside an image's file system."},
+       {"description", "The entries of a directory inside an image's file system, or (failed_build) inside the file "
+                       "system a failed RUN step left."},
        {"inputSchema", ObjectSchema({{"ref", Str("Image name or digest")}, {"path", Str("Directory inside the image (default /)")},
-                                     {"max_entries", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxListEntries}}}},
-                                    {"ref"})},
+                                     {"failed_build", Str(kFailedBuildHelp)},
+                                     {"max_entries", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxListEntries}}}})},
        {"outputSchema", {{"type", "object"}, {"properties", {{"entries", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}}},
        {"annotations", Annotations(true)}},
       [&c](RequestContext&, const Json& a) {
         bool truncated = false;
-        auto entries = c.engine.ListImageFiles(a["ref"].get<std::string>(), a.value("path", "/"),
-                                               a.value("max_entries", kMaxListEntries), &truncated);
+        if (a.contains("ref") == a.contains("failed_build")) return ToolError("give either ref or failed_build");
+        size_t limit = a.value("max_entries", kMaxListEntries);
+        auto entries = a.contains("ref")
+                           ? c.engine.ListImageFiles(a["ref"].get<std::string>(), a.value("path", "/"), limit, &truncated)
+                           : c.engine.ListFailedStepFiles(FailedBuild(a), a.value("path", "/"), limit, &truncated);
         if (!entries.ok()) return ToolError(entries.status().message());
         Json out = Json::array();
         for (auto& e : *entries) {
@@ -608,16 +665,20 @@ void AddImageTools(Context& c) {
   Add(c, true,
       {{"name", "read_image_file"},
        {"title", "Read a file in an image"},
-       {"description", "The content of a file inside an image (text, or base64 for binary files), bounded by max_bytes."},
+       {"description", "The content of a file inside an image, or (failed_build) inside the file system a failed RUN step "
+                       "left (text, or base64 for binary files), bounded by max_bytes."},
        {"inputSchema", ObjectSchema({{"ref", Str("Image name or digest")}, {"path", Str("File inside the image")},
+                                     {"failed_build", Str(kFailedBuildHelp)},
                                      {"max_bytes", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxReadBytes}}}},
-                                    {"ref", "path"})},
+                                    {"path"})},
        {"outputSchema", {{"type", "object"}, {"properties", {{"content", {{"type", "string"}}}, {"encoding", {{"type", "string"}}},
                                                              {"size", {{"type", "integer"}}}, {"truncated", {{"type", "boolean"}}}}}}},
        {"annotations", Annotations(true)}},
       [&c](RequestContext&, const Json& a) {
-        auto f = c.engine.ReadImageFile(a["ref"].get<std::string>(), a["path"].get<std::string>(),
-                                        a.value("max_bytes", kDefaultReadBytes));
+        if (a.contains("ref") == a.contains("failed_build")) return ToolError("give either ref or failed_build");
+        size_t max = a.value("max_bytes", kDefaultReadBytes);
+        auto f = a.contains("ref") ? c.engine.ReadImageFile(a["ref"].get<std::string>(), a["path"].get<std::string>(), max)
+                                   : c.engine.ReadFailedStepFile(FailedBuild(a), a["path"].get<std::string>(), max);
         if (!f.ok()) return ToolError(f.status().message());
         bool text = IsText(f->data);
         return Structured({{"content", text ? f->data : Base64Encode(f->data)}, {"encoding", text ? "utf-8" : "base64"},
@@ -672,28 +733,44 @@ void AddImageTools(Context& c) {
         req.pids_limit = c.options.pids_limit;
         std::string limit;
         req.limit_reached = &limit;
-        std::string out, err;
-        bool truncated = false;
-        std::mutex mu;
-        req.on_output = [&](int fd, std::string_view d) {
-          std::lock_guard l(mu);
-          std::string& s = fd == 1 ? out : err;
-          size_t room = kMaxRunOutput > s.size() ? kMaxRunOutput - s.size() : 0;
-          if (d.size() > room) truncated = true;
-          s.append(d.substr(0, room));
-        };
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.value("timeout_s", 60));
-        std::atomic<bool> timed_out{false};
-        req.cancelled = [&] {
-          if (std::chrono::steady_clock::now() > deadline) timed_out = true;
-          return timed_out.load() || ctx.cancelled();
-        };
+        BoundedRun run(ctx, a.value("timeout_s", 60));
+        req.on_output = run.Output();
+        req.cancelled = run.Cancelled();
         auto code = c.engine.Run(req);
-        if (!code.ok()) return ToolError(code.status().message());
-        Json result = {{"exit_code", *code}, {"stdout", out}, {"stderr", err}, {"truncated", truncated},
-                       {"timed_out", timed_out.load()}};
-        if (!limit.empty()) result["limit_reached"] = limit;
-        return Structured(result, *code != 0);
+        return run.Result(code, limit.empty() ? Json::object() : Json{{"limit_reached", limit}});
+      });
+
+  Add(c, false,
+      {{"name", "run_in_failed_step"},
+       {"title", "Run a command where a build failed"},
+       {"description", "Run a command in the file system a failed RUN step left (kept for the last few failed builds), "
+                       "with the step's environment, working directory, user and cache mounts, and return its exit code "
+                       "and output. What it changes is thrown away. Stopped after timeout_s."},
+       {"inputSchema",
+        ObjectSchema({{"build_id", Str("The failed build (default: the latest whose failed step is kept)")},
+                      {"command", {{"type", "array"}, {"items", {{"type", "string"}}}, {"minItems", 1},
+                                   {"description", "Command and arguments, e.g. [\"sh\", \"-c\", \"ls /app\"]"}}},
+                      {"timeout_s", {{"type", "integer"}, {"minimum", 1}, {"maximum", 600}}}},
+                     {"command"})},
+       {"outputSchema", {{"type", "object"}, {"properties", {{"exit_code", {{"type", "integer"}}}, {"stdout", {{"type", "string"}}},
+                                                             {"stderr", {{"type", "string"}}}, {"truncated", {{"type", "boolean"}}},
+                                                             {"timed_out", {{"type", "boolean"}}},
+                                                             {"not_mounted", {{"type", "array"}}}}}}},
+       {"annotations", Annotations(false, true)}},
+      [&c](RequestContext& ctx, const Json& a) {
+        api::DebugRequest req;
+        req.build_id = a.value("build_id", "");
+        req.command = a["command"].get<std::vector<std::string>>();
+        req.interactive = false;
+        req.memory_limit = c.options.memory_limit;
+        req.pids_limit = c.options.pids_limit;
+        std::vector<std::string> left_out;
+        req.left_out = &left_out;
+        BoundedRun run(ctx, a.value("timeout_s", 60));
+        req.on_output = run.Output();
+        req.cancelled = run.Cancelled();
+        auto code = c.engine.Debug(req);
+        return run.Result(code, {{"not_mounted", left_out}});
       });
 }
 
@@ -991,6 +1068,10 @@ void AddPrompts(Context& c) {
            msg += "failed:\n" + report.value("error", "") + "\n";
            auto log = c.logs.Get(build_id);
            if (log) msg += "\nThe end of its log:\n```\n" + Tail(log->first, kLogTailBytes) + "\n```\n";
+           if (report.value("debug_state", false)) {
+             msg += "\nThe failed step's file system is kept: look at it with list_image_files and read_image_file "
+                    "(failed_build \"" + build_id + "\"), or run commands in it with run_in_failed_step.";
+           }
            msg += "\nFind the cause, fix the Dockerfile (read_file, write_file) and build again with build_image.";
          }
          return Outcome::Ok({{"description", "Debug build " + build_id}, {"messages", {user(msg)}}});

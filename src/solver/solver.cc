@@ -388,7 +388,11 @@ class Job {
     int exit_code = -1;
     // A failure returns with `active` uncommitted: it discards itself.
     Status st = RunOp(v, active, out.number, tail, exit_code);
-    if (!st.ok()) return Fail(out.number, v, st, exit_code, tail, t0);
+    if (!st.ok()) {
+      Status failed = Fail(out.number, v, st, exit_code, tail, t0);
+      KeepFailedState(v, active, exit_code);
+      return failed;
+    }
     if (std::holds_alternative<graph::ExecOp>(v.op)) {
       Status trimmed = snapshotter_->TrimCopyUps(active);
       if (!trimmed.ok()) return Fail(out.number, v, trimmed, -1, "", t0);
@@ -402,6 +406,18 @@ class Job {
     step.duration = Seconds(t0);
     Emit(progress::Event::Kind::kDone, out.number, v, "", step.duration);
     return Status::Ok();
+  }
+
+  /// A RUN that failed with an exit code (not cancelled) keeps its file system for `kiln debug`: committed, with no
+  /// cache record, and handed to the caller in the failure. Only the build's own failure is kept.
+  void KeepFailedState(const graph::Vertex& v, snapshot::ActiveSnapshot& active, int exit_code) {
+    auto* exec = std::get_if<graph::ExecOp>(&v.op);
+    if (!exec || exit_code < 0) return;
+    std::lock_guard l(failure_mu_);
+    if (!report_.failure || report_.failure->step != v.name || report_.failure->state != 0) return;
+    if (!snapshotter_->Commit(active).ok()) return;  // then it is discarded as usual
+    report_.failure->state = active.id;
+    report_.failure->exec = *exec;
   }
 
   Status RunOp(const graph::Vertex& v, const snapshot::ActiveSnapshot& active, int& number, std::string& tail,
@@ -615,7 +631,7 @@ class Job {
         return Status::Error(where + ": cancelled");
       }
       failed_ = true;
-      report_.failure = StepFailure{v.name, exit_code, tail};
+      report_.failure = StepFailure{v.name, exit_code, tail, 0, std::nullopt};
       failure_ = Status::Error(where + ": " + st.message());
     }
     Emit(progress::Event::Kind::kError, number, v, st.message(), Seconds(t0));

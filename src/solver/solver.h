@@ -56,6 +56,10 @@ struct StepFailure {
   std::string step;
   int exit_code = -1;  // -1 when the step failed without a process exit
   std::string log_tail;
+  /// A RUN whose process failed: its file system as the process left it (a committed snapshot no cache record
+  /// points at: the caller keeps it as the build's debug state, or removes it), and what it ran.
+  store::SnapshotId state = 0;
+  std::optional<graph::ExecOp> exec;
 };
 
 /// What a solved vertex produced: a snapshot (0 is the empty file system), or, for a step found in imported cache

@@ -166,8 +166,15 @@ TEST_F(SolverTest, AFailingStepNamesItselfAndLeavesNothing) {
   EXPECT_NE(r.failure->log_tail.find("it went wrong"), std::string::npos);
   auto snapshots = one_->metadata->ListSnapshots();
   ASSERT_TRUE(snapshots.ok());
-  EXPECT_EQ(snapshots->size(), 1u) << "only the step that succeeded keeps a snapshot";
+  ASSERT_EQ(snapshots->size(), 2u) << "the step that succeeded, and the failed one's state for kiln debug";
+  EXPECT_EQ(r.failure->state, snapshots->back().id);
+  ASSERT_TRUE(r.failure->exec.has_value());
+  EXPECT_EQ(r.failure->exec->args, std::vector<std::string>{"broken"});
+  auto partial = ReadFile(one_->snapshotter->DiffDir(r.failure->state) + "/partial");
+  EXPECT_TRUE(partial.ok()) << "the state is as the process left it";
   EXPECT_TRUE(one_->metadata->AbandonedSnapshots()->empty());
+  auto cached = one_->metadata->ListCache();
+  EXPECT_EQ(cached->size(), 1u) << "no cache record points at a failed step";
 }
 
 TEST_F(SolverTest, CancellationStopsARunningStepPromptly) {

@@ -1,6 +1,7 @@
 #include "store/gc.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -50,6 +51,13 @@ std::set<SnapshotId> Closure(const std::vector<SnapshotId>& roots, const std::ma
 
 }  // namespace
 
+namespace {
+
+// How a failed step's kept state appears among the records of a collection (a cache key never looks like this).
+constexpr const char* kDebugKeyPrefix = "debug-state:";
+
+}  // namespace
+
 Result<Usage> Collector::DiskUsage() {
   Usage u;
   KILN_ASSIGN(auto image_blobs, ImageBlobs(&u.images));
@@ -69,6 +77,8 @@ Result<Usage> Collector::DiskUsage() {
     u.entries.push_back({r.key, r.description, bytes.count(r.snapshot) ? bytes[r.snapshot] : 0, r.created,
                          r.last_used});
   }
+  KILN_ASSIGN(auto debug_states, metadata_.ListDebugStates());
+  u.debug_states = int64_t(debug_states.size());
   if (cache_mounts_) {
     KILN_ASSIGN(u.mounts, cache_mounts_->List());
     u.cache_mounts = int64_t(u.mounts.size());
@@ -94,8 +104,12 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
     return total;
   };
 
-  // Which records stay: the recently used ones, then, most recent first, those whose snapshots still fit.
+  // Which records stay: the recently used ones, then, most recent first, those whose snapshots still fit. The
+  // failed steps' kept file systems (kiln debug) are records here too, by the time they were made.
   KILN_ASSIGN(auto records, metadata_.ListCache());  // least recently used first
+  KILN_ASSIGN(auto debug_states, metadata_.ListDebugStates());
+  for (auto& d : debug_states) records.push_back({kDebugKeyPrefix + d.build_id, d.snapshot, d.step, d.created, d.created});
+  std::stable_sort(records.begin(), records.end(), [](auto& a, auto& b) { return a.last_used < b.last_used; });
   std::vector<bool> keep(records.size(), false);
   std::vector<SnapshotId> kept_roots;
   for (size_t i = 0; i < records.size(); i++) {
@@ -120,8 +134,14 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
 
   for (size_t i = 0; i < records.size(); i++) {
     if (keep[i]) continue;
-    KILN_TRY(metadata_.DeleteCache(records[i].key));
-    result.cache_records++;
+    const std::string& key = records[i].key;
+    if (key.rfind(kDebugKeyPrefix, 0) == 0) {
+      KILN_TRY(metadata_.DeleteDebugState(key.substr(strlen(kDebugKeyPrefix))));
+      result.debug_states++;
+    } else {
+      KILN_TRY(metadata_.DeleteCache(key));
+      result.cache_records++;
+    }
   }
   // Unpacked base images are cache too: kept only where a kept step builds on them.
   KILN_ASSIGN(auto chains, metadata_.ListChains());
@@ -156,9 +176,10 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
 Status Collector::CollectCacheMounts(const GcPolicy& policy, int64_t kept_bytes, GcResult& result) {
   if (!cache_mounts_) return Status::Ok();
   KILN_TRY(cache_mounts_->RemoveLeftovers());
-  // A collection of chosen records (only_keys) leaves cache mounts alone. Otherwise the rules of records apply:
+  // Only a collection of everything (policy.all) takes cache mounts: a package cache is worth keeping. Then the
+  // rules of records apply:
   // the recently used stay, then the most recently used while they fit in what the kept records leave.
-  if (!policy.only_keys.empty()) return Status::Ok();
+  if (!policy.only_keys.empty() || !policy.all) return Status::Ok();
   KILN_ASSIGN(auto mounts, cache_mounts_->List());
   std::sort(mounts.begin(), mounts.end(), [](auto& a, auto& b) { return a.last_used > b.last_used; });
   for (auto& m : mounts) {
@@ -182,6 +203,7 @@ Json TotalsJson(const Usage& u) {
           {"snapshots", u.snapshots},
           {"snapshot_bytes", u.snapshot_bytes},
           {"cache_blob_bytes", u.cache_blob_bytes},
+          {"debug_states", u.debug_states},
           {"cache_mounts", u.cache_mounts},
           {"cache_mount_bytes", u.cache_mount_bytes},
           {"reclaimable_bytes", u.reclaimable_bytes()},

@@ -31,6 +31,7 @@ struct Usage {
   int64_t snapshots = 0;
   int64_t snapshot_bytes = 0;       // unpacked layers and step results
   int64_t cache_blob_bytes = 0;     // blobs no image references (layers computed for cached steps)
+  int64_t debug_states = 0;         // failed steps' file systems kept for kiln debug (in snapshots)
   int64_t cache_mounts = 0;         // RUN --mount=type=cache directories
   int64_t cache_mount_bytes = 0;
   std::vector<CacheEntryUsage> entries;  // least recently used first
@@ -51,10 +52,13 @@ struct GcPolicy {
   int64_t keep_bytes = -1;
   /// When not empty, only these records may go: every other record is kept, whatever the rules above say.
   std::set<std::string> only_keys;
+  /// Cache mounts may go too (kiln prune --all, automatic collection).
+  bool all = false;
 };
 
 struct GcResult {
   int64_t cache_records = 0;
+  int64_t debug_states = 0;
   int64_t cache_mounts = 0;
   int64_t snapshots = 0;
   int64_t blobs = 0;

@@ -80,6 +80,8 @@ CREATE TABLE IF NOT EXISTS step_history (
 CREATE TABLE IF NOT EXISTS file_digests (
   path TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,
   mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, digest TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS debug_states (
+  build_id TEXT PRIMARY KEY, snapshot INTEGER NOT NULL, step TEXT NOT NULL, spec TEXT NOT NULL, created INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS blob_sources (
   digest TEXT NOT NULL, registry TEXT NOT NULL, repository TEXT NOT NULL, PRIMARY KEY (digest, registry, repository));
 )";
@@ -354,6 +356,45 @@ Result<std::optional<BuildRecord>> Metadata::GetBuild(const std::string& id) {
   if (rc == SQLITE_DONE) return std::optional<BuildRecord>();
   if (rc != SQLITE_ROW) return s.Error();
   return std::optional<BuildRecord>(BuildRecord{s.Text(0), s.Int(1), s.Text(2)});
+}
+
+// The file systems of the last few failed steps are kept; older ones go to the next collection.
+constexpr int kDebugStatesKept = 5;
+
+Status Metadata::AddDebugState(const DebugState& d) {
+  std::lock_guard l(mu_);
+  KILN_TRY(Stmt(db_, "INSERT OR REPLACE INTO debug_states(build_id, snapshot, step, spec, created) VALUES(?, ?, ?, ?, ?)")
+               .Bind(1, d.build_id).Bind(2, d.snapshot).Bind(3, d.step).Bind(4, d.spec).Bind(5, d.created).Run());
+  return Stmt(db_, "DELETE FROM debug_states WHERE build_id NOT IN "
+                   "(SELECT build_id FROM debug_states ORDER BY created DESC, rowid DESC LIMIT ?)")
+      .Bind(1, int64_t(kDebugStatesKept)).Run();
+}
+
+Result<std::optional<DebugState>> Metadata::GetDebugState(const std::string& build_id) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, build_id.empty()
+                  ? "SELECT build_id, snapshot, step, spec, created FROM debug_states ORDER BY created DESC, rowid DESC LIMIT 1"
+                  : "SELECT build_id, snapshot, step, spec, created FROM debug_states WHERE build_id = ?");
+  if (!build_id.empty()) s.Bind(1, build_id);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<DebugState>();
+  if (rc != SQLITE_ROW) return s.Error();
+  return std::optional<DebugState>(DebugState{s.Text(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)});
+}
+
+Result<std::vector<DebugState>> Metadata::ListDebugStates() {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT build_id, snapshot, step, spec, created FROM debug_states ORDER BY created, rowid");
+  std::vector<DebugState> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)});
+  if (rc != SQLITE_DONE) return s.Error();
+  return out;
+}
+
+Status Metadata::DeleteDebugState(const std::string& build_id) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "DELETE FROM debug_states WHERE build_id = ?").Bind(1, build_id).Run();
 }
 
 }  // namespace kiln::store

@@ -52,7 +52,16 @@ struct BuildRecord {
   std::string json;  // the build's step report
 };
 
-/// Thread-safe (one connection behind a mutex); several processes share the file through SQLite's locking.
+/// The file system a failed RUN step left, kept for `kiln debug`: a committed snapshot no cache record points
+/// at, and what the step ran (JSON: command, environment, working directory, user, network, mounts).
+struct DebugState {
+  std::string build_id;
+  SnapshotId snapshot = 0;
+  std::string step;
+  std::string spec;
+  int64_t created = 0;
+};
+
 /// What a file was when its digest was taken: while all of this is the same, so is the content.
 struct FileDigestRecord {
   int64_t dev = 0;
@@ -63,6 +72,7 @@ struct FileDigestRecord {
   std::string digest;
 };
 
+/// Thread-safe (one connection behind a mutex); several processes share the file through SQLite's locking.
 class Metadata {
  public:
   static Result<std::unique_ptr<Metadata>> Open(const std::string& path);
@@ -111,6 +121,12 @@ class Metadata {
   Status AddBlobSource(const std::string& digest, const std::string& registry, const std::string& repository);
   /// The repositories of `registry` known to hold blob `digest`.
   Result<std::vector<std::string>> BlobSources(const std::string& digest, const std::string& registry);
+
+  /// A failed step's kept file system (kiln debug); only the latest few are kept.
+  Status AddDebugState(const DebugState& d);
+  Result<std::optional<DebugState>> GetDebugState(const std::string& build_id);  // "" means the latest
+  Result<std::vector<DebugState>> ListDebugStates();  // oldest first
+  Status DeleteDebugState(const std::string& build_id);
 
   Status AddBuild(const BuildRecord& b);
   Result<std::optional<BuildRecord>> GetBuild(const std::string& id);  // "" means the last

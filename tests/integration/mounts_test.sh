@@ -104,7 +104,10 @@ assert_contains "$du" "Cache mounts:"
   || fail "du should count the cache mounts: $(kiln du --json)"
 assert_contains "$(kiln du --verbose)" "cache mount id=appcache"
 out=$(kiln prune)
-assert_contains "$out" "cache mounts"
-assert_eq "$(kiln du --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cache_mounts"])')" 0 "prune keeps cache mounts"
+assert_contains "$out" " 0 cache mounts"
+assert_eq "$(kiln du --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cache_mounts"])')" 2 "prune without --all keeps cache mounts"
+out=$(kiln prune --all)
+assert_contains "$out" " 2 cache mounts"
+assert_eq "$(kiln du --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cache_mounts"])')" 0 "prune --all removes cache mounts"
 assert_store_consistent "$KILN_ROOT"
 echo "PASS"

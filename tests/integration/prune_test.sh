@@ -64,4 +64,27 @@ kiln prune >/dev/null
 after=$(du_field image_bytes)
 [ "$after" -lt "$before" ] || fail "b's blobs were not freed ($before -> $after)"
 assert_eq "$(kiln run --rm a:1)" "alpha" "the other image still runs"
+
+# Automatic collection: past the data root's limit (kiln.toml), a build that ran steps collects the least recently
+# used cache, down to 80% of the limit; images stay. At most once a minute (the stamp is removed here to retry).
+printf '[gc]\nmax_storage = "bogus"\n' > "$KILN_ROOT/kiln.toml"
+rm -f "$KILN_ROOT/gc-checked"
+make_app "$WORK/c" gamma
+out=$(kiln build -t c:1 "$WORK/c" 2>&1) || fail "build failed: $out"
+assert_contains "$out" 'automatic collection skipped:'
+assert_contains "$out" 'gc.max_storage: bad size "bogus"'
+rm -f "$KILN_ROOT/gc-checked"
+limit=$(( $(du_field image_bytes) + 300000 ))
+printf '[gc]\nmax_storage = "%s"\n' "$limit" > "$KILN_ROOT/kiln.toml"
+[ "$(du_field total_bytes)" -gt "$limit" ] || fail "the test needs a store over its limit: $(kiln du --json)"
+make_app "$WORK/d" delta
+out=$(kiln build -t d:1 "$WORK/d" 2>&1) || fail "build failed: $out"
+assert_contains "$out" "the store was over its limit of $limit bytes"
+[ "$(du_field total_bytes)" -le "$limit" ] || fail "the store is still over its limit: $(kiln du --json)"
+assert_eq "$(kiln run --rm d:1)" "delta" "the new image runs"
+assert_eq "$(kiln run --rm c:1)" "gamma" "an older image runs"
+# Not checked again within the minute, and never when the build ran nothing.
+make_app "$WORK/e" epsilon
+assert_not_contains "$(kiln build -t e:1 "$WORK/e" 2>&1)" "over its limit"
+assert_store_consistent "$KILN_ROOT"
 echo PASS

@@ -105,12 +105,26 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     failedBuildId = s.build_id;
   });
 
+  await t.test('the failed step\'s file system can be looked at and run in', async () => {
+    const listing = await call(client, 'list_image_files', { failed_build: failedBuildId, path: '/srv' });
+    assert.ok(!listing.isError, JSON.stringify(listing.content));
+    assert.deepEqual(listing.structuredContent.entries.map((e) => e.name).sort(), ['copy.txt', 'message.txt']);
+    const read = await call(client, 'read_image_file', { failed_build: 'last', path: '/srv/copy.txt' });
+    assert.equal(read.structuredContent.content, `hello from an agent over ${transportKind}\n`);
+    const run = await call(client, 'run_in_failed_step', { build_id: failedBuildId, command: ['sh', '-c', 'ls /srv/missing-file; pwd'] });
+    assert.equal(run.structuredContent.exit_code, 0, 'ls of a missing file fails but pwd, last, succeeds');
+    assert.match(run.structuredContent.stderr, /missing-file/);
+    const both = await call(client, 'list_image_files', { ref: 'busybox:test', failed_build: 'last' });
+    assert.equal(both.isError, true, 'ref and failed_build are one or the other');
+  });
+
   await t.test('the failure is readable as a resource and a debugging prompt', async () => {
     const log = await client.readResource({ uri: `kiln://builds/${failedBuildId}/log` });
     assert.match(log.contents[0].text, /about to fail/);
     const prompt = await client.getPrompt({ name: 'debug_build_failure', arguments: { build_id: failedBuildId } });
     const text = prompt.messages.map((m) => m.content.text ?? '').join('\n');
     assert.match(text, /missing-file/, 'the prompt embeds the real log');
+    assert.match(text, /run_in_failed_step/, 'the prompt points at the kept file system');
   });
 
   let digest;
