@@ -1,7 +1,7 @@
-// Docker's default seccomp profile for RUN steps, as BuildKit's runc applies it. The profile is the one Debian's
-// golang-github-containers-common ships (/usr/share/containers/seccomp.json, Docker's allowlist in Docker's
-// format), embedded at build time; this turns it into the OCI runtime spec's form for this machine's architecture,
-// the process's capabilities and the running kernel, as Docker does.
+// Docker's default seccomp profile for RUN steps, as BuildKit's runc applies it. The profile is Docker's own
+// (profiles/seccomp/default.json, as Debian's golang-github-docker-docker-dev ships it), embedded at build time;
+// this turns it into the OCI runtime spec's form for this machine's architecture, the process's capabilities and
+// the running kernel, as Docker does.
 #pragma once
 #include <string>
 #include <vector>
