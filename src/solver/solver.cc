@@ -402,7 +402,10 @@ class Job {
     out.snapshot = active.id;
     out.pending = false;
     KILN_TRY(cache_->Record(out.key, out.snapshot, v.name));
-    if (!v.step_id.empty()) KILN_TRY(metadata_->AddStepHistory(v.step_id, out.key, DumpLenient(out.fingerprint.ToJson())));
+    // Only a step whose miss was explained has its fingerprint (not under --no-cache).
+    if (!v.step_id.empty() && !out.fingerprint.instruction.empty()) {
+      KILN_TRY(metadata_->AddStepHistory(v.step_id, out.key, DumpLenient(out.fingerprint.ToJson())));
+    }
     step.duration = Seconds(t0);
     Emit(progress::Event::Kind::kDone, out.number, v, "", step.duration);
     return Status::Ok();

@@ -53,6 +53,13 @@ for i in $(seq 1 12); do echo "$i" > "$ctx/src/gen$i.txt"; done
 build --build-arg V=2
 assert_contains "$(step_of 'COPY src/')" "more files"
 
+# A --no-cache build records no fingerprint of its own: the next miss is still compared with a real one.
+build --build-arg V=2 --no-cache
+echo again > "$ctx/src/a.txt"
+build --build-arg V=2
+assert_contains "$(step_of 'COPY src/')" "changed: file src/a.txt"
+assert_not_contains "$(step_of 'COPY src/')" "instruction text"
+
 # The stat cache: digests of context files that did not change in the last 2 s are kept with their stat, so the
 # next build of an unchanged context reads none of them (the unit tests prove the no-read part).
 sleep 2.1
