@@ -1,5 +1,6 @@
 #include "solver/solver.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -164,7 +165,10 @@ class Job {
       }
     };
     size_t threads = o_.max_parallelism > 0 ? size_t(o_.max_parallelism) : std::max(1u, std::thread::hardware_concurrency());
-    threads = std::min(threads, todo.size());
+    // Only steps that run take time; the rest (cache hits, sources) are done at once by the calling thread, so a
+    // warm build starts no thread.
+    size_t runs = size_t(std::count_if(todo.begin(), todo.end(), [&](size_t i) { return outputs_[i].pending; }));
+    threads = std::max<size_t>(1, std::min(threads, runs));
     std::vector<std::thread> pool;
     for (size_t t = 1; t < threads; t++) pool.emplace_back(work);
     work();
