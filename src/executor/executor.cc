@@ -270,7 +270,7 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
   KILN_TRY(WriteFileAtomic(bundle.path() + "/hosts", HostsFile(spec.hostname)));
   KILN_TRY(WriteFileAtomic(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
   std::string id = NewId();
-  std::unique_ptr<LimitCgroup> limits;  // removed after the container is gone (declared before nothing that outlives it)
+  std::unique_ptr<LimitCgroup> limits;  // its cgroup is removed when this goes, after runc has removed the container's
   if (spec.memory_limit > 0 || spec.pids_limit > 0) {
     KILN_ASSIGN(limits, LimitCgroup::Create(id, spec.memory_limit, spec.pids_limit));
   }

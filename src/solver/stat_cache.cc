@@ -38,6 +38,8 @@ Result<std::string> StatDigestCache::Of(const std::string& path, const struct st
     }
   }
   KILN_ASSIGN(now.digest, DigestOfFile(path));
+  // Known for the rest of this build either way: a miss's explanation lists the same files again.
+  known_[path] = now;
   if (started_ns_ - std::max(now.mtime_ns, now.ctime_ns) >= racy_ns_) taken_[path] = now;
   return now.digest;
 }
