@@ -17,6 +17,7 @@ Status Engine::Save(const std::vector<std::string>& refs, const std::string& pat
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   std::vector<oci::ArchiveImage> images;
   for (auto& ref : refs) {
+    // Saved as stored (uncompressed layers, as docker save's are), so a save and load keep the image's digest.
     KILN_ASSIGN(exporter::Image image, FindImage(ref));
     std::vector<std::string> names;
     auto parsed = oci::ParseReference(ref);

@@ -18,7 +18,8 @@ bool IsSource(const graph::Vertex& v) {
 /// How the image's layers are made, from the outputs: one image per build, so its options may be given on any
 /// output, but not two ways.
 struct ImageOptions {
-  snapshot::LayerOptions layers;
+  snapshot::LayerOptions layers;  // as the layers leave kiln
+  bool compression_given = false;
   bool oci_mediatypes = true;
 };
 
@@ -42,6 +43,7 @@ Result<ImageOptions> ImageOptionsOf(const std::vector<OutputSpec>& outputs, std:
   options.layers.source_date_epoch = epoch;
   if (compression) {
     KILN_ASSIGN(options.layers.compression.kind, snapshot::ParseCompression(*compression));
+    options.compression_given = true;
   }
   if (level) options.layers.compression.level = *level;
   options.layers.force_compression = force.value_or(false);
@@ -108,7 +110,16 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
     }
   }
   KILN_ASSIGN(ImageOptions options, ImageOptionsOf(req.outputs, epoch));
-  exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), options.layers);
+  // The local store keeps new layers uncompressed, any blob a layer already has serving: they are compressed only
+  // when they leave kiln (an archive, a push, a cache export), once each, as BuildKit's lazy blobs are. An output
+  // that names a compression makes every layer that way.
+  snapshot::LayerOptions stored_layers = options.layers;
+  if (!options.compression_given) stored_layers.compression.kind = snapshot::Compression::kUncompressed;
+  exporter::Exporter stored(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), stored_layers);
+  exporter::Exporter leaving(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), options.layers);
+  // An image that is not stored is made in the compression it leaves in.
+  bool store_image = !local_names.empty();
+  exporter::Exporter& exp = store_image ? stored : leaving;
   // The layers of a vertex's result: computed from its snapshot, or those of the imported record it came from.
   // Each snapshot's layers are worked out once, however many records and the inline cache ask.
   std::map<store::SnapshotId, std::vector<cache::LayerRef>> layers_by_snapshot;
@@ -156,6 +167,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
     LayerDepths depths(def, report, *s_->snapshotter);
     KILN_ASSIGN(spec.base_depth, depths.Of(def.base_vertex));
     spec.top = top.snapshot;
+    spec.reuse_blobs = store_image && !options.compression_given;
     if (!top.materialized) {
       // Found in imported cache and never unpacked: the image is made of the record's layers, fetched now.
       KILN_TRY(fetch_layers(top.layers).Prefixed("export image"));
@@ -177,21 +189,37 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
     const exporter::Image& image = *committed;
     result.image = image;
     for (auto& name : local_names) KILN_TRY(s_->metadata->SetImage(name, image.descriptor.digest));
+    std::optional<exporter::Image> leaving_image;
+    auto image_that_leaves = [&]() -> Result<exporter::Image> {
+      if (!leaving_image) {
+        KILN_ASSIGN(leaving_image, leaving.ForLeaving(image));
+      }
+      return *leaving_image;
+    };
     for (auto& o : req.outputs) {
       if (o.type != "oci" && o.type != "docker") continue;
       auto format = o.type == "oci" ? oci::ArchiveFormat::kOci : oci::ArchiveFormat::kDocker;
-      KILN_TRY(exp.ExportArchive(image, o.dest, format, o.names.empty() ? result.tags : o.names, o.tar)
+      auto archived = image_that_leaves();
+      if (!archived.ok()) return archived.status().Prefixed("--output type=" + o.type);
+      KILN_TRY(exp.ExportArchive(*archived, o.dest, format, o.names.empty() ? result.tags : o.names, o.tar)
                    .Prefixed("--output type=" + o.type));
     }
     for (auto& name : push_names) {
       KILN_ASSIGN(remote::Registry * r, registry());
-      KILN_ASSIGN(PushResult pushed, PushImage(*r, image, name, req.progress, ++number));
-      result.pushed.push_back(pushed.name);
+      KILN_ASSIGN(exporter::Image pushed_image, image_that_leaves());
+      KILN_ASSIGN(PushResult pushed, PushImage(*r, pushed_image, name, req.progress, ++number));
+      result.pushed.push_back(pushed);
     }
   }
   for (auto& c : req.cache_to) {
     if (c.type == "inline") continue;
-    Status st = ExportCache(c, c.max ? max_records : min_records, registry, remote_blobs, req.progress, ++number);
+    std::vector<cache::ExportRecord> records = c.max ? max_records : min_records;
+    for (auto& r : records) {
+      for (auto& l : r.layers) {
+        KILN_ASSIGN(l, leaving.ForLeaving(l));
+      }
+    }
+    Status st = ExportCache(c, records, registry, remote_blobs, req.progress, ++number);
     if (!st.ok() && !c.ignore_error) return st;
     if (!st.ok()) result.warnings.push_back(st.message());
   }

@@ -134,7 +134,8 @@ Result<exporter::Image> Engine::PullImage(remote::Registry& registry, const std:
 
 Result<PushResult> Engine::Push(const PushRequest& req) {
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
-  KILN_ASSIGN(exporter::Image image, FindImage(req.ref));
+  KILN_ASSIGN(exporter::Image stored, FindImage(req.ref));
+  KILN_ASSIGN(exporter::Image image, LeavingImage(stored));
   std::string dest = req.dest;
   if (dest.empty()) {
     KILN_ASSIGN(oci::Reference r, oci::ParseReference(req.ref));
@@ -144,6 +145,11 @@ Result<PushResult> Engine::Push(const PushRequest& req) {
   auto pushed = PushImage(*registry, image, dest, req.progress, 1);
   if (req.progress) req.progress->Finish();
   return pushed;
+}
+
+Result<exporter::Image> Engine::LeavingImage(const exporter::Image& image) {
+  exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), snapshot::LayerOptions{});
+  return exp.ForLeaving(image);
 }
 
 Result<PushResult> Engine::PushImage(remote::Registry& registry, const exporter::Image& image, const std::string& name,

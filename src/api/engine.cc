@@ -460,7 +460,10 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   KILN_TRY(s_->snapshotter->Commit(active));
   // Committed, it stays only if the chain names it; a failure before that removes it.
   Cleanup discard([&] { (void)s_->snapshotter->Remove(active.id); });
-  exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), {});
+  // Stored uncompressed, as a build's layers are: compressed when it leaves kiln.
+  snapshot::LayerOptions stored;
+  stored.compression.kind = snapshot::Compression::kUncompressed;
+  exporter::Exporter exp(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), stored);
   KILN_ASSIGN(store::LayerRecord layer, exp.Layer(active.id));
   // The same rootfs imported again reuses the snapshot unpacked the first time.
   store::SnapshotId top = active.id;
@@ -476,6 +479,7 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   spec.config.platform = oci::Platform::Host();
   spec.config.config.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
   spec.top = top;
+  spec.reuse_blobs = true;
   oci::HistoryEntry h;
   h.created = spec.config.created;
   h.created_by = "kiln import " + BaseName(tarball);

@@ -100,12 +100,18 @@ struct BaseImage {
   std::string digest;
 };
 
+struct PushResult {
+  std::string name;    // the full reference pushed
+  std::string digest;  // its manifest digest
+};
+
 struct BuildResult {
   Status status;
   std::string build_id;
   std::optional<exporter::Image> image;
   std::vector<std::string> tags;  // normalized names given to the image
-  std::vector<std::string> pushed;  // names pushed to registries
+  /// What was pushed to registries: the layers leave compressed, so the digest is not the stored image's.
+  std::vector<PushResult> pushed;
   std::vector<BaseImage> bases;
   std::vector<solver::StepReport> steps;
   std::optional<solver::StepFailure> failure;
@@ -137,11 +143,6 @@ struct PushRequest {
   std::string dest;  // where to push it; "" is the image's own name
   progress::Sink* progress = nullptr;
   std::function<bool()> cancelled;
-};
-
-struct PushResult {
-  std::string name;    // the full reference pushed
-  std::string digest;  // its manifest digest
 };
 
 struct ImageInfo {
@@ -275,6 +276,8 @@ class Engine {
   /// Pull's and Push's work, shown as progress step `number`. REQUIRES: the store's shared lock held.
   Result<exporter::Image> PullImage(remote::Registry& registry, const std::string& ref, const std::string& platform,
                                     progress::Sink* progress, int number);
+  /// A stored image as it leaves kiln (kiln push): its uncompressed layers gzipped, each once.
+  Result<exporter::Image> LeavingImage(const exporter::Image& image);
   Result<PushResult> PushImage(remote::Registry& registry, const exporter::Image& image, const std::string& dest,
                                progress::Sink* progress, int number);
   /// Uploads the blobs `dest`'s repository lacks (mounting those another repository of its registry holds),

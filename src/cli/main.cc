@@ -431,7 +431,7 @@ int main(int argc, char** argv) {
       } else {
         fprintf(stderr, "writing image %s\n", r.image->descriptor.digest.c_str());
         for (auto& t : r.tags) fprintf(stderr, "naming to %s\n", t.c_str());
-        for (auto& t : r.pushed) fprintf(stderr, "pushed %s@%s\n", t.c_str(), r.image->descriptor.digest.c_str());
+        for (auto& p : r.pushed) fprintf(stderr, "pushed %s@%s\n", p.name.c_str(), p.digest.c_str());
       }
     }
     if (!quiet) fprintf(stderr, "build id %s\n", r.build_id.c_str());

@@ -10,13 +10,56 @@ namespace kiln::exporter {
 
 Result<store::LayerRecord> Exporter::Layer(SnapshotId id, bool keep_existing) {
   KILN_ASSIGN(store::SnapshotRecord rec, metadata_->GetSnapshot(id));
-  if (rec.layer && content_->Has(rec.layer->blob_digest) &&
-      (keep_existing || snapshot::CompressionOf(rec.layer->media_type) == layer_options_.compression.kind)) {
-    return *rec.layer;
+  if (rec.layer && content_->Has(rec.layer->blob_digest)) {
+    auto kind = snapshot::CompressionOf(rec.layer->media_type);
+    if (keep_existing || kind == layer_options_.compression.kind) return *rec.layer;
+    // The tar is there: compress it rather than tar the diff again.
+    if (kind == snapshot::Compression::kUncompressed && !layer_options_.force_compression) return Compressed(*rec.layer);
   }
   KILN_ASSIGN(store::LayerRecord layer, snapshot::WriteLayer(snapshotter_->DiffDir(id), *content_, layer_options_));
   KILN_TRY(metadata_->SetLayer(id, layer));
   return layer;
+}
+
+Result<store::LayerRecord> Exporter::Compressed(const store::LayerRecord& tar) {
+  std::string media_type = snapshot::LayerMediaType(layer_options_.compression.kind);
+  KILN_ASSIGN(auto known, metadata_->GetLayerVariant(tar.diff_id, media_type));
+  if (known && content_->Has(known->blob_digest)) return *known;
+  KILN_ASSIGN(store::LayerRecord made, snapshot::CompressLayerBlob(tar, *content_, layer_options_.compression));
+  KILN_TRY(metadata_->SetLayerVariant(made));
+  return made;
+}
+
+Result<cache::LayerRef> Exporter::ForLeaving(const cache::LayerRef& layer) {
+  auto kind = snapshot::CompressionOf(layer.blob.media_type);
+  // A layer of imported cache this build never fetched is not here to compress: it leaves as it came.
+  if (kind != snapshot::Compression::kUncompressed || layer_options_.compression.kind == *kind ||
+      !content_->Has(layer.blob.digest)) {
+    return layer;
+  }
+  KILN_ASSIGN(store::LayerRecord made,
+              Compressed({layer.blob.digest, layer.diff_id, layer.blob.size, layer.blob.media_type}));
+  bool oci = layer.blob.media_type == snapshot::LayerMediaType(*kind, true);
+  cache::LayerRef out = layer;
+  out.blob.digest = made.blob_digest;
+  out.blob.size = made.size;
+  out.blob.media_type = snapshot::LayerMediaType(layer_options_.compression.kind, oci);
+  return out;
+}
+
+Result<Image> Exporter::ForLeaving(const Image& image) {
+  Image out = image;
+  bool changed = false;
+  for (size_t i = 0; i < out.manifest.layers.size(); i++) {
+    if (i >= image.config.diff_ids.size()) return Status::Error("image " + image.descriptor.digest + ": fewer diff_ids than layers");
+    KILN_ASSIGN(cache::LayerRef layer, ForLeaving(cache::LayerRef{image.manifest.layers[i], image.config.diff_ids[i]}));
+    changed |= layer.blob.digest != image.manifest.layers[i].digest;
+    out.manifest.layers[i] = layer.blob;
+  }
+  if (!changed) return image;
+  std::string manifest_json = oci::Serialize(oci::ToJson(out.manifest));
+  KILN_ASSIGN(out.descriptor, content_->Put(out.manifest.media_type, manifest_json));
+  return out;
 }
 
 Result<std::vector<cache::LayerRef>> Exporter::Layers(SnapshotId top, size_t base) {
@@ -45,7 +88,7 @@ Result<Image> Exporter::Commit(const ImageSpec& spec) {
   if (spec.top_layers) {
     layers = *spec.top_layers;
   } else {
-    KILN_ASSIGN(layers, Layers(spec.top, spec.base_depth));
+    KILN_ASSIGN(layers, Layers(spec.top, spec.reuse_blobs ? SIZE_MAX : spec.base_depth));
   }
   for (auto& l : layers) {
     oci::Descriptor d = l.blob;

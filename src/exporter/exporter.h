@@ -35,6 +35,9 @@ struct ImageSpec {
   std::optional<Json> inline_cache;
   /// oci-mediatypes=false: a Docker v2 schema 2 manifest, config and layer types instead of OCI's.
   bool oci_mediatypes = true;
+  /// Any blob a layer already has serves, whatever its compression (the local store's image); otherwise only the
+  /// base image's layers keep theirs.
+  bool reuse_blobs = false;
 };
 
 struct Image {
@@ -58,6 +61,11 @@ class Exporter {
   /// The layers of a snapshot's whole file system, base first, each computed on first use; the first `base`
   /// layers keep the blob they have.
   Result<std::vector<cache::LayerRef>> Layers(SnapshotId top, size_t base = 0);
+  /// The image as it leaves kiln (pushed, saved, exported): its uncompressed layers compressed as the options ask,
+  /// each compression of a layer made once and kept; the config is the same. `image` itself when nothing changes.
+  Result<Image> ForLeaving(const Image& image);
+  /// One layer as it leaves kiln (a cache export's).
+  Result<cache::LayerRef> ForLeaving(const cache::LayerRef& layer);
   /// An OCI or Docker archive (a tar, or with `tar` false an OCI layout directory).
   Status ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
                        const std::vector<std::string>& names, bool tar = true);
@@ -70,6 +78,8 @@ class Exporter {
   const store::ContentStore* content_;
   store::Metadata* metadata_;
   snapshot::Snapshotter* snapshotter_;
+  /// `tar` (an uncompressed layer) in the options' compression: the kept variant, or made now.
+  Result<store::LayerRecord> Compressed(const store::LayerRecord& tar);
   snapshot::LayerOptions layer_options_;
 };
 

@@ -344,7 +344,8 @@ void AddBuildTools(Context& c) {
          {"properties",
           {{"ok", {{"type", "boolean"}}},
            {"build_id", {{"type", "string"}}},
-           {"image", {{"type", "object"}, {"properties", {{"digest", {{"type", "string"}}}, {"tags", {{"type", "array"}}}}}}},
+           {"image", {{"type", "object"}, {"properties", {{"digest", {{"type", "string"}}}, {"tags", {{"type", "array"}}},
+                                                          {"pushed", {{"type", "array"}, {"description", "name and digest of each push (layers leave compressed, so the digest differs from the stored image's)"}}}}}}},
            {"steps", {{"type", "array"}}},
            {"warnings", {{"type", "array"}}},
            {"error", {{"type", "object"}}}}},
@@ -417,7 +418,11 @@ void AddBuildTools(Context& c) {
           out["error"] = err;
           return Structured(out, true);
         }
-        if (r.image) out["image"] = {{"digest", r.image->descriptor.digest}, {"tags", r.tags}, {"pushed", r.pushed}};
+        if (r.image) {
+          Json pushed = Json::array();
+          for (auto& p : r.pushed) pushed.push_back({{"name", p.name}, {"digest", p.digest}});
+          out["image"] = {{"digest", r.image->descriptor.digest}, {"tags", r.tags}, {"pushed", pushed}};
+        }
         return Structured(out);
       });
 

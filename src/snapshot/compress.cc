@@ -3,10 +3,15 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <thread>
 #include <vector>
 
+#include "base/cleanup.h"
 #include "base/digest.h"
+#include "base/fs.h"
 #include "base/parallel.h"
 #include "oci/image.h"
 
@@ -168,6 +173,35 @@ Result<std::unique_ptr<LayerCompressor>> LayerCompressor::Make(const Compression
       return std::unique_ptr<LayerCompressor>(new Uncompressed(blob));
   }
   return Status::Error("unknown compression");
+}
+
+Result<store::LayerRecord> CompressLayerBlob(const store::LayerRecord& tar, const store::ContentStore& content,
+                                             const CompressionOptions& options) {
+  std::string path = content.BlobPath(tar.blob_digest);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open layer", path);
+  Cleanup close_fd([fd] { close(fd); });
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  KILN_ASSIGN(store::BlobWriter blob, content.NewWriter());
+  KILN_ASSIGN(auto compressor, LayerCompressor::Make(options, &blob));
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("read layer", path);
+    if (n == 0) break;
+    KILN_TRY(compressor->Write(buf.data(), size_t(n)));
+  }
+  KILN_TRY(compressor->Finish());
+  if (compressor->diff_id() != tar.blob_digest)
+    return Status::Error("layer " + tar.blob_digest + " changed in the store (its content is now " + compressor->diff_id() + ")");
+  store::LayerRecord rec;
+  rec.blob_digest = compressor->digest();
+  rec.diff_id = tar.diff_id;
+  rec.size = blob.size();
+  rec.media_type = LayerMediaType(options.kind);
+  KILN_TRY(blob.Commit(rec.blob_digest));
+  return rec;
 }
 
 }  // namespace kiln::snapshot

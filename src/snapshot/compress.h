@@ -6,6 +6,7 @@
 
 #include "base/status.h"
 #include "store/content.h"
+#include "store/metadata.h"
 
 namespace kiln::snapshot {
 
@@ -38,5 +39,10 @@ class LayerCompressor {
   std::string diff_id_;  // of the tar
   std::string digest_;   // of the blob
 };
+
+/// Compresses the uncompressed layer blob `tar` (already in `content`) into a new blob of `options.kind`, checking
+/// that what it read is still the tar `tar` names.
+Result<store::LayerRecord> CompressLayerBlob(const store::LayerRecord& tar, const store::ContentStore& content,
+                                             const CompressionOptions& options);
 
 }  // namespace kiln::snapshot

@@ -103,6 +103,34 @@ TEST_F(LayerTest, SourceDateEpochClampsTimes) {
   EXPECT_EQ(a->diff_id, b->diff_id);
 }
 
+TEST_F(LayerTest, AnUncompressedLayerIsCompressedWithoutTarringAgain) {
+  std::string diff = Path("diff");
+  ASSERT_TRUE(MakeDirs(diff + "/d").ok());
+  ASSERT_TRUE(WriteFileAtomic(diff + "/d/f", std::string(100000, 'k')).ok());
+  LayerOptions o;
+  o.compression.kind = Compression::kUncompressed;
+  auto tar = WriteLayer(diff, *content_, o);
+  ASSERT_TRUE(tar.ok()) << tar.status().message();
+  EXPECT_EQ(tar->blob_digest, tar->diff_id);
+  EXPECT_EQ(tar->media_type, "application/vnd.oci.image.layer.v1.tar");
+  // The diff may change afterwards: the compressed layer comes from the tar blob alone.
+  ASSERT_TRUE(WriteFileAtomic(diff + "/d/f", "changed").ok());
+  auto gz = CompressLayerBlob(*tar, *content_, {Compression::kGzip, -1});
+  ASSERT_TRUE(gz.ok()) << gz.status().message();
+  EXPECT_EQ(gz->diff_id, tar->diff_id);
+  EXPECT_NE(gz->blob_digest, tar->blob_digest);
+  EXPECT_LT(gz->size, tar->size);
+  EXPECT_EQ(gz->media_type, "application/vnd.oci.image.layer.v1.tar+gzip");
+  EXPECT_EQ(ListTar(content_->BlobPath(gz->blob_digest))["d/f"], "file:100000");
+  // A tar blob that is no longer what its digest says (a damaged store) is refused.
+  std::string path = content_->BlobPath(tar->blob_digest);
+  chmod(path.c_str(), 0644);
+  ASSERT_TRUE(WriteFileAtomic(path, "damaged").ok());
+  auto damaged = CompressLayerBlob(*tar, *content_, {Compression::kZstd, -1});
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_NE(damaged.status().message().find("changed in the store"), std::string::npos) << damaged.status().message();
+}
+
 TEST_F(LayerTest, ApplyRefusesToEscape) {
   // A tar whose entries try to leave the root: "../x" and a symlink followed by a write through it.
   std::string tar = Path("evil.tar");

@@ -160,8 +160,17 @@ Result<GcResult> Collector::Collect(const GcPolicy& policy) {
   int64_t images = 0;
   KILN_ASSIGN(auto image_blobs, ImageBlobs(&images));
   std::set<std::string> referenced(image_blobs.begin(), image_blobs.end());
+  std::set<std::string> live_diff_ids;
   for (SnapshotId id : live) {
-    if (snaps[id].layer) referenced.insert(snaps[id].layer->blob_digest);
+    if (!snaps[id].layer) continue;
+    referenced.insert(snaps[id].layer->blob_digest);
+    live_diff_ids.insert(snaps[id].layer->diff_id);
+  }
+  // A kept layer's compressed variants stay for its next push; a stored image's uncompressed layer is named by
+  // its diff_id.
+  KILN_ASSIGN(auto variants, metadata_.ListLayerVariants());
+  for (auto& v : variants) {
+    if (live_diff_ids.count(v.diff_id) || referenced.count(v.diff_id)) referenced.insert(v.blob_digest);
   }
   KILN_ASSIGN(auto blobs, content_.List());
   for (auto& b : blobs) {

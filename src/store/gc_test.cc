@@ -120,6 +120,24 @@ TEST_F(GcTest, RecentlyUsedRecordsStay) {
 }
 
 // What a build that failed for lack of space gives back: its own records and what only they need; the rest stays.
+TEST_F(GcTest, CompressedVariantsStayWithTheirLayer) {
+  // Snapshot 3's layer compressed for a push, and a variant of a layer nothing keeps any more.
+  std::string kept = content_->Put("application/vnd.oci.image.layer.v1.tar+zstd", "step 3, zstd")->digest;
+  std::string orphan = content_->Put("application/vnd.oci.image.layer.v1.tar+zstd", "gone, zstd")->digest;
+  ASSERT_TRUE(md_->SetLayerVariant({kept, "sha256:diff", 12, "application/vnd.oci.image.layer.v1.tar+zstd"}).ok());
+  ASSERT_TRUE(md_->SetLayerVariant({orphan, "sha256:gone", 10, "application/vnd.oci.image.layer.v1.tar+zstd"}).ok());
+  auto variant = md_->GetLayerVariant("sha256:diff", "application/vnd.oci.image.layer.v1.tar+zstd");
+  ASSERT_TRUE(variant.ok() && *variant);
+  EXPECT_EQ((*variant)->blob_digest, kept);
+  GcPolicy policy;
+  policy.keep_used_since = int64_t(time(nullptr)) - 3600;
+  ASSERT_TRUE(MakeCollector().Collect(policy).ok());
+  EXPECT_TRUE(content_->Has(kept)) << "a kept snapshot's compressed layer goes";
+  EXPECT_FALSE(content_->Has(orphan));
+  ASSERT_TRUE(MakeCollector().Collect({}).ok());
+  EXPECT_FALSE(content_->Has(kept));
+}
+
 TEST_F(GcTest, OnlyNamedRecordsGo) {
   GcPolicy policy;
   policy.only_keys = {"key-3"};

@@ -82,6 +82,9 @@ CREATE TABLE IF NOT EXISTS file_digests (
   mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, digest TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS debug_states (
   build_id TEXT PRIMARY KEY, snapshot INTEGER NOT NULL, step TEXT NOT NULL, spec TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS layer_variants (
+  diff_id TEXT NOT NULL, media_type TEXT NOT NULL, blob_digest TEXT NOT NULL, blob_size INTEGER NOT NULL,
+  PRIMARY KEY (diff_id, media_type));
 CREATE TABLE IF NOT EXISTS blob_sources (
   digest TEXT NOT NULL, registry TEXT NOT NULL, repository TEXT NOT NULL, PRIMARY KEY (digest, registry, repository));
 )";
@@ -181,6 +184,32 @@ Status Metadata::SetLayer(SnapshotId id, const LayerRecord& layer) {
   return Stmt(db_, "UPDATE snapshots SET blob_digest = ?, diff_id = ?, blob_size = ?, media_type = ? WHERE id = ?")
       .Bind(1, layer.blob_digest).Bind(2, layer.diff_id).Bind(3, layer.size).Bind(4, layer.media_type).Bind(5, id)
       .Run();
+}
+
+Result<std::optional<LayerRecord>> Metadata::GetLayerVariant(const std::string& diff_id, const std::string& media_type) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT blob_digest, blob_size FROM layer_variants WHERE diff_id = ? AND media_type = ?");
+  s.Bind(1, diff_id).Bind(2, media_type);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<LayerRecord>();
+  if (rc != SQLITE_ROW) return s.Error();
+  return std::optional<LayerRecord>(LayerRecord{s.Text(0), diff_id, s.Int(1), media_type});
+}
+
+Status Metadata::SetLayerVariant(const LayerRecord& layer) {
+  std::lock_guard l(mu_);
+  return Stmt(db_, "INSERT OR REPLACE INTO layer_variants(diff_id, media_type, blob_digest, blob_size) VALUES(?, ?, ?, ?)")
+      .Bind(1, layer.diff_id).Bind(2, layer.media_type).Bind(3, layer.blob_digest).Bind(4, layer.size).Run();
+}
+
+Result<std::vector<LayerRecord>> Metadata::ListLayerVariants() {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "SELECT diff_id, media_type, blob_digest, blob_size FROM layer_variants");
+  std::vector<LayerRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(LayerRecord{s.Text(2), s.Text(0), s.Int(3), s.Text(1)});
+  if (rc != SQLITE_DONE) return s.Error();
+  return out;
 }
 
 Result<std::vector<SnapshotId>> Metadata::AbandonedSnapshots() {

@@ -23,7 +23,8 @@ struct ImageRecord {
   int64_t created = 0;
 };
 
-/// The compressed layer computed from a snapshot's diff, kept so each diff is tarred once.
+/// The layer blob computed from a snapshot's diff, kept so each diff is tarred once (uncompressed in the local
+/// store; compressed when a layer leaves kiln, each compression of it once: a "variant").
 struct LayerRecord {
   std::string blob_digest;
   std::string diff_id;
@@ -89,6 +90,10 @@ class Metadata {
   Status DeleteSnapshot(SnapshotId id);
   Result<SnapshotRecord> GetSnapshot(SnapshotId id);
   Status SetLayer(SnapshotId id, const LayerRecord& layer);
+  /// The blob of the layer with this diff_id in another compression (media type), made when it left kiln.
+  Result<std::optional<LayerRecord>> GetLayerVariant(const std::string& diff_id, const std::string& media_type);
+  Status SetLayerVariant(const LayerRecord& layer);
+  Result<std::vector<LayerRecord>> ListLayerVariants();
   /// Uncommitted snapshots whose owning process is gone: left by a crash or kill -9.
   Result<std::vector<SnapshotId>> AbandonedSnapshots();
 

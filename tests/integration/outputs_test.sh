@@ -100,11 +100,23 @@ assert_contains "$manifest" '"mediaType": "application/vnd.docker.image.rootfs.d
 assert_eq "$(kiln run z:1 /big.bin | md5sum | cut -d' ' -f1)" "$(md5sum < "$ctx/big.bin" | cut -d' ' -f1)"  # ENTRYPOINT cat
 kiln build --progress quiet -t u:1 --output type=image,compression=uncompressed "$ctx"
 assert_contains "$(kiln inspect u:1)" '"mediaType": "application/vnd.oci.image.layer.v1.tar"'
-kiln build --progress quiet -t g:1 "$ctx"
+kiln build --progress quiet -t g:1 --output type=image,compression=gzip "$ctx"
 big_layer=$(kiln inspect g:1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["layers"][-1]["digest"])')
 blob=$KILN_ROOT/blobs/sha256/${big_layer#sha256:}
 gzip -t "$blob" || fail "a multi-member gzip layer is not valid gzip"
 assert_eq "$(zcat "$blob" | tar xOf - big.bin | md5sum | cut -d' ' -f1)" "$(md5sum < "$ctx/big.bin" | cut -d' ' -f1)"
+# By default the store keeps new layers uncompressed and they leave gzipped: an OCI layout of the same build has
+# the gzip layer (the one made just above: each compression of a layer is made once), the same config.
+kiln build --progress quiet -t d:1 "$ctx"
+stored=$(kiln inspect d:1)
+assert_contains "$stored" '"mediaType": "application/vnd.oci.image.layer.v1.tar"'
+assert_not_contains "$stored" 'tar+gzip' "a new layer of a stored image was compressed"
+kiln build --progress quiet -t d:1 --output type=oci,dest="$WORK/d-layout",tar=false "$ctx"
+layout_manifest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"])' "$WORK/d-layout")
+layout_layers=$(cat "$WORK/d-layout/blobs/sha256/${layout_manifest#sha256:}")
+assert_contains "$layout_layers" "$big_layer" "the exported image does not carry the gzip layer made before"
+assert_not_contains "$layout_layers" '"application/vnd.oci.image.layer.v1.tar"' "an uncompressed layer left kiln"
+assert_contains "$layout_layers" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["config"]["digest"])' <<<"$stored")"
 err=$(must_fail kiln build --output type=image,compression=lz4 "$ctx")
 assert_contains "$err" "compression: expected gzip, zstd or uncompressed"
 err=$(must_fail kiln build --output type=image,compression=gzip,compression-level=99 "$ctx")

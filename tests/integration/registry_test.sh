@@ -15,10 +15,18 @@ import_busybox busybox:test
 out=$(kiln push busybox:test "$R/base/busybox:1" --progress plain 2>&1)
 assert_contains "$out" "[internal] push $R/base/busybox:1"
 assert_contains "$out" " done"
-pushed_digest=$(kiln inspect busybox:test | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])')
+pushed_digest=$(sed -n "s|^pushed $R/base/busybox:1@||p" <<<"$out")
+[ -n "$pushed_digest" ] || fail "kiln push names no digest: $out"
 inspected=$(skopeo inspect --tls-verify=false "docker://$R/base/busybox:1")
 assert_contains "$inspected" "\"Digest\": \"$pushed_digest\"" "skopeo sees the pushed manifest"
 assert_contains "$inspected" '"Architecture": "amd64"'
+# The store keeps the layer uncompressed; it leaves gzipped, with the same diff_id (config unchanged).
+stored=$(kiln inspect busybox:test)
+assert_contains "$stored" '"mediaType": "application/vnd.oci.image.layer.v1.tar"'
+raw=$(skopeo inspect --raw --tls-verify=false "docker://$R/base/busybox:1")
+assert_contains "$raw" '"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip"'
+stored_config=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["config"]["digest"])' <<<"$stored")
+assert_contains "$raw" "$stored_config" "the pushed image has another config"
 
 # Pushing again uploads nothing: every blob is already there (HEAD).
 uploads_before=$(grep -c 'PUT /v2/base/busybox/blobs/uploads' "$LOG" || true)

@@ -44,7 +44,9 @@ test('registry tools over MCP', async () => {
       cache_to: [`type=registry,ref=${REGISTRY}/mcp/app:cache,mode=max`],
     });
     assert.equal(built.structuredContent.ok, true, JSON.stringify(built.structuredContent));
-    assert.deepEqual(built.structuredContent.image.pushed, [`${REGISTRY}/mcp/app:1`]);
+    assert.equal(built.structuredContent.image.pushed.length, 1);
+    assert.equal(built.structuredContent.image.pushed[0].name, `${REGISTRY}/mcp/app:1`);
+    assert.match(built.structuredContent.image.pushed[0].digest, /^sha256:[0-9a-f]{64}$/);
     const rebuilt = await call('build_image', {
       context: 'app', no_cache: false, cache_from: [`type=registry,ref=${REGISTRY}/mcp/app:cache`],
     });
