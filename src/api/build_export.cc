@@ -175,10 +175,18 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
     }
     for (auto& h : def.history) {
       std::optional<size_t> d;
+      std::optional<int64_t> made;
       if (h.vertex) {
         KILN_ASSIGN(d, depths.Of(*h.vertex));
+        // A cached step is dated by when it ran: a build that changed nothing makes the same image.
+        made = int64_t(time(nullptr));
+        auto out = report.results.find(*h.vertex);
+        if (out != report.results.end() && out->second.materialized && out->second.snapshot != 0) {
+          KILN_ASSIGN(store::SnapshotRecord snapshot, s_->metadata->GetSnapshot(out->second.snapshot));
+          made = snapshot.created;
+        }
       }
-      spec.history.push_back({h.entry, d});
+      spec.history.push_back({h.entry, d, made});
     }
     if (inline_cache) {
       KILN_ASSIGN(auto image_layers, layers_of(top));

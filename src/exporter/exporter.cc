@@ -80,6 +80,30 @@ Result<std::vector<cache::LayerRef>> Exporter::Layers(SnapshotId top, size_t bas
   return out;
 }
 
+void DateHistory(std::vector<oci::HistoryEntry>& history) {
+  // As BuildKit's exporter does: an undated entry takes the date of the first dated one after the first undated
+  // entry (the first new layer), and after that the date of the dated entry before it.
+  std::string created;
+  bool undated_seen = false;
+  for (auto& h : history) {
+    if (!h.created.empty()) {
+      created = h.created;
+      if (undated_seen) break;
+    } else {
+      undated_seen = true;
+    }
+  }
+  undated_seen = false;
+  for (auto& h : history) {
+    if (!h.created.empty()) {
+      if (undated_seen) created = h.created;
+    } else {
+      undated_seen = true;
+      h.created = created;
+    }
+  }
+}
+
 Result<Image> Exporter::Commit(const ImageSpec& spec) {
   Image image;
   image.config = spec.config;
@@ -108,8 +132,12 @@ Result<Image> Exporter::Commit(const ImageSpec& spec) {
       e.empty_layer = *h.depth == current;
       current = *h.depth;
     }
+    if (e.created.empty() && !e.empty_layer && h.made) e.created = oci::FormatTime(*h.made);
     image.config.history.push_back(e);
   }
+  DateHistory(image.config.history);
+  if (image.config.created.empty() && !image.config.history.empty())
+    image.config.created = image.config.history.back().created;
   Json config = oci::ToJson(image.config);
   if (spec.inline_cache) config[cache::kInlineCacheField] = *spec.inline_cache;
   KILN_ASSIGN(image.manifest.config, content_->Put(spec.oci_mediatypes ? oci::kMediaTypeConfig : oci::kDockerMediaTypeConfig,

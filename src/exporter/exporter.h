@@ -22,6 +22,8 @@ using store::SnapshotId;
 struct HistoryStep {
   oci::HistoryEntry entry;
   std::optional<size_t> depth;
+  /// When the step's result was made: the date of its history entry when the frontend left it unset.
+  std::optional<int64_t> made;
 };
 
 struct ImageSpec {
@@ -82,6 +84,10 @@ class Exporter {
   Result<store::LayerRecord> Compressed(const store::LayerRecord& tar);
   snapshot::LayerOptions layer_options_;
 };
+
+/// Dates the history entries left undated (no SOURCE_DATE_EPOCH, a step that added no layer) as BuildKit's
+/// exporter does: by the new layers around them.
+void DateHistory(std::vector<oci::HistoryEntry>& history);
 
 /// Loads an image's manifest and config from the content store.
 Result<Image> LoadImage(const store::ContentStore& content, const std::string& manifest_digest);

@@ -48,9 +48,9 @@ class Stmt {
   int rc_;
 };
 
-/// A row of "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type FROM snapshots".
+/// A row of "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type, created FROM snapshots".
 SnapshotRecord SnapshotOf(Stmt& s) {
-  SnapshotRecord r{s.Int(0), s.Int(1), s.Int(2) != 0, std::nullopt};
+  SnapshotRecord r{s.Int(0), s.Int(1), s.Int(2) != 0, std::nullopt, s.Int(7)};
   if (!s.IsNull(3)) r.layer = LayerRecord{s.Text(3), s.Text(4), s.Int(5), s.Text(6)};
   return r;
 }
@@ -102,12 +102,22 @@ Result<std::unique_ptr<Metadata>> Metadata::Open(const std::string& path) {
   std::unique_ptr<Metadata> m(new Metadata(db));
   // Other kiln processes may hold the write lock for a moment; wait rather than fail.
   sqlite3_busy_timeout(db, 30000);
+  // The last connection to close does not checkpoint the log into the database (two fsyncs) nor delete it (and
+  // the next process sync its new header): SQLite checkpoints as the log grows, during a write.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  int persist = 1;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   KILN_TRY(m->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   KILN_TRY(m->Exec(kSchema));
   return m;
 }
 
-Metadata::~Metadata() { sqlite3_close(db_); }
+Metadata::~Metadata() {
+  if (!used_.empty() && Exec("BEGIN IMMEDIATE").ok()) {
+    (void)(WriteUsedLocked().ok() ? Exec("COMMIT") : Exec("ROLLBACK"));
+  }
+  sqlite3_close(db_);
+}
 
 Status Metadata::Exec(const std::string& sql) {
   char* err = nullptr;
@@ -121,8 +131,10 @@ Status Metadata::Exec(const std::string& sql) {
 
 Status Metadata::SetImage(const std::string& name, const std::string& digest) {
   std::lock_guard l(mu_);
+  // A name that already has this digest is left as it is: a warm build writes nothing here.
   return Stmt(db_, "INSERT INTO images(name, digest, created) VALUES(?, ?, ?) "
-                   "ON CONFLICT(name) DO UPDATE SET digest=excluded.digest, created=excluded.created")
+                   "ON CONFLICT(name) DO UPDATE SET digest=excluded.digest, created=excluded.created "
+                   "WHERE images.digest != excluded.digest")
       .Bind(1, name).Bind(2, digest).Bind(3, Now()).Run();
 }
 
@@ -170,7 +182,7 @@ Status Metadata::DeleteSnapshot(SnapshotId id) {
 
 Result<SnapshotRecord> Metadata::GetSnapshot(SnapshotId id) {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type FROM snapshots "
+  Stmt s(db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type, created FROM snapshots "
               "WHERE id = ?");
   s.Bind(1, id);
   int rc = s.Step();
@@ -248,8 +260,17 @@ Result<std::optional<SnapshotId>> Metadata::GetCache(const std::string& key) {
   if (rc == SQLITE_DONE) return std::optional<SnapshotId>();
   if (rc != SQLITE_ROW) return s.Error();
   SnapshotId id = s.Int(0);
-  Stmt(db_, "UPDATE cache SET last_used = ? WHERE key = ?").Bind(1, Now()).Bind(2, key).Run().ok();
+  // Its last use is written with the build's record, in that one transaction, not one transaction per hit.
+  used_.insert(key);
   return std::optional<SnapshotId>(id);
+}
+
+Status Metadata::WriteUsedLocked() {
+  for (auto& key : used_) {
+    KILN_TRY(Stmt(db_, "UPDATE cache SET last_used = ?1 WHERE key = ?2 AND last_used < ?1").Bind(1, Now()).Bind(2, key).Run());
+  }
+  used_.clear();
+  return Status::Ok();
 }
 
 Status Metadata::SetCache(const std::string& key, SnapshotId id, const std::string& description) {
@@ -329,7 +350,7 @@ Status Metadata::DeleteCache(const std::string& key) {
 
 Result<std::vector<SnapshotRecord>> Metadata::ListSnapshots() {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type FROM snapshots "
+  Stmt s(db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type, created FROM snapshots "
               "WHERE committed = 1 ORDER BY id");
   std::vector<SnapshotRecord> out;
   int rc;
@@ -372,8 +393,17 @@ Result<std::vector<std::string>> Metadata::BlobSources(const std::string& digest
 
 Status Metadata::AddBuild(const BuildRecord& b) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "INSERT OR REPLACE INTO builds(id, created, report) VALUES(?, ?, ?)")
-      .Bind(1, b.id).Bind(2, b.created).Bind(3, b.json).Run();
+  KILN_TRY(Exec("BEGIN IMMEDIATE"));
+  Status st = WriteUsedLocked();
+  if (st.ok()) {
+    st = Stmt(db_, "INSERT OR REPLACE INTO builds(id, created, report) VALUES(?, ?, ?)")
+             .Bind(1, b.id).Bind(2, b.created).Bind(3, b.json).Run();
+  }
+  if (!st.ok()) {
+    (void)Exec("ROLLBACK");
+    return st;
+  }
+  return Exec("COMMIT");
 }
 
 Result<std::optional<BuildRecord>> Metadata::GetBuild(const std::string& id) {

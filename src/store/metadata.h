@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ struct SnapshotRecord {
   SnapshotId parent = 0;
   bool committed = false;
   std::optional<LayerRecord> layer;
+  int64_t created = 0;  // when the step that made it ran (seconds since the epoch)
 };
 
 struct CacheRecord {
@@ -111,6 +113,7 @@ class Metadata {
   /// Adds or replaces the records of these paths, in one transaction.
   Status PutFileDigests(const std::map<std::string, FileDigestRecord>& records);
 
+  /// A cache record's snapshot; its last use is written with the next build record (or when this closes).
   Result<std::optional<SnapshotId>> GetCache(const std::string& key);
   Status SetCache(const std::string& key, SnapshotId id, const std::string& description);
 
@@ -133,14 +136,18 @@ class Metadata {
   Result<std::vector<DebugState>> ListDebugStates();  // oldest first
   Status DeleteDebugState(const std::string& build_id);
 
+  /// Adds a build's record, and the last use of the cache records it found, in one transaction.
   Status AddBuild(const BuildRecord& b);
   Result<std::optional<BuildRecord>> GetBuild(const std::string& id);  // "" means the last
 
  private:
   explicit Metadata(sqlite3* db) : db_(db) {}
   Status Exec(const std::string& sql);
+  /// Writes the last use of the cache records found since the last call (mu_ held, inside a transaction).
+  Status WriteUsedLocked();
   sqlite3* db_;
   std::mutex mu_;
+  std::set<std::string> used_;  // cache keys found, their last use not yet written
 };
 
 }  // namespace kiln::store

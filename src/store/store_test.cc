@@ -67,6 +67,28 @@ TEST_F(StoreTest, MetadataImagesCacheAndBuilds) {
   EXPECT_EQ((*m)->GetBuild("b1")->value().json, "{}");
 }
 
+TEST_F(StoreTest, CacheUseIsWrittenWithTheBuildRecord) {
+  auto m = Metadata::Open(dir_->path() + "/meta.db");
+  ASSERT_TRUE(m.ok());
+  auto s = (*m)->CreateSnapshot(0);
+  ASSERT_TRUE(s.ok() && (*m)->CommitSnapshot(*s).ok());
+  EXPECT_GT((*m)->GetSnapshot(*s)->created, 0);
+  ASSERT_TRUE((*m)->SetCache("old", *s, "step").ok());
+  auto raw = Metadata::Open(dir_->path() + "/meta.db");  // another process's view
+  ASSERT_TRUE(raw.ok());
+  auto last_used = [&]() { return (*raw)->ListCache()->at(0).last_used; };
+  int64_t before = last_used();
+  sleep(1);
+  ASSERT_TRUE((*m)->GetCache("old")->has_value());
+  EXPECT_EQ(last_used(), before) << "a hit writes nothing by itself";
+  ASSERT_TRUE((*m)->AddBuild({"b1", 1, "{}"}).ok());
+  EXPECT_GT(last_used(), before) << "the build's record carries the hit's use";
+  int64_t written = last_used();
+  ASSERT_TRUE((*m)->GetCache("old")->has_value());
+  m->reset();  // closing writes what is pending
+  EXPECT_GE(last_used(), written);
+}
+
 TEST_F(StoreTest, SnapshotsOfDeadProcessesAreAbandoned) {
   std::string path = dir_->path() + "/meta.db";
   pid_t pid = fork();

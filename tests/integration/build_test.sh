@@ -117,6 +117,27 @@ kiln build -q -t noop:1 "$WORK/noop" >/dev/null || fail "RUN true failed"
 diff_ids=$(kiln inspect noop:1 | grep -o 'sha256:[0-9a-f]*' | sort -u)
 assert_contains "$diff_ids" "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef" "the empty layer"
 
+# A rebuild that changes nothing makes the same image, as BuildKit's does: each step is dated by when it ran (the
+# image by its last step), not by the build; ENV, which adds no layer, takes the date of the layer before it.
+printf 'FROM busybox:test\nRUN echo one > /one\nENV K=v\n' > "$WORK/noop/Dockerfile.same"
+kiln build -q -f "$WORK/noop/Dockerfile.same" -t same:1 "$WORK/noop" >/dev/null
+first=$(kiln inspect same:1)
+sleep 1.1
+kiln build -q -f "$WORK/noop/Dockerfile.same" -t same:1 "$WORK/noop" >/dev/null
+assert_eq "$(kiln inspect same:1 | grep -m1 '"digest"')" "$(grep -m1 '"digest"' <<<"$first")" "a warm rebuild changed the image"
+IMAGE=$first python3 - <<'PY' || fail "history dates"
+import json, os
+config = json.loads(os.environ["IMAGE"])["config"]
+run, env = config["history"][-2:]
+assert run["created_by"].startswith("RUN") and env["created_by"].startswith("ENV"), config["history"]
+assert env["created"] == run["created"] == config["created"], config
+PY
+
+# kiln --help and a warm build start without libcurl or libarchive (loaded when a pull, push or layer needs them).
+loaded=$(LD_DEBUG=files kiln --help 2>&1 >/dev/null; LD_DEBUG=files kiln build -q -t same:1 -f "$WORK/noop/Dockerfile.same" "$WORK/noop" 2>&1 >/dev/null)
+assert_not_contains "$loaded" "libcurl" "libcurl loaded at start-up"
+assert_not_contains "$loaded" "libarchive" "libarchive loaded at start-up"
+
 # kiln images lists what was built.
 imgs=$(kiln images)
 assert_contains "$imgs" "app:1"

@@ -37,10 +37,13 @@ import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1] + "/metadata.db")
 # The builder's RUN result: the cache record whose step names the builder stage's RUN.
 key, snap = db.execute("SELECT key, snapshot FROM cache WHERE description LIKE '[builder 2/2]%'").fetchone()
-print(db.execute("SELECT blob_digest FROM snapshots WHERE id = ?", (snap,)).fetchone()[0])
+diff_id, = db.execute("SELECT diff_id FROM snapshots WHERE id = ?", (snap,)).fetchone()
+# Stored uncompressed; the cache carries the gzip variant made when it left.
+print(db.execute("SELECT blob_digest FROM layer_variants WHERE diff_id = ? AND media_type LIKE '%gzip'", (diff_id,)).fetchone()[0])
 PY
 )
 [ -n "$builder_layer" ] || fail "no layer for the builder stage's RUN"
+assert_contains "$manifest" "$builder_layer" "the mode=max cache lacks the builder's layer"
 
 # Machine 2: registry cache, mode=max: nothing runs, and the builder's layer is never fetched (nothing needs it).
 export KILN_ROOT=$WORK/m2

@@ -129,9 +129,9 @@ class Converter {
             {"BUILDARCH", host.architecture}, {"BUILDVARIANT", host.variant}};
   }
 
-  std::string Time() const {
-    return oci::FormatTime(o_.epoch ? *o_.epoch : int64_t(time(nullptr)));
-  }
+  /// SOURCE_DATE_EPOCH, or unset: the exporter then dates each step by when its result was made, as BuildKit's
+  /// does, so a build that changed nothing makes the same image.
+  std::string Time() const { return o_.epoch ? oci::FormatTime(*o_.epoch) : ""; }
 
   Status SplitStages() {
     const auto& ins = df_.instructions;
