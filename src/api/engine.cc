@@ -484,7 +484,7 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   h.created = spec.config.created;
   h.created_by = "kiln import " + BaseName(tarball);
   h.comment = "imported from a root file system tarball";
-  spec.history.push_back({h, size_t(1)});
+  spec.history.push_back({h, size_t(1), std::nullopt});
   KILN_ASSIGN(exporter::Image image, exp.Commit(spec));
   KILN_TRY(s_->metadata->SetImage(ref.String(), image.descriptor.digest));
   return image;

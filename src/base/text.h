@@ -21,6 +21,8 @@ bool IsValidUtf8(std::string_view text);
 
 /// `text` with A-Z folded to a-z (keywords, header names, size units); other bytes unchanged.
 std::string AsciiLower(std::string_view text);
+/// `text` with a-z folded to A-Z (Dockerfile keywords in messages); other bytes unchanged.
+std::string AsciiUpper(std::string_view text);
 
 /// Flag values as docker buildx writes them: "k=v,k2=v2" -> pairs, in order (empty parts skipped). A part
 /// without "=" after a `list_key` entry is another value of it ("name=a,b"); otherwise an error naming `flag`.

@@ -21,11 +21,6 @@ std::string FirstWord(const std::string& s) {
 bool IsLower(const std::string& s) { return std::none_of(s.begin(), s.end(), ::isupper); }
 bool IsUpper(const std::string& s) { return std::none_of(s.begin(), s.end(), ::islower); }
 
-std::string Upper(std::string s) {
-  for (auto& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 /// ARG/ENV names that look like they carry a secret (BuildKit's SecretsUsedInArgOrEnv).
 bool LooksSecret(const std::string& name) {
   static const std::regex re("(^|_|-)(apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(_|-|$)",
@@ -100,9 +95,9 @@ std::vector<Finding> Lint(const Dockerfile& df) {
     } else if (kw == "cmd" || kw == "entrypoint") {
       if (!in.json_form) {
         add("JSONArgsRecommended", in.line,
-            "JSON arguments recommended for " + Upper(kw) + " to prevent unintended behavior related to OS signals");
+            "JSON arguments recommended for " + AsciiUpper(kw) + " to prevent unintended behavior related to OS signals");
       }
-      repeated[Upper(kw)].push_back(in.line);
+      repeated[AsciiUpper(kw)].push_back(in.line);
     } else if (kw == "healthcheck") {
       repeated["HEALTHCHECK"].push_back(in.line);
     } else if (kw == "maintainer") {
@@ -119,7 +114,7 @@ std::vector<Finding> Lint(const Dockerfile& df) {
       auto words = SplitWords(in.args, df.escape);
       if (!words.empty() && words[0].find('=') == std::string::npos) {
         add("LegacyKeyValueFormat", in.line,
-            "\"" + Upper(kw) + " key=value\" should be used instead of legacy \"" + Upper(kw) + " key value\" format");
+            "\"" + AsciiUpper(kw) + " key=value\" should be used instead of legacy \"" + AsciiUpper(kw) + " key value\" format");
       }
     }
     if (kw == "arg" || kw == "env") {
@@ -127,7 +122,7 @@ std::vector<Finding> Lint(const Dockerfile& df) {
         std::string name = w.substr(0, w.find('='));
         if (LooksSecret(name)) {
           add("SecretsUsedInArgOrEnv", in.line,
-              "Do not use ARG or ENV instructions for sensitive data (" + Upper(kw) + " \"" + name + "\")");
+              "Do not use ARG or ENV instructions for sensitive data (" + AsciiUpper(kw) + " \"" + name + "\")");
         }
         if (kw == "env" && w.find('=') == std::string::npos) break;  // legacy form: the rest is the value
       }

@@ -1,0 +1,423 @@
+// Each Dockerfile instruction after FROM, lowered by its own function: the table in StageLowering::Handlers.
+#include <algorithm>
+
+#include "base/fs.h"
+#include "base/text.h"
+#include "frontend/dockerfile/history_format.h"
+#include "frontend/dockerfile/lowering.h"
+#include "frontend/dockerfile/mounts.h"
+
+namespace kiln::dockerfile::internal {
+
+StageLowering::StageLowering(Converter& c, size_t index, StageState& st)
+    : c_(c), index_(index), stage_(c.stage(index)), st_(st),
+      label_(stage_.name.empty() ? "stage-" + std::to_string(index) : stage_.name) {}
+
+const std::map<std::string, StageLowering::Handler>& StageLowering::Handlers() {
+  static const std::map<std::string, Handler> table = {
+      {"arg", &StageLowering::Arg},
+      {"env", &StageLowering::EnvOrLabel},
+      {"label", &StageLowering::EnvOrLabel},
+      {"run", &StageLowering::Run},
+      {"copy", &StageLowering::Copy},
+      {"workdir", &StageLowering::Workdir},
+      {"user", &StageLowering::User},
+      {"cmd", &StageLowering::CmdOrEntrypoint},
+      {"entrypoint", &StageLowering::CmdOrEntrypoint},
+      {"expose", &StageLowering::Expose},
+      {"volume", &StageLowering::Volume},
+      {"stopsignal", &StageLowering::StopSignal},
+      {"shell", &StageLowering::Shell},
+      {"maintainer", &StageLowering::Maintainer},
+      {"onbuild", &StageLowering::OnBuild},
+  };
+  return table;
+}
+
+Status StageLowering::Lower() {
+  size_t total = stage_.end - stage_.first + 1;
+  for (size_t i = stage_.first; i < stage_.end; i++) {
+    const Instruction& in = c_.df().instructions[i];
+    at_ = i;
+    step_ = "[" + label_ + " " + std::to_string(i - stage_.first + 2) + "/" + std::to_string(total) + "] ";
+    auto handler = Handlers().find(in.keyword);
+    if (handler == Handlers().end()) return c_.Error(in, AsciiUpper(in.keyword) + " is not supported yet");
+    KILN_TRY((this->*handler->second)(in));
+  }
+  return Status::Ok();
+}
+
+// Helpers.
+
+Result<std::string> StageLowering::Expand(const Instruction& in, const std::string& word) {
+  // Every ARG with a value is in run_env, so it alone answers what a word may name.
+  auto r = c_.lex().ProcessWord(word, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); });
+  if (!r.ok()) return c_.Error(in, r.status().message());
+  return r;
+}
+
+Result<std::vector<std::string>> StageLowering::ExpandWords(const Instruction& in, const std::string& text) {
+  auto r = c_.lex().ProcessWords(text, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); });
+  if (!r.ok()) return c_.Error(in, r.status().message());
+  return r;
+}
+
+Result<std::vector<std::string>> StageLowering::ExpandArgs(const Instruction& in) {
+  if (!in.json_form) return ExpandWords(in, in.args);
+  std::vector<std::string> out;
+  for (auto& a : in.json_args) {
+    KILN_ASSIGN(std::string v, Expand(in, a));
+    out.push_back(v);
+  }
+  return out;
+}
+
+Status StageLowering::CheckFlags(const Instruction& in, const std::set<std::string>& allowed) const {
+  for (auto& f : in.flags) {
+    if (!allowed.count(f.name)) {
+      return c_.Error(in, "unknown flag --" + f.name + " for " + AsciiUpper(in.keyword) + " (not supported yet)");
+    }
+  }
+  return Status::Ok();
+}
+
+void StageLowering::AddHistory(const std::string& created_by, std::optional<size_t> vertex, bool ran) {
+  oci::HistoryEntry e;
+  e.created = c_.Time();
+  e.created_by = created_by + (vertex && ran ? " # buildkit" : "");
+  e.comment = "buildkit.dockerfile.v0";
+  e.empty_layer = !vertex;
+  st_.history.push_back({e, vertex});
+}
+
+std::vector<std::string> StageLowering::ShellArgs() const {
+  return st_.config.config.shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : st_.config.config.shell;
+}
+
+std::string StageLowering::WorkingDir() const {
+  return st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
+}
+
+void StageLowering::AddStep(graph::Op op, std::vector<size_t> inputs, const std::string& name, const Instruction& in) {
+  st_.vertex = c_.graph().Add(std::move(op), std::move(inputs), step_ + name, c_.Location(in));
+  // The step's place (for `kiln explain`) and the build arguments in its scope.
+  std::vector<std::string> names;
+  for (auto& [arg, value] : args_.args) names.push_back(arg);
+  c_.graph().Describe(st_.vertex, c_.options().context_dir + "\n" + c_.df().path + "\n" + label_ + "\n" +
+                                      std::to_string(at_ - stage_.first), std::move(names));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> StageLowering::KeyValues(const Instruction& in) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto words = SplitWords(in.args, c_.df().escape);
+  if (words.empty()) return c_.Error(in, AsciiUpper(in.keyword) + " requires at least one argument");
+  if (words[0].find('=') == std::string::npos) {
+    if (words.size() < 2) return c_.Error(in, AsciiUpper(in.keyword) + " must have two arguments");
+    std::string rest = in.args.substr(in.args.find(words[0]) + words[0].size());
+    size_t b = rest.find_first_not_of(" \t");
+    KILN_ASSIGN(std::string key, Expand(in, words[0]));
+    KILN_ASSIGN(std::string value, Expand(in, rest.substr(b)));
+    out.emplace_back(key, value);
+    return out;
+  }
+  for (auto& w : words) {
+    size_t eq = w.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return c_.Error(in, "syntax error - can't find = in \"" + w + "\". Must be of the form: name=value");
+    }
+    KILN_ASSIGN(std::string key, Expand(in, w.substr(0, eq)));
+    KILN_ASSIGN(std::string value, Expand(in, w.substr(eq + 1)));
+    out.emplace_back(key, value);
+  }
+  return out;
+}
+
+namespace {
+
+std::string AbsoluteDest(const std::string& dest, const std::string& workdir) {
+  bool dir = !dest.empty() && (dest.back() == '/' || dest == "." ||
+                                   (dest.size() >= 2 && dest.substr(dest.size() - 2) == "/."));
+  std::string abs = dest[0] == '/' ? dest : JoinPath(workdir.empty() ? "/" : workdir, dest);
+  abs = CleanPath(abs);
+  if (dir && abs != "/") abs += "/";
+  return abs;
+}
+
+}  // namespace
+
+// The instructions.
+
+Status StageLowering::Arg(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {}));
+  ArgScope declared;
+  KILN_TRY(c_.DeclareArgs(in, args_, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); },
+                          &c_.global_args(), &declared));
+  std::string desc;  // as BuildKit's history shows them: NAME=value (the value in effect), or NAME
+  for (auto& [name, value] : declared.args) {
+    if (value) oci::SetEnvIn(st_.run_env, name, *value);
+    desc += (desc.empty() ? "" : " ") + name + (value ? "=" + *value : "");
+  }
+  AddHistory("ARG " + desc, std::nullopt);
+  return Status::Ok();
+}
+
+Status StageLowering::EnvOrLabel(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {}));
+  KILN_ASSIGN(auto pairs, KeyValues(in));
+  std::string desc;
+  for (auto& [k, v] : pairs) {
+    if (in.keyword == "env") {
+      st_.config.config.SetEnv(k, v);
+      oci::SetEnvIn(st_.run_env, k, v);
+    } else {
+      st_.config.config.labels[k] = v;
+    }
+    desc += (desc.empty() ? "" : " ") + k + "=" + v;
+  }
+  AddHistory(AsciiUpper(in.keyword) + " " + desc, std::nullopt);
+  return Status::Ok();
+}
+
+Status StageLowering::Run(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {"network", "mount", "security"}));
+  graph::ExecOp op;
+  op.network = c_.options().network;
+  std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
+  std::vector<size_t> inputs = {st_.vertex};
+  std::string cwd = st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
+  int ssh_mounts = 0;
+  for (auto& f : in.flags) {
+    KILN_ASSIGN(std::string value, Expand(in, f.value));
+    flags_label += "--" + f.name + "=" + value + " ";
+    if (f.name != "mount") continue;
+    auto parsed = ParseMount(value, cwd);
+    if (!parsed.ok()) return c_.Error(in, "--mount=" + f.value + ": " + parsed.status().message());
+    if (auto* secret = std::get_if<graph::SecretMount>(&parsed->mount)) {
+      op.secrets.push_back(*secret);
+      continue;
+    }
+    auto& m = std::get<graph::ExecMount>(parsed->mount);
+    // What a bind shows (the build context unless from=) and what seeds a cache (from=), as inputs.
+    std::optional<size_t> source;
+    if (m.type == graph::ExecMount::Type::kBind && parsed->from.empty()) source = c_.ContextVertex();
+    if (!parsed->from.empty()) {
+      KILN_ASSIGN(source, c_.FromVertex(in, "--mount from=", parsed->from, index_));
+    }
+    if (source) {
+      auto at = std::find(inputs.begin() + 1, inputs.end(), *source);
+      m.input = size_t(at - inputs.begin());
+      if (at == inputs.end()) inputs.push_back(*source);
+    }
+    // As BuildKit: ssh sockets are /run/buildkit/ssh_agent.N unless given a target.
+    if (m.type == graph::ExecMount::Type::kSsh && m.target.empty()) {
+      m.target = "/run/buildkit/ssh_agent." + std::to_string(ssh_mounts);
+    }
+    if (m.type == graph::ExecMount::Type::kSsh) ssh_mounts++;
+    op.mounts.push_back(m);
+  }
+  if (auto sec = FlagValue(in, "security")) {
+    KILN_ASSIGN(std::string value, Expand(in, *sec));
+    if (value != "sandbox" && value != "insecure") {
+      return c_.Error(in, "unsupported security mode \"" + value + "\" (sandbox or insecure)");
+    }
+    op.security = value;
+  }
+  if (auto n = FlagValue(in, "network")) {
+    if (*n != "none" && *n != "host" && *n != "default") {
+      return c_.Error(in, "unsupported network mode \"" + *n + "\" (use none, host or default)");
+    }
+    if (*n != "default") op.network = *n;
+  }
+  if (in.json_form) {
+    op.args = in.json_args;
+  } else {
+    std::string script = in.args;
+    for (auto& h : in.heredocs) script += "\n" + h.content + h.name;
+    op.args = ShellArgs();
+    op.args.push_back(script);
+  }
+  op.env = st_.run_env;
+  if (!oci::GetEnvIn(op.env, "PATH")) op.env.insert(op.env.begin(), std::string("PATH=") + kDefaultPath);
+  // The first ssh socket is the agent the step's ssh and git use, unless the Dockerfile says otherwise.
+  for (auto& m : op.mounts) {
+    if (m.type != graph::ExecMount::Type::kSsh) continue;
+    if (!oci::GetEnvIn(op.env, "SSH_AUTH_SOCK")) op.env.push_back("SSH_AUTH_SOCK=" + m.target);
+    break;
+  }
+  // History names every build argument in scope with the value the command sees ("" when it has none).
+  std::vector<std::string> arg_env;
+  for (auto& [k, v] : args_.args) arg_env.push_back(k + "=" + oci::GetEnvIn(st_.run_env, k).value_or(v.value_or("")));
+  op.cwd = st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
+  op.user = st_.config.config.user;
+  std::string cmdline = JoinWords(op.args);
+  AddStep(op, inputs, "RUN " + flags_label + (in.json_form ? GoSlice(in.json_args) : in.args), in);
+  std::string prefix = arg_env.empty() ? "" : "|" + std::to_string(arg_env.size()) + " " + JoinWords(arg_env) + " ";
+  AddHistory("RUN " + prefix + cmdline, st_.vertex);
+  return Status::Ok();
+}
+
+Status StageLowering::Copy(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {"from", "chown", "chmod"}));
+  if (!in.heredocs.empty()) return c_.Error(in, "COPY from a heredoc is not supported yet");
+  std::vector<std::string> params;
+  if (in.json_form) {
+    for (auto& a : in.json_args) {
+      KILN_ASSIGN(std::string v, Expand(in, a));
+      params.push_back(v);
+    }
+  } else {
+    KILN_ASSIGN(params, ExpandWords(in, in.args));
+  }
+  if (params.size() < 2) return c_.Error(in, "COPY requires at least two arguments");
+  graph::CopyAction c;
+  c.sources.assign(params.begin(), params.end() - 1);
+  std::string dest = params.back();
+  if (c.sources.size() > 1 && (dest.empty() || dest.back() != '/')) {
+    return c_.Error(in, "when using COPY with more than one source file, the destination must be a directory "
+                     "and end with a /");
+  }
+  c.dest = AbsoluteDest(dest, st_.config.config.working_dir);
+  if (auto chown = FlagValue(in, "chown")) {
+    KILN_ASSIGN(c.chown, Expand(in, *chown));
+  }
+  if (auto chmod = FlagValue(in, "chmod")) {
+    KILN_ASSIGN(std::string m, Expand(in, *chmod));
+    char* end = nullptr;
+    unsigned long mode = strtoul(m.c_str(), &end, 8);
+    if (m.empty() || *end || mode > 07777) return c_.Error(in, "invalid --chmod value \"" + m + "\" (octal, e.g. 0755)");
+    c.chmod = uint32_t(mode);
+  }
+  size_t source;
+  std::string source_label;
+  if (auto from_flag = FlagValue(in, "from")) {
+    KILN_ASSIGN(std::string ref, Expand(in, *from_flag));
+    KILN_ASSIGN(source, c_.FromVertex(in, "COPY --from=", ref, index_));
+    source_label = "--from=" + ref + " ";
+  } else {
+    source = c_.ContextVertex();
+    c.reset_owner = true;
+  }
+  graph::FileOp op;
+  op.actions.push_back(c);
+  AddStep(op, {st_.vertex, source}, "COPY " + source_label + JoinWords(params), in);
+  AddHistory("COPY " + JoinWords(params), st_.vertex);
+  return Status::Ok();
+}
+
+Status StageLowering::Workdir(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {}));
+  KILN_ASSIGN(std::string wd, Expand(in, in.args));
+  std::string cur = st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
+  wd = CleanPath(wd[0] == '/' ? wd : JoinPath(cur, wd));
+  st_.config.config.working_dir = wd;
+  graph::FileOp op;
+  op.actions.push_back(graph::MkdirAction{wd, st_.config.config.user});
+  AddStep(op, {st_.vertex}, "WORKDIR " + wd, in);
+  AddHistory("WORKDIR " + wd, st_.vertex, false);
+  return Status::Ok();
+}
+
+Status StageLowering::User(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {}));
+  KILN_ASSIGN(std::string user, Expand(in, in.args));
+  st_.config.config.user = user;
+  AddHistory("USER " + user, std::nullopt);
+  return Status::Ok();
+}
+
+Status StageLowering::CmdOrEntrypoint(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {}));
+  std::vector<std::string> cmd;
+  if (in.json_form) {
+    cmd = in.json_args;
+  } else {
+    cmd = ShellArgs();
+    cmd.push_back(in.args);
+  }
+  if (in.keyword == "cmd") {
+    st_.config.config.cmd = cmd;
+    st_.config.config.args_escaped = true;
+    st_.cmd_set = true;
+  } else {
+    st_.config.config.entrypoint = cmd;
+    if (!st_.cmd_set) st_.config.config.cmd.reset();  // an inherited CMD does not survive a new ENTRYPOINT
+  }
+  AddHistory(AsciiUpper(in.keyword) + " " + GoQuotedSlice(cmd), std::nullopt);
+  return Status::Ok();
+}
+
+Status StageLowering::Expose(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {}));
+  KILN_ASSIGN(auto ports, ExpandWords(in, in.args));
+  std::set<std::string> these;  // BuildKit prints a Go map: keys sorted, each once
+  for (auto p : ports) {
+    if (p.find('/') == std::string::npos) p += "/tcp";
+    if (std::find(st_.config.config.exposed_ports.begin(), st_.config.config.exposed_ports.end(), p) ==
+        st_.config.config.exposed_ports.end()) {
+      st_.config.config.exposed_ports.push_back(p);
+    }
+    these.insert(p);
+  }
+  std::sort(st_.config.config.exposed_ports.begin(), st_.config.config.exposed_ports.end());
+  std::string desc;
+  for (auto& p : these) desc += (desc.empty() ? "" : " ") + p + ":{}";
+  AddHistory("EXPOSE map[" + desc + "]", std::nullopt);
+  return Status::Ok();
+}
+
+Status StageLowering::Volume(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {}));
+  std::vector<std::string> vols;
+  if (in.json_form) {
+    for (auto& a : in.json_args) {
+      KILN_ASSIGN(std::string v, Expand(in, a));
+      vols.push_back(v);
+    }
+  } else {
+    KILN_ASSIGN(vols, ExpandWords(in, in.args));
+  }
+  for (auto& v : vols) {
+    if (v.empty()) return c_.Error(in, "VOLUME specified can not be an empty string");
+    if (std::find(st_.config.config.volumes.begin(), st_.config.config.volumes.end(), v) ==
+        st_.config.config.volumes.end()) {
+      st_.config.config.volumes.push_back(v);
+    }
+  }
+  AddHistory("VOLUME " + GoSlice(vols), std::nullopt);
+  return Status::Ok();
+}
+
+Status StageLowering::StopSignal(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {}));
+  KILN_ASSIGN(std::string sig, Expand(in, in.args));
+  st_.config.config.stop_signal = sig;
+  AddHistory("STOPSIGNAL " + sig, std::nullopt);
+  return Status::Ok();
+}
+
+Status StageLowering::Shell(const Instruction& in) {
+  KILN_TRY(CheckFlags(in, {}));
+  if (!in.json_form || in.json_args.empty()) return c_.Error(in, "SHELL requires the arguments in JSON form");
+  st_.config.config.shell = in.json_args;
+  AddHistory("SHELL " + GoSlice(in.json_args), std::nullopt);
+  return Status::Ok();
+}
+
+Status StageLowering::Maintainer(const Instruction& in) {
+  KILN_ASSIGN(std::string m, Expand(in, in.args));
+  st_.config.author = m;
+  AddHistory("MAINTAINER " + m, std::nullopt);
+  return Status::Ok();
+}
+
+Status StageLowering::OnBuild(const Instruction& in) {
+  std::string trigger = in.args;
+  std::string first = AsciiLower(trigger.substr(0, trigger.find_first_of(" \t")));
+  if (first == "onbuild" || first == "from" || first == "maintainer") {
+    return c_.Error(in, AsciiUpper(first) + " isn't allowed as an ONBUILD trigger");
+  }
+  st_.config.config.on_build.push_back(trigger);  // BuildKit writes no history for ONBUILD
+  return Status::Ok();
+}
+
+}  // namespace kiln::dockerfile::internal

@@ -1,0 +1,144 @@
+// The converter's internals, shared by convert.cc (stages, build arguments, base images and sources) and
+// instructions.cc (each instruction after FROM lowered by its own function). The frontend's interface is
+// convert.h; nothing outside src/frontend/dockerfile includes this.
+#pragma once
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "frontend/dockerfile/convert.h"
+#include "frontend/dockerfile/shell.h"
+
+namespace kiln::dockerfile::internal {
+
+inline constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Declared build arguments, in declaration order; a value of nullopt means declared without a value.
+struct ArgScope {
+  std::vector<std::pair<std::string, std::optional<std::string>>> args;
+  std::optional<std::string>* Find(const std::string& name);
+  void Set(const std::string& name, std::optional<std::string> value);
+};
+
+struct Stage {
+  std::string name;  // lower case, "" when unnamed
+  size_t first = 0, end = 0;  // instruction range after FROM
+  const Instruction* from = nullptr;
+};
+
+struct StageState {
+  bool lowered = false;
+  size_t vertex = 0;
+  size_t base_vertex = 0;
+  oci::ImageConfig config;
+  std::vector<HistoryStep> history;
+  bool cmd_set = false;
+  /// The environment RUN steps get and words expand in: the image's, then each ENV and each ARG with a value in
+  /// the order they come, so the later of an ENV and an ARG of one name wins (as in BuildKit). Only ENV reaches
+  /// the image config.
+  std::vector<std::string> run_env;
+};
+
+/// The whole Dockerfile: its stages, the global build arguments, and the graph being built.
+class Converter {
+ public:
+  Converter(const Dockerfile& df, const ConvertOptions& o) : df_(df), o_(o), lex_(df.escape) {}
+  Result<BuildDefinition> Run();
+
+  // What lowering an instruction needs of the whole.
+  Status Error(const Instruction& in, const std::string& msg) const;
+  std::string Location(const Instruction& in) const;
+  /// SOURCE_DATE_EPOCH, or unset: the exporter then dates each step by when its result was made, as BuildKit's
+  /// does, so a build that changed nothing makes the same image.
+  std::string Time() const;
+  /// ARG name[=default] ...: the value is the --build-arg if given, else the default, else the global value.
+  /// Declares the ARGs of `in` in `scope`; `declared`, when given, receives each with the value in effect.
+  Status DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, ArgScope* global = nullptr,
+                     ArgScope* declared = nullptr);
+  /// The vertex a --from (of COPY, or of a RUN mount) names: a stage defined before stage `index`, or an image.
+  Result<size_t> FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index);
+  /// The build context, as a source vertex.
+  size_t ContextVertex();
+
+  const Dockerfile& df() const { return df_; }
+  const ConvertOptions& options() const { return o_; }
+  const ShellLex& lex() const { return lex_; }
+  graph::Graph& graph() { return def_.graph; }
+  ArgScope& global_args() { return global_; }
+  const Stage& stage(size_t i) const { return stages_[i]; }
+
+ private:
+  Status SplitStages();
+  Result<size_t> TargetStage() const;
+  std::optional<size_t> FindStage(const std::string& ref, size_t before) const;
+  std::map<std::string, std::string> PlatformArgs() const;
+  static bool IsPredefined(const std::string& k);
+  static std::optional<std::string> LookupIn(ArgScope& scope, const std::string& name);
+  /// Lowers stage `index` (and, first, the stages it builds on): its FROM here, its instructions by StageLowering.
+  Status LowerStage(size_t index);
+
+  const Dockerfile& df_;
+  const ConvertOptions& o_;
+  ShellLex lex_;
+  BuildDefinition def_;
+  ArgScope global_;
+  std::vector<Stage> stages_;
+  std::vector<StageState> states_;
+  std::set<size_t> in_progress_;
+  std::set<std::string> used_args_;
+};
+
+/// One stage's instructions after FROM, each lowered by its own function (a table by keyword), into the graph
+/// and the stage's image config and history.
+class StageLowering {
+ public:
+  StageLowering(Converter& c, size_t index, StageState& st);
+  Status Lower();
+
+ private:
+  using Handler = Status (StageLowering::*)(const Instruction&);
+  static const std::map<std::string, Handler>& Handlers();
+
+  Status Arg(const Instruction& in);
+  Status EnvOrLabel(const Instruction& in);
+  Status Run(const Instruction& in);
+  Status Copy(const Instruction& in);
+  Status Workdir(const Instruction& in);
+  Status User(const Instruction& in);
+  Status CmdOrEntrypoint(const Instruction& in);
+  Status Expose(const Instruction& in);
+  Status Volume(const Instruction& in);
+  Status StopSignal(const Instruction& in);
+  Status Shell(const Instruction& in);
+  Status Maintainer(const Instruction& in);
+  Status OnBuild(const Instruction& in);
+
+  Result<std::string> Expand(const Instruction& in, const std::string& word);
+  Result<std::vector<std::string>> ExpandWords(const Instruction& in, const std::string& text);
+  /// The arguments as words, expanded: exec form's JSON strings or shell form's words.
+  Result<std::vector<std::string>> ExpandArgs(const Instruction& in);
+  /// ENV/LABEL arguments: "k=v k2='v 2'" or the legacy "k v w" (one pair, the value is the rest).
+  Result<std::vector<std::pair<std::string, std::string>>> KeyValues(const Instruction& in);
+  Status CheckFlags(const Instruction& in, const std::set<std::string>& allowed) const;
+  /// BuildKit marks the history of steps it ran (RUN, COPY) with " # buildkit"; a WORKDIR's mkdir is a layer
+  /// without the mark.
+  void AddHistory(const std::string& created_by, std::optional<size_t> vertex, bool ran = true);
+  std::vector<std::string> ShellArgs() const;
+  /// Adds the step's vertex and sets it as the stage's latest, with its place for `kiln explain`.
+  void AddStep(graph::Op op, std::vector<size_t> inputs, const std::string& name, const Instruction& in);
+  std::string WorkingDir() const;
+
+  Converter& c_;
+  size_t index_;
+  const Stage& stage_;
+  StageState& st_;
+  ArgScope args_;
+  std::string label_;     // "stage-0" or the stage's name, for step names
+  std::string step_;      // "[label N/M] " of the instruction being lowered
+  size_t at_ = 0;         // its index in the Dockerfile
+};
+
+}  // namespace kiln::dockerfile::internal
