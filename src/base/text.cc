@@ -1,5 +1,6 @@
 #include "base/text.h"
 
+#include <climits>
 #include <cstdlib>
 
 #include <openssl/evp.h>
@@ -40,6 +41,94 @@ std::string AsciiLower(std::string_view text) {
   for (auto& c : out)
     if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
   return out;
+}
+
+std::optional<int64_t> ParseGoDuration(std::string_view text) {
+  std::string_view s = text;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") return 0;
+  if (s.empty()) return std::nullopt;
+  static const std::pair<std::string_view, int64_t> units[] = {
+      {"ns", 1}, {"us", 1000}, {"\xc2\xb5s", 1000}, {"\xce\xbcs", 1000}, {"ms", 1000000}, {"s", 1000000000},
+      {"m", 60000000000}, {"h", 3600000000000}};
+  // Whole and fractional parts in integers, as Go's parser does, so "0.3s" is exactly 300000000.
+  constexpr uint64_t kMax = uint64_t(INT64_MAX);
+  uint64_t total = 0;
+  while (!s.empty()) {
+    size_t i = 0;
+    uint64_t whole = 0, frac = 0, scale = 1;
+    bool digits = false;
+    for (; i < s.size() && isdigit(static_cast<unsigned char>(s[i])); i++, digits = true) {
+      if (whole > (kMax - 9) / 10) return std::nullopt;
+      whole = whole * 10 + uint64_t(s[i] - '0');
+    }
+    if (i < s.size() && s[i] == '.') {
+      for (i++; i < s.size() && isdigit(static_cast<unsigned char>(s[i])); i++, digits = true) {
+        if (scale > kMax / 10) continue;  // digits past what a nanosecond can hold
+        frac = frac * 10 + uint64_t(s[i] - '0');
+        scale *= 10;
+      }
+    }
+    if (!digits) return std::nullopt;
+    s.remove_prefix(i);
+    size_t u = 0;
+    while (u < s.size() && !isdigit(static_cast<unsigned char>(s[u])) && s[u] != '.') u++;
+    std::string_view unit = s.substr(0, u);
+    uint64_t factor = 0;
+    for (auto& [name, f] : units)
+      if (unit == name) factor = uint64_t(f);
+    if (factor == 0) return std::nullopt;
+    if (whole > kMax / factor) return std::nullopt;
+    uint64_t value = whole * factor + uint64_t((long double)frac * factor / scale);
+    if (value > kMax - total) return std::nullopt;
+    total += value;
+    s.remove_prefix(u);
+  }
+  return negative ? -int64_t(total) : int64_t(total);
+}
+
+std::string FormatGoDuration(int64_t nanoseconds) {
+  if (nanoseconds == 0) return "0s";
+  bool negative = nanoseconds < 0;
+  uint64_t u = negative ? uint64_t(0) - uint64_t(nanoseconds) : uint64_t(nanoseconds);
+  // "digits" of a fraction, trailing zeros dropped, as Go's fmtFrac does.
+  auto fraction = [](uint64_t v, int precision) {
+    std::string digits;
+    bool print = false;
+    for (int i = 0; i < precision; i++) {
+      int digit = int(v % 10);
+      print = print || digit != 0;
+      if (print) digits.insert(digits.begin(), char('0' + digit));
+      v /= 10;
+    }
+    return std::make_pair(v, digits.empty() ? std::string() : "." + digits);
+  };
+  std::string out;
+  if (u < 1000000000) {
+    if (u < 1000) {
+      out = std::to_string(u) + "ns";
+    } else if (u < 1000000) {
+      auto [whole, frac] = fraction(u, 3);
+      out = std::to_string(whole) + frac + "\xc2\xb5s";
+    } else {
+      auto [whole, frac] = fraction(u, 6);
+      out = std::to_string(whole) + frac + "ms";
+    }
+  } else {
+    auto [seconds, frac] = fraction(u, 9);
+    out = std::to_string(seconds % 60) + frac + "s";
+    uint64_t minutes = seconds / 60;
+    if (minutes > 0) {
+      out = std::to_string(minutes % 60) + "m" + out;
+      uint64_t hours = minutes / 60;
+      if (hours > 0) out = std::to_string(hours) + "h" + out;
+    }
+  }
+  return negative ? "-" + out : out;
 }
 
 std::string AsciiUpper(std::string_view text) {

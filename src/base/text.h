@@ -2,6 +2,7 @@
 // step's output) so that a message cannot retitle a terminal, clear the screen or move the cursor; UTF-8 checks;
 // ASCII case folding; base64; buildx-style key=value flags.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,12 @@ bool IsValidUtf8(std::string_view text);
 
 /// `text` with A-Z folded to a-z (keywords, header names, size units); other bytes unchanged.
 std::string AsciiLower(std::string_view text);
+/// A duration in Go's syntax (time.ParseDuration: "1h30m", "1.5s", "300ms", "-2us"), in nanoseconds; nullopt when
+/// malformed or out of range.
+std::optional<int64_t> ParseGoDuration(std::string_view text);
+/// Go's time.Duration.String(): "0s", "1.5s", "1m30s", "1h0m0s", "300ms", "2µs".
+std::string FormatGoDuration(int64_t nanoseconds);
+
 /// `text` with a-z folded to A-Z (Dockerfile keywords in messages); other bytes unchanged.
 std::string AsciiUpper(std::string_view text);
 

@@ -49,9 +49,9 @@ std::optional<uint32_t> ParseId(const std::string& s) {
 
 }  // namespace
 
-Result<User> ResolveUser(const std::string& rootfs, const std::string& spec) {
+Result<User> ResolveUser(const std::string& rootfs, const std::string& given) {
   User u;
-  if (spec.empty()) return u;
+  const std::string spec = given.empty() ? "0" : given;  // root, with root's groups
   std::string user_part = spec.substr(0, spec.find(':'));
   std::string group_part = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
   auto passwd = ReadColonFile(rootfs, "/etc/passwd");
@@ -98,14 +98,18 @@ Result<User> ResolveUser(const std::string& rootfs, const std::string& spec) {
       }
     }
   } else if (!user_name.empty()) {
-    // Supplementary groups: every group listing the user as a member.
+    // Supplementary groups: every group listing the user as a member (runc's GetExecUser).
     for (auto& e : groups) {
       if (e.fields.size() < 4 || e.fields[3].empty()) continue;
       std::string members = "," + e.fields[3] + ",";
       if (members.find("," + user_name + ",") == std::string::npos) continue;
-      if (auto gid = ParseId(e.fields[2]); gid && *gid != u.gid) u.additional_gids.push_back(*gid);
+      if (auto gid = ParseId(e.fields[2])) u.additional_gids.push_back(*gid);
     }
   }
+  // BuildKit puts the primary group first among them unless it is there already (ensureAdditionalGids), so `id`
+  // in a RUN step shows groups=1000(app).
+  if (std::find(u.additional_gids.begin(), u.additional_gids.end(), u.gid) == u.additional_gids.end())
+    u.additional_gids.insert(u.additional_gids.begin(), u.gid);
   return u;
 }
 

@@ -25,15 +25,17 @@ TEST_F(UserTest, ResolvesLikeDocker) {
   auto root = ResolveUser(dir_->path(), "");
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(root->uid, 0u);
+  EXPECT_EQ(root->additional_gids, std::vector<gid_t>{0});  // the primary group first, as BuildKit's
   auto app = ResolveUser(dir_->path(), "app");
   ASSERT_TRUE(app.ok());
   EXPECT_EQ(app->uid, 1000u);
   EXPECT_EQ(app->gid, 1001u);
-  EXPECT_EQ(app->additional_gids, std::vector<gid_t>{50});
+  EXPECT_EQ(app->additional_gids, (std::vector<gid_t>{1001, 50}));
   EXPECT_EQ(app->home, "/home/app");
   auto numeric = ResolveUser(dir_->path(), "1000:50");
   ASSERT_TRUE(numeric.ok());
   EXPECT_EQ(numeric->gid, 50u);
+  EXPECT_EQ(numeric->additional_gids, std::vector<gid_t>{50});  // a group given: no member groups
   auto unknown_uid = ResolveUser(dir_->path(), "4242");
   ASSERT_TRUE(unknown_uid.ok());  // numbers need no passwd entry
   EXPECT_EQ(unknown_uid->uid, 4242u);

@@ -2,6 +2,7 @@
 
 #include <sys/utsname.h>
 
+#include <cstdint>
 #include <ctime>
 
 #include "base/digest.h"
@@ -106,6 +107,17 @@ Json ToJson(const ImageConfig& c) {
   if (!cc.stop_signal.empty()) cfg["StopSignal"] = cc.stop_signal;
   if (!cc.shell.empty()) cfg["Shell"] = cc.shell;
   if (!cc.on_build.empty()) cfg["OnBuild"] = cc.on_build;
+  if (cc.healthcheck) {
+    const Healthcheck& h = *cc.healthcheck;
+    Json hc = Json::object();  // Go's omitempty fields
+    if (!h.test.empty()) hc["Test"] = h.test;
+    if (h.interval) hc["Interval"] = h.interval;
+    if (h.timeout) hc["Timeout"] = h.timeout;
+    if (h.start_period) hc["StartPeriod"] = h.start_period;
+    if (h.start_interval) hc["StartInterval"] = h.start_interval;
+    if (h.retries) hc["Retries"] = h.retries;
+    cfg["Healthcheck"] = hc;
+  }
   j["config"] = cfg;
   j["rootfs"] = {{"type", "layers"}, {"diff_ids", c.diff_ids}};
   Json h = Json::array();
@@ -222,6 +234,21 @@ Result<ImageConfig> ImageConfigFromJson(const std::string& text) {
     cc.stop_signal = Str(cfg, "StopSignal");
     cc.shell = Strings(cfg.value("Shell", Json()));
     cc.on_build = Strings(cfg.value("OnBuild", Json()));
+    if (cfg.contains("Healthcheck") && cfg["Healthcheck"].is_object()) {
+      const Json& hc = cfg["Healthcheck"];
+      auto number = [&](const char* key) -> int64_t {
+        return hc.contains(key) && hc[key].is_number_integer() ? hc[key].get<int64_t>() : 0;
+      };
+      Healthcheck h;
+      h.test = Strings(hc.value("Test", Json()));
+      h.interval = number("Interval");
+      h.timeout = number("Timeout");
+      h.start_period = number("StartPeriod");
+      h.start_interval = number("StartInterval");
+      int64_t retries = number("Retries");
+      h.retries = retries >= 0 && retries <= INT32_MAX ? int(retries) : 0;
+      cc.healthcheck = h;
+    }
   }
   if (j.contains("rootfs") && j["rootfs"].is_object()) c.diff_ids = Strings(j["rootfs"].value("diff_ids", Json()));
   if (j.contains("history") && j["history"].is_array())

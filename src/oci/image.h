@@ -63,6 +63,16 @@ struct HistoryEntry {
 };
 
 /// The runtime part of an image config ("config" in the JSON): what a container of the image starts with.
+/// Docker's HEALTHCHECK (config "Healthcheck"): durations in nanoseconds, 0 meaning "inherit the default".
+struct Healthcheck {
+  std::vector<std::string> test;  // {"NONE"}, {"CMD", args...} or {"CMD-SHELL", command}
+  int64_t interval = 0;
+  int64_t timeout = 0;
+  int64_t start_period = 0;
+  int64_t start_interval = 0;
+  int retries = 0;
+};
+
 struct ContainerConfig {
   std::string user;
   std::vector<std::string> env;  // "K=V", in order
@@ -75,6 +85,7 @@ struct ContainerConfig {
   std::string stop_signal;
   std::vector<std::string> shell;  // Docker's extension: the SHELL instruction
   std::vector<std::string> on_build;
+  std::optional<Healthcheck> healthcheck;
   /// Docker's ArgsEscaped (deprecated in OCI, kept for Docker compatibility): BuildKit sets it with every CMD.
   bool args_escaped = false;
 

@@ -246,7 +246,7 @@ namespace {
 
 /// Makes directory `rel` (symlink-free, its parent already in the upper) in the layer: a copy-up keeping the
 /// metadata it has below, or a new directory owned by uid:gid.
-Status MakeDirInLayer(const LayerTarget& t, const std::string& rel, uid_t uid, gid_t gid) {
+Status MakeDirInLayer(const LayerTarget& t, const std::string& rel, uid_t uid, gid_t gid, mode_t mode) {
   std::string upper = JoinPath(t.upper, rel);
   std::string lower = JoinPath(t.lower, rel);
   struct stat st;
@@ -264,8 +264,8 @@ Status MakeDirInLayer(const LayerTarget& t, const std::string& rel, uid_t uid, g
     utimensat(AT_FDCWD, upper.c_str(), times, AT_SYMLINK_NOFOLLOW);
     return Status::Ok();
   }
-  if (mkdir(upper.c_str(), 0755) != 0) return ErrnoError("mkdir", upper);
-  chmod(upper.c_str(), 0755);  // umask must not narrow it
+  if (mkdir(upper.c_str(), mode) != 0) return ErrnoError("mkdir", upper);
+  chmod(upper.c_str(), mode);  // umask must not narrow it
   if (lchown(upper.c_str(), uid, gid) != 0) return ErrnoError("chown", upper);
   return Status::Ok();
 }
@@ -273,7 +273,7 @@ Status MakeDirInLayer(const LayerTarget& t, const std::string& rel, uid_t uid, g
 }  // namespace
 
 Result<std::string> MakeDirsInLayer(const LayerTarget& t, const std::string& container_path, uid_t uid,
-                                    gid_t gid) {
+                                    gid_t gid, mode_t mode) {
   std::string cur = "/";
   for (auto& part : SplitPath(CleanPath("/" + container_path))) {
     KILN_ASSIGN(std::string lower, ResolveInRoot(t.lower, JoinPath(cur, part)));
@@ -282,7 +282,7 @@ Result<std::string> MakeDirsInLayer(const LayerTarget& t, const std::string& con
     std::string prefix;
     for (auto& p : SplitPath(resolved)) {
       prefix = JoinPath(prefix, p);
-      KILN_TRY(MakeDirInLayer(t, prefix, uid, gid));
+      KILN_TRY(MakeDirInLayer(t, prefix, uid, gid, mode));
     }
     cur = "/" + resolved;
   }

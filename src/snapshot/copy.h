@@ -46,7 +46,8 @@ Result<std::string> ResolveInLayer(const LayerTarget& t, const std::string& cont
 /// Whether `container_path` is a directory in the layer or below it.
 bool IsDirectoryInLayer(const LayerTarget& t, const std::string& container_path);
 /// mkdir -p in the layer: directories that exist below are copied up with their metadata (as overlayfs would);
-/// missing ones are made with mode 0755 and owner uid:gid. Returns the directory's upper path.
-Result<std::string> MakeDirsInLayer(const LayerTarget& t, const std::string& container_path, uid_t uid, gid_t gid);
+/// missing ones are made with `mode` and owner uid:gid. Returns the directory's upper path.
+Result<std::string> MakeDirsInLayer(const LayerTarget& t, const std::string& container_path, uid_t uid, gid_t gid,
+                                    mode_t mode = 0755);
 
 }  // namespace kiln::snapshot

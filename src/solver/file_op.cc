@@ -157,6 +157,8 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snaps
   }
   uid_t dir_uid = owner.first.value_or(0);
   gid_t dir_gid = owner.second.value_or(0);
+  // Directories the copy creates (the destination, missing parents) take --chmod too, as in BuildKit.
+  mode_t dir_mode = copy.chmod ? mode_t(*copy.chmod) : 0755;
 
   std::vector<SourceMatch> all;
   for (auto& p : copy.sources) {
@@ -168,18 +170,20 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snaps
   for (auto& m : all) {
     if (IsDirectory(m.host_path)) {
       // A directory source copies its contents, not the directory itself.
-      KILN_ASSIGN(std::string target, snapshot::MakeDirsInLayer(dest, dest_path, dir_uid, dir_gid));
+      KILN_ASSIGN(std::string target, snapshot::MakeDirsInLayer(dest, dest_path, dir_uid, dir_gid, dir_mode));
       KILN_TRY(snapshot::CopyDirContents(m.host_path, target, m.rel, o));
       continue;
     }
     std::string target_path = dest_is_dir ? JoinPath(dest_path, BaseName(m.rel)) : dest_path;
-    KILN_ASSIGN(std::string parent, snapshot::MakeDirsInLayer(dest, DirName(target_path), dir_uid, dir_gid));
+    KILN_ASSIGN(std::string parent, snapshot::MakeDirsInLayer(dest, DirName(target_path), dir_uid, dir_gid, dir_mode));
     KILN_TRY(snapshot::CopyTree(m.host_path, JoinPath(parent, BaseName(target_path)), m.rel, o));
   }
   return Status::Ok();
 }
 
 Status RunMkdir(const graph::MkdirAction& mkdir, const snapshot::LayerTarget& dest) {
+  // A directory that is there already is left as it is: nothing of it goes into the layer (BuildKit's is empty).
+  if (IsDirectoryInLayer(dest, CleanPath(mkdir.path))) return Status::Ok();
   KILN_ASSIGN(auto owner, Owner(mkdir.chown, true, dest.lower));
   KILN_ASSIGN(std::string dir, snapshot::MakeDirsInLayer(dest, mkdir.path, *owner.first, *owner.second));
   (void)dir;

@@ -542,6 +542,11 @@ class Job {
               KILN_ASSIGN(std::string root, MountSource(in, m.source, true, res));
               KILN_ASSIGN(std::string from, snapshot::ResolveInRoot(root, m.source.empty() ? "/" : m.source));
               if (!IsDirectory(from)) return Status::Error("--mount=type=cache: from= source " + m.source + " is not a directory");
+              // The cache's root is a copy of the source directory: its mode and owner too, as in BuildKit.
+              struct stat st;
+              if (stat(from.c_str(), &st) != 0) return ErrnoError("stat", from);
+              if (chmod(dir.c_str(), st.st_mode & 07777) != 0 || chown(dir.c_str(), st.st_uid, st.st_gid) != 0)
+                return ErrnoError("set owner and mode of", dir);
               return snapshot::CopyDirContents(from, dir, "", {});
             };
           }

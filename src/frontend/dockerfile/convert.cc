@@ -186,6 +186,9 @@ Status Converter::LowerStage(size_t index) {
     st.base_vertex = parent.base_vertex;
     st.config = parent.config;
     st.history = parent.history;
+    // The parent's build arguments stay declared, and in the environment of RUN steps, as in BuildKit.
+    st.run_env = parent.run_env;
+    st.args = parent.args;
   } else if (AsciiLower(*base_ref) == "scratch") {
     st.vertex = def_.graph.Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
     st.base_vertex = st.vertex;
@@ -206,7 +209,7 @@ Status Converter::LowerStage(size_t index) {
     st.config.diff_ids.clear();
   }
   st.cmd_set = false;
-  st.run_env = st.config.config.env;
+  if (!FindStage(*base_ref, index)) st.run_env = st.config.config.env;
   // ONBUILD triggers of the base belong to the base's consumers, not to this image.
   st.config.config.on_build.clear();
   states_[index] = std::move(st);

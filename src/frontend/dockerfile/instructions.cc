@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "base/fs.h"
+#include "base/json.h"
 #include "base/text.h"
 #include "frontend/dockerfile/history_format.h"
 #include "frontend/dockerfile/lowering.h"
@@ -30,6 +31,7 @@ const std::map<std::string, StageLowering::Handler>& StageLowering::Handlers() {
       {"shell", &StageLowering::Shell},
       {"maintainer", &StageLowering::Maintainer},
       {"onbuild", &StageLowering::OnBuild},
+      {"healthcheck", &StageLowering::Healthcheck},
   };
   return table;
 }
@@ -102,7 +104,7 @@ void StageLowering::AddStep(graph::Op op, std::vector<size_t> inputs, const std:
   st_.vertex = c_.graph().Add(std::move(op), std::move(inputs), step_ + name, c_.Location(in));
   // The step's place (for `kiln explain`) and the build arguments in its scope.
   std::vector<std::string> names;
-  for (auto& [arg, value] : args_.args) names.push_back(arg);
+  for (auto& [arg, value] : st_.args.args) names.push_back(arg);
   c_.graph().Describe(st_.vertex, c_.options().context_dir + "\n" + c_.df().path + "\n" + label_ + "\n" +
                                       std::to_string(at_ - stage_.first), std::move(names));
 }
@@ -143,14 +145,42 @@ std::string AbsoluteDest(const std::string& dest, const std::string& workdir) {
   return abs;
 }
 
+int ParsePortNumber(const std::string& text) {
+  if (text.empty() || text.size() > 5 || !std::all_of(text.begin(), text.end(), ::isdigit)) return -1;
+  int port = std::stoi(text);
+  return port <= 65535 ? port : -1;
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> ParsePort(const std::string& raw) {
+  // [ip:][host-port:]container-port[-end][/proto], as BuildKit's EXPOSE reads it; only the container side counts.
+  std::string container = raw.substr(raw.rfind(':') == std::string::npos ? 0 : raw.rfind(':') + 1);
+  std::string port = container.substr(0, container.find('/'));
+  std::string proto = container.find('/') == std::string::npos ? "" : container.substr(container.find('/') + 1);
+  std::string lower = AsciiLower(proto);
+  if (port.empty()) return Status::Error("invalid port: \"" + raw + "\": no port specified");
+  if (lower.empty()) {
+    lower = "tcp";
+  } else if (lower != "tcp" && lower != "udp" && lower != "sctp") {
+    return Status::Error("invalid port: \"" + raw + "\": invalid proto: " + proto);
+  }
+  std::string start_text = port.substr(0, port.find('-'));
+  std::string end_text = port.find('-') == std::string::npos ? start_text : port.substr(port.find('-') + 1);
+  int start = ParsePortNumber(start_text), end = ParsePortNumber(end_text);
+  if (start < 0 || end < 0) return Status::Error("invalid containerPort: " + port);
+  if (end < start) return Status::Error("invalid port range: " + port);
+  std::vector<std::string> out;
+  for (int p = start; p <= end; p++) out.push_back(std::to_string(p) + "/" + lower);
+  return out;
+}
 
 // The instructions.
 
 Status StageLowering::Arg(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {}));
   ArgScope declared;
-  KILN_TRY(c_.DeclareArgs(in, args_, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); },
+  KILN_TRY(c_.DeclareArgs(in, st_.args, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); },
                           &c_.global_args(), &declared));
   std::string desc;  // as BuildKit's history shows them: NAME=value (the value in effect), or NAME
   for (auto& [name, value] : declared.args) {
@@ -246,7 +276,7 @@ Status StageLowering::Run(const Instruction& in) {
   }
   // History names every build argument in scope with the value the command sees ("" when it has none).
   std::vector<std::string> arg_env;
-  for (auto& [k, v] : args_.args) arg_env.push_back(k + "=" + oci::GetEnvIn(st_.run_env, k).value_or(v.value_or("")));
+  for (auto& [k, v] : st_.args.args) arg_env.push_back(k + "=" + oci::GetEnvIn(st_.run_env, k).value_or(v.value_or("")));
   op.cwd = st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
   op.user = st_.config.config.user;
   std::string cmdline = JoinWords(op.args);
@@ -280,8 +310,10 @@ Status StageLowering::Copy(const Instruction& in) {
   if (auto chown = FlagValue(in, "chown")) {
     KILN_ASSIGN(c.chown, Expand(in, *chown));
   }
+  std::string chmod_text;
   if (auto chmod = FlagValue(in, "chmod")) {
     KILN_ASSIGN(std::string m, Expand(in, *chmod));
+    chmod_text = m;
     char* end = nullptr;
     unsigned long mode = strtoul(m.c_str(), &end, 8);
     if (m.empty() || *end || mode > 07777) return c_.Error(in, "invalid --chmod value \"" + m + "\" (octal, e.g. 0755)");
@@ -300,7 +332,9 @@ Status StageLowering::Copy(const Instruction& in) {
   graph::FileOp op;
   op.actions.push_back(c);
   AddStep(op, {st_.vertex, source}, "COPY " + source_label + JoinWords(params), in);
-  AddHistory("COPY " + JoinWords(params), st_.vertex);
+  // BuildKit's history names --chown and --chmod (in that order, as given), then the sources and destination.
+  std::string flags = (c.chown.empty() ? "" : "--chown=" + c.chown + " ") + (chmod_text.empty() ? "" : "--chmod=" + chmod_text + " ");
+  AddHistory("COPY " + flags + JoinWords(params), st_.vertex);
   return Status::Ok();
 }
 
@@ -348,20 +382,19 @@ Status StageLowering::CmdOrEntrypoint(const Instruction& in) {
 
 Status StageLowering::Expose(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {}));
-  KILN_ASSIGN(auto ports, ExpandWords(in, in.args));
-  std::set<std::string> these;  // BuildKit prints a Go map: keys sorted, each once
-  for (auto p : ports) {
-    if (p.find('/') == std::string::npos) p += "/tcp";
-    if (std::find(st_.config.config.exposed_ports.begin(), st_.config.config.exposed_ports.end(), p) ==
-        st_.config.config.exposed_ports.end()) {
-      st_.config.config.exposed_ports.push_back(p);
-    }
-    these.insert(p);
+  KILN_ASSIGN(auto words, ExpandWords(in, in.args));
+  std::vector<std::string> ports;
+  for (auto& w : words) {
+    auto parsed = ParsePort(w);
+    if (!parsed.ok()) return c_.Error(in, parsed.status().message());
+    ports.insert(ports.end(), parsed->begin(), parsed->end());
   }
-  std::sort(st_.config.config.exposed_ports.begin(), st_.config.config.exposed_ports.end());
-  std::string desc;
-  for (auto& p : these) desc += (desc.empty() ? "" : " ") + p + ":{}";
-  AddHistory("EXPOSE map[" + desc + "]", std::nullopt);
+  auto& exposed = st_.config.config.exposed_ports;
+  for (auto& p : ports)
+    if (std::find(exposed.begin(), exposed.end(), p) == exposed.end()) exposed.push_back(p);
+  std::sort(exposed.begin(), exposed.end());
+  // As current BuildKit writes it (Dockerfile 1.26): the ports as given, each "port/proto" ([80/tcp 53/udp]).
+  AddHistory("EXPOSE " + GoSlice(ports), std::nullopt);
   return Status::Ok();
 }
 
@@ -417,6 +450,67 @@ Status StageLowering::OnBuild(const Instruction& in) {
     return c_.Error(in, AsciiUpper(first) + " isn't allowed as an ONBUILD trigger");
   }
   st_.config.config.on_build.push_back(trigger);  // BuildKit writes no history for ONBUILD
+  return Status::Ok();
+}
+
+Status StageLowering::Healthcheck(const Instruction& in) {
+  // HEALTHCHECK [OPTIONS] CMD command | HEALTHCHECK NONE: the options come before the type.
+  std::string text = in.args;
+  size_t b = text.find_first_not_of(" \t");
+  if (b == std::string::npos) return c_.Error(in, "HEALTHCHECK requires at least one argument");
+  size_t e = text.find_first_of(" \t", b);
+  std::string type = AsciiUpper(text.substr(b, e == std::string::npos ? std::string::npos : e - b));
+  std::string rest = e == std::string::npos ? "" : text.substr(e);
+  rest.erase(0, std::min(rest.size(), rest.find_first_not_of(" \t")));
+  oci::Healthcheck h;
+  if (type == "NONE") {
+    if (!rest.empty() || !in.flags.empty()) return c_.Error(in, "HEALTHCHECK NONE takes no arguments");
+    h.test = {"NONE"};
+  } else if (type == "CMD") {
+    KILN_TRY(CheckFlags(in, {"interval", "timeout", "start-period", "start-interval", "retries"}));
+    // As BuildKit's parser: the command is a JSON array of strings, or else the rest of the line for a shell.
+    auto json = ParseJson(rest);
+    if (!rest.empty() && rest[0] == '[' && json.ok() && json->is_array() &&
+        std::all_of(json->begin(), json->end(), [](const Json& x) { return x.is_string(); })) {
+      h.test = {"CMD"};
+      for (auto& x : *json) h.test.push_back(x.get<std::string>());
+      if (h.test.size() == 1) return c_.Error(in, "Missing command after HEALTHCHECK CMD");
+    } else {
+      if (rest.empty()) return c_.Error(in, "Missing command after HEALTHCHECK CMD");
+      h.test = {"CMD-SHELL", rest};
+    }
+    auto interval = [&](const char* name, int64_t& out) -> Status {
+      auto v = FlagValue(in, name);
+      if (!v || v->empty()) return Status::Ok();
+      auto d = ParseGoDuration(*v);
+      if (!d) return c_.Error(in, "time: invalid duration \"" + *v + "\" (--" + name + ")");
+      if (*d != 0 && *d < 1000000) return c_.Error(in, std::string("Interval \"") + name + "\" cannot be less than 1ms");
+      out = *d;
+      return Status::Ok();
+    };
+    KILN_TRY(interval("interval", h.interval));
+    KILN_TRY(interval("timeout", h.timeout));
+    KILN_TRY(interval("start-period", h.start_period));
+    KILN_TRY(interval("start-interval", h.start_interval));
+    if (auto r = FlagValue(in, "retries"); r && !r->empty()) {
+      char* end = nullptr;
+      errno = 0;
+      long long retries = strtoll(r->c_str(), &end, 10);
+      if (*end || errno || retries > INT32_MAX || retries < INT32_MIN) {
+        return c_.Error(in, "--retries: invalid number \"" + *r + "\"");
+      }
+      if (retries < 0) return c_.Error(in, "--retries cannot be negative (" + *r + ")");
+      h.retries = int(retries);
+    }
+  } else {
+    return c_.Error(in, "Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)");
+  }
+  st_.config.config.healthcheck = h;
+  // Go's %+v of the config, as BuildKit writes it.
+  AddHistory("HEALTHCHECK {Test:" + GoSlice(h.test) + " Interval:" + FormatGoDuration(h.interval) +
+                 " Timeout:" + FormatGoDuration(h.timeout) + " StartPeriod:" + FormatGoDuration(h.start_period) +
+                 " StartInterval:" + FormatGoDuration(h.start_interval) + " Retries:" + std::to_string(h.retries) + "}",
+             std::nullopt);
   return Status::Ok();
 }
 

@@ -40,6 +40,8 @@ struct StageState {
   /// the order they come, so the later of an ENV and an ARG of one name wins (as in BuildKit). Only ENV reaches
   /// the image config.
   std::vector<std::string> run_env;
+  /// The build arguments declared so far, those of the stage it is built FROM first (as in BuildKit).
+  ArgScope args;
 };
 
 /// The whole Dockerfile: its stages, the global build arguments, and the graph being built.
@@ -91,6 +93,9 @@ class Converter {
   std::set<std::string> used_args_;
 };
 
+/// An EXPOSE word ("80", "53/udp", "8000-8002/tcp", "127.0.0.1:80:8080") as the "port/proto" entries it exposes.
+Result<std::vector<std::string>> ParsePort(const std::string& raw);
+
 /// One stage's instructions after FROM, each lowered by its own function (a table by keyword), into the graph
 /// and the stage's image config and history.
 class StageLowering {
@@ -115,6 +120,7 @@ class StageLowering {
   Status Shell(const Instruction& in);
   Status Maintainer(const Instruction& in);
   Status OnBuild(const Instruction& in);
+  Status Healthcheck(const Instruction& in);
 
   Result<std::string> Expand(const Instruction& in, const std::string& word);
   Result<std::vector<std::string>> ExpandWords(const Instruction& in, const std::string& text);
@@ -135,7 +141,6 @@ class StageLowering {
   size_t index_;
   const Stage& stage_;
   StageState& st_;
-  ArgScope args_;
   std::string label_;     // "stage-0" or the stage's name, for step names
   std::string step_;      // "[label N/M] " of the instruction being lowered
   size_t at_ = 0;         // its index in the Dockerfile

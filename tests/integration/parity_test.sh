@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Parity with BuildKit: each case under tests/parity/cases is built by kiln and compared, file by file and config
+# by config, with what a current BuildKit built from it (tests/parity/golden, recorded by tests/parity/record.sh).
+source "$(dirname "$0")/lib.sh"
+PARITY=${KILN_SOURCE_DIR:-}/tests/parity
+[ -d "$PARITY" ] || PARITY=$(cd "$(dirname "$0")/../parity" && pwd)
+source "$PARITY/lib.sh"
+parity_base_rootfs "$WORK/base.tar"
+kiln import "$WORK/base.tar" busybox:anchor >/dev/null
+
+failed=()
+count=0
+for golden in "$PARITY"/golden/*/; do
+  name=$(basename "$golden")
+  ctx=$WORK/cases/$name
+  mkdir -p "$WORK/cases" && cp -a "$PARITY/cases/$name" "$ctx"
+  parity_prepare "$ctx"
+  read -ra flags <<<"$(parity_args "$ctx")"
+  out=$WORK/out/$name
+  mkdir -p "$out/tree"
+  count=$((count + 1))
+  if ! kiln build -q "${flags[@]}" -t "parity-$name" -o "type=local,dest=$out/tree" "$ctx" >"$out/log" 2>&1; then
+    echo "$name: kiln failed:"; cat "$out/log"; failed+=("$name"); continue
+  fi
+  kiln inspect "parity-$name" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["config"]))' | parity_config > "$out/config.json"
+  if diff "$golden/tree.txt" <(parity_tree "$out/tree") > "$out/tree.diff" &&
+     diff "$golden/config.json" "$out/config.json" > "$out/config.diff"; then
+    echo "$name: same as BuildKit"
+  else
+    echo "$name: DIFFERENT (< BuildKit, > kiln)"
+    cat "$out/tree.diff" "$out/config.diff" 2>/dev/null | head -40 || true
+    failed+=("$name")
+  fi
+done
+[ "$count" -gt 0 ] || fail "no golden parity results in $PARITY/golden"
+[ ${#failed[@]} -eq 0 ] || fail "${#failed[@]} of $count parity cases differ from BuildKit: ${failed[*]}"
+echo "PASS: $count parity cases match BuildKit"

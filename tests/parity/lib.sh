@@ -1,0 +1,48 @@
+# What tests/parity compares, shared by record.sh (BuildKit's results, kept as golden files) and
+# tests/integration/parity_test.sh (kiln's, against them): a root file system file by file, and an image config
+# with its history after the base image's.
+
+# The base image every case builds FROM (busybox:anchor), made exactly as ../shared/anchors/peers-up.sh makes the
+# one BuildKit pulls from the peers' registry: Debian's busybox-static, users root, nobody and app (1000).
+parity_base_rootfs() {  # OUT.tar
+  local root
+  root=$(mktemp -d)
+  mkdir -p "$root"/{bin,etc,tmp,root,home/app,proc,sys,dev,run}
+  cp /bin/busybox "$root/bin/busybox"
+  chroot "$root" /bin/busybox --install -s /bin
+  chmod 1777 "$root/tmp"
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n' > "$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\n' > "$root/etc/group"
+  chown 1000:1000 "$root/home/app"
+  tar --sort=name --numeric-owner --mtime=@0 -C "$root" -cf "$1" .
+  rm -rf "$root"
+}
+
+parity_tree() {  # DIR: one line per entry (path, type, mode, owner, size, link target, content digest)
+  (cd "$1" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort | while read -r p y m o s l; do
+    h=-; [ "$y" = f ] && h=$(md5sum < "$p" | cut -c1-12)
+    [ "$y" = d ] && s=-
+    [ "$p" = . ] && m=-  # the export directory itself
+    echo "$p $y $m $o $s $l $h"
+  done)
+}
+
+parity_config() {  # an image config JSON on stdin: Config, and the history after the base image's
+  python3 -c 'import json,sys
+c=json.load(sys.stdin)
+def norm(by):
+  # BuildKit v0.24 writes EXPOSE as a Go pointer (&{[...] 0xc0...}), different on every build: the ports are
+  # compared through the config instead.
+  return "EXPOSE" if by and by.startswith("EXPOSE ") else by
+hist=[(norm(h.get("created_by")),h.get("empty_layer",False)) for h in c["history"]][1:]
+cfg={k:v for k,v in c["config"].items() if k!="OnBuild" or v}
+print(json.dumps({"config":cfg,"history":hist,"layers":len(c["rootfs"]["diff_ids"])-1},indent=1,sort_keys=True))'
+}
+
+parity_prepare() {  # CASE_DIR: empty directories a case needs (git keeps none), "# parity-empty-dirs: ..."
+  for d in $(sed -n 's/^# parity-empty-dirs: *//p' "$1/Dockerfile"); do mkdir -p "$1/$d"; done
+}
+
+parity_args() {  # CASE_DIR: the build flags a case needs (--target, --build-arg), "# parity-args: ..."
+  sed -n 's/^# parity-args: *//p' "$1/Dockerfile"
+}

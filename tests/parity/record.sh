@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Records BuildKit's results for the parity cases (tests/parity/cases/NAME) as golden files
+# (tests/parity/golden/NAME/{tree.txt,config.json}), which tests/integration/parity_test.sh compares kiln's against
+# on every CTest run, with no BuildKit present. Run it when a case is added or changed, with a current BuildKit:
+#   BUILDKIT_GIT=... ../shared/anchors/buildkitd-up.sh && tests/parity/record.sh [CASE...]     (as root)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tests/parity/lib.sh
+PEERS=/var/lib/kiln-peers
+BUILDCTL="$PEERS/buildkit/bin/buildctl --addr unix://$PEERS/buildkitd.sock"
+$BUILDCTL debug workers >/dev/null 2>&1 || { echo "start a current BuildKit first (../shared/anchors/buildkitd-up.sh)"; exit 1; }
+WORK=$(mktemp -d /tmp/kiln-parity-record.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+version=$($PEERS/buildkit/bin/buildkitd --version | awk '{print $3}')
+
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=($(ls tests/parity/cases))
+for name in "${cases[@]}"; do
+  ctx=tests/parity/cases/$name
+  out=$WORK/$name
+  mkdir -p "$out/tree"
+  parity_prepare "$ctx"
+  # The case's kiln flags, as buildctl options. busybox:anchor is the peers' registry copy of the same image.
+  opts=(--opt "context:busybox:anchor=docker-image://127.0.0.1:5000/busybox:anchor")
+  read -ra flags <<<"$(parity_args "$ctx")"
+  for ((i = 0; i < ${#flags[@]}; i++)); do
+    case ${flags[i]} in
+      --target) opts+=(--opt "target=${flags[++i]}") ;;
+      --build-arg) opts+=(--opt "build-arg:${flags[++i]}") ;;
+      *) echo "$name: record.sh does not know the flag ${flags[i]}"; exit 1 ;;
+    esac
+  done
+  $BUILDCTL build --progress quiet --frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx" "${opts[@]}" \
+    --output type=tar,dest="$out/rootfs.tar" --output type=oci,dest="$out/image.tar" >"$out/log" 2>&1 \
+    || { echo "$name: BuildKit failed"; tail -20 "$out/log"; exit 1; }
+  tar --numeric-owner -xpf "$out/rootfs.tar" -C "$out/tree" --warning=no-timestamp
+  mkdir -p "$out/oci" && tar -xf "$out/image.tar" -C "$out/oci"
+  manifest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"].split(":")[1])' "$out/oci/index.json")
+  config=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["digest"].split(":")[1])' "$out/oci/blobs/sha256/$manifest")
+  mkdir -p tests/parity/golden/"$name"
+  parity_tree "$out/tree" > tests/parity/golden/"$name"/tree.txt
+  parity_config < "$out/oci/blobs/sha256/$config" > tests/parity/golden/"$name"/config.json
+  echo "BuildKit $version" > tests/parity/golden/"$name"/recorded-with
+  echo "$name: recorded"
+done
