@@ -61,5 +61,26 @@ TEST(Text, RamSizesAsDockerReadsThem) {
   EXPECT_FALSE(ParseRamSize("1e30"));
 }
 
+TEST(GoDuration, ParsesAndPrintsAsGo) {
+  EXPECT_EQ(ParseGoDuration("90s"), 90000000000);
+  EXPECT_EQ(ParseGoDuration("1h30m"), 5400000000000);
+  EXPECT_EQ(ParseGoDuration("0.3s"), 300000000);
+  EXPECT_EQ(ParseGoDuration("1.5ms"), 1500000);
+  EXPECT_EQ(ParseGoDuration("2us"), 2000);
+  EXPECT_EQ(ParseGoDuration("0"), 0);
+  EXPECT_EQ(ParseGoDuration("-1m"), -60000000000);
+  EXPECT_FALSE(ParseGoDuration("10"));
+  EXPECT_FALSE(ParseGoDuration("1d"));
+  EXPECT_FALSE(ParseGoDuration(""));
+  EXPECT_FALSE(ParseGoDuration("9999999999h"));
+  EXPECT_EQ(FormatGoDuration(0), "0s");
+  EXPECT_EQ(FormatGoDuration(90000000000), "1m30s");
+  EXPECT_EQ(FormatGoDuration(3600000000000), "1h0m0s");
+  EXPECT_EQ(FormatGoDuration(1500000000), "1.5s");
+  EXPECT_EQ(FormatGoDuration(500000000), "500ms");
+  EXPECT_EQ(FormatGoDuration(2000), "2\xc2\xb5s");
+  EXPECT_EQ(FormatGoDuration(7), "7ns");
+}
+
 }  // namespace
 }  // namespace kiln

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "frontend/dockerfile/lowering.h"
+
 namespace kiln::dockerfile {
 namespace {
 
@@ -33,6 +35,27 @@ class ConvertTest : public testing::Test {
     return std::get<graph::ExecOp>(d.graph.at(d.result).op);
   }
 };
+
+TEST_F(ConvertTest, HealthcheckAndInheritedStageArgs) {
+  auto d = Build("FROM img AS a\nARG V=1\nHEALTHCHECK --interval=90s --retries=2 CMD curl -f http://x/ || exit 1\n"
+                 "FROM a\nARG W=2\nRUN echo $V$W\n",
+                 Options());
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_TRUE(d->config.config.healthcheck);
+  EXPECT_EQ(d->config.config.healthcheck->test, (std::vector<std::string>{"CMD-SHELL", "curl -f http://x/ || exit 1"}));
+  EXPECT_EQ(d->config.config.healthcheck->interval, 90000000000);
+  EXPECT_EQ(d->history.at(2).entry.created_by,
+            "HEALTHCHECK {Test:[CMD-SHELL curl -f http://x/ || exit 1] Interval:1m30s Timeout:0s StartPeriod:0s "
+            "StartInterval:0s Retries:2}");
+  // A stage FROM another keeps its build arguments: in RUN's environment and its history.
+  EXPECT_EQ(d->history.back().entry.created_by, "RUN |2 V=1 W=2 /bin/sh -c echo $V$W # buildkit");
+  auto none = Build("FROM img\nHEALTHCHECK NONE\n", Options());
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->config.config.healthcheck->test, std::vector<std::string>{"NONE"});
+  EXPECT_FALSE(Build("FROM img\nHEALTHCHECK --interval=1us CMD true\n", Options()).ok());
+  EXPECT_FALSE(Build("FROM img\nHEALTHCHECK WHAT true\n", Options()).ok());
+  EXPECT_FALSE(Build("FROM img\nHEALTHCHECK --retries=-1 CMD true\n", Options()).ok());
+}
 
 TEST_F(ConvertTest, ArgAndEnvRules) {
   auto o = Options();
@@ -130,7 +153,7 @@ TEST_F(ConvertTest, MetadataInstructions) {
   EXPECT_EQ(d->history.at(4).entry.created_by, "WORKDIR /rel");
   EXPECT_FALSE(d->history.at(4).entry.empty_layer);
   EXPECT_EQ(d->history.at(3).entry.created_by, "USER app:app");
-  EXPECT_EQ(d->history.at(2).entry.created_by, "EXPOSE map[53/udp:{} 80/tcp:{}]");  // a Go map: sorted keys
+  EXPECT_EQ(d->history.at(2).entry.created_by, "EXPOSE [80/tcp 53/udp]");  // Dockerfile 1.26: as given
   EXPECT_EQ(d->history.back().entry.created_by, "CMD [\"/bin/sh\" \"-c\" \"echo hi\"]");  // Go's %q
   EXPECT_TRUE(c.args_escaped);
 }
@@ -166,3 +189,20 @@ TEST_F(ConvertTest, DigestsAreStable) {
 
 }  // namespace
 }  // namespace kiln::dockerfile
+
+namespace kiln::dockerfile::internal {
+namespace {
+
+TEST(ParsePort, AsBuildKitReadsExpose) {
+  EXPECT_EQ(*ParsePort("80"), std::vector<std::string>{"80/tcp"});
+  EXPECT_EQ(*ParsePort("53/UDP"), std::vector<std::string>{"53/udp"});
+  EXPECT_EQ(*ParsePort("8000-8002/sctp"), (std::vector<std::string>{"8000/sctp", "8001/sctp", "8002/sctp"}));
+  EXPECT_EQ(*ParsePort("127.0.0.1:8080:80"), std::vector<std::string>{"80/tcp"});
+  EXPECT_FALSE(ParsePort("80/icmp").ok());
+  EXPECT_FALSE(ParsePort("70000").ok());
+  EXPECT_FALSE(ParsePort("90-80").ok());
+  EXPECT_FALSE(ParsePort("/tcp").ok());
+}
+
+}  // namespace
+}  // namespace kiln::dockerfile::internal
