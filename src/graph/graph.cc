@@ -43,9 +43,11 @@ struct ToJson {
                   {"reset_owner", c->reset_owner}};
         if (c->chmod) j["chmod"] = *c->chmod;
         actions.push_back(j);
+      } else if (auto* m = std::get_if<MkdirAction>(&a)) {
+        actions.push_back({{"mkdir", m->path}, {"chown", m->chown}});
       } else {
-        auto& m = std::get<MkdirAction>(a);
-        actions.push_back({{"mkdir", m.path}, {"chown", m.chown}});
+        auto& f = std::get<MkfileAction>(a);
+        actions.push_back({{"mkfile", f.path}, {"data", f.data}, {"mode", f.mode}});
       }
     }
     return {{"file", actions}};

@@ -87,7 +87,14 @@ struct MkdirAction {
   std::string chown;
 };
 
-using FileAction = std::variant<CopyAction, MkdirAction>;
+/// A file made from inline content (a heredoc of COPY/ADD): the content is part of the op, and of its key.
+struct MkfileAction {
+  std::string path;  // absolute
+  std::string data;
+  uint32_t mode = 0644;
+};
+
+using FileAction = std::variant<CopyAction, MkdirAction, MkfileAction>;
 
 struct FileOp {
   std::vector<FileAction> actions;

@@ -190,4 +190,13 @@ Status RunMkdir(const graph::MkdirAction& mkdir, const snapshot::LayerTarget& de
   return Status::Ok();
 }
 
+Status RunMkfile(const graph::MkfileAction& mkfile, const snapshot::LayerTarget& dest) {
+  std::string path = CleanPath(mkfile.path);
+  KILN_ASSIGN(std::string dir, snapshot::MakeDirsInLayer(dest, DirName(path), 0, 0));
+  std::string file = JoinPath(dir, BaseName(path));
+  KILN_TRY(WriteFileAtomic(file, mkfile.data));
+  if (chmod(file.c_str(), mode_t(mkfile.mode)) != 0) return ErrnoError("chmod", file);
+  return Status::Ok();
+}
+
 }  // namespace kiln::solver

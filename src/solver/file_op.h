@@ -51,5 +51,7 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snaps
 
 /// Runs WORKDIR's mkdir -p into the new layer `dest`.
 Status RunMkdir(const graph::MkdirAction& mkdir, const snapshot::LayerTarget& dest);
+/// Writes an inline file (a heredoc's), root-owned, with the action's mode.
+Status RunMkfile(const graph::MkfileAction& mkfile, const snapshot::LayerTarget& dest);
 
 }  // namespace kiln::solver

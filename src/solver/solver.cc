@@ -602,8 +602,10 @@ class Job {
           KILN_ASSIGN(snapshot::Mount from, snapshotter_->MountReadOnly(from_snapshot));
           KILN_TRY(RunCopy(*copy, CopySource{from.path(), nullptr}, dest));
         }
+      } else if (auto* mkdir = std::get_if<graph::MkdirAction>(&a)) {
+        KILN_TRY(RunMkdir(*mkdir, dest));
       } else {
-        KILN_TRY(RunMkdir(std::get<graph::MkdirAction>(a), dest));
+        KILN_TRY(RunMkfile(std::get<graph::MkfileAction>(a), dest));
       }
     }
     return Status::Ok();

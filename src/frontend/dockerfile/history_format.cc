@@ -52,4 +52,40 @@ std::string GoQuotedSlice(const std::vector<std::string>& words) {
   return out;
 }
 
+std::string GoQuotedRune(int64_t c) {
+  switch (c) {
+    case '\a': return "'\\a'";
+    case '\b': return "'\\b'";
+    case '\f': return "'\\f'";
+    case '\n': return "'\\n'";
+    case '\r': return "'\\r'";
+    case '\t': return "'\\t'";
+    case '\v': return "'\\v'";
+    case '\'': return "'\\''";
+    case '\\': return "'\\\\'";
+  }
+  char buf[16];
+  if (c >= 0x20 && c < 0x7f) {
+    snprintf(buf, sizeof buf, "'%c'", char(c));
+  } else if (c >= 0 && c < 0x80) {
+    snprintf(buf, sizeof buf, "'\\x%02x'", unsigned(c));
+  } else if (c >= 0x80 && c < 0xa0) {
+    snprintf(buf, sizeof buf, "'\\u%04x'", unsigned(c));
+  } else if (c >= 0xa0 && c <= 0x10ffff && !(c >= 0xd800 && c < 0xe000)) {
+    // A printable code point is written as itself, in UTF-8.
+    std::string utf8;
+    if (c < 0x800) {
+      utf8 = {char(0xc0 | (c >> 6)), char(0x80 | (c & 0x3f))};
+    } else if (c < 0x10000) {
+      utf8 = {char(0xe0 | (c >> 12)), char(0x80 | ((c >> 6) & 0x3f)), char(0x80 | (c & 0x3f))};
+    } else {
+      utf8 = {char(0xf0 | (c >> 18)), char(0x80 | ((c >> 12) & 0x3f)), char(0x80 | ((c >> 6) & 0x3f)), char(0x80 | (c & 0x3f))};
+    }
+    return "'" + utf8 + "'";
+  } else {
+    return "'\xef\xbf\xbd'";  // not a code point: Go prints the replacement character, U+FFFD
+  }
+  return buf;
+}
+
 }  // namespace kiln::dockerfile

@@ -151,6 +151,19 @@ int ParsePortNumber(const std::string& text) {
   return port <= 65535 ? port : -1;
 }
 
+/// The heredoc of a RUN whose whole command is one heredoc ("RUN <<EOF"), else null.
+const Heredoc* SoleHeredoc(const Instruction& in) {
+  if (in.heredocs.size() != 1) return nullptr;
+  const Heredoc& h = in.heredocs[0];
+  std::string args = in.args;
+  args.erase(0, args.find_first_not_of(" \t"));
+  args.erase(args.find_last_not_of(" \t") + 1);
+  std::string dash = h.strip_tabs ? "-" : "";
+  for (std::string quote : {"", "'", "\""})
+    if (args == "<<" + dash + quote + h.name + quote) return &h;
+  return nullptr;
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> ParsePort(const std::string& raw) {
@@ -209,6 +222,11 @@ Status StageLowering::EnvOrLabel(const Instruction& in) {
 }
 
 Status StageLowering::Run(const Instruction& in) {
+  if (auto device = FlagValue(in, "device")) {
+    // BuildKit gives a RUN a CDI device only with the device entitlement (--allow device); kiln has no CDI.
+    return c_.Error(in, "RUN --device=" + *device + ": devices are not supported (BuildKit needs --allow device and "
+                        "a CDI device; kiln has no CDI support)");
+  }
   KILN_TRY(CheckFlags(in, {"network", "mount", "security"}));
   graph::ExecOp op;
   op.network = c_.options().network;
@@ -264,7 +282,27 @@ Status StageLowering::Run(const Instruction& in) {
     std::string script = in.args;
     for (auto& h : in.heredocs) script += "\n" + h.content + h.name;
     op.args = ShellArgs();
-    op.args.push_back(script);
+    if (const Heredoc* only = SoleHeredoc(in)) {
+      // RUN <<EOF: the document is the script, as in BuildKit; with a shebang it is a file run by its interpreter.
+      std::string content = ChompedContent(*only);
+      if (content.rfind("#!", 0) == 0) {
+        graph::FileOp make;
+        make.actions.push_back(graph::MkfileAction{"/" + only->name, content, 0755});
+        size_t scratch = c_.graph().Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
+        inputs.push_back(c_.graph().Add(make, {scratch}, "[internal] preparing inline document"));
+        graph::ExecMount pipe;
+        pipe.type = graph::ExecMount::Type::kBind;
+        pipe.target = "/dev/pipes";
+        pipe.input = inputs.size() - 1;
+        pipe.source = "/";
+        op.mounts.push_back(pipe);
+        op.args.push_back("/dev/pipes/" + only->name);
+      } else {
+        op.args.push_back(content);
+      }
+    } else {
+      op.args.push_back(script);
+    }
   }
   op.env = st_.run_env;
   if (!oci::GetEnvIn(op.env, "PATH")) op.env.insert(op.env.begin(), std::string("PATH=") + kDefaultPath);
@@ -288,21 +326,26 @@ Status StageLowering::Run(const Instruction& in) {
 
 Status StageLowering::Copy(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {"from", "chown", "chmod"}));
-  if (!in.heredocs.empty()) return c_.Error(in, "COPY from a heredoc is not supported yet");
-  std::vector<std::string> params;
-  if (in.json_form) {
-    for (auto& a : in.json_args) {
-      KILN_ASSIGN(std::string v, Expand(in, a));
-      params.push_back(v);
-    }
-  } else {
-    KILN_ASSIGN(params, ExpandWords(in, in.args));
-  }
+  KILN_ASSIGN(std::vector<std::string> params, ExpandArgs(in));
   if (params.size() < 2) return c_.Error(in, "COPY requires at least two arguments");
   graph::CopyAction c;
-  c.sources.assign(params.begin(), params.end() - 1);
+  // Sources that name a heredoc ("<<EOF", "<<-EOF") are files made from its text, as BuildKit's inline documents.
+  std::vector<const Heredoc*> inline_docs;
+  for (auto it = params.begin(); it != params.end() - 1; ++it) {
+    const Heredoc* doc = nullptr;
+    if (it->rfind("<<", 0) == 0) {
+      std::string name = it->substr(it->size() > 2 && (*it)[2] == '-' ? 3 : 2);
+      for (auto& h : in.heredocs)
+        if (h.name == name) doc = &h;
+    }
+    if (doc) {
+      inline_docs.push_back(doc);
+    } else {
+      c.sources.push_back(*it);
+    }
+  }
   std::string dest = params.back();
-  if (c.sources.size() > 1 && (dest.empty() || dest.back() != '/')) {
+  if (c.sources.size() + inline_docs.size() > 1 && (dest.empty() || dest.back() != '/')) {
     return c_.Error(in, "when using COPY with more than one source file, the destination must be a directory "
                      "and end with a /");
   }
@@ -330,11 +373,35 @@ Status StageLowering::Copy(const Instruction& in) {
     c.reset_owner = true;
   }
   graph::FileOp op;
-  op.actions.push_back(c);
-  AddStep(op, {st_.vertex, source}, "COPY " + source_label + JoinWords(params), in);
+  std::vector<size_t> inputs = {st_.vertex};
+  if (!c.sources.empty()) {
+    inputs.push_back(source);
+    op.actions.push_back(c);
+  }
+  std::vector<std::string> shown = c.sources;  // the history lists the inline documents after the paths
+  for (const Heredoc* doc : inline_docs) {
+    std::string data = ChompedContent(*doc);
+    if (doc->expand) {
+      auto expanded = c_.lex().ProcessHeredoc(data, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); });
+      if (!expanded.ok()) return c_.Error(in, expanded.status().message());
+      data = *expanded;
+    }
+    graph::FileOp make;
+    make.actions.push_back(graph::MkfileAction{"/" + doc->name, data, 0644});
+    size_t scratch = c_.graph().Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
+    inputs.push_back(c_.graph().Add(make, {scratch}, "[internal] preparing inline document"));
+    graph::CopyAction from_doc = c;
+    from_doc.source_input = inputs.size() - 1;
+    from_doc.sources = {doc->name};
+    from_doc.reset_owner = true;
+    op.actions.push_back(from_doc);
+    shown.push_back("<<" + doc->name);
+  }
+  AddStep(op, inputs, "COPY " + source_label + JoinWords(params), in);
   // BuildKit's history names --chown and --chmod (in that order, as given), then the sources and destination.
   std::string flags = (c.chown.empty() ? "" : "--chown=" + c.chown + " ") + (chmod_text.empty() ? "" : "--chmod=" + chmod_text + " ");
-  AddHistory("COPY " + flags + JoinWords(params), st_.vertex);
+  shown.push_back(dest);
+  AddHistory("COPY " + flags + JoinWords(shown), st_.vertex);
   return Status::Ok();
 }
 
@@ -344,6 +411,10 @@ Status StageLowering::Workdir(const Instruction& in) {
   std::string cur = st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
   wd = CleanPath(wd[0] == '/' ? wd : JoinPath(cur, wd));
   st_.config.config.working_dir = wd;
+  if (wd == "/") {  // nothing to make: no step and no layer, as in BuildKit
+    AddHistory("WORKDIR /", std::nullopt);
+    return Status::Ok();
+  }
   graph::FileOp op;
   op.actions.push_back(graph::MkdirAction{wd, st_.config.config.user});
   AddStep(op, {st_.vertex}, "WORKDIR " + wd, in);
@@ -506,10 +577,10 @@ Status StageLowering::Healthcheck(const Instruction& in) {
     return c_.Error(in, "Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)");
   }
   st_.config.config.healthcheck = h;
-  // Go's %+v of the config, as BuildKit writes it.
-  AddHistory("HEALTHCHECK {Test:" + GoSlice(h.test) + " Interval:" + FormatGoDuration(h.interval) +
-                 " Timeout:" + FormatGoDuration(h.timeout) + " StartPeriod:" + FormatGoDuration(h.start_period) +
-                 " StartInterval:" + FormatGoDuration(h.start_interval) + " Retries:" + std::to_string(h.retries) + "}",
+  // Go's %q of the config, as BuildKit v0.24 writes it: &{["CMD-SHELL" "x"] "5m0s" "3s" "0s" "0s" '\x03'}.
+  AddHistory("HEALTHCHECK &{" + GoQuotedSlice(h.test) + " " + GoQuoted(FormatGoDuration(h.interval)) + " " +
+                 GoQuoted(FormatGoDuration(h.timeout)) + " " + GoQuoted(FormatGoDuration(h.start_period)) + " " +
+                 GoQuoted(FormatGoDuration(h.start_interval)) + " " + GoQuotedRune(h.retries) + "}",
              std::nullopt);
   return Status::Ok();
 }

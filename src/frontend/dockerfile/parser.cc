@@ -178,7 +178,7 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
             closed = true;
             break;
           }
-          h.content += (h.strip_tabs ? cmp : l) + "\n";
+          h.content += l + "\n";  // as written: <<- strips tabs where the document is used (ChompedContent)
         }
         if (!closed) return error(in.line, "unterminated heredoc <<" + h.name);
       }
@@ -205,6 +205,20 @@ std::optional<std::string> FlagValue(const Instruction& in, const std::string& n
   for (auto& f : in.flags)
     if (f.name == name) v = f.has_value ? f.value : "true";
   return v;
+}
+
+std::string ChompedContent(const Heredoc& h) {
+  if (!h.strip_tabs) return h.content;
+  std::string out;
+  size_t pos = 0;
+  while (pos < h.content.size()) {
+    size_t end = h.content.find('\n', pos);
+    end = end == std::string::npos ? h.content.size() : end + 1;
+    size_t text = h.content.find_first_not_of('\t', pos);
+    out += h.content.substr(std::min(text, end), end - std::min(text, end));
+    pos = end;
+  }
+  return out;
 }
 
 }  // namespace kiln::dockerfile

@@ -21,7 +21,7 @@ struct Flag {
 /// A here-document attached to an instruction ("<<EOF ... EOF").
 struct Heredoc {
   std::string name;     // the delimiter word
-  std::string content;  // the lines between, each ending in '\n'
+  std::string content;  // the lines between, as written, each ending in '\n'
   bool expand = true;   // false when the delimiter was quoted
   bool strip_tabs = false;  // "<<-": leading tabs removed
 };
@@ -47,6 +47,9 @@ struct Dockerfile {
 
 /// Parses Dockerfile text. Errors name `path` and the line: "Dockerfile:3: unknown instruction: FOO".
 Result<Dockerfile> Parse(const std::string& text, const std::string& path);
+
+/// A heredoc's text as a document (COPY's source, RUN's sole script): with "<<-", each line's leading tabs removed.
+std::string ChompedContent(const Heredoc& h);
 
 /// The value of flag `name` if given (last wins), else nullopt.
 std::optional<std::string> FlagValue(const Instruction& in, const std::string& name);

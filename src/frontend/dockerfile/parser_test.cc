@@ -62,7 +62,8 @@ TEST(Parser, Heredocs) {
   EXPECT_EQ(h.name, "END");
   EXPECT_FALSE(h.expand);
   EXPECT_TRUE(h.strip_tabs);
-  EXPECT_EQ(h.content, "x $y\n");
+  EXPECT_EQ(h.content, "\tx $y\n");      // as written: the shell strips the tabs of a RUN's <<-
+  EXPECT_EQ(ChompedContent(h), "x $y\n");  // as a document (COPY, RUN's sole script)
   EXPECT_EQ(df->instructions[3].line, 9);
 }
 

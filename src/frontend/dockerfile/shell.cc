@@ -19,8 +19,8 @@ bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || 
 /// A recursive-descent expander over one string.
 class Expander {
  public:
-  Expander(const std::string& s, char escape, const Lookup& env, std::vector<std::string>* vars)
-      : s_(s), escape_(escape), env_(env), vars_(vars) {}
+  Expander(const std::string& s, char escape, const Lookup& env, std::vector<std::string>* vars, bool skip_quotes = false)
+      : s_(s), escape_(escape), env_(env), vars_(vars), skip_quotes_(skip_quotes) {}
 
   /// Processes until end of input or an unquoted `stop` character (consumed). Returns the expanded text.
   Result<std::string> Process(char stop = 0) {
@@ -31,13 +31,13 @@ class Expander {
         pos_++;
         return out;
       }
-      if (c == '\'') {
+      if (c == '\'' && !skip_quotes_) {
         pos_++;
         size_t end = s_.find('\'', pos_);
         if (end == std::string::npos) return Status::Error("unexpected end of statement while looking for matching single-quote");
         out += s_.substr(pos_, end - pos_);
         pos_ = end + 1;
-      } else if (c == '"') {
+      } else if (c == '"' && !skip_quotes_) {
         pos_++;
         KILN_ASSIGN(std::string q, DoubleQuoted());
         out += q;
@@ -204,6 +204,7 @@ class Expander {
   char escape_;
   const Lookup& env_;
   std::vector<std::string>* vars_;
+  bool skip_quotes_ = false;
   size_t pos_ = 0;
   int depth_ = 0;  // ${ levels open at pos_
 };
@@ -239,6 +240,11 @@ std::vector<std::string> SplitWords(const std::string& text, char escape) {
 
 Result<std::string> ShellLex::ProcessWord(const std::string& word, const Lookup& env) const {
   Expander e(word, escape_, env, nullptr);
+  return e.Process();
+}
+
+Result<std::string> ShellLex::ProcessHeredoc(const std::string& text, const Lookup& env) const {
+  Expander e(text, '\\', env, nullptr, /*skip_quotes=*/true);
   return e.Process();
 }
 

@@ -18,6 +18,9 @@ class ShellLex {
   explicit ShellLex(char escape = '\\') : escape_(escape) {}
   /// Expands variables and removes quoting in one word ("a${B}'c d'" -> one string).
   Result<std::string> ProcessWord(const std::string& word, const Lookup& env) const;
+  /// Expands variables in a heredoc's text as BuildKit does (SkipProcessQuotes): quotes stay as they are, and
+  /// the escape character is always the backslash.
+  Result<std::string> ProcessHeredoc(const std::string& text, const Lookup& env) const;
   /// Splits on unquoted blanks, then expands each word (EXPOSE, VOLUME, FROM's words...).
   Result<std::vector<std::string>> ProcessWords(const std::string& text, const Lookup& env) const;
   /// The names of variables `text` refers to, for "which ARGs does this use".
