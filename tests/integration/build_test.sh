@@ -138,6 +138,23 @@ loaded=$(LD_DEBUG=files kiln --help 2>&1 >/dev/null; LD_DEBUG=files kiln build -
 assert_not_contains "$loaded" "libcurl" "libcurl loaded at start-up"
 assert_not_contains "$loaded" "libarchive" "libarchive loaded at start-up"
 
+# ONBUILD triggers of a base image run first in a stage built FROM it (its context, its build arguments), and are
+# not passed on; a stage built FROM that stage does not run them again.
+mkdir -p "$WORK/onbuild" && echo payload > "$WORK/onbuild/p.txt"
+printf 'FROM busybox:test\nONBUILD ARG WHO=child\nONBUILD COPY p.txt /from-context.txt\nONBUILD RUN echo "built by $WHO" > /onbuild.txt\n' > "$WORK/onbuild/Dockerfile.base"
+kiln build -q -f "$WORK/onbuild/Dockerfile.base" -t onbuild-base:1 "$WORK/onbuild" >/dev/null
+assert_contains "$(kiln inspect onbuild-base:1)" '"RUN echo \"built by $WHO\" > /onbuild.txt"'
+printf 'FROM onbuild-base:1 AS s\nRUN cat /onbuild.txt /from-context.txt > /both\nFROM s\nRUN cat /both\n' > "$WORK/onbuild/Dockerfile"
+out=$(kiln build --progress plain -t onbuild:1 "$WORK/onbuild" 2>&1) || fail "ONBUILD build: $out"
+assert_eq "$(kiln run onbuild:1 cat /both)" $'built by child\npayload'
+assert_eq "$(grep -c 'ONBUILD' <<<"$out")" "2" "the triggers ran more than once: $out"
+assert_not_contains "$(kiln inspect onbuild:1)" '"OnBuild"' "triggers passed on"
+printf 'FROM busybox:test\nONBUILD RUN exit 7\n' > "$WORK/onbuild/Dockerfile.failing"
+kiln build -q -f "$WORK/onbuild/Dockerfile.failing" -t onbuild-failing:1 "$WORK/onbuild" >/dev/null
+printf 'FROM onbuild-failing:1\n' > "$WORK/onbuild/Dockerfile.child"
+err=$(must_fail kiln build -q -f "$WORK/onbuild/Dockerfile.child" "$WORK/onbuild")
+assert_contains "$err" "exit code: 7"
+
 # kiln images lists what was built.
 imgs=$(kiln images)
 assert_contains "$imgs" "app:1"

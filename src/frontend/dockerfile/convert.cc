@@ -209,11 +209,15 @@ Status Converter::LowerStage(size_t index) {
     st.config.diff_ids.clear();
   }
   st.cmd_set = false;
-  if (!FindStage(*base_ref, index)) st.run_env = st.config.config.env;
-  // ONBUILD triggers of the base belong to the base's consumers, not to this image.
+  bool from_stage = FindStage(*base_ref, index).has_value();
+  if (!from_stage) st.run_env = st.config.config.env;
+  // ONBUILD triggers of a base image run first in this stage, as BuildKit runs them, and are not passed on. A
+  // stage built FROM another stage inherits none: they ran there.
+  std::vector<std::string> triggers;
+  if (!from_stage) triggers = st.config.config.on_build;
   st.config.config.on_build.clear();
   states_[index] = std::move(st);
-  KILN_TRY(StageLowering(*this, index, states_[index]).Lower());
+  KILN_TRY(StageLowering(*this, index, states_[index]).Lower(triggers, *base_ref));
   states_[index].lowered = true;
   in_progress_.erase(index);
   return Status::Ok();

@@ -36,11 +36,31 @@ const std::map<std::string, StageLowering::Handler>& StageLowering::Handlers() {
   return table;
 }
 
-Status StageLowering::Lower() {
+Status StageLowering::Lower(const std::vector<std::string>& triggers, const std::string& base) {
+  if (!triggers.empty()) {
+    std::string text;
+    for (auto& t : triggers) text += t + "\n";
+    auto parsed = Parse(text, c_.df().path + " (ONBUILD triggers of " + base + ")");
+    if (!parsed.ok()) return Status::Error(parsed.status().message());
+    for (size_t i = 0; i < parsed->instructions.size(); i++) {
+      const Instruction& in = parsed->instructions[i];
+      const std::string kw = in.keyword;
+      if (kw == "onbuild" || kw == "from" || kw == "maintainer") {
+        return c_.Error(*stage_.from, AsciiUpper(kw) + " isn't allowed as an ONBUILD trigger (in " + base + ")");
+      }
+      place_ = "onbuild " + std::to_string(i);
+      step_ = "[" + label_ + " ONBUILD " + std::to_string(i + 1) + "/" + std::to_string(parsed->instructions.size()) + "] ";
+      auto handler = Handlers().find(kw);
+      if (handler == Handlers().end()) return c_.Error(*stage_.from, AsciiUpper(kw) + " is not supported yet (ONBUILD of " + base + ")");
+      // Errors name the FROM that brought the trigger, with the trigger itself.
+      Status st = (this->*handler->second)(in);
+      if (!st.ok()) return c_.Error(*stage_.from, "ONBUILD " + in.original + " (from " + base + "): " + st.message());
+    }
+  }
   size_t total = stage_.end - stage_.first + 1;
   for (size_t i = stage_.first; i < stage_.end; i++) {
     const Instruction& in = c_.df().instructions[i];
-    at_ = i;
+    place_ = std::to_string(i - stage_.first);
     step_ = "[" + label_ + " " + std::to_string(i - stage_.first + 2) + "/" + std::to_string(total) + "] ";
     auto handler = Handlers().find(in.keyword);
     if (handler == Handlers().end()) return c_.Error(in, AsciiUpper(in.keyword) + " is not supported yet");
@@ -106,7 +126,7 @@ void StageLowering::AddStep(graph::Op op, std::vector<size_t> inputs, const std:
   std::vector<std::string> names;
   for (auto& [arg, value] : st_.args.args) names.push_back(arg);
   c_.graph().Describe(st_.vertex, c_.options().context_dir + "\n" + c_.df().path + "\n" + label_ + "\n" +
-                                      std::to_string(at_ - stage_.first), std::move(names));
+                                      place_, std::move(names));
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> StageLowering::KeyValues(const Instruction& in) {

@@ -101,7 +101,8 @@ Result<std::vector<std::string>> ParsePort(const std::string& raw);
 class StageLowering {
  public:
   StageLowering(Converter& c, size_t index, StageState& st);
-  Status Lower();
+  /// Lowers the ONBUILD `triggers` of the base image `base` (its config's OnBuild), then the stage's instructions.
+  Status Lower(const std::vector<std::string>& triggers, const std::string& base);
 
  private:
   using Handler = Status (StageLowering::*)(const Instruction&);
@@ -143,7 +144,7 @@ class StageLowering {
   StageState& st_;
   std::string label_;     // "stage-0" or the stage's name, for step names
   std::string step_;      // "[label N/M] " of the instruction being lowered
-  size_t at_ = 0;         // its index in the Dockerfile
+  std::string place_;     // its place in the stage, for `kiln explain` ("3", or "onbuild 1")
 };
 
 }  // namespace kiln::dockerfile::internal
