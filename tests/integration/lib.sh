@@ -32,21 +32,13 @@ trap cleanup EXIT
 
 kiln() { "$KILN" "$@"; }
 
+source "$(dirname "${BASH_SOURCE[0]}")/../parity/lib.sh"
+
 # A busybox root file system with users root, nobody and app (1000), as a tarball.
 busybox_rootfs() {
   local out=$WORK/busybox-rootfs.tar
-  if [ ! -f "$out" ]; then
-    local root=$WORK/busybox-root
-    mkdir -p "$root"/{bin,etc,tmp,root,home/app,proc,sys,dev,run}
-    cp /bin/busybox "$root/bin/busybox"
-    chroot "$root" /bin/busybox --install -s /bin
-    chmod 1777 "$root/tmp"
-    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n' > "$root/etc/passwd"
-    printf 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\nstaff:x:50:app\n' > "$root/etc/group"
-    chown 1000:1000 "$root/home/app"
-    tar --sort=name --numeric-owner --mtime=@0 -C "$root" -cf "$out" .
-    rm -rf "$root"
-  fi
+  # The parity cases' base, with app also in a supplementary group (staff).
+  [ -f "$out" ] || parity_base_rootfs "$out" $'staff:x:50:app\n'
   echo "$out"
 }
 

@@ -2,9 +2,7 @@
 # Parity with BuildKit: each case under tests/parity/cases is built by kiln and compared, file by file and config
 # by config, with what a current BuildKit built from it (tests/parity/golden, recorded by tests/parity/record.sh).
 source "$(dirname "$0")/lib.sh"
-PARITY=${KILN_SOURCE_DIR:-}/tests/parity
-[ -d "$PARITY" ] || PARITY=$(cd "$(dirname "$0")/../parity" && pwd)
-source "$PARITY/lib.sh"
+PARITY=$(cd "$(dirname "$0")/../parity" && pwd)
 parity_base_rootfs "$WORK/base.tar"
 kiln import "$WORK/base.tar" busybox:anchor >/dev/null
 

@@ -4,7 +4,7 @@
 
 # The base image every case builds FROM (busybox:anchor), made exactly as ../shared/anchors/peers-up.sh makes the
 # one BuildKit pulls from the peers' registry: Debian's busybox-static, users root, nobody and app (1000).
-parity_base_rootfs() {  # OUT.tar
+parity_base_rootfs() {  # OUT.tar [EXTRA /etc/group LINES]
   local root
   root=$(mktemp -d)
   mkdir -p "$root"/{bin,etc,tmp,root,home/app,proc,sys,dev,run}
@@ -12,7 +12,7 @@ parity_base_rootfs() {  # OUT.tar
   chroot "$root" /bin/busybox --install -s /bin
   chmod 1777 "$root/tmp"
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n' > "$root/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\n' > "$root/etc/group"
+  printf 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\n%s' "${2:-}" > "$root/etc/group"
   chown 1000:1000 "$root/home/app"
   tar --sort=name --numeric-owner --mtime=@0 -C "$root" -cf "$1" .
   rm -rf "$root"
