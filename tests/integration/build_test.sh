@@ -135,6 +135,7 @@ PY
 
 # kiln --help and a warm build start without libcurl or libarchive (loaded when a pull, push or layer needs them).
 loaded=$(LD_DEBUG=files kiln --help 2>&1 >/dev/null; LD_DEBUG=files kiln build -q -t same:1 -f "$WORK/noop/Dockerfile.same" "$WORK/noop" 2>&1 >/dev/null)
+assert_contains "$loaded" "libsqlite3" "LD_DEBUG=files shows no loading at all"  # so the checks below can fail
 assert_not_contains "$loaded" "libcurl" "libcurl loaded at start-up"
 assert_not_contains "$loaded" "libarchive" "libarchive loaded at start-up"
 
@@ -154,6 +155,13 @@ kiln build -q -f "$WORK/onbuild/Dockerfile.failing" -t onbuild-failing:1 "$WORK/
 printf 'FROM onbuild-failing:1\n' > "$WORK/onbuild/Dockerfile.child"
 err=$(must_fail kiln build -q -f "$WORK/onbuild/Dockerfile.child" "$WORK/onbuild")
 assert_contains "$err" "exit code: 7"
+assert_contains "$err" "Dockerfile.child:1" "a failing trigger is not placed at the FROM that brought it"
+printf 'FROM busybox:test\nONBUILD COPY missing.txt /\n' > "$WORK/onbuild/Dockerfile.badcopy"
+kiln build -q -f "$WORK/onbuild/Dockerfile.badcopy" -t onbuild-badcopy:1 "$WORK/onbuild" >/dev/null
+printf 'ARG X\nFROM onbuild-badcopy:1\n' > "$WORK/onbuild/Dockerfile.child2"
+err=$(must_fail kiln build -q -f "$WORK/onbuild/Dockerfile.child2" "$WORK/onbuild")
+assert_contains "$err" "Dockerfile.child2:2"
+assert_contains "$err" "missing.txt"
 
 # kiln images lists what was built.
 imgs=$(kiln images)

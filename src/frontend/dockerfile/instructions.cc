@@ -52,10 +52,10 @@ Status StageLowering::Lower(const std::vector<std::string>& triggers, const std:
       step_ = "[" + label_ + " ONBUILD " + std::to_string(i + 1) + "/" + std::to_string(parsed->instructions.size()) + "] ";
       auto handler = Handlers().find(kw);
       if (handler == Handlers().end()) return c_.Error(*stage_.from, AsciiUpper(kw) + " is not supported yet (ONBUILD of " + base + ")");
-      // Errors name the FROM that brought the trigger, with the trigger itself.
-      Status st = (this->*handler->second)(in);
-      if (!st.ok()) return c_.Error(*stage_.from, "ONBUILD " + in.original + " (from " + base + "): " + st.message());
+      trigger_of_ = base;
+      KILN_TRY((this->*handler->second)(in));
     }
+    trigger_of_.clear();
   }
   size_t total = stage_.end - stage_.first + 1;
   for (size_t i = stage_.first; i < stage_.end; i++) {
@@ -63,7 +63,7 @@ Status StageLowering::Lower(const std::vector<std::string>& triggers, const std:
     place_ = std::to_string(i - stage_.first);
     step_ = "[" + label_ + " " + std::to_string(i - stage_.first + 2) + "/" + std::to_string(total) + "] ";
     auto handler = Handlers().find(in.keyword);
-    if (handler == Handlers().end()) return c_.Error(in, AsciiUpper(in.keyword) + " is not supported yet");
+    if (handler == Handlers().end()) return Error(in, AsciiUpper(in.keyword) + " is not supported yet");
     KILN_TRY((this->*handler->second)(in));
   }
   return Status::Ok();
@@ -71,16 +71,22 @@ Status StageLowering::Lower(const std::vector<std::string>& triggers, const std:
 
 // Helpers.
 
+Status StageLowering::Error(const Instruction& in, const std::string& msg) const {
+  // A trigger's line is in the base image's config, not in this Dockerfile: name the FROM that brought it.
+  if (!trigger_of_.empty()) return c_.Error(*stage_.from, "ONBUILD " + in.original + " (from " + trigger_of_ + "): " + msg);
+  return c_.Error(in, msg);
+}
+
 Result<std::string> StageLowering::Expand(const Instruction& in, const std::string& word) {
   // Every ARG with a value is in run_env, so it alone answers what a word may name.
   auto r = c_.lex().ProcessWord(word, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); });
-  if (!r.ok()) return c_.Error(in, r.status().message());
+  if (!r.ok()) return Error(in, r.status().message());
   return r;
 }
 
 Result<std::vector<std::string>> StageLowering::ExpandWords(const Instruction& in, const std::string& text) {
   auto r = c_.lex().ProcessWords(text, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); });
-  if (!r.ok()) return c_.Error(in, r.status().message());
+  if (!r.ok()) return Error(in, r.status().message());
   return r;
 }
 
@@ -97,7 +103,7 @@ Result<std::vector<std::string>> StageLowering::ExpandArgs(const Instruction& in
 Status StageLowering::CheckFlags(const Instruction& in, const std::set<std::string>& allowed) const {
   for (auto& f : in.flags) {
     if (!allowed.count(f.name)) {
-      return c_.Error(in, "unknown flag --" + f.name + " for " + AsciiUpper(in.keyword) + " (not supported yet)");
+      return Error(in, "unknown flag --" + f.name + " for " + AsciiUpper(in.keyword) + " (not supported yet)");
     }
   }
   return Status::Ok();
@@ -121,7 +127,8 @@ std::string StageLowering::WorkingDir() const {
 }
 
 void StageLowering::AddStep(graph::Op op, std::vector<size_t> inputs, const std::string& name, const Instruction& in) {
-  st_.vertex = c_.graph().Add(std::move(op), std::move(inputs), step_ + name, c_.Location(in));
+  st_.vertex = c_.graph().Add(std::move(op), std::move(inputs), step_ + name,
+                              c_.Location(trigger_of_.empty() ? in : *stage_.from));
   // The step's place (for `kiln explain`) and the build arguments in its scope.
   std::vector<std::string> names;
   for (auto& [arg, value] : st_.args.args) names.push_back(arg);
@@ -132,9 +139,9 @@ void StageLowering::AddStep(graph::Op op, std::vector<size_t> inputs, const std:
 Result<std::vector<std::pair<std::string, std::string>>> StageLowering::KeyValues(const Instruction& in) {
   std::vector<std::pair<std::string, std::string>> out;
   auto words = SplitWords(in.args, c_.df().escape);
-  if (words.empty()) return c_.Error(in, AsciiUpper(in.keyword) + " requires at least one argument");
+  if (words.empty()) return Error(in, AsciiUpper(in.keyword) + " requires at least one argument");
   if (words[0].find('=') == std::string::npos) {
-    if (words.size() < 2) return c_.Error(in, AsciiUpper(in.keyword) + " must have two arguments");
+    if (words.size() < 2) return Error(in, AsciiUpper(in.keyword) + " must have two arguments");
     std::string rest = in.args.substr(in.args.find(words[0]) + words[0].size());
     size_t b = rest.find_first_not_of(" \t");
     KILN_ASSIGN(std::string key, Expand(in, words[0]));
@@ -145,7 +152,7 @@ Result<std::vector<std::pair<std::string, std::string>>> StageLowering::KeyValue
   for (auto& w : words) {
     size_t eq = w.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return c_.Error(in, "syntax error - can't find = in \"" + w + "\". Must be of the form: name=value");
+      return Error(in, "syntax error - can't find = in \"" + w + "\". Must be of the form: name=value");
     }
     KILN_ASSIGN(std::string key, Expand(in, w.substr(0, eq)));
     KILN_ASSIGN(std::string value, Expand(in, w.substr(eq + 1)));
@@ -244,7 +251,7 @@ Status StageLowering::EnvOrLabel(const Instruction& in) {
 Status StageLowering::Run(const Instruction& in) {
   if (auto device = FlagValue(in, "device")) {
     // BuildKit gives a RUN a CDI device only with the device entitlement (--allow device); kiln has no CDI.
-    return c_.Error(in, "RUN --device=" + *device + ": devices are not supported (BuildKit needs --allow device and "
+    return Error(in, "RUN --device=" + *device + ": devices are not supported (BuildKit needs --allow device and "
                         "a CDI device; kiln has no CDI support)");
   }
   KILN_TRY(CheckFlags(in, {"network", "mount", "security"}));
@@ -252,14 +259,14 @@ Status StageLowering::Run(const Instruction& in) {
   op.network = c_.options().network;
   std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
   std::vector<size_t> inputs = {st_.vertex};
-  std::string cwd = st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
+  std::string cwd = WorkingDir();
   int ssh_mounts = 0;
   for (auto& f : in.flags) {
     KILN_ASSIGN(std::string value, Expand(in, f.value));
     flags_label += "--" + f.name + "=" + value + " ";
     if (f.name != "mount") continue;
     auto parsed = ParseMount(value, cwd);
-    if (!parsed.ok()) return c_.Error(in, "--mount=" + f.value + ": " + parsed.status().message());
+    if (!parsed.ok()) return Error(in, "--mount=" + f.value + ": " + parsed.status().message());
     if (auto* secret = std::get_if<graph::SecretMount>(&parsed->mount)) {
       op.secrets.push_back(*secret);
       continue;
@@ -286,13 +293,13 @@ Status StageLowering::Run(const Instruction& in) {
   if (auto sec = FlagValue(in, "security")) {
     KILN_ASSIGN(std::string value, Expand(in, *sec));
     if (value != "sandbox" && value != "insecure") {
-      return c_.Error(in, "unsupported security mode \"" + value + "\" (sandbox or insecure)");
+      return Error(in, "unsupported security mode \"" + value + "\" (sandbox or insecure)");
     }
     op.security = value;
   }
   if (auto n = FlagValue(in, "network")) {
     if (*n != "none" && *n != "host" && *n != "default") {
-      return c_.Error(in, "unsupported network mode \"" + *n + "\" (use none, host or default)");
+      return Error(in, "unsupported network mode \"" + *n + "\" (use none, host or default)");
     }
     if (*n != "default") op.network = *n;
   }
@@ -335,7 +342,7 @@ Status StageLowering::Run(const Instruction& in) {
   // History names every build argument in scope with the value the command sees ("" when it has none).
   std::vector<std::string> arg_env;
   for (auto& [k, v] : st_.args.args) arg_env.push_back(k + "=" + oci::GetEnvIn(st_.run_env, k).value_or(v.value_or("")));
-  op.cwd = st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
+  op.cwd = WorkingDir();
   op.user = st_.config.config.user;
   std::string cmdline = JoinWords(op.args);
   AddStep(op, inputs, "RUN " + flags_label + (in.json_form ? GoSlice(in.json_args) : in.args), in);
@@ -347,7 +354,7 @@ Status StageLowering::Run(const Instruction& in) {
 Status StageLowering::Copy(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {"from", "chown", "chmod"}));
   KILN_ASSIGN(std::vector<std::string> params, ExpandArgs(in));
-  if (params.size() < 2) return c_.Error(in, "COPY requires at least two arguments");
+  if (params.size() < 2) return Error(in, "COPY requires at least two arguments");
   graph::CopyAction c;
   // Sources that name a heredoc ("<<EOF", "<<-EOF") are files made from its text, as BuildKit's inline documents.
   std::vector<const Heredoc*> inline_docs;
@@ -366,7 +373,7 @@ Status StageLowering::Copy(const Instruction& in) {
   }
   std::string dest = params.back();
   if (c.sources.size() + inline_docs.size() > 1 && (dest.empty() || dest.back() != '/')) {
-    return c_.Error(in, "when using COPY with more than one source file, the destination must be a directory "
+    return Error(in, "when using COPY with more than one source file, the destination must be a directory "
                      "and end with a /");
   }
   c.dest = AbsoluteDest(dest, st_.config.config.working_dir);
@@ -379,31 +386,31 @@ Status StageLowering::Copy(const Instruction& in) {
     chmod_text = m;
     char* end = nullptr;
     unsigned long mode = strtoul(m.c_str(), &end, 8);
-    if (m.empty() || *end || mode > 07777) return c_.Error(in, "invalid --chmod value \"" + m + "\" (octal, e.g. 0755)");
+    if (m.empty() || *end || mode > 07777) return Error(in, "invalid --chmod value \"" + m + "\" (octal, e.g. 0755)");
     c.chmod = uint32_t(mode);
   }
-  size_t source;
   std::string source_label;
-  if (auto from_flag = FlagValue(in, "from")) {
-    KILN_ASSIGN(std::string ref, Expand(in, *from_flag));
-    KILN_ASSIGN(source, c_.FromVertex(in, "COPY --from=", ref, index_));
-    source_label = "--from=" + ref + " ";
-  } else {
-    source = c_.ContextVertex();
-    c.reset_owner = true;
-  }
   graph::FileOp op;
   std::vector<size_t> inputs = {st_.vertex};
-  if (!c.sources.empty()) {
-    inputs.push_back(source);
-    op.actions.push_back(c);
+  auto from_flag = FlagValue(in, "from");
+  if (from_flag) {
+    KILN_ASSIGN(std::string ref, Expand(in, *from_flag));
+    source_label = "--from=" + ref + " ";
+    if (!c.sources.empty()) {
+      KILN_ASSIGN(size_t source, c_.FromVertex(in, "COPY --from=", ref, index_));
+      inputs.push_back(source);
+    }
+  } else {
+    c.reset_owner = true;
+    if (!c.sources.empty()) inputs.push_back(c_.ContextVertex());
   }
+  if (!c.sources.empty()) op.actions.push_back(c);
   std::vector<std::string> shown = c.sources;  // the history lists the inline documents after the paths
   for (const Heredoc* doc : inline_docs) {
     std::string data = ChompedContent(*doc);
     if (doc->expand) {
       auto expanded = c_.lex().ProcessHeredoc(data, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); });
-      if (!expanded.ok()) return c_.Error(in, expanded.status().message());
+      if (!expanded.ok()) return Error(in, expanded.status().message());
       data = *expanded;
     }
     graph::FileOp make;
@@ -428,7 +435,7 @@ Status StageLowering::Copy(const Instruction& in) {
 Status StageLowering::Workdir(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {}));
   KILN_ASSIGN(std::string wd, Expand(in, in.args));
-  std::string cur = st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
+  std::string cur = WorkingDir();
   wd = CleanPath(wd[0] == '/' ? wd : JoinPath(cur, wd));
   st_.config.config.working_dir = wd;
   if (wd == "/") {  // nothing to make: no step and no layer, as in BuildKit
@@ -477,7 +484,7 @@ Status StageLowering::Expose(const Instruction& in) {
   std::vector<std::string> ports;
   for (auto& w : words) {
     auto parsed = ParsePort(w);
-    if (!parsed.ok()) return c_.Error(in, parsed.status().message());
+    if (!parsed.ok()) return Error(in, parsed.status().message());
     ports.insert(ports.end(), parsed->begin(), parsed->end());
   }
   auto& exposed = st_.config.config.exposed_ports;
@@ -491,17 +498,9 @@ Status StageLowering::Expose(const Instruction& in) {
 
 Status StageLowering::Volume(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {}));
-  std::vector<std::string> vols;
-  if (in.json_form) {
-    for (auto& a : in.json_args) {
-      KILN_ASSIGN(std::string v, Expand(in, a));
-      vols.push_back(v);
-    }
-  } else {
-    KILN_ASSIGN(vols, ExpandWords(in, in.args));
-  }
+  KILN_ASSIGN(std::vector<std::string> vols, ExpandArgs(in));
   for (auto& v : vols) {
-    if (v.empty()) return c_.Error(in, "VOLUME specified can not be an empty string");
+    if (v.empty()) return Error(in, "VOLUME specified can not be an empty string");
     if (std::find(st_.config.config.volumes.begin(), st_.config.config.volumes.end(), v) ==
         st_.config.config.volumes.end()) {
       st_.config.config.volumes.push_back(v);
@@ -521,7 +520,7 @@ Status StageLowering::StopSignal(const Instruction& in) {
 
 Status StageLowering::Shell(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {}));
-  if (!in.json_form || in.json_args.empty()) return c_.Error(in, "SHELL requires the arguments in JSON form");
+  if (!in.json_form || in.json_args.empty()) return Error(in, "SHELL requires the arguments in JSON form");
   st_.config.config.shell = in.json_args;
   AddHistory("SHELL " + GoSlice(in.json_args), std::nullopt);
   return Status::Ok();
@@ -538,7 +537,7 @@ Status StageLowering::OnBuild(const Instruction& in) {
   std::string trigger = in.args;
   std::string first = AsciiLower(trigger.substr(0, trigger.find_first_of(" \t")));
   if (first == "onbuild" || first == "from" || first == "maintainer") {
-    return c_.Error(in, AsciiUpper(first) + " isn't allowed as an ONBUILD trigger");
+    return Error(in, AsciiUpper(first) + " isn't allowed as an ONBUILD trigger");
   }
   st_.config.config.on_build.push_back(trigger);  // BuildKit writes no history for ONBUILD
   return Status::Ok();
@@ -548,14 +547,14 @@ Status StageLowering::Healthcheck(const Instruction& in) {
   // HEALTHCHECK [OPTIONS] CMD command | HEALTHCHECK NONE: the options come before the type.
   std::string text = in.args;
   size_t b = text.find_first_not_of(" \t");
-  if (b == std::string::npos) return c_.Error(in, "HEALTHCHECK requires at least one argument");
+  if (b == std::string::npos) return Error(in, "HEALTHCHECK requires at least one argument");
   size_t e = text.find_first_of(" \t", b);
   std::string type = AsciiUpper(text.substr(b, e == std::string::npos ? std::string::npos : e - b));
   std::string rest = e == std::string::npos ? "" : text.substr(e);
   rest.erase(0, std::min(rest.size(), rest.find_first_not_of(" \t")));
   oci::Healthcheck h;
   if (type == "NONE") {
-    if (!rest.empty() || !in.flags.empty()) return c_.Error(in, "HEALTHCHECK NONE takes no arguments");
+    if (!rest.empty() || !in.flags.empty()) return Error(in, "HEALTHCHECK NONE takes no arguments");
     h.test = {"NONE"};
   } else if (type == "CMD") {
     KILN_TRY(CheckFlags(in, {"interval", "timeout", "start-period", "start-interval", "retries"}));
@@ -565,17 +564,17 @@ Status StageLowering::Healthcheck(const Instruction& in) {
         std::all_of(json->begin(), json->end(), [](const Json& x) { return x.is_string(); })) {
       h.test = {"CMD"};
       for (auto& x : *json) h.test.push_back(x.get<std::string>());
-      if (h.test.size() == 1) return c_.Error(in, "Missing command after HEALTHCHECK CMD");
+      if (h.test.size() == 1) return Error(in, "Missing command after HEALTHCHECK CMD");
     } else {
-      if (rest.empty()) return c_.Error(in, "Missing command after HEALTHCHECK CMD");
+      if (rest.empty()) return Error(in, "Missing command after HEALTHCHECK CMD");
       h.test = {"CMD-SHELL", rest};
     }
     auto interval = [&](const char* name, int64_t& out) -> Status {
       auto v = FlagValue(in, name);
       if (!v || v->empty()) return Status::Ok();
       auto d = ParseGoDuration(*v);
-      if (!d) return c_.Error(in, "time: invalid duration \"" + *v + "\" (--" + name + ")");
-      if (*d != 0 && *d < 1000000) return c_.Error(in, std::string("Interval \"") + name + "\" cannot be less than 1ms");
+      if (!d) return Error(in, "time: invalid duration \"" + *v + "\" (--" + name + ")");
+      if (*d != 0 && *d < 1000000) return Error(in, std::string("Interval \"") + name + "\" cannot be less than 1ms");
       out = *d;
       return Status::Ok();
     };
@@ -588,13 +587,13 @@ Status StageLowering::Healthcheck(const Instruction& in) {
       errno = 0;
       long long retries = strtoll(r->c_str(), &end, 10);
       if (*end || errno || retries > INT32_MAX || retries < INT32_MIN) {
-        return c_.Error(in, "--retries: invalid number \"" + *r + "\"");
+        return Error(in, "--retries: invalid number \"" + *r + "\"");
       }
-      if (retries < 0) return c_.Error(in, "--retries cannot be negative (" + *r + ")");
+      if (retries < 0) return Error(in, "--retries cannot be negative (" + *r + ")");
       h.retries = int(retries);
     }
   } else {
-    return c_.Error(in, "Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)");
+    return Error(in, "Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)");
   }
   st_.config.config.healthcheck = h;
   // Go's %q of the config, as BuildKit v0.24 writes it: &{["CMD-SHELL" "x"] "5m0s" "3s" "0s" "0s" '\x03'}.

@@ -123,6 +123,8 @@ class StageLowering {
   Status OnBuild(const Instruction& in);
   Status Healthcheck(const Instruction& in);
 
+  /// An error at `in`, or, for an ONBUILD trigger, at the FROM that brought it.
+  Status Error(const Instruction& in, const std::string& msg) const;
   Result<std::string> Expand(const Instruction& in, const std::string& word);
   Result<std::vector<std::string>> ExpandWords(const Instruction& in, const std::string& text);
   /// The arguments as words, expanded: exec form's JSON strings or shell form's words.
@@ -145,6 +147,7 @@ class StageLowering {
   std::string label_;     // "stage-0" or the stage's name, for step names
   std::string step_;      // "[label N/M] " of the instruction being lowered
   std::string place_;     // its place in the stage, for `kiln explain` ("3", or "onbuild 1")
+  std::string trigger_of_;  // the base image whose ONBUILD trigger is being lowered, else ""
 };
 
 }  // namespace kiln::dockerfile::internal
