@@ -63,8 +63,9 @@ class Exporter {
   /// The layers of a snapshot's whole file system, base first, each computed on first use; the first `base`
   /// layers keep the blob they have.
   Result<std::vector<cache::LayerRef>> Layers(SnapshotId top, size_t base = 0);
-  /// The image as it leaves kiln (pushed, or written as an OCI/Docker archive): its uncompressed layers compressed as the options ask,
-  /// each compression of a layer made once and kept; the config is the same. `image` itself when nothing changes.
+  /// The image as it leaves kiln (pushed, or written as an OCI/Docker archive): its uncompressed layers compressed
+  /// as the options ask, each compression of a layer made once and kept; the config is the same. `image` itself
+  /// when nothing changes.
   Result<Image> ForLeaving(const Image& image);
   /// One layer as it leaves kiln (a cache export's).
   Result<cache::LayerRef> ForLeaving(const cache::LayerRef& layer);
