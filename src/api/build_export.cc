@@ -11,8 +11,9 @@
 namespace kiln::api {
 namespace {
 
+/// A vertex that reads something rather than making a snapshot: no cache record of its own.
 bool IsSource(const graph::Vertex& v) {
-  return std::holds_alternative<graph::ImageSource>(v.op) || std::holds_alternative<graph::LocalSource>(v.op);
+  return !std::holds_alternative<graph::ExecOp>(v.op) && !std::holds_alternative<graph::FileOp>(v.op);
 }
 
 /// How the image's layers are made, from the outputs: one image per build, so its options may be given on any

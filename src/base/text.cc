@@ -1,5 +1,6 @@
 #include "base/text.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 
@@ -136,6 +137,42 @@ std::string AsciiUpper(std::string_view text) {
   for (auto& c : out)
     if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
   return out;
+}
+
+namespace {
+
+size_t Levenshtein(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); j++) row[j] = j;
+  for (size_t i = 1; i <= a.size(); i++) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); j++) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string SuggestClosest(std::string_view word, const std::vector<std::string>& options) {
+  std::string lower = AsciiLower(word);
+  std::string match;
+  size_t best = 3;
+  for (auto& option : options) {
+    std::string candidate = AsciiLower(option);
+    if (candidate == lower) return "";
+    size_t distance = Levenshtein(lower, candidate);
+    if (distance < best) {
+      best = distance;
+      match = candidate;
+    }
+  }
+  if (!match.empty() && word == AsciiUpper(word) && word != lower) match = AsciiUpper(match);
+  return match;
 }
 
 bool IsValidUtf8(std::string_view text) {

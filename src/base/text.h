@@ -31,6 +31,11 @@ std::string FormatGoDuration(int64_t nanoseconds);
 /// `text` with a-z folded to A-Z (Dockerfile keywords in messages); other bytes unchanged.
 std::string AsciiUpper(std::string_view text);
 
+/// The option closest to a mistyped `word` (Levenshtein distance under 3, ASCII case ignored), in the case the word
+/// was written in when that is all lower or all upper: what "did you mean X?" offers, as BuildKit's does. "" when
+/// nothing is that close, or `word` is itself an option.
+std::string SuggestClosest(std::string_view word, const std::vector<std::string>& options);
+
 /// Flag values as docker buildx writes them: "k=v,k2=v2" -> pairs, in order (empty parts skipped). A part
 /// without "=" after a `list_key` entry is another value of it ("name=a,b"); otherwise an error naming `flag`.
 Result<std::vector<std::pair<std::string, std::string>>> ParseAttributes(const std::string& text, const std::string& flag,

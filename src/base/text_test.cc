@@ -84,3 +84,12 @@ TEST(GoDuration, ParsesAndPrintsAsGo) {
 
 }  // namespace
 }  // namespace kiln
+
+TEST(SuggestClosest, OffersTheNearestOptionInTheWordsCase) {
+  std::vector<std::string> keywords = {"run", "copy", "add", "from", "workdir"};
+  EXPECT_EQ(kiln::SuggestClosest("RUNN", keywords), "RUN");
+  EXPECT_EQ(kiln::SuggestClosest("cpy", keywords), "copy");
+  EXPECT_EQ(kiln::SuggestClosest("WorkDri", keywords), "workdir");
+  EXPECT_EQ(kiln::SuggestClosest("frobnicate", keywords), "");
+  EXPECT_EQ(kiln::SuggestClosest("run", keywords), "");  // itself an option: the error was about something else
+}

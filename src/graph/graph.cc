@@ -10,6 +10,13 @@ struct ToJson {
   Json operator()(const LocalSource& s) const {
     return {{"local", s.name}, {"path", s.path}, {"exclude", s.exclude_patterns}};
   }
+  Json operator()(const HttpSource& s) const {
+    return {{"http", s.url}, {"filename", s.filename}, {"checksum", s.checksum}};
+  }
+  Json operator()(const GitSource& s) const {
+    return {{"git", s.remote}, {"ref", s.ref}, {"subdir", s.subdir}, {"keep_git_dir", s.keep_git_dir},
+            {"checksum", s.checksum}};
+  }
   Json operator()(const ExecOp& e) const {
     Json j = {{"exec", e.args}, {"env", e.env}, {"cwd", e.cwd}, {"user", e.user}, {"network", e.network}};
     // Only present when used, so the digests of ops without secrets stay what they were.
@@ -42,6 +49,7 @@ struct ToJson {
         Json j = {{"copy", c->sources}, {"from", c->source_input}, {"dest", c->dest}, {"chown", c->chown},
                   {"reset_owner", c->reset_owner}};
         if (c->chmod) j["chmod"] = *c->chmod;
+        if (c->unpack) j["unpack"] = true;
         actions.push_back(j);
       } else if (auto* m = std::get_if<MkdirAction>(&a)) {
         actions.push_back({{"mkdir", m->path}, {"chown", m->chown}});
@@ -72,7 +80,9 @@ const char* OpKind(const Op& op) {
     case 0: return "image";
     case 1: return "local";
     case 2: return "exec";
-    default: return "file";
+    case 3: return "file";
+    case 4: return "http";
+    default: return "git";
   }
 }
 

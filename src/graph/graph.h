@@ -25,6 +25,25 @@ struct LocalSource {
   std::vector<std::string> exclude_patterns;
 };
 
+/// A file fetched over HTTP(S) (ADD URL): the result is a directory holding it as `filename`, mode 0600, dated
+/// by the response's Last-Modified, as BuildKit's. With `checksum` ("sha256:..."), a download that differs fails.
+struct HttpSource {
+  std::string url;
+  std::string filename;
+  std::string checksum;
+};
+
+/// A git repository at a ref (ADD of a git URL), fetched with the git CLI: the result is the checkout of `subdir`
+/// ("" for the whole tree), with its .git directory only when `keep_git_dir`. `checksum`, when given, is the
+/// commit (or a prefix of it) the ref must resolve to.
+struct GitSource {
+  std::string remote;
+  std::string ref;  // branch, tag or commit; "" for the remote's HEAD
+  std::string subdir;
+  bool keep_git_dir = false;
+  std::string checksum;
+};
+
 /// RUN --mount=type=secret: a secret the build is given by id, as a file and/or an environment variable. Only
 /// where it goes is part of the op (and so of its cache key); the value never is.
 struct SecretMount {
@@ -79,6 +98,7 @@ struct CopyAction {
   std::string chown;                    // "user[:group]"; "" keeps (or, for a local source, resets to 0:0)
   std::optional<uint32_t> chmod;
   bool reset_owner = false;             // files from the context belong to root unless --chown
+  bool unpack = false;                  // ADD: a source that is a tar archive (compressed or not) is extracted
 };
 
 /// mkdir -p, as WORKDIR needs.
@@ -100,7 +120,7 @@ struct FileOp {
   std::vector<FileAction> actions;
 };
 
-using Op = std::variant<ImageSource, LocalSource, ExecOp, FileOp>;
+using Op = std::variant<ImageSource, LocalSource, ExecOp, FileOp, HttpSource, GitSource>;
 
 /// One node: an op and the vertices it reads. The digest covers both; `name` is for people and not hashed.
 struct Vertex {
@@ -133,7 +153,7 @@ class Graph {
 
 /// The op's canonical JSON, the input of its digest.
 Json OpToJson(const Op& op);
-/// A short label for the op's kind: "image", "local", "exec", "file".
+/// A short label for the op's kind: "image", "local", "exec", "file", "http", "git".
 const char* OpKind(const Op& op);
 
 }  // namespace kiln::graph

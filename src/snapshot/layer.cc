@@ -20,6 +20,7 @@
 #include "base/digest.h"
 #include "base/fs.h"
 #include "oci/image.h"
+#include "snapshot/archive_util.h"
 #include "snapshot/compress.h"
 
 namespace kiln::snapshot {
@@ -28,24 +29,6 @@ namespace {
 constexpr const char* kOpaqueXattr = "trusted.overlay.opaque";
 constexpr const char* kWhiteoutPrefix = ".wh.";
 constexpr const char* kOpaqueWhiteout = ".wh..wh..opq";
-
-/// libarchive's message for its last error. It may be NULL (a failed write callback sets none), and a NULL
-/// appended to a std::string is a crash.
-std::string ArchiveError(archive* a) {
-  const char* m = archive_error_string(a);
-  std::string message = m ? m : "unknown error";
-  if (archive_errno(a) > 0 && message.find(strerror(archive_errno(a))) == std::string::npos) {
-    message += std::string(": ") + strerror(archive_errno(a));
-  }
-  return message;
-}
-
-/// An extraction error: a full disk is said so (and marked, so callers may give space back).
-Status ExtractError(const std::string& rel, archive* out) {
-  int err = archive_errno(out);
-  std::string message = "extract " + rel + ": " + ArchiveError(out);
-  return err == ENOSPC || err == EDQUOT ? Status::NoSpace(message) : Status::Error(message);
-}
 
 /// The sink behind the tar writer: the layer's compressor.
 la_ssize_t WriteToCompressor(archive*, void* self, const void* data, size_t size) {
@@ -190,12 +173,6 @@ class DiffTarWriter {
   std::map<std::pair<dev_t, ino_t>, std::string> hardlinks_;
 };
 
-/// Normalizes a tar entry name to a clean relative path; "" when it would leave the root.
-std::string SafeRelative(const char* name) {
-  std::string clean = CleanPath(std::string("/") + (name ? name : ""));
-  return clean == "/" ? std::string(".") : clean.substr(1);
-}
-
 }  // namespace
 
 Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::ContentStore& content,
@@ -259,13 +236,7 @@ Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir) {
   char real[PATH_MAX];
   if (!realpath(diff_dir.c_str(), real)) return ErrnoError("resolve", diff_dir);
   const std::string root = real;
-  archive* in = archive_read_new();
-  archive_read_support_format_tar(in);
-  archive_read_support_format_gnutar(in);
-  archive_read_support_filter_gzip(in);
-  archive_read_support_filter_zstd(in);
-  archive_read_support_filter_xz(in);
-  archive_read_support_filter_bzip2(in);
+  archive* in = NewTarReader();
   archive* out = archive_write_disk_new();
   // Secure flags: never write through a symlink inside the layer, never accept "..".
   archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |

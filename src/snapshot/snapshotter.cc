@@ -68,12 +68,21 @@ Status Snapshotter::Init() {
     umount2(path.c_str(), MNT_DETACH);
     rmdir(path.c_str());
   }
+  KILN_TRY(MakeDirs(JoinPath(root_, "fetches"), 0700));
+  KILN_ASSIGN(auto fetches, ListDir(JoinPath(root_, "fetches")));
+  for (auto& name : fetches) {
+    if (ProcessIsGone(pid_t(atol(name.c_str() + name.find('-') + 1)))) (void)RemoveAll(JoinPath(root_, "fetches/" + name));
+  }
   KILN_ASSIGN(auto abandoned, metadata_->AbandonedSnapshots());
   for (SnapshotId id : abandoned) {
     std::string dir = JoinPath(root_, "snapshots/" + std::to_string(id));
     if (RemoveAll(dir).ok()) KILN_TRY(metadata_->DeleteSnapshot(id));
   }
   return Status::Ok();
+}
+
+Result<TempDir> Snapshotter::FetchDir() {
+  return TempDir::Create(JoinPath(root_, "fetches"), "f-" + std::to_string(getpid()) + "-");
 }
 
 std::string Snapshotter::DiffDir(SnapshotId id) const {

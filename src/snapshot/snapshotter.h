@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fs.h"
 #include "base/status.h"
 #include "store/metadata.h"
 
@@ -75,6 +76,10 @@ class Snapshotter {
   /// Removes directories that overlayfs only copied up (empty in the diff, same metadata as below), as happens
   /// when a runtime creates mount points under an existing directory: they are not changes of the step.
   Status TrimCopyUps(const ActiveSnapshot& s);
+
+  /// A directory for what a build fetches (ADD's downloads and git checkouts), removed with the TempDir; one a
+  /// killed process left behind is removed by the next Init.
+  Result<TempDir> FetchDir();
 
   /// Snapshot ids from the bottom layer to `id`.
   Result<std::vector<SnapshotId>> Chain(SnapshotId id);

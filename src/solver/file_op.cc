@@ -10,6 +10,7 @@
 #include "base/fs.h"
 #include "executor/user.h"
 #include "snapshot/copy.h"
+#include "snapshot/extract.h"
 
 namespace kiln::solver {
 namespace {
@@ -168,6 +169,14 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snaps
   std::string dest_path = CleanPath(copy.dest);
   bool dest_is_dir = copy.dest.back() == '/' || all.size() > 1 || IsDirectoryInLayer(dest, dest_path);
   for (auto& m : all) {
+    if (copy.unpack && snapshot::IsTarArchive(m.host_path)) {
+      // ADD extracts an archive into the destination, a directory; its entries keep their owners unless --chown.
+      std::optional<uid_t> uid = copy.chown.empty() ? std::nullopt : owner.first;
+      std::optional<gid_t> gid = copy.chown.empty() ? std::nullopt : owner.second;
+      KILN_TRY(snapshot::MakeDirsInLayer(dest, dest_path, dir_uid, dir_gid, dir_mode).status());
+      KILN_TRY(snapshot::ExtractArchiveInLayer(m.host_path, dest, dest_path, uid, gid));
+      continue;
+    }
     if (IsDirectory(m.host_path)) {
       // A directory source copies its contents, not the directory itself.
       KILN_ASSIGN(std::string target, snapshot::MakeDirsInLayer(dest, dest_path, dir_uid, dir_gid, dir_mode));

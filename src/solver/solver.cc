@@ -20,6 +20,7 @@
 #include "solver/stat_cache.h"
 #include "store/lock.h"
 #include "solver/file_op.h"
+#include "solver/remote_source.h"
 
 namespace kiln::solver {
 namespace {
@@ -45,6 +46,8 @@ struct Output {
   std::string local_dir;
   std::shared_ptr<PatternMatcher> exclude;
   std::shared_ptr<StatDigestCache> digests;  // the context's stat cache
+  std::shared_ptr<TempDir> fetched;          // an ADD URL's download, a git checkout: local_dir is in it
+  double fetch_seconds = 0;
   cache::Fingerprint fingerprint;            // of a step that missed: recorded once it ran
   std::vector<cache::Change> changes;        // from the step's previous record
   std::string key;
@@ -231,6 +234,9 @@ class Job {
       out.key = KeyOf(i, "");
       return Status::Ok();
     }
+    if (std::holds_alternative<graph::HttpSource>(v.op) || std::holds_alternative<graph::GitSource>(v.op)) {
+      return Fetch(i);
+    }
 
     // A COPY from the context, or a RUN that binds part of it, is keyed by the content of the files it reads.
     auto content = ContextContent(i, nullptr);
@@ -263,6 +269,25 @@ class Job {
     out.step.miss_reason = "no cache record for this step with these inputs";
     out.pending = true;
     return Explain(i);
+  }
+
+  /// ADD's remote sources are fetched in pass one: what they hold is part of the key of the copy that reads them,
+  /// which then reads them as it reads the build context.
+  Status Fetch(size_t i) {
+    const graph::Vertex& v = g_.at(i);
+    Output& out = outputs_[i];
+    auto dir = snapshotter_->FetchDir();
+    if (!dir.ok()) return Fail(out.number, v, dir.status(), -1, "", out.started);
+    out.fetched = std::make_shared<TempDir>(std::move(*dir));
+    auto cancelled = [this] { return Cancelled(); };
+    auto* http = std::get_if<graph::HttpSource>(&v.op);
+    auto fetched = http ? FetchHttp(*http, out.fetched->path(), cancelled)
+                        : FetchGit(std::get<graph::GitSource>(v.op), out.fetched->path(), cancelled);
+    if (!fetched.ok()) return Fail(out.number, v, fetched.status(), -1, "", out.started);
+    out.local_dir = fetched->dir;
+    out.key = KeyOf(i, fetched->identity);
+    out.fetch_seconds = Seconds(out.started);
+    return Status::Ok();
   }
 
   /// The digests of the context files step `i` reads (COPY sources, bind mounts of the context), one per read;
@@ -356,6 +381,11 @@ class Job {
       return Status::Ok();
     }
     if (std::holds_alternative<graph::LocalSource>(v.op)) return Status::Ok();
+    if (out.fetched) {  // fetched in pass one
+      Emit(progress::Event::Kind::kStarted, out.number, v);
+      Emit(progress::Event::Kind::kDone, out.number, v, "", out.fetch_seconds);
+      return Status::Ok();
+    }
     StepReport& step = out.step;
     out.reported = true;
     if (!out.pending) {

@@ -23,6 +23,7 @@ cleanup() {
   local code=$?
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true; fi
   stop_registries 2>/dev/null || true
+  parity_stop_serving 2>/dev/null || true
   # Unmount anything a failed test left, then remove its files; the test's own exit status stands.
   { grep -o " $WORK[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done; } 2>/dev/null || true
   rm -rf "$WORK"

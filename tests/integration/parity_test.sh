@@ -13,14 +13,19 @@ for golden in "$PARITY"/golden/*/; do
   ctx=$WORK/cases/$name
   mkdir -p "$WORK/cases" && cp -a "$PARITY/cases/$name" "$ctx"
   parity_prepare "$ctx"
+  parity_serve "$ctx"
   read -ra flags <<<"$(parity_args "$ctx")"
+  [ -z "$PARITY_SERVER" ] || flags+=(--build-arg "SERVER=$PARITY_SERVER")
   out=$WORK/out/$name
   mkdir -p "$out/tree"
   count=$((count + 1))
-  if ! kiln build -q "${flags[@]}" -t "parity-$name" -o "type=local,dest=$out/tree" "$ctx" >"$out/log" 2>&1; then
+  built=true
+  kiln build -q "${flags[@]}" -t "parity-$name" -o "type=local,dest=$out/tree" "$ctx" >"$out/log" 2>&1 || built=false
+  parity_stop_serving
+  if ! $built; then
     echo "$name: kiln failed:"; cat "$out/log"; failed+=("$name"); continue
   fi
-  kiln inspect "parity-$name" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["config"]))' | parity_config > "$out/config.json"
+  kiln inspect "parity-$name" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["config"]))' | parity_config "$PARITY_SERVER" > "$out/config.json"
   if diff "$golden/tree.txt" <(parity_tree "$out/tree") > "$out/tree.diff" &&
      diff "$golden/config.json" "$out/config.json" > "$out/config.diff"; then
     echo "$name: same as BuildKit"

@@ -27,16 +27,18 @@ parity_tree() {  # DIR: one line per entry (path, type, mode, owner, size, link 
   done)
 }
 
-parity_config() {  # an image config JSON on stdin: Config, and the history after the base image's
+parity_config() {  # an image config JSON on stdin: Config, and the history after the base image's [SERVER_URL]
   python3 -c 'import json,sys
 c=json.load(sys.stdin)
+server=sys.argv[1] if len(sys.argv) > 1 else ""
 def norm(by):
   # BuildKit v0.24 writes EXPOSE as a Go pointer (&{[...] 0xc0...}), different on every build: the ports are
   # compared through the config instead.
+  if by and server: by=by.replace(server, "$SERVER")  # its port differs from run to run
   return "EXPOSE" if by and by.startswith("EXPOSE ") else by
 hist=[(norm(h.get("created_by")),h.get("empty_layer",False)) for h in c["history"]][1:]
 cfg={k:v for k,v in c["config"].items() if k!="OnBuild" or v}
-print(json.dumps({"config":cfg,"history":hist,"layers":len(c["rootfs"]["diff_ids"])-1},indent=1,sort_keys=True))'
+print(json.dumps({"config":cfg,"history":hist,"layers":len(c["rootfs"]["diff_ids"])-1},indent=1,sort_keys=True))' "$@"
 }
 
 parity_prepare() {  # CASE_DIR: empty directories a case needs (git keeps none), "# parity-empty-dirs: ..."
@@ -45,4 +47,39 @@ parity_prepare() {  # CASE_DIR: empty directories a case needs (git keeps none),
 
 parity_args() {  # CASE_DIR: the build flags a case needs (--target, --build-arg), "# parity-args: ..."
   sed -n 's/^# parity-args: *//p' "$1/Dockerfile"
+}
+
+# A case that fetches from a server says "# parity-serve: DIR": parity_serve CASE_DIR serves the case's DIR over
+# HTTP on 127.0.0.1, after making each DIR/NAME.repo directory a git repository DIR/NAME.git (one commit, at a
+# fixed date, served by git's "dumb" HTTP protocol), and sets PARITY_SERVER to its URL, which the build gets as the
+# build argument SERVER. parity_stop_serving ends it.
+PARITY_SERVER= PARITY_SERVER_PID=
+parity_serve() {  # CASE_DIR
+  local dir repo work port
+  dir=$(sed -n 's/^# parity-serve: *//p' "$1/Dockerfile")
+  PARITY_SERVER= PARITY_SERVER_PID=
+  [ -n "$dir" ] || return 0
+  for repo in "$1/$dir"/*.repo; do
+    [ -d "$repo" ] || continue
+    work=$(mktemp -d)
+    cp -a "$repo/." "$work"
+    (cd "$work" && git init -q -b main && git add -A &&
+      GIT_AUTHOR_DATE=2001-09-09T01:46:40Z GIT_COMMITTER_DATE=2001-09-09T01:46:40Z \
+      git -c user.name=parity -c user.email=parity@localhost commit -q -m parity)
+    rm -rf "${repo%.repo}.git"
+    git clone -q --bare "$work" "${repo%.repo}.git"
+    git -C "${repo%.repo}.git" update-server-info
+    rm -rf "$work"
+  done
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 -m http.server --bind 127.0.0.1 --directory "$1/$dir" "$port" >/dev/null 2>&1 &
+  PARITY_SERVER_PID=$!
+  PARITY_SERVER=http://127.0.0.1:$port
+  for _ in $(seq 50); do python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1])' "$PARITY_SERVER/" 2>/dev/null && return 0; sleep 0.1; done
+  echo "parity_serve: the server on port $port did not start" >&2
+  return 1
+}
+parity_stop_serving() {
+  [ -z "$PARITY_SERVER_PID" ] || { kill "$PARITY_SERVER_PID" 2>/dev/null; wait "$PARITY_SERVER_PID" 2>/dev/null; } || true
+  PARITY_SERVER_PID=
 }

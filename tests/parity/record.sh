@@ -16,12 +16,15 @@ version=$($PEERS/buildkit/bin/buildkitd --version | awk '{print $3}')
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=($(ls tests/parity/cases))
 for name in "${cases[@]}"; do
-  ctx=tests/parity/cases/$name
+  ctx=$WORK/cases/$name
   out=$WORK/$name
-  mkdir -p "$out/tree"
+  mkdir -p "$out/tree" "$WORK/cases"
+  cp -a tests/parity/cases/"$name" "$ctx"
   parity_prepare "$ctx"
+  parity_serve "$ctx"
   # The case's kiln flags, as buildctl options. busybox:anchor is the peers' registry copy of the same image.
   opts=(--opt "context:busybox:anchor=docker-image://127.0.0.1:5000/busybox:anchor")
+  [ -z "$PARITY_SERVER" ] || opts+=(--opt "build-arg:SERVER=$PARITY_SERVER")
   read -ra flags <<<"$(parity_args "$ctx")"
   for ((i = 0; i < ${#flags[@]}; i++)); do
     case ${flags[i]} in
@@ -32,14 +35,15 @@ for name in "${cases[@]}"; do
   done
   $BUILDCTL build --progress quiet --frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx" "${opts[@]}" \
     --output type=tar,dest="$out/rootfs.tar" --output type=oci,dest="$out/image.tar" >"$out/log" 2>&1 \
-    || { echo "$name: BuildKit failed"; tail -20 "$out/log"; exit 1; }
+    || { echo "$name: BuildKit failed"; tail -20 "$out/log"; parity_stop_serving; exit 1; }
+  parity_stop_serving
   tar --numeric-owner -xpf "$out/rootfs.tar" -C "$out/tree" --warning=no-timestamp
   mkdir -p "$out/oci" && tar -xf "$out/image.tar" -C "$out/oci"
   manifest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"].split(":")[1])' "$out/oci/index.json")
   config=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["digest"].split(":")[1])' "$out/oci/blobs/sha256/$manifest")
   mkdir -p tests/parity/golden/"$name"
   parity_tree "$out/tree" > tests/parity/golden/"$name"/tree.txt
-  parity_config < "$out/oci/blobs/sha256/$config" > tests/parity/golden/"$name"/config.json
+  parity_config "$PARITY_SERVER" < "$out/oci/blobs/sha256/$config" > tests/parity/golden/"$name"/config.json
   echo "BuildKit $version" > tests/parity/golden/"$name"/recorded-with
   echo "$name: recorded"
 done

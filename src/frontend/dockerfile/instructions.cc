@@ -7,6 +7,7 @@
 #include "frontend/dockerfile/history_format.h"
 #include "frontend/dockerfile/lowering.h"
 #include "frontend/dockerfile/mounts.h"
+#include "frontend/dockerfile/sources.h"
 
 namespace kiln::dockerfile::internal {
 
@@ -21,6 +22,7 @@ const std::map<std::string, StageLowering::Handler>& StageLowering::Handlers() {
       {"label", &StageLowering::EnvOrLabel},
       {"run", &StageLowering::Run},
       {"copy", &StageLowering::Copy},
+      {"add", &StageLowering::Copy},
       {"workdir", &StageLowering::Workdir},
       {"user", &StageLowering::User},
       {"cmd", &StageLowering::CmdOrEntrypoint},
@@ -101,10 +103,24 @@ Result<std::vector<std::string>> StageLowering::ExpandArgs(const Instruction& in
 }
 
 Status StageLowering::CheckFlags(const Instruction& in, const std::set<std::string>& allowed) const {
+  // The flags BuildKit's Dockerfile 1.x knows for each instruction: one of them that kiln lacks is "not supported
+  // yet"; anything else is unknown, with the closest known flag suggested.
+  static const std::map<std::string, std::vector<std::string>> known = {
+      {"add", {"chown", "chmod", "link", "keep-git-dir", "checksum", "unpack", "exclude"}},
+      {"copy", {"chown", "from", "chmod", "link", "parents", "exclude"}},
+      {"run", {"mount", "network", "security", "device"}},
+      {"healthcheck", {"interval", "timeout", "start-period", "start-interval", "retries"}},
+  };
+  auto it = known.find(in.keyword);
+  static const std::vector<std::string> none;
+  const std::vector<std::string>& flags = it == known.end() ? none : it->second;
   for (auto& f : in.flags) {
-    if (!allowed.count(f.name)) {
-      return Error(in, "unknown flag --" + f.name + " for " + AsciiUpper(in.keyword) + " (not supported yet)");
+    if (allowed.count(f.name)) continue;
+    if (std::find(flags.begin(), flags.end(), f.name) != flags.end()) {
+      return Error(in, "--" + f.name + " of " + AsciiUpper(in.keyword) + " is not supported yet");
     }
+    std::string closest = SuggestClosest(f.name, flags);
+    return Error(in, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"));
   }
   return Status::Ok();
 }
@@ -352,60 +368,116 @@ Status StageLowering::Run(const Instruction& in) {
 }
 
 Status StageLowering::Copy(const Instruction& in) {
-  KILN_TRY(CheckFlags(in, {"from", "chown", "chmod"}));
+  const bool add = in.keyword == "add";
+  const std::string kw = add ? "ADD" : "COPY";
+  KILN_TRY(add ? CheckFlags(in, {"chown", "chmod", "keep-git-dir", "checksum", "unpack"})
+               : CheckFlags(in, {"from", "chown", "chmod"}));
   KILN_ASSIGN(std::vector<std::string> params, ExpandArgs(in));
-  if (params.size() < 2) return Error(in, "COPY requires at least two arguments");
-  graph::CopyAction c;
-  // Sources that name a heredoc ("<<EOF", "<<-EOF") are files made from its text, as BuildKit's inline documents.
-  std::vector<const Heredoc*> inline_docs;
-  for (auto it = params.begin(); it != params.end() - 1; ++it) {
-    const Heredoc* doc = nullptr;
-    if (it->rfind("<<", 0) == 0) {
-      std::string name = it->substr(it->size() > 2 && (*it)[2] == '-' ? 3 : 2);
-      for (auto& h : in.heredocs)
-        if (h.name == name) doc = &h;
-    }
-    if (doc) {
-      inline_docs.push_back(doc);
-    } else {
-      c.sources.push_back(*it);
-    }
-  }
+  if (params.size() < 2) return Error(in, kw + " requires at least two arguments");
   std::string dest = params.back();
-  if (c.sources.size() + inline_docs.size() > 1 && (dest.empty() || dest.back() != '/')) {
-    return Error(in, "when using COPY with more than one source file, the destination must be a directory "
-                     "and end with a /");
-  }
-  c.dest = AbsoluteDest(dest, st_.config.config.working_dir);
+  graph::CopyAction base;  // what every source's copy shares
+  base.dest = AbsoluteDest(dest, st_.config.config.working_dir);
   if (auto chown = FlagValue(in, "chown")) {
-    KILN_ASSIGN(c.chown, Expand(in, *chown));
+    KILN_ASSIGN(base.chown, Expand(in, *chown));
   }
   std::string chmod_text;
   if (auto chmod = FlagValue(in, "chmod")) {
-    KILN_ASSIGN(std::string m, Expand(in, *chmod));
-    chmod_text = m;
+    KILN_ASSIGN(chmod_text, Expand(in, *chmod));
     char* end = nullptr;
-    unsigned long mode = strtoul(m.c_str(), &end, 8);
-    if (m.empty() || *end || mode > 07777) return Error(in, "invalid --chmod value \"" + m + "\" (octal, e.g. 0755)");
-    c.chmod = uint32_t(mode);
+    unsigned long mode = strtoul(chmod_text.c_str(), &end, 8);
+    if (chmod_text.empty() || *end || mode > 07777) {
+      return Error(in, "invalid chmod parameter: '" + chmod_text + "'. it should be octal string and between 0 and 07777");
+    }
+    base.chmod = uint32_t(mode);
   }
-  std::string source_label;
+  KILN_ASSIGN(std::optional<bool> unpack, BoolFlag(in, "unpack"));
+  KILN_ASSIGN(std::optional<bool> keep_git_dir, BoolFlag(in, "keep-git-dir"));
+  std::string checksum;
+  if (auto flag = FlagValue(in, "checksum")) {
+    KILN_ASSIGN(checksum, Expand(in, *flag));
+  }
+
   graph::FileOp op;
   std::vector<size_t> inputs = {st_.vertex};
-  auto from_flag = FlagValue(in, "from");
-  if (from_flag) {
+  graph::CopyAction local = base;  // the paths of the context (or of --from), in one action
+  local.unpack = add && unpack.value_or(true);
+  std::vector<std::string> shown;  // BuildKit's history: the sources as written, the inline documents last
+  std::vector<const Heredoc*> inline_docs;
+  size_t sources = 0;
+  for (auto it = params.begin(); it != params.end() - 1; ++it) {
+    const std::string& src = *it;
+    sources++;
+    // Sources that name a heredoc ("<<EOF", "<<-EOF") are files made from its text, as BuildKit's inline documents.
+    if (src.rfind("<<", 0) == 0) {
+      std::string name = src.substr(src.size() > 2 && src[2] == '-' ? 3 : 2);
+      auto doc = std::find_if(in.heredocs.begin(), in.heredocs.end(), [&](const Heredoc& h) { return h.name == name; });
+      if (doc != in.heredocs.end()) {
+        inline_docs.push_back(&*doc);
+        continue;
+      }
+    }
+    shown.push_back(src);
+    auto git = ParseGitRef(src);
+    if (!git.ok()) return Error(in, src + ": " + git.status().message());
+    if (*git) {
+      if (!add) return Error(in, "source can't be a git ref for COPY");
+      if (keep_git_dir && (*git)->keep_git_dir && *keep_git_dir != *(*git)->keep_git_dir) {
+        return Error(in, "inconsistent keep-git-dir configuration");
+      }
+      if (!checksum.empty() && !(*git)->checksum.empty() && checksum != (*git)->checksum) {
+        return Error(in, "checksum mismatch \"" + checksum + "\" != \"" + (*git)->checksum + "\"");
+      }
+      graph::GitSource source{(*git)->remote, (*git)->ref, (*git)->subdir,
+                              (*git)->keep_git_dir.value_or(keep_git_dir.value_or(false)),
+                              checksum.empty() ? (*git)->checksum : checksum};
+      inputs.push_back(c_.graph().Add(source, {}, step_ + "ADD " + src + " (git fetch)"));
+      graph::CopyAction from_git = base;
+      from_git.source_input = inputs.size() - 1;
+      from_git.sources = {"/"};
+      from_git.reset_owner = true;
+      op.actions.push_back(from_git);
+    } else if (IsHttpUrl(src)) {
+      if (!add) return Error(in, "source can't be a URL for COPY");
+      if (!checksum.empty() && checksum.rfind("sha256:", 0) != 0) {
+        return Error(in, "--checksum=" + checksum + ": only sha256 digests are supported (sha256:...)");
+      }
+      std::string filename = UrlFileName(src);
+      inputs.push_back(c_.graph().Add(graph::HttpSource{src, filename, checksum}, {}, step_ + "ADD " + src + " (download)"));
+      graph::CopyAction from_url = base;
+      from_url.source_input = inputs.size() - 1;
+      from_url.sources = {filename};
+      from_url.reset_owner = true;
+      from_url.unpack = unpack.value_or(false);  // downloads are not extracted unless asked, as in BuildKit
+      op.actions.push_back(from_url);
+    } else {
+      local.sources.push_back(src);
+    }
+  }
+  if (!checksum.empty()) {
+    if (params.size() != 2) return Error(in, "checksum can't be specified for multiple sources");
+    if (op.actions.empty()) return Error(in, "checksum requires HTTP(S) or Git sources");
+  }
+  if (sources > 1 && (dest.empty() || dest.back() != '/')) {
+    return Error(in, "when using " + kw + " with more than one source file, the destination must be a directory "
+                     "and end with a /");
+  }
+  std::string source_label;
+  if (auto from_flag = FlagValue(in, "from")) {
     KILN_ASSIGN(std::string ref, Expand(in, *from_flag));
     source_label = "--from=" + ref + " ";
-    if (!c.sources.empty()) {
+    if (!local.sources.empty()) {
       KILN_ASSIGN(size_t source, c_.FromVertex(in, "COPY --from=", ref, index_));
       inputs.push_back(source);
+      local.source_input = inputs.size() - 1;
     }
   } else {
-    c.reset_owner = true;
-    if (!c.sources.empty()) inputs.push_back(c_.ContextVertex());
+    local.reset_owner = true;
+    if (!local.sources.empty()) {
+      inputs.push_back(c_.ContextVertex());
+      local.source_input = inputs.size() - 1;
+    }
   }
-  if (!c.sources.empty()) op.actions.push_back(c);
-  std::vector<std::string> shown = c.sources;  // the history lists the inline documents after the paths
+  if (!local.sources.empty()) op.actions.insert(op.actions.begin(), local);
   for (const Heredoc* doc : inline_docs) {
     std::string data = ChompedContent(*doc);
     if (doc->expand) {
@@ -417,19 +489,32 @@ Status StageLowering::Copy(const Instruction& in) {
     make.actions.push_back(graph::MkfileAction{"/" + doc->name, data, 0644});
     size_t scratch = c_.graph().Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
     inputs.push_back(c_.graph().Add(make, {scratch}, "[internal] preparing inline document"));
-    graph::CopyAction from_doc = c;
+    graph::CopyAction from_doc = base;
     from_doc.source_input = inputs.size() - 1;
     from_doc.sources = {doc->name};
     from_doc.reset_owner = true;
     op.actions.push_back(from_doc);
     shown.push_back("<<" + doc->name);
   }
-  AddStep(op, inputs, "COPY " + source_label + JoinWords(params), in);
+  AddStep(op, inputs, kw + " " + source_label + JoinWords(params), in);
   // BuildKit's history names --chown and --chmod (in that order, as given), then the sources and destination.
-  std::string flags = (c.chown.empty() ? "" : "--chown=" + c.chown + " ") + (chmod_text.empty() ? "" : "--chmod=" + chmod_text + " ");
+  std::string flags = (base.chown.empty() ? "" : "--chown=" + base.chown + " ") + (chmod_text.empty() ? "" : "--chmod=" + chmod_text + " ");
   shown.push_back(dest);
-  AddHistory("COPY " + flags + JoinWords(shown), st_.vertex);
+  AddHistory(kw + " " + flags + JoinWords(shown), st_.vertex);
   return Status::Ok();
+}
+
+Result<std::optional<bool>> StageLowering::BoolFlag(const Instruction& in, const std::string& name) {
+  for (auto& f : in.flags) {
+    if (f.name != name) continue;
+    if (!f.has_value) return std::optional<bool>(true);
+    KILN_ASSIGN(std::string v, Expand(in, f.value));
+    std::string lower = AsciiLower(v);
+    if (lower == "true" || lower == "1" || lower == "t") return std::optional<bool>(true);
+    if (lower == "false" || lower == "0" || lower == "f") return std::optional<bool>(false);
+    return Error(in, "expecting boolean value for flag " + name + ", not: " + v);
+  }
+  return std::optional<bool>();
 }
 
 Status StageLowering::Workdir(const Instruction& in) {

@@ -111,6 +111,7 @@ class StageLowering {
   Status Arg(const Instruction& in);
   Status EnvOrLabel(const Instruction& in);
   Status Run(const Instruction& in);
+  /// COPY and ADD.
   Status Copy(const Instruction& in);
   Status Workdir(const Instruction& in);
   Status User(const Instruction& in);
@@ -132,6 +133,8 @@ class StageLowering {
   /// ENV/LABEL arguments: "k=v k2='v 2'" or the legacy "k v w" (one pair, the value is the rest).
   Result<std::vector<std::pair<std::string, std::string>>> KeyValues(const Instruction& in);
   Status CheckFlags(const Instruction& in, const std::set<std::string>& allowed) const;
+  /// A boolean flag ("--link", "--unpack=false"), nullopt when not given.
+  Result<std::optional<bool>> BoolFlag(const Instruction& in, const std::string& name);
   /// BuildKit marks the history of steps it ran (RUN, COPY) with " # buildkit"; a WORKDIR's mkdir is a layer
   /// without the mark.
   void AddHistory(const std::string& created_by, std::optional<size_t> vertex, bool ran = true);

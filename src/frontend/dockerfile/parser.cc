@@ -161,7 +161,10 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     while (sp < trimmed.size() && !std::isspace(static_cast<unsigned char>(trimmed[sp]))) sp++;
     std::string word = trimmed.substr(0, sp);
     in.keyword = AsciiLower(word);
-    if (!kKeywords.count(in.keyword)) return error(in.line, "unknown instruction: " + word);
+    if (!kKeywords.count(in.keyword)) {
+      std::string closest = SuggestClosest(word, {kKeywords.begin(), kKeywords.end()});
+      return error(in.line, "unknown instruction: " + word + (closest.empty() ? "" : " (did you mean " + closest + "?)"));
+    }
     std::string rest = trimmed.substr(sp);
     SplitFlags(rest, in.line, in.flags, in.args);
     in.original = TrimRight(trimmed);

@@ -70,7 +70,13 @@ TEST(Parser, Heredocs) {
 TEST(Parser, ErrorsNameFileAndLine) {
   auto bad = Parse("FROM a\n\nFOO bar\n", "path/Dockerfile");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(), "path/Dockerfile:3: unknown instruction: FOO");
+  EXPECT_EQ(bad.status().message(), "path/Dockerfile:3: unknown instruction: FOO (did you mean FROM?)");
+  auto typo = Parse("FROM a\nrunn true\n", "Dockerfile");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.status().message(), "Dockerfile:2: unknown instruction: runn (did you mean run?)");
+  auto far = Parse("FROM a\nFROBNICATE x\n", "Dockerfile");
+  ASSERT_FALSE(far.ok());
+  EXPECT_EQ(far.status().message(), "Dockerfile:2: unknown instruction: FROBNICATE");
   auto empty = Parse("FROM a\nRUN\n", "Dockerfile");
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.status().message().find("Dockerfile:2:"), std::string::npos);

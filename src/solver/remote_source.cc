@@ -1,0 +1,126 @@
+#include "solver/remote_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <ctime>
+
+#include "base/digest.h"
+#include "base/fs.h"
+#include "base/process.h"
+#include "remote/http.h"
+#include "snapshot/copy.h"
+
+namespace kiln::solver {
+namespace {
+
+/// An HTTP date (RFC 7231's preferred form, "Sun, 06 Nov 1994 08:49:37 GMT") as a Unix time; nullopt otherwise.
+std::optional<time_t> ParseHttpDate(const std::string& text) {
+  struct tm tm = {};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end) return std::nullopt;
+  return timegm(&tm);
+}
+
+/// Runs git with no prompt for credentials (a build must never wait on a terminal) and its stderr in errors.
+Result<std::string> Git(const std::vector<std::string>& args, const std::function<bool()>& cancelled) {
+  std::vector<std::string> argv = {"env", "GIT_TERMINAL_PROMPT=0", "git"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string out, err;
+  ProcessOptions o;
+  o.on_output = [&](int fd, std::string_view d) { (fd == 1 ? out : err).append(d); };
+  o.cancelled = cancelled;
+  KILN_ASSIGN(int code, RunProcess(argv, o));
+  if (code == 127) return Status::Error("git is not installed (ADD of a git repository runs the git CLI)");
+  if (code != 0) {
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    return Status::Error("git " + args.at(args.size() > 2 ? 2 : 0) + " failed" + (err.empty() ? "" : ": " + err));
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+bool LooksLikeCommit(const std::string& ref) {
+  return ref.size() >= 7 && ref.size() <= 64 &&
+         std::all_of(ref.begin(), ref.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+}  // namespace
+
+Result<Fetched> FetchHttp(const graph::HttpSource& s, const std::string& work_dir, const std::function<bool()>& cancelled) {
+  std::string file = JoinPath(work_dir, s.filename);
+  int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("create", file);
+  Sha256 hash;
+  remote::HttpRequest request;
+  request.url = s.url;
+  request.follow_redirects = true;
+  request.cancelled = cancelled;
+  request.on_body = [&](std::string_view data) -> Status {
+    hash.Update(data);
+    for (size_t done = 0; done < data.size();) {
+      ssize_t n = write(fd, data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoError("write", file);
+      done += size_t(n);
+    }
+    return Status::Ok();
+  };
+  remote::HttpClient client;
+  auto response = client.Do(request);
+  bool closed = close(fd) == 0;
+  if (!response.ok()) return response.status().Prefixed("ADD " + s.url);
+  if (response->status < 200 || response->status > 299) {
+    return Status::Error("ADD " + s.url + ": the server answered HTTP " + std::to_string(response->status));
+  }
+  if (!closed) return ErrnoError("write", file);
+  std::string digest = hash.Finish();
+  if (!s.checksum.empty() && s.checksum != digest) {
+    return Status::Error("ADD " + s.url + ": checksum mismatch: expected " + s.checksum + ", the download is " + digest);
+  }
+  // BuildKit dates the file by Last-Modified, and leaves it as it was downloaded when there is none.
+  if (auto modified = ParseHttpDate(response->Header("last-modified"))) {
+    struct timespec times[2] = {{*modified, 0}, {*modified, 0}};
+    if (utimensat(AT_FDCWD, file.c_str(), times, 0) != 0) return ErrnoError("set the time of", file);
+  }
+  if (chmod(file.c_str(), 0600) != 0) return ErrnoError("chmod", file);
+  return Fetched{work_dir, digest};
+}
+
+Result<Fetched> FetchGit(const graph::GitSource& s, const std::string& work_dir, const std::function<bool()>& cancelled) {
+  std::string repo = JoinPath(work_dir, "checkout");
+  std::string ref = s.ref.empty() ? "HEAD" : s.ref;
+  KILN_TRY(Git({"init", "-q", repo}, cancelled).status());
+  KILN_TRY(Git({"-C", repo, "remote", "add", "origin", s.remote}, cancelled).status());
+  // Shallow first; servers that cannot (the "dumb" HTTP protocol) get a full fetch of the ref, and a commit that
+  // no ref names is looked for among all the branches and tags.
+  bool fetched_ref = Git({"-C", repo, "fetch", "-q", "--depth=1", "origin", ref}, cancelled).ok();
+  if (!fetched_ref) {
+    auto full = Git({"-C", repo, "fetch", "-q", "origin", ref}, cancelled);
+    fetched_ref = full.ok();
+    if (!fetched_ref && !LooksLikeCommit(ref)) return full.status().Prefixed("ADD " + s.remote + " (ref " + ref + ")");
+  }
+  if (!fetched_ref) {
+    KILN_TRY(Git({"-C", repo, "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"},
+                 cancelled).status().Prefixed("ADD " + s.remote));
+  }
+  auto commit = Git({"-C", repo, "rev-parse", "-q", "--verify", (fetched_ref ? "FETCH_HEAD" : ref) + "^{commit}"}, cancelled);
+  if (!commit.ok()) return Status::Error("ADD " + s.remote + ": no commit " + ref + " in the repository");
+  if (!s.checksum.empty() && commit->rfind(s.checksum, 0) != 0) {
+    return Status::Error("ADD " + s.remote + ": ref " + ref + " is commit " + *commit + ", not the expected " + s.checksum);
+  }
+  KILN_TRY(Git({"-C", repo, "-c", "advice.detachedHead=false", "checkout", "-q", *commit}, cancelled).status());
+  if (!s.keep_git_dir) KILN_TRY(RemoveAll(JoinPath(repo, ".git")));
+  std::string dir = repo;
+  if (!s.subdir.empty()) {
+    KILN_ASSIGN(dir, snapshot::ResolveInRoot(repo, CleanPath("/" + s.subdir)));
+    if (!IsDirectory(dir)) return Status::Error("ADD " + s.remote + ": " + s.subdir + " is not a directory at " + ref);
+  }
+  return Fetched{dir, *commit};
+}
+
+}  // namespace kiln::solver

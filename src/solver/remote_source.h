@@ -1,0 +1,25 @@
+// ADD's remote sources: a file over HTTP(S) and a git repository at a ref, fetched into a directory that the copy
+// reading them treats as it treats the build context.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "base/status.h"
+#include "graph/graph.h"
+
+namespace kiln::solver {
+
+struct Fetched {
+  std::string dir;       // what the copy reads: the downloaded file's directory, or the checkout (of its subdir)
+  std::string identity;  // what was fetched, for the cache key: the file's digest, or the commit
+};
+
+/// Downloads `s.url` (redirects followed) into `work_dir` as `s.filename`: mode 0600, Last-Modified as its mtime.
+/// A response other than 2xx, or content that differs from `s.checksum`, is an error naming the URL.
+Result<Fetched> FetchHttp(const graph::HttpSource& s, const std::string& work_dir, const std::function<bool()>& cancelled);
+
+/// Fetches `s.ref` of `s.remote` with the git CLI (shallow where the server allows) and checks it out in
+/// `work_dir`; the ref resolving to another commit than `s.checksum` is an error.
+Result<Fetched> FetchGit(const graph::GitSource& s, const std::string& work_dir, const std::function<bool()>& cancelled);
+
+}  // namespace kiln::solver

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# ADD from a server and a git repository on 127.0.0.1: --keep-git-dir, a commit pinned by checksum, the cache
+# (kept while what was fetched is the same, missed when it changed), and the errors a user meets.
+source "$(dirname "$0")/lib.sh"
+command -v git >/dev/null || skip "git is not installed (scripts/install-deps installs it)"
+import_busybox
+
+ctx=$WORK/ctx
+mkdir -p "$ctx/served/lib.repo"
+echo "one" > "$ctx/served/version.txt"
+echo "library" > "$ctx/served/lib.repo/README"
+cat > "$ctx/Dockerfile" <<'EOF2'
+FROM busybox:test
+ADD ${SERVER}/version.txt /fetched/
+ADD --keep-git-dir ${SERVER}/lib.git#main /repo
+RUN test -d /repo/.git && cat /repo/.git/HEAD > /repo-head
+EOF2
+sed -i '1a ARG SERVER\n# parity-serve: served' "$ctx/Dockerfile"
+parity_serve "$ctx"
+commit=$(git -C "$ctx/served/lib.git" rev-parse main)
+
+out=$(kiln build --progress plain --build-arg SERVER="$PARITY_SERVER" -t add:1 "$ctx" 2>&1) || fail "build failed:"$'\n'"$out"
+assert_eq "$(kiln run --rm add:1 cat /fetched/version.txt)" "one" "the download"
+assert_eq "$(kiln run --rm add:1 stat -c %a /fetched/version.txt)" "600" "a download's mode"
+assert_eq "$(kiln run --rm add:1 cat /repo/README)" "library" "the checkout"
+kiln run --rm add:1 cat /repo-head | grep -q . || fail "--keep-git-dir kept no .git"
+
+# Nothing changed on the server: every step is cached. A changed file is downloaded and its ADD runs again.
+out=$(kiln build --progress plain --build-arg SERVER="$PARITY_SERVER" -t add:1 "$ctx" 2>&1)
+grep -q "^#3 CACHED" <<<"$out" || fail "an unchanged download was added again:"$'\n'"$out"
+echo "two" > "$ctx/served/version.txt"
+kiln build -q --build-arg SERVER="$PARITY_SERVER" -t add:2 "$ctx" >/dev/null
+assert_eq "$(kiln run --rm add:2 cat /fetched/version.txt)" "two" "the changed download"
+
+# A commit pinned by --checksum (a prefix is enough); another commit is refused.
+printf 'FROM busybox:test\nADD --checksum=%s %s/lib.git#main /repo\n' "${commit:0:12}" "$PARITY_SERVER" > "$ctx/Dockerfile.pinned"
+kiln build -q -f "$ctx/Dockerfile.pinned" -t add:pinned "$ctx" >/dev/null || fail "the pinned commit was refused"
+printf 'FROM busybox:test\nADD --checksum=0123456789ab %s/lib.git#main /repo\n' "$PARITY_SERVER" > "$ctx/Dockerfile.wrong"
+err=$(must_fail kiln build -q -f "$ctx/Dockerfile.wrong" "$ctx")
+assert_contains "$err" "is commit $commit, not the expected 0123456789ab"
+
+# A download whose content is not the one --checksum names, and one the server does not have.
+printf 'FROM busybox:test\nADD --checksum=sha256:%064d %s/version.txt /v\n' 0 "$PARITY_SERVER" > "$ctx/Dockerfile.sum"
+err=$(must_fail kiln build -q -f "$ctx/Dockerfile.sum" "$ctx")
+assert_contains "$err" "checksum mismatch: expected sha256:0000"
+printf 'FROM busybox:test\nADD %s/missing.txt /m\n' "$PARITY_SERVER" > "$ctx/Dockerfile.404"
+err=$(must_fail kiln build -q -f "$ctx/Dockerfile.404" "$ctx")
+assert_contains "$err" "missing.txt: the server answered HTTP 404"
+parity_stop_serving
+
+# Errors found before anything runs, with the line.
+printf 'FROM busybox:test\nCOPY http://127.0.0.1:1/x /x\n' > "$ctx/Dockerfile.copyurl"
+err=$(must_fail kiln build -q -f "$ctx/Dockerfile.copyurl" "$ctx")
+assert_contains "$err" "Dockerfile.copyurl:2: source can't be a URL for COPY"
+printf 'FROM busybox:test\nADD --checksum=sha256:%064d version.txt /v\n' 0 > "$ctx/Dockerfile.localsum"
+err=$(must_fail kiln build -q -f "$ctx/Dockerfile.localsum" "$ctx")
+assert_contains "$err" "checksum requires HTTP(S) or Git sources"
+printf 'FROM busybox:test\nADD --unpakc=false version.txt /v\n' > "$ctx/Dockerfile.typo"
+err=$(must_fail kiln build -q -f "$ctx/Dockerfile.typo" "$ctx")
+assert_contains "$err" "unknown flag: --unpakc (did you mean --unpack?)"
+echo "PASS"
