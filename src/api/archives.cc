@@ -1,5 +1,7 @@
-// The engine's image archives: kiln save and kiln load.
+// The engine's image archives: kiln save, kiln load, and the OCI layouts a build context may name.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -88,6 +90,81 @@ Result<std::vector<std::string>> Engine::Load(const std::string& path) {
     }
   }
   return loaded;
+}
+
+}  // namespace kiln::api
+
+namespace kiln::api {
+
+LayoutSpec LayoutSpec::Parse(const std::string& spec) {
+  LayoutSpec out{spec, "", ""};
+  size_t at = spec.rfind("@sha256:");
+  size_t colon = spec.rfind(':');
+  if (at != std::string::npos) {
+    out.dir = spec.substr(0, at);
+    out.digest = spec.substr(at + 1);
+  } else if (colon != std::string::npos && (spec.rfind('/') == std::string::npos || colon > spec.rfind('/'))) {
+    out.dir = spec.substr(0, colon);
+    out.tag = spec.substr(colon + 1);
+  }
+  return out;
+}
+
+Result<std::string> Engine::ImportLayoutImage(const std::string& spec) {
+  LayoutSpec layout = LayoutSpec::Parse(spec);
+  const std::string &dir = layout.dir, &tag = layout.tag, &digest = layout.digest;
+  auto index_text = ReadFile(JoinPath(dir, "index.json"));
+  if (!index_text.ok()) return Status::Error("oci-layout://" + spec + ": " + dir + " holds no OCI layout (index.json)");
+  KILN_ASSIGN(oci::Index index, oci::IndexFromJson(*index_text));
+  std::vector<const oci::Descriptor*> found;
+  for (auto& m : index.manifests) {
+    auto name = m.annotations.find("org.opencontainers.image.ref.name");
+    if ((!digest.empty() && m.digest == digest) ||
+        (!tag.empty() && name != m.annotations.end() && name->second == tag) || (digest.empty() && tag.empty())) {
+      found.push_back(&m);
+    }
+  }
+  if (found.size() != 1) {
+    return Status::Error("oci-layout://" + spec + ": " + (found.empty() ? "no image" : "more than one image") +
+                         " by that name in the layout (name one with :TAG or @DIGEST)");
+  }
+  // Blobs are copied into the store checked against their digests: the layout is not trusted.
+  auto copy_blob = [&](const std::string& d) -> Status {
+    if (s_->content->Has(d)) return Status::Ok();
+    std::string path = JoinPath(dir, "blobs/sha256/" + DigestHex(d));
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::Error("oci-layout://" + spec + ": blob " + d + " is missing from the layout");
+    KILN_ASSIGN(store::BlobWriter writer, s_->content->NewWriter());
+    Sha256 hash;
+    char buf[1 << 16];
+    ssize_t n;
+    Status st;
+    while (st.ok() && (n = read(fd, buf, sizeof buf)) > 0) {
+      hash.Update(buf, size_t(n));
+      st = writer.Write(buf, size_t(n));
+    }
+    close(fd);
+    KILN_TRY(st);
+    if (hash.Finish() != d) return Status::Error("oci-layout://" + spec + ": blob " + d + " does not match its digest");
+    return writer.Commit(d);
+  };
+  oci::Descriptor chosen = *found[0];
+  KILN_TRY(copy_blob(chosen.digest));
+  if (chosen.media_type == oci::kMediaTypeIndex || chosen.media_type == oci::kDockerMediaTypeManifestList) {
+    KILN_ASSIGN(oci::Index nested, oci::IndexFromJson(*s_->content->Read(chosen.digest)));
+    std::string host = oci::Platform::Host().ToString();
+    auto it = std::find_if(nested.manifests.begin(), nested.manifests.end(),
+                           [&](const oci::Descriptor& m) { return m.platform && m.platform->ToString() == host; });
+    if (it == nested.manifests.end()) return Status::Error("oci-layout://" + spec + ": no image for " + host);
+    chosen = *it;
+    KILN_TRY(copy_blob(chosen.digest));
+  }
+  KILN_ASSIGN(std::string manifest_text, s_->content->Read(chosen.digest));
+  KILN_ASSIGN(oci::Manifest manifest, oci::ManifestFromJson(manifest_text));
+  KILN_TRY(copy_blob(manifest.config.digest));
+  for (auto& layer : manifest.layers) KILN_TRY(copy_blob(layer.digest));
+  KILN_TRY(s_->metadata->SetImage(chosen.digest, chosen.digest));  // kept, as a loaded image without a name
+  return chosen.digest;
 }
 
 }  // namespace kiln::api

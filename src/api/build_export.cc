@@ -13,7 +13,8 @@ namespace {
 
 /// A vertex that reads something rather than making a snapshot: no cache record of its own.
 bool IsSource(const graph::Vertex& v) {
-  return !std::holds_alternative<graph::ExecOp>(v.op) && !std::holds_alternative<graph::FileOp>(v.op);
+  return std::holds_alternative<graph::ImageSource>(v.op) || std::holds_alternative<graph::LocalSource>(v.op) ||
+         std::holds_alternative<graph::HttpSource>(v.op) || std::holds_alternative<graph::GitSource>(v.op);
 }
 
 /// How the image's layers are made, from the outputs: one image per build, so its options may be given on any

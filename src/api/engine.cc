@@ -267,6 +267,26 @@ Status Engine::GiveBackSpace(const BuildResult& failed) {
   return failed.status;
 }
 
+Result<dockerfile::NamedContext> Engine::NamedContextOf(const std::string& name, const std::string& value) {
+  using Kind = dockerfile::NamedContext::Kind;
+  if (name.empty()) return Status::Error("a build context needs a name (NAME=VALUE)");
+  if (value.rfind("docker-image://", 0) == 0) {
+    std::string ref = value.substr(strlen("docker-image://"));
+    KILN_TRY(oci::ParseReference(ref).status());
+    return dockerfile::NamedContext{Kind::kImage, ref};
+  }
+  if (value.rfind("oci-layout://", 0) == 0) {
+    KILN_ASSIGN(std::string digest, ImportLayoutImage(value.substr(strlen("oci-layout://"))));
+    return dockerfile::NamedContext{Kind::kImage, digest};
+  }
+  if (value.find("://") != std::string::npos) {
+    return Status::Error("\"" + value + "\": only a directory, docker-image:// and oci-layout:// are supported");
+  }
+  char real[PATH_MAX];
+  if (!realpath(value.c_str(), real) || !IsDirectory(real)) return Status::Error("\"" + value + "\" is not a directory");
+  return dockerfile::NamedContext{Kind::kDirectory, real};
+}
+
 BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   BuildResult result;
   result.build_id = req.build_id.empty() ? NewBuildId() : req.build_id;
@@ -281,10 +301,10 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     return fail(Status::Error("build context \"" + req.context + "\" is not a directory"));
   }
   std::string context = real;
-  std::string dockerfile = req.dockerfile.empty() ? JoinPath(context, "Dockerfile") : req.dockerfile;
-  auto text = ReadFile(dockerfile);
+  std::string dockerfile = req.dockerfile.empty() || req.dockerfile_text ? JoinPath(context, "Dockerfile") : req.dockerfile;
+  auto text = req.dockerfile_text ? Result<std::string>(*req.dockerfile_text) : ReadFile(dockerfile);
   if (!text.ok()) return fail(Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable"));
-  std::string display = req.dockerfile.empty() ? "Dockerfile" : req.dockerfile;
+  std::string display = req.dockerfile.empty() || req.dockerfile_text ? "Dockerfile" : req.dockerfile;
   auto df = dockerfile::Parse(*text, display);
   if (!df.ok()) return fail(df.status());
 
@@ -308,6 +328,11 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   co.context_dir = context;
   co.exclude_patterns = excludes;
   co.build_args = req.build_args;
+  for (auto& [name, value] : req.build_contexts) {
+    auto named = NamedContextOf(name, value);
+    if (!named.ok()) return fail(named.status().Prefixed("--build-context " + name));
+    co.named_contexts[dockerfile::NamedContextKey(name)] = *named;
+  }
   co.target = req.target;
   co.network = req.network;
   co.epoch = SourceDateEpoch(req.build_args);

@@ -69,8 +69,13 @@ struct BuildRequest {
   std::string build_id;  // "" picks a fresh one; callers that need it early (to stream logs) set it
   std::string context = ".";
   std::string dockerfile;  // "" is <context>/Dockerfile
+  /// The Dockerfile itself, when it comes from no file (`kiln build -f -` reads it from stdin); `dockerfile` is
+  /// then ignored.
+  std::optional<std::string> dockerfile_text;
   std::vector<std::string> tags;
   std::map<std::string, std::string> build_args;
+  /// Named build contexts (--build-context NAME=VALUE): a directory, docker-image://REF or oci-layout://PATH[:TAG].
+  std::map<std::string, std::string> build_contexts;
   std::string target;
   bool no_cache = false;
   /// How many steps may run at once; 0: one per core.
@@ -92,6 +97,15 @@ struct BuildRequest {
   std::vector<cache::CacheSpec> cache_to;    // where this build's cache records are exported
   progress::Sink* progress = nullptr;
   std::function<bool()> cancelled;
+};
+
+/// What oci-layout:// names: "DIR", "DIR:TAG" (a ':' after the last '/') or "DIR@sha256:...".
+struct LayoutSpec {
+  std::string dir;
+  std::string tag;
+  std::string digest;
+  static LayoutSpec Parse(const std::string& spec);
+  std::string Suffix() const { return !digest.empty() ? "@" + digest : !tag.empty() ? ":" + tag : ""; }
 };
 
 /// A base image a build used: the name in FROM and the manifest digest it resolved to.
@@ -199,6 +213,9 @@ class Engine {
   Result<std::vector<ImageInfo>> Images();
   /// An image by name, familiar name or manifest digest (or a unique prefix of one).
   Result<exporter::Image> FindImage(const std::string& ref);
+  /// Copies the image an OCI layout directory names ("DIR", "DIR:TAG" or "DIR@DIGEST"; DIR alone must hold one
+  /// image) into the store, kept under its digest, and returns that manifest digest.
+  Result<std::string> ImportLayoutImage(const std::string& spec);
   Result<Json> Inspect(const std::string& ref);
   /// Runs a container of the image and returns its exit code; its file system changes are discarded.
   Result<int> Run(const RunRequest& request);
@@ -254,6 +271,8 @@ class Engine {
   explicit Engine(std::unique_ptr<State> state);
   /// Build's work, under the store's shared lock.
   BuildResult BuildHoldingStore(const BuildRequest& request);
+  /// A --build-context value as the frontend takes it.
+  Result<dockerfile::NamedContext> NamedContextOf(const std::string& name, const std::string& value);
   /// After a build failed for lack of space: removes what it cached (and what only that needed), so the next build
   /// has room; returns the build's error, saying so when the space could not be given back.
   Status GiveBackSpace(const BuildResult& failed);

@@ -14,6 +14,7 @@
 #include "api/engine.h"
 #include "base/text.h"
 #include "cli/mcp_command.h"
+#include "cli/stdin_build.h"
 #include "base/json.h"
 #include "progress/progress.h"
 
@@ -134,10 +135,14 @@ int main(int argc, char** argv) {
   std::string context = ".", file, target, progress_mode = "auto", network = "host";
   std::vector<std::string> tags, build_args, outputs, secrets;
   bool no_cache = false, quiet = false;
-  build->add_option("context", context, "Build context directory")->required();
-  build->add_option("-f,--file", file, "Path to the Dockerfile (default CONTEXT/Dockerfile)");
+  build->add_option("context", context, "Build context directory, or - for a tar of it (or a Dockerfile) on stdin")->required();
+  build->add_option("-f,--file", file, "Path to the Dockerfile (default CONTEXT/Dockerfile), or - for stdin");
   build->add_option("-t,--tag", tags, "Name and tag of the image (repeatable)");
   build->add_option("--build-arg", build_args, "Build argument KEY=VALUE (or KEY to take it from the environment)");
+  std::vector<std::string> build_contexts;
+  build->add_option("--build-context", build_contexts,
+                    "Named context NAME=DIR|docker-image://REF|oci-layout://DIR[:TAG|@DIGEST], for FROM NAME, "
+                    "COPY --from=NAME and RUN --mount=from=NAME (repeatable)");
   build->add_option("--target", target, "Build stage to stop at");
   build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
   std::string on_error = "fail";
@@ -343,8 +348,11 @@ int main(int argc, char** argv) {
 
   if (build->parsed()) {
     kiln::api::BuildRequest req;
-    req.context = context;
+    auto input = kiln::cli::ReadBuildInput(context, file);
+    if (!input.ok()) return Fail(input.status());
+    req.context = input->context;
     req.dockerfile = file;
+    req.dockerfile_text = input->dockerfile_text;
     req.tags = tags;
     req.target = target;
     req.no_cache = no_cache;
@@ -372,6 +380,13 @@ int main(int argc, char** argv) {
       } else {
         req.build_args[a.substr(0, eq)] = a.substr(eq + 1);
       }
+    }
+    for (auto& c : build_contexts) {
+      size_t eq = c.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return Fail(kiln::Status::Error("--build-context: \"" + c + "\" is not NAME=VALUE"));
+      }
+      req.build_contexts[c.substr(0, eq)] = c.substr(eq + 1);
     }
     for (auto& text : secrets) {
       auto source = kiln::api::SecretSource::Parse(text);

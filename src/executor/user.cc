@@ -114,17 +114,31 @@ Result<User> ResolveUser(const std::string& rootfs, const std::string& given) {
 }
 
 Result<User> ResolveFileOwner(const std::string& rootfs, const std::string& spec) {
+  // As BuildKit's file ops read a --chown: an id is taken as it is (a user id alone is the group id too); a name is
+  // looked up, and one that is not there (or a missing passwd or group file) leaves 0, without an error.
   std::string user_part = spec.substr(0, spec.find(':'));
-  auto id = ParseId(user_part);
-  if (!id) return ResolveUser(rootfs, spec);  // by name: passwd, then the group if given
   std::string group_part = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
   User u;
-  u.uid = *id;
-  u.gid = *id;
-  if (!group_part.empty()) {
-    KILN_ASSIGN(User with_group, ResolveUser(rootfs, "0:" + group_part));
-    u.gid = with_group.gid;
+  if (auto id = ParseId(user_part)) {
+    u.uid = u.gid = *id;
+  } else {
+    for (auto& e : ReadColonFile(rootfs, "/etc/passwd"))
+      if (e.fields.size() >= 4 && e.fields[0] == user_part) {
+        u.uid = ParseId(e.fields[2]).value_or(0);
+        u.gid = ParseId(e.fields[3]).value_or(0);
+        break;
+      }
   }
+  if (group_part.empty()) return u;
+  if (auto id = ParseId(group_part)) {
+    u.gid = *id;
+    return u;
+  }
+  for (auto& e : ReadColonFile(rootfs, "/etc/group"))
+    if (e.fields.size() >= 3 && e.fields[0] == group_part) {
+      u.gid = ParseId(e.fields[2]).value_or(0);
+      break;
+    }
   return u;
 }
 

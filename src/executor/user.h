@@ -19,7 +19,8 @@ struct User {
 Result<User> ResolveUser(const std::string& rootfs, const std::string& spec);
 
 /// The owner files get from COPY --chown and WORKDIR, by BuildKit's file-op rules, which differ from a process's:
-/// a numeric user "1000" gives 1000:1000 whatever /etc/passwd says; a name takes its passwd uid and gid.
+/// a numeric user "1000" gives 1000:1000 whatever /etc/passwd says; a name takes its passwd uid and gid, and a
+/// name that is not there is 0.
 Result<User> ResolveFileOwner(const std::string& rootfs, const std::string& spec);
 
 }  // namespace kiln::executor

@@ -53,8 +53,12 @@ TEST_F(UserTest, FileOwnersFollowBuildKitsFileOps) {
   EXPECT_EQ(ResolveFileOwner(dir_->path(), "4242:7")->gid, 7u);
   // A name is looked up as for processes.
   EXPECT_EQ(ResolveFileOwner(dir_->path(), "app")->gid, 1001u);
-  EXPECT_FALSE(ResolveFileOwner(dir_->path(), "nobody-here").ok());
-  EXPECT_FALSE(ResolveFileOwner(dir_->path(), "1000:no-group").ok());
+  // Names not there are 0, as BuildKit's file ops take them (a RUN's user would be an error).
+  EXPECT_EQ(ResolveFileOwner(dir_->path(), "nobody-here")->uid, 0u);
+  EXPECT_EQ(ResolveFileOwner(dir_->path(), "nobody-here")->gid, 0u);
+  EXPECT_EQ(ResolveFileOwner(dir_->path(), "1000:no-group")->gid, 1000u);
+  EXPECT_EQ(ResolveFileOwner(dir_->path(), "app:no-group")->gid, 1001u);
+  EXPECT_FALSE(ResolveUser(dir_->path(), "nobody-here").ok());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ struct ToJson {
     return {{"git", s.remote}, {"ref", s.ref}, {"subdir", s.subdir}, {"keep_git_dir", s.keep_git_dir},
             {"checksum", s.checksum}};
   }
+  Json operator()(const MergeOp&) const { return {{"merge", true}}; }
   Json operator()(const ExecOp& e) const {
     Json j = {{"exec", e.args}, {"env", e.env}, {"cwd", e.cwd}, {"user", e.user}, {"network", e.network}};
     // Only present when used, so the digests of ops without secrets stay what they were.
@@ -82,7 +83,8 @@ const char* OpKind(const Op& op) {
     case 2: return "exec";
     case 3: return "file";
     case 4: return "http";
-    default: return "git";
+    case 5: return "git";
+    default: return "merge";
   }
 }
 

@@ -120,7 +120,12 @@ struct FileOp {
   std::vector<FileAction> actions;
 };
 
-using Op = std::variant<ImageSource, LocalSource, ExecOp, FileOp, HttpSource, GitSource>;
+/// COPY --link: the file system of the first input with the layer of the second (a file op on scratch) stacked on
+/// top, as BuildKit's MergeOp. The layer does not depend on what it lands on, so a changed base rebases it without
+/// running the copy again.
+struct MergeOp {};
+
+using Op = std::variant<ImageSource, LocalSource, ExecOp, FileOp, HttpSource, GitSource, MergeOp>;
 
 /// One node: an op and the vertices it reads. The digest covers both; `name` is for people and not hashed.
 struct Vertex {
@@ -153,7 +158,7 @@ class Graph {
 
 /// The op's canonical JSON, the input of its digest.
 Json OpToJson(const Op& op);
-/// A short label for the op's kind: "image", "local", "exec", "file", "http", "git".
+/// A short label for the op's kind: "image", "local", "exec", "file", "http", "git", "merge".
 const char* OpKind(const Op& op);
 
 }  // namespace kiln::graph

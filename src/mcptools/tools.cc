@@ -308,6 +308,10 @@ void AddBuildTools(Context& c) {
        {"dockerfile", Str("Dockerfile path (default <context>/Dockerfile)")},
        {"tags", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "Names for the image, e.g. app:1"}}},
        {"build_args", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}, {"description", "ARG values"}}},
+       {"build_contexts", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}},
+                           {"description", "Named contexts for FROM NAME, COPY --from=NAME and RUN --mount=from=NAME: "
+                                           "a directory (relative to the workspace root), docker-image://REF or "
+                                           "oci-layout://DIR[:TAG|@DIGEST]"}}},
        {"target", Str("Stage to build (default: the last)")},
        {"no_cache", {{"type", "boolean"}, {"description", "Run every step again"}}},
        {"max_parallelism", {{"type", "integer"}, {"minimum", 1}, {"maximum", 64},
@@ -364,6 +368,23 @@ void AddBuildTools(Context& c) {
         if (a.contains("tags")) req.tags = a["tags"].get<std::vector<std::string>>();
         if (a.contains("build_args"))
           for (auto& [k, v] : a["build_args"].items()) req.build_args[k] = v.get<std::string>();
+        if (a.contains("build_contexts")) {
+          for (auto& [name, v] : a["build_contexts"].items()) {
+            std::string value = v.get<std::string>();
+            // Directories and layouts are paths like any other: they must lie inside the workspace.
+            bool image = value.rfind("docker-image://", 0) == 0;
+            bool layout = value.rfind("oci-layout://", 0) == 0;
+            if (!image) {
+              api::LayoutSpec spec = api::LayoutSpec::Parse(layout ? value.substr(strlen("oci-layout://")) : value);
+              std::string path = layout ? spec.dir : value;
+              std::string suffix = layout ? spec.Suffix() : "";
+              auto resolved = c.workspace.Resolve(path);
+              if (!resolved.ok()) return ToolError("build_contexts." + name + ": " + resolved.status().message());
+              value = (layout ? "oci-layout://" : "") + *resolved + suffix;
+            }
+            req.build_contexts[name] = value;
+          }
+        }
         req.target = a.value("target", "");
         req.no_cache = a.value("no_cache", false);
         req.memory_limit = c.options.memory_limit;

@@ -100,6 +100,11 @@ class TreeCopier {
     if (S_ISDIR(st.st_mode)) return CopyChildren(src, dst, rel, st, false);
     struct stat dst_st;
     if (lstat(dst.c_str(), &dst_st) == 0 && S_ISDIR(dst_st.st_mode)) KILN_TRY(RemoveAll(dst));
+    if (S_ISREG(st.st_mode) && o_.link_files) {
+      unlink(dst.c_str());
+      if (link(src.c_str(), dst.c_str()) != 0) return ErrnoError("link", dst);
+      return Status::Ok();
+    }
     if (S_ISREG(st.st_mode)) {
       auto key = std::make_pair(st.st_dev, st.st_ino);
       auto it = st.st_nlink > 1 ? links_.find(key) : links_.end();

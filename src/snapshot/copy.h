@@ -23,6 +23,9 @@ struct CopyOptions {
   std::function<bool(const std::string& rel)> excluded;
   /// Whether an excluded directory must still be walked because an exception may re-include its children.
   bool descend_excluded = false;
+  /// Regular files are hardlinked to the source instead of copied, sharing its metadata (a committed layer
+  /// stacked on another snapshot: neither ever changes). Owner and mode options do not apply to them.
+  bool link_files = false;
 };
 
 /// Copies `src` (a file, symlink or directory, not followed) to `dst`, creating or replacing it; a directory is

@@ -16,6 +16,7 @@
 #include "cache/explain.h"
 #include "cache/key.h"
 #include "oci/image.h"
+#include "snapshot/copy.h"
 #include "snapshot/unpack.h"
 #include "solver/stat_cache.h"
 #include "store/lock.h"
@@ -460,6 +461,7 @@ class Job {
   Status RunOp(const graph::Vertex& v, const snapshot::ActiveSnapshot& active, int& number, std::string& tail,
                int& exit_code) {
     if (auto* exec = std::get_if<graph::ExecOp>(&v.op)) return RunExec(v, *exec, active, number, tail, exit_code);
+    if (std::holds_alternative<graph::MergeOp>(v.op)) return RunMerge(v, active);
     return RunFileOp(v, active);
   }
 
@@ -638,6 +640,17 @@ class Job {
         KILN_TRY(RunMkfile(std::get<graph::MkfileAction>(a), dest));
       }
     }
+    return Status::Ok();
+  }
+
+  /// The layers of the second input (a COPY --link made on scratch) become this step's layer: linked, not copied,
+  /// so that the step costs no file data and its layer has the same content whatever it lands on.
+  Status RunMerge(const graph::Vertex& v, const snapshot::ActiveSnapshot& active) {
+    KILN_ASSIGN(SnapshotId layer, Materialize(v.inputs.at(1)));
+    KILN_ASSIGN(auto chain, snapshotter_->Chain(layer));
+    snapshot::CopyOptions link;
+    link.link_files = true;
+    for (SnapshotId id : chain) KILN_TRY(snapshot::CopyDirContents(snapshotter_->DiffDir(id), active.diff_dir, "", link));
     return Status::Ok();
   }
 

@@ -15,6 +15,9 @@ for golden in "$PARITY"/golden/*/; do
   parity_prepare "$ctx"
   parity_serve "$ctx"
   read -ra flags <<<"$(parity_args "$ctx")"
+  for i in "${!flags[@]}"; do  # a named context's directory is relative to the case
+    [ "$i" -gt 0 ] && [ "${flags[i-1]}" = --build-context ] && flags[i]=${flags[i]%%=*}=$ctx/${flags[i]#*=}
+  done
   [ -z "$PARITY_SERVER" ] || flags+=(--build-arg "SERVER=$PARITY_SERVER")
   out=$WORK/out/$name
   mkdir -p "$out/tree"

@@ -30,6 +30,9 @@ for name in "${cases[@]}"; do
     case ${flags[i]} in
       --target) opts+=(--opt "target=${flags[++i]}") ;;
       --build-arg) opts+=(--opt "build-arg:${flags[++i]}") ;;
+      --build-context)  # NAME=DIR, DIR relative to the case
+        spec=${flags[++i]}
+        opts+=(--local "${spec%%=*}=$ctx/${spec#*=}" --opt "context:${spec%%=*}=local:${spec%%=*}") ;;
       *) echo "$name: record.sh does not know the flag ${flags[i]}"; exit 1 ;;
     esac
   done

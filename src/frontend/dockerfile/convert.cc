@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <ctime>
 
 #include "base/text.h"
@@ -178,6 +179,37 @@ Status Converter::LowerStage(size_t index) {
     }
   }
   std::string stage_label = stage.name.empty() ? "stage-" + std::to_string(index) : stage.name;
+  std::string from_name = "[" + stage_label + " 1/" + std::to_string(stage.end - stage.first + 1) + "] FROM ";
+
+  // A named context of the stage's own name replaces the whole stage; one of its base's name, the base.
+  const NamedContext* replaces_stage = stage.name.empty() ? nullptr : FindNamedContext(stage.name);
+  const NamedContext* named_base = replaces_stage ? replaces_stage
+                                   : FindStage(*base_ref, index) ? nullptr : FindNamedContext(*base_ref);
+  if (named_base) {
+    std::string name = replaces_stage ? stage.name : *base_ref;
+    KILN_ASSIGN(st.vertex, NamedContextVertex(from, name, *named_base, from_name + name));
+    st.base_vertex = st.vertex;
+    if (named_base->kind == NamedContext::Kind::kImage) {
+      auto img = o_.resolve(named_base->value);
+      if (!img.ok()) return Error(from, "build context " + name + ": " + img.status().message());
+      st.config = img->config;
+      st.config.created.clear();
+      for (auto& h : st.config.history) st.history.push_back({h, std::nullopt});
+      st.config.history.clear();
+      st.config.diff_ids.clear();
+    } else {
+      st.config.platform = o_.platform;
+      st.config.config.env = {std::string("PATH=") + kDefaultPath};
+    }
+    st.run_env = st.config.config.env;
+    std::vector<std::string> triggers = st.config.config.on_build;
+    st.config.config.on_build.clear();
+    states_[index] = std::move(st);
+    if (!replaces_stage) KILN_TRY(StageLowering(*this, index, states_[index]).Lower(triggers, name));
+    states_[index].lowered = true;
+    in_progress_.erase(index);
+    return Status::Ok();
+  }
 
   if (auto dep = FindStage(*base_ref, index)) {
     KILN_TRY(LowerStage(*dep));
@@ -229,10 +261,42 @@ Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& w
     return states_[*dep].vertex;
   }
   if (FindStage(ref, stages_.size())) return Error(in, what + ref + " refers to a stage that is not defined before it");
+  if (const NamedContext* nc = FindNamedContext(ref)) {
+    if (nc->kind == NamedContext::Kind::kDirectory) {
+      // COPY --from and bind mounts read a directory in place, as they read the build context.
+      return def_.graph.Add(graph::LocalSource{NamedContextKey(ref), nc->value, {}}, {}, "[internal] load build context " + ref);
+    }
+    return NamedContextVertex(in, ref, *nc, "[internal] image " + nc->value);
+  }
   if (!o_.resolve) return Error(in, "no image resolver");
   auto img = o_.resolve(ref);
   if (!img.ok()) return Error(in, what + ref + ": " + img.status().message());
   return def_.graph.Add(graph::ImageSource{ref, img->manifest_digest}, {}, "[internal] image " + ref);
+}
+
+const NamedContext* Converter::FindNamedContext(const std::string& ref) const {
+  auto it = o_.named_contexts.find(NamedContextKey(ref));
+  return it == o_.named_contexts.end() ? nullptr : &it->second;
+}
+
+Result<size_t> Converter::NamedContextVertex(const Instruction& in, const std::string& name, const NamedContext& nc,
+                                             const std::string& step_name) {
+  if (nc.kind == NamedContext::Kind::kImage) {
+    if (!o_.resolve) return Error(in, "no image resolver");
+    auto img = o_.resolve(nc.value);
+    if (!img.ok()) return Error(in, "build context " + name + ": " + img.status().message());
+    return def_.graph.Add(graph::ImageSource{nc.value, img->manifest_digest}, {}, step_name);
+  }
+  size_t local = def_.graph.Add(graph::LocalSource{NamedContextKey(name), nc.value, {}}, {},
+                                "[internal] load build context " + name);
+  size_t scratch = def_.graph.Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
+  graph::FileOp op;
+  graph::CopyAction all;
+  all.sources = {"/"};
+  all.dest = "/";
+  all.reset_owner = true;
+  op.actions.push_back(all);
+  return def_.graph.Add(op, {scratch, local}, step_name, Location(in));
 }
 
 size_t Converter::ContextVertex() {
@@ -241,6 +305,16 @@ size_t Converter::ContextVertex() {
 }
 
 }  // namespace internal
+
+std::string NamedContextKey(const std::string& name) {
+  std::string key = name;
+  for (const char* prefix : {"docker.io/library/", "index.docker.io/library/", "docker.io/"})
+    if (key.rfind(prefix, 0) == 0) key = key.substr(strlen(prefix));
+  if (key.size() > 7 && key.substr(key.size() - 7) == ":latest" && key.find('@') == std::string::npos) {
+    key.resize(key.size() - 7);
+  }
+  return key;
+}
 
 Result<BuildDefinition> Convert(const Dockerfile& df, const ConvertOptions& options) {
   internal::Converter c(df, options);

@@ -23,10 +23,19 @@ struct ResolvedImage {
 /// Finds a base image by reference ("busybox", "reg:5000/app:1", "app@sha256:...").
 using ImageResolver = std::function<Result<ResolvedImage>(const std::string& ref)>;
 
+/// A build context given by name (--build-context NAME=VALUE): used by FROM NAME, COPY --from=NAME and RUN
+/// --mount=from=NAME before any image of that name, and in place of a stage of that name.
+struct NamedContext {
+  enum class Kind { kDirectory, kImage };
+  Kind kind = Kind::kDirectory;
+  std::string value;  // the directory (absolute), or the image reference
+};
+
 struct ConvertOptions {
   std::string context_dir;
   std::vector<std::string> exclude_patterns;  // from .dockerignore
   std::map<std::string, std::string> build_args;
+  std::map<std::string, NamedContext> named_contexts;  // by name, as NamedContextKey gives it
   std::string target;  // stage name; "" is the last stage
   oci::Platform platform = oci::Platform::Host();
   std::string network = "host";  // default for RUN
@@ -52,5 +61,9 @@ struct BuildDefinition {
 };
 
 Result<BuildDefinition> Convert(const Dockerfile& df, const ConvertOptions& options);
+
+/// The name a named context is known by: "alpine", "alpine:latest" and "docker.io/library/alpine" are one name,
+/// as BuildKit matches them.
+std::string NamedContextKey(const std::string& name);
 
 }  // namespace kiln::dockerfile

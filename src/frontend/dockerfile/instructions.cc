@@ -370,8 +370,8 @@ Status StageLowering::Run(const Instruction& in) {
 Status StageLowering::Copy(const Instruction& in) {
   const bool add = in.keyword == "add";
   const std::string kw = add ? "ADD" : "COPY";
-  KILN_TRY(add ? CheckFlags(in, {"chown", "chmod", "keep-git-dir", "checksum", "unpack"})
-               : CheckFlags(in, {"from", "chown", "chmod"}));
+  KILN_TRY(add ? CheckFlags(in, {"chown", "chmod", "link", "keep-git-dir", "checksum", "unpack"})
+               : CheckFlags(in, {"from", "chown", "chmod", "link"}));
   KILN_ASSIGN(std::vector<std::string> params, ExpandArgs(in));
   if (params.size() < 2) return Error(in, kw + " requires at least two arguments");
   std::string dest = params.back();
@@ -391,6 +391,19 @@ Status StageLowering::Copy(const Instruction& in) {
     base.chmod = uint32_t(mode);
   }
   KILN_ASSIGN(std::optional<bool> unpack, BoolFlag(in, "unpack"));
+  KILN_ASSIGN(std::optional<bool> link_flag, BoolFlag(in, "link"));
+  // --link makes the copy's layer on its own, then stacks it (BuildKit ignores it with --chmod).
+  const bool link = link_flag.value_or(false) && chmod_text.empty();
+  if (link && !base.chown.empty()) {
+    std::string user = base.chown.substr(0, base.chown.find(':'));
+    std::string group = base.chown.find(':') == std::string::npos ? "" : base.chown.substr(base.chown.find(':') + 1);
+    auto numeric = [](const std::string& s) { return std::all_of(s.begin(), s.end(), ::isdigit); };
+    if (!numeric(user) || !numeric(group)) {
+      // The layer is made apart from the image, so there is no /etc/passwd to read (BuildKit: "invalid user index").
+      return Error(in, kw + " --link --chown=" + base.chown + ": a linked layer has no /etc/passwd or /etc/group to "
+                       "look names up in; give numeric ids");
+    }
+  }
   KILN_ASSIGN(std::optional<bool> keep_git_dir, BoolFlag(in, "keep-git-dir"));
   std::string checksum;
   if (auto flag = FlagValue(in, "checksum")) {
@@ -461,10 +474,13 @@ Status StageLowering::Copy(const Instruction& in) {
     return Error(in, "when using " + kw + " with more than one source file, the destination must be a directory "
                      "and end with a /");
   }
-  std::string source_label;
+  std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
+  for (auto& f : in.flags) {
+    KILN_ASSIGN(std::string value, Expand(in, f.value));
+    flags_label += "--" + f.name + (f.has_value ? "=" + value : "") + " ";
+  }
   if (auto from_flag = FlagValue(in, "from")) {
     KILN_ASSIGN(std::string ref, Expand(in, *from_flag));
-    source_label = "--from=" + ref + " ";
     if (!local.sources.empty()) {
       KILN_ASSIGN(size_t source, c_.FromVertex(in, "COPY --from=", ref, index_));
       inputs.push_back(source);
@@ -496,7 +512,15 @@ Status StageLowering::Copy(const Instruction& in) {
     op.actions.push_back(from_doc);
     shown.push_back("<<" + doc->name);
   }
-  AddStep(op, inputs, kw + " " + source_label + JoinWords(params), in);
+  const size_t parent = st_.vertex;
+  if (link) inputs[0] = c_.graph().Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
+  AddStep(op, inputs, kw + " " + flags_label + JoinWords(params), in);
+  if (link) {
+    std::string place = place_;
+    place_ += " link";  // the merge is a step of its own for `kiln explain`
+    AddStep(graph::MergeOp{}, {parent, st_.vertex}, "LINK " + kw + " " + flags_label + JoinWords(params), in);
+    place_ = place;
+  }
   // BuildKit's history names --chown and --chmod (in that order, as given), then the sources and destination.
   std::string flags = (base.chown.empty() ? "" : "--chown=" + base.chown + " ") + (chmod_text.empty() ? "" : "--chmod=" + chmod_text + " ");
   shown.push_back(dest);

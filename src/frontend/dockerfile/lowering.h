@@ -64,6 +64,11 @@ class Converter {
   Result<size_t> FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index);
   /// The build context, as a source vertex.
   size_t ContextVertex();
+  /// The named context `ref` stands for, if any.
+  const NamedContext* FindNamedContext(const std::string& ref) const;
+  /// A named context's file system: an image, or a directory copied onto scratch (root-owned, as the context).
+  Result<size_t> NamedContextVertex(const Instruction& in, const std::string& name, const NamedContext& nc,
+                                    const std::string& step_name);
 
   const Dockerfile& df() const { return df_; }
   const ConvertOptions& options() const { return o_; }
