@@ -1,4 +1,6 @@
 #include "api/engine.h"
+
+#include "api/call.h"
 #include "api/engine_state.h"
 
 #include <fcntl.h>
@@ -289,6 +291,10 @@ Result<dockerfile::NamedContext> Engine::NamedContextOf(const std::string& name,
 
 BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   BuildResult result;
+  if (!req.call.empty() && req.call != "check" && req.call != "targets" && req.call != "outline") {
+    result.status = Status::Error("--call: unknown request \"" + req.call + "\" (build, check, targets or outline)");
+    return result;
+  }
   result.build_id = req.build_id.empty() ? NewBuildId() : req.build_id;
   auto fail = [&](Status st) {
     result.status = st;
@@ -306,7 +312,18 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   if (!text.ok()) return fail(Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable"));
   std::string display = req.dockerfile.empty() || req.dockerfile_text ? "Dockerfile" : req.dockerfile;
   auto df = dockerfile::Parse(*text, display);
-  if (!df.ok()) return fail(df.status());
+  if (!df.ok()) return fail(dockerfile::WithQuotedSource(df.status(), display, *text));
+  if (req.call == "targets") {
+    auto targets = dockerfile::ListTargets(*df);
+    result.call_json = TargetsJson(targets, display);
+    result.call_text = TargetsText(targets);
+    return result;
+  }
+  // Build checks run with every build, as BuildKit's: `# check=...`, or the build argument that overrides it.
+  std::string check_options = df->directives.count("check") ? df->directives.at("check") : "";
+  if (auto it = req.build_args.find("BUILDKIT_DOCKERFILE_CHECK"); it != req.build_args.end()) check_options = it->second;
+  auto checks = dockerfile::CheckConfig::Parse(check_options);
+  if (!checks.ok()) return fail(checks.status().Prefixed("check options"));
 
   std::vector<std::string> excludes;
   for (const std::string& ignore : {dockerfile + ".dockerignore", JoinPath(context, ".dockerignore")}) {
@@ -362,9 +379,37 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     }
     return dockerfile::ResolvedImage{known->second.descriptor.digest, known->second.config};
   };
+  co.all_stages = req.call == "check" && req.target.empty();  // checking without a target checks every stage
   auto def = dockerfile::Convert(*df, co);
-  if (!def.ok()) return fail(def.status());
+  if (!def.ok() && req.call == "check") {
+    // What the file's own checks found still counts, with the error that stopped the rest.
+    result.findings = dockerfile::SelectFindings(dockerfile::Lint(*df), *checks);
+    result.call_json = CheckJson(result.findings, display);
+    result.call_text = CheckText(result.findings, display, *text);
+  }
+  if (!def.ok()) return fail(dockerfile::WithQuotedSource(def.status(), display, *text));
   result.warnings = def->warnings;
+  std::vector<dockerfile::Finding> found = dockerfile::Lint(*df);
+  found.insert(found.end(), def->findings.begin(), def->findings.end());
+  result.findings = dockerfile::SelectFindings(std::move(found), *checks);
+  if (req.call == "check") {
+    result.call_json = CheckJson(result.findings, display);
+    result.call_text = CheckText(result.findings, display, *text);
+    return result;
+  }
+  if (req.call == "outline") {
+    result.call_json = OutlineJson(def->outline, display);
+    result.call_text = OutlineText(def->outline);
+    return result;
+  }
+  for (auto& f : result.findings) result.warnings.push_back(dockerfile::FormatFinding(f));
+  if (checks->error && !result.findings.empty()) {
+    std::set<std::string> rules;
+    for (auto& f : result.findings) rules.insert(f.rule);
+    std::string names;
+    for (auto& r : rules) names += (names.empty() ? "" : ", ") + r;
+    return fail(Status::Error("lint violation found for rules: " + names + " (the Dockerfile says check=error=true)"));
+  }
 
   solver::Solver solver(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), s_->executor.get(),
                         s_->cache_mounts.get());

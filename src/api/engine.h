@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "base/status.h"
 #include "cache/transfer.h"
 #include "exporter/exporter.h"
@@ -77,6 +78,10 @@ struct BuildRequest {
   /// Named build contexts (--build-context NAME=VALUE): a directory, docker-image://REF or oci-layout://PATH[:TAG].
   std::map<std::string, std::string> build_contexts;
   std::string target;
+  /// Ask about the Dockerfile instead of building, as `docker buildx build --call`: "check" (the build checks of
+  /// every stage, or of the target's), "targets" (the stages), "outline" (what the target takes: build args,
+  /// secrets, ssh). "" builds.
+  std::string call;
   bool no_cache = false;
   /// How many steps may run at once; 0: one per core.
   int max_parallelism = 0;
@@ -131,6 +136,11 @@ struct BuildResult {
   std::optional<solver::StepFailure> failure;
   std::vector<std::string> warnings;
   std::vector<std::string> notes;  // what kiln did besides the build (an automatic collection)
+  /// The build checks that found something (also among `warnings`), and, for a request with `call`, the answer:
+  /// as JSON for tools (`--format json`, MCP) and as the text a person reads.
+  std::vector<dockerfile::Finding> findings;
+  Json call_json;
+  std::string call_text;
 };
 
 struct DebugRequest {

@@ -25,7 +25,8 @@ std::atomic<bool> g_interrupted{false};
 void OnSignal(int) { g_interrupted = true; }
 
 int Fail(const kiln::Status& st) {
-  fprintf(stderr, "ERROR: %s\n", kiln::EscapeControl(st.message()).c_str());
+  // Layout kept: a Dockerfile error quotes its lines under the message.
+  fprintf(stderr, "ERROR: %s\n", kiln::EscapeControl(st.message(), true).c_str());
   return 1;
 }
 
@@ -144,6 +145,15 @@ int main(int argc, char** argv) {
                     "Named context NAME=DIR|docker-image://REF|oci-layout://DIR[:TAG|@DIGEST], for FROM NAME, "
                     "COPY --from=NAME and RUN --mount=from=NAME (repeatable)");
   build->add_option("--target", target, "Build stage to stop at");
+  std::string call, call_format = "text";
+  bool check_only = false;
+  build->add_option("--call", call,
+                    "Ask about the Dockerfile instead of building: check (the build checks; exits 1 on findings), "
+                    "targets (its stages), outline (the target's build args, secrets and ssh ids)")
+      ->check(CLI::IsMember({"build", "check", "targets", "outline"}));
+  build->add_flag("--check", check_only, "Run the build checks only (--call check)");
+  build->add_option("--format", call_format, "How --call answers: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
   build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
   std::string on_error = "fail";
   build->add_option("--on-error", on_error, "When a RUN step fails: fail (default), or shell (open a shell in its file system)")
@@ -355,6 +365,8 @@ int main(int argc, char** argv) {
     req.dockerfile_text = input->dockerfile_text;
     req.tags = tags;
     req.target = target;
+    if (check_only && !call.empty() && call != "check") return Fail(kiln::Status::Error("--check and --call " + call + " disagree"));
+    req.call = check_only ? "check" : call == "build" ? "" : call;
     req.no_cache = no_cache;
     req.max_parallelism = max_parallelism;
     req.ssh = ssh;
@@ -415,6 +427,13 @@ int main(int argc, char** argv) {
     req.progress = sink->get();
     req.cancelled = [] { return g_interrupted.load(); };
     kiln::api::BuildResult r = e.Build(req);
+    if (!req.call.empty() && (r.status.ok() || !r.call_text.empty())) {
+      kiln::Json answer = r.call_json;
+      if (!r.status.ok()) answer["error"] = r.status.message();
+      fputs((call_format == "json" ? answer.dump(2) + "\n" : r.call_text).c_str(), stdout);
+      if (!r.status.ok()) return Fail(r.status);
+      return req.call == "check" && !r.findings.empty() ? 1 : 0;  // as buildx: findings fail the check
+    }
     for (auto& w : r.warnings) fprintf(stderr, "WARNING: %s\n", kiln::EscapeControl(w).c_str());
     for (auto& n : r.notes) fprintf(stderr, "kiln: %s\n", kiln::EscapeControl(n).c_str());
     if (!r.status.ok()) {

@@ -582,19 +582,54 @@ void AddBuildTools(Context& c) {
   Add(c, true,
       {{"name", "lint_dockerfile"},
        {"title", "Check a Dockerfile"},
-       {"description", "Run BuildKit's build checks (same rule names) on a Dockerfile without building it."},
-       {"inputSchema", ObjectSchema({{"dockerfile", Str("Dockerfile path, relative to the workspace root")}}, {"dockerfile"})},
-       {"outputSchema", {{"type", "object"}, {"properties", {{"findings", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}}},
+       {"description",
+        "Ask about a Dockerfile without building it, as `docker buildx build --call`: call \"check\" (default) runs "
+        "BuildKit's 22 build checks (same rule names; base images are looked up, as a build would), \"targets\" "
+        "lists its stages with their descriptions, \"outline\" lists what the target takes: build args with "
+        "their values and descriptions, secret and ssh ids."},
+       {"inputSchema",
+        ObjectSchema({{"dockerfile", Str("Dockerfile path, relative to the workspace root")},
+                      {"context", Str("Build context directory (default: the Dockerfile's directory)")},
+                      {"call", {{"type", "string"}, {"enum", {"check", "targets", "outline"}},
+                                {"description", "What to ask (default: check)"}}},
+                      {"target", Str("Stage to check or outline (default: every stage for check, the last for outline)")},
+                      {"build_args", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}, {"description", "ARG values"}}}},
+                     {"dockerfile"})},
+       {"outputSchema", {{"type", "object"},
+                         {"properties", {{"call", {{"type", "string"}}},
+                                         {"findings", {{"type", "array"}}},
+                                         {"truncated", {{"type", "boolean"}}},
+                                         {"result", {{"type", "object"}}}}}}},
        {"annotations", Annotations(true)}},
-      [&c](RequestContext&, const Json& a) {
+      [&c](RequestContext& ctx, const Json& a) {
         auto path = c.workspace.Resolve(a["dockerfile"].get<std::string>());
         if (!path.ok()) return ToolError(path.status().message());
-        auto findings = c.engine.Lint(*path);
-        if (!findings.ok()) return ToolError(findings.status().message());
-        Json out = FirstItems(*findings, kMaxListEntries, [](const dockerfile::Finding& f) {
-          return Json{{"rule", f.rule}, {"line", f.line}, {"message", EscapeControl(f.message)}};
-        });
-        return Structured({{"findings", out}, {"truncated", findings->size() > kMaxListEntries}});
+        api::BuildRequest req;
+        req.dockerfile = *path;
+        req.context = DirName(*path);
+        if (a.contains("context")) {
+          auto context = c.workspace.Resolve(a["context"].get<std::string>());
+          if (!context.ok()) return ToolError(context.status().message());
+          req.context = *context;
+        }
+        req.call = a.value("call", "check");
+        req.target = a.value("target", "");
+        if (a.contains("build_args"))
+          for (auto& [k, v] : a["build_args"].items()) req.build_args[k] = v.get<std::string>();
+        req.cancelled = [&ctx] { return ctx.cancelled(); };
+        api::BuildResult r = c.engine.Build(req);
+        if (!r.status.ok()) return ToolError(r.status.message());
+        Json out = {{"call", req.call}, {"result", r.call_json}};
+        if (req.call == "check") {
+          out["findings"] = FirstItems(r.findings, kMaxListEntries, [](const dockerfile::Finding& f) {
+            const dockerfile::Rule* rule = dockerfile::FindRule(f.rule);
+            return Json{{"rule", f.rule}, {"line", f.line}, {"message", EscapeControl(f.message)},
+                        {"description", rule ? rule->description : ""}, {"url", rule ? rule->url : ""}};
+          });
+          out["truncated"] = r.findings.size() > kMaxListEntries;
+          out["result"] = Json::object();  // the findings say it all
+        }
+        return Structured(out);
       });
 }
 

@@ -133,7 +133,15 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     const fixed = read.structuredContent.content.replace('cat /srv/missing-file', 'test -f /srv/copy.txt');
     await call(client, 'write_file', { path: `${app}/Dockerfile`, content: fixed });
     const lint = await call(client, 'lint_dockerfile', { dockerfile: `${app}/Dockerfile` });
-    assert.ok(!lint.isError);
+    assert.ok(!lint.isError, JSON.stringify(lint.content));
+    assert.equal(lint.structuredContent.call, 'check');
+    assert.ok(Array.isArray(lint.structuredContent.findings));
+    const targets = await call(client, 'lint_dockerfile', { dockerfile: `${app}/Dockerfile`, call: 'targets' });
+    assert.ok(!targets.isError, JSON.stringify(targets.content));
+    assert.ok(targets.structuredContent.result.targets.some((x) => x.default), 'the last stage is the default target');
+    const outline = await call(client, 'lint_dockerfile', { dockerfile: `${app}/Dockerfile`, call: 'outline' });
+    assert.ok(!outline.isError, JSON.stringify(outline.content));
+    assert.equal(typeof outline.structuredContent.result, 'object');
     const progress = [];
     const r = await call(client, 'build_image', { context: app, tags: [`${app}:1`] }, { onprogress: (p) => progress.push(p) });
     assert.ok(!r.isError, JSON.stringify(r.structuredContent ?? r.content));

@@ -5,8 +5,10 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/fs.h"
 #include "base/text.h"
 #include "frontend/dockerfile/lowering.h"
+#include "oci/reference.h"
 
 namespace kiln::dockerfile {
 namespace internal {
@@ -27,14 +29,23 @@ void ArgScope::Set(const std::string& name, std::optional<std::string> value) {
 
 Result<BuildDefinition> Converter::Run() {
   KILN_TRY(SplitStages());
+  CheckStageBases();
   KILN_ASSIGN(size_t target, TargetStage());
   KILN_TRY(LowerStage(target));
+  if (o_.all_stages)
+    for (size_t i = 0; i < stages_.size(); i++) KILN_TRY(LowerStage(i));
   StageState& st = states_[target];
   def_.result = st.vertex;
   def_.base_vertex = st.base_vertex;
   def_.config = st.config;
   def_.config.created = Time();
   def_.history = st.history;
+  def_.outline.name = stages_[target].name;
+  def_.outline.description = DescriptionOf(*stages_[target].from, stages_[target].name);
+  for (auto& [name, arg] : declared_args_)
+    if (used_arg_names_.count(name)) def_.outline.args.push_back(arg);
+  std::sort(def_.outline.args.begin(), def_.outline.args.end(),
+            [](const Outline::Arg& a, const Outline::Arg& b) { return a.line < b.line; });
   for (auto& [k, v] : o_.build_args)
     if (!used_args_.count(k) && !IsPredefined(k))
       def_.warnings.push_back("build argument " + k + " was not consumed by any ARG");
@@ -52,7 +63,7 @@ std::string Converter::Time() const { return o_.epoch ? oci::FormatTime(*o_.epoc
 bool Converter::IsPredefined(const std::string& k) {
   static const std::set<std::string> names = {
       "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY",
-      "no_proxy", "ALL_PROXY", "all_proxy", "SOURCE_DATE_EPOCH"};
+      "no_proxy", "ALL_PROXY", "all_proxy", "SOURCE_DATE_EPOCH", "BUILDKIT_DOCKERFILE_CHECK"};
   return names.count(k) > 0;
 }
 
@@ -97,6 +108,74 @@ Status Converter::SplitStages() {
   }
   states_.resize(stages_.size());
   return Status::Ok();
+}
+
+void Converter::CheckStageBases() {
+  // The global ARGs with their defaults only, as if no --build-arg were given (InvalidDefaultArgInFrom).
+  std::map<std::string, std::string> defaults = PlatformArgs();
+  for (auto& in : df_.instructions) {
+    if (in.keyword == "from") break;
+    for (auto& word : SplitWords(in.args, df_.escape)) {
+      size_t eq = word.find('=');
+      std::string value;
+      if (eq != std::string::npos) {
+        auto v = lex_.ProcessWord(word.substr(eq + 1), [&](const std::string& n) -> std::optional<std::string> {
+          auto it = defaults.find(n);
+          return it == defaults.end() ? std::nullopt : std::optional<std::string>(it->second);
+        });
+        if (v.ok()) value = *v;
+      }
+      defaults[word.substr(0, eq)] = value;
+    }
+  }
+  std::vector<std::string> keys;
+  for (auto& [name, value] : global_.args) keys.push_back(name);
+  for (auto& stage : stages_) {
+    const Instruction& from = *stage.from;
+    std::set<std::string> used, undeclared;
+    auto lookup = [&](const std::string& n) -> std::optional<std::string> {
+      used.insert(n);
+      if (!global_.Find(n)) undeclared.insert(n);
+      return LookupIn(global_, n);
+    };
+    std::string base = SplitWords(from.args, df_.escape).at(0);
+    (void)lex_.ProcessWord(base, lookup);
+    auto platform = FlagValue(from, "platform");
+    std::set<std::string> base_used = used;
+    used.clear();
+    std::optional<std::string> platform_value;
+    if (platform) {
+      auto v = lex_.ProcessWord(*platform, lookup);
+      if (v.ok()) platform_value = *v;
+    }
+    for (auto& name : undeclared) {
+      std::string closest = SuggestClosest(name, keys);
+      AddFinding("UndefinedArgInFrom", from, "FROM argument '" + name + "' is not declared" +
+                                               (closest.empty() ? "" : " (did you mean " + closest + "?)"));
+    }
+    if (platform_value) {
+      if (used.size() == 1 && used.count("TARGETPLATFORM") && *platform_value == o_.platform.ToString()) {
+        AddFinding("RedundantTargetPlatform", from, "Setting platform to predefined " + *platform +
+                                                        " in FROM is redundant as this is the default behavior");
+      }
+      auto parsed = oci::Platform::Parse(*platform_value);
+      if (used.empty() && parsed.ok() && stage.name.find(parsed->os) == std::string::npos &&
+          stage.name.find(parsed->architecture) == std::string::npos) {
+        AddFinding("FromPlatformFlagConstDisallowed", from,
+                   "FROM --platform flag should not use constant value \"" + *platform_value + "\"");
+      }
+    }
+    // With the defaults alone, the base must still name an image (or a stage).
+    if (!base_used.empty()) {
+      auto with_defaults = lex_.ProcessWord(base, [&](const std::string& n) -> std::optional<std::string> {
+        auto it = defaults.find(n);
+        return it == defaults.end() ? std::nullopt : std::optional<std::string>(it->second);
+      });
+      if (!with_defaults.ok() || with_defaults->empty() || !oci::ParseReference(*with_defaults).ok()) {
+        AddFinding("InvalidDefaultArgInFrom", from, "Default value for ARG " + base + " results in empty or invalid base image name");
+      }
+    }
+  }
 }
 
 Result<size_t> Converter::TargetStage() const {
@@ -150,6 +229,7 @@ Status Converter::DeclareArgs(const Instruction& in, ArgScope& scope, const Look
     }
     scope.Set(name, value);
     if (declared) declared->args.emplace_back(name, value);
+    declared_args_.emplace(name, Outline::Arg{name, value.value_or(""), DescriptionOf(in, name), in.line});
   }
   return Status::Ok();
 }
@@ -162,7 +242,10 @@ Status Converter::LowerStage(size_t index) {
   const Instruction& from = *stage.from;
   StageState st;
 
-  auto global_lookup = [&](const std::string& n) { return LookupIn(global_, n); };
+  auto global_lookup = [&](const std::string& n) {
+    UseArg(n);
+    return LookupIn(global_, n);
+  };
   std::vector<std::string> words = SplitWords(from.args, df_.escape);
   auto base_ref = lex_.ProcessWord(words[0], global_lookup);
   if (!base_ref.ok()) return Error(from, base_ref.status().message());
@@ -230,6 +313,12 @@ Status Converter::LowerStage(size_t index) {
     if (!o_.resolve) return Error(from, "no image resolver");
     auto img = o_.resolve(*base_ref);
     if (!img.ok()) return Error(from, img.status().message());
+    const oci::Platform& got = img->config.platform;
+    if (!got.architecture.empty() && (got.os != o_.platform.os || got.architecture != o_.platform.architecture)) {
+      AddFinding("InvalidBaseImagePlatform", from, "Base image " + *base_ref + " was pulled with platform \"" +
+                                                       got.ToString() + "\", expected \"" + o_.platform.ToString() +
+                                                       "\" for current build");
+    }
     st.vertex = def_.graph.Add(graph::ImageSource{*base_ref, img->manifest_digest}, {},
                                "[" + stage_label + " 1/" + std::to_string(stage.end - stage.first + 1) +
                                    "] FROM " + *base_ref);
@@ -299,12 +388,61 @@ Result<size_t> Converter::NamedContextVertex(const Instruction& in, const std::s
   return def_.graph.Add(op, {scratch, local}, step_name, Location(in));
 }
 
+void Converter::AddOutlineMount(bool secret, const std::string& id, bool required, const Instruction& in) {
+  auto& list = secret ? def_.outline.secrets : def_.outline.ssh;
+  for (auto& m : list)
+    if (m.id == id) {
+      m.required = m.required || required;
+      return;
+    }
+  list.push_back({id, required, in.line});
+}
+
+bool Converter::IgnoredInContext(const std::string& path) {
+  if (!excludes_) {
+    auto m = PatternMatcher::FromPatterns(o_.exclude_patterns);
+    if (!m.ok()) return false;  // the solver reports a bad pattern
+    excludes_ = std::move(*m);
+  }
+  std::string rel = CleanPath("/" + path).substr(1);
+  while (!rel.empty()) {
+    if (excludes_->Excluded(rel)) return true;
+    size_t slash = rel.rfind('/');
+    rel = slash == std::string::npos ? "" : rel.substr(0, slash);
+  }
+  return false;
+}
+
 size_t Converter::ContextVertex() {
   return def_.graph.Add(graph::LocalSource{"context", o_.context_dir, o_.exclude_patterns}, {},
                         "[internal] load build context");
 }
 
 }  // namespace internal
+
+std::vector<Target> ListTargets(const Dockerfile& df) {
+  std::vector<Target> out;
+  for (auto& in : df.instructions) {
+    if (in.keyword != "from") continue;
+    auto words = SplitWords(in.args, df.escape);
+    Target t;
+    t.base = words.empty() ? "" : words[0];
+    if (words.size() == 3 && AsciiLower(words[1]) == "as") t.name = AsciiLower(words[2]);
+    t.description = DescriptionOf(in, t.name);
+    t.platform = FlagValue(in, "platform").value_or("");
+    t.line = in.line;
+    out.push_back(t);
+  }
+  if (!out.empty()) out.back().is_default = true;
+  return out;
+}
+
+std::string DescriptionOf(const Instruction& in, const std::string& name) {
+  if (name.empty()) return "";
+  for (auto& line : in.comments)
+    if (line.rfind(name + " ", 0) == 0) return line.substr(name.size() + 1);
+  return "";
+}
 
 std::string NamedContextKey(const std::string& name) {
   std::string key = name;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "frontend/dockerfile/checks.h"
 #include "frontend/dockerfile/parser.h"
 #include "graph/graph.h"
 #include "oci/image.h"
@@ -37,6 +38,7 @@ struct ConvertOptions {
   std::map<std::string, std::string> build_args;
   std::map<std::string, NamedContext> named_contexts;  // by name, as NamedContextKey gives it
   std::string target;  // stage name; "" is the last stage
+  bool all_stages = false;  // lower every stage, not only the target's (build checks of the whole file)
   oci::Platform platform = oci::Platform::Host();
   std::string network = "host";  // default for RUN
   ImageResolver resolve;
@@ -50,6 +52,25 @@ struct HistoryStep {
   std::optional<size_t> vertex;
 };
 
+/// What a target asks of the one who builds it (`kiln build --call outline`), as BuildKit's outline: the build
+/// arguments its stages use (with the value each would have and the description from its comment), and the secret
+/// and ssh ids its RUN steps mount.
+struct Outline {
+  struct Arg {
+    std::string name, value, description;
+    int line = 0;
+  };
+  struct Mount {
+    std::string id;
+    bool required = false;
+    int line = 0;
+  };
+  std::string name;  // the target stage ("" when it is unnamed)
+  std::string description;
+  std::vector<Arg> args;
+  std::vector<Mount> secrets, ssh;
+};
+
 struct BuildDefinition {
   graph::Graph graph;
   size_t result = 0;  // the target stage's final vertex
@@ -58,7 +79,26 @@ struct BuildDefinition {
   /// The base image vertex under the target stage: its result is the file system the history starts from.
   size_t base_vertex = 0;
   std::vector<std::string> warnings;
+  /// The build checks found while lowering (those needing build arguments, stages and images), unfiltered.
+  std::vector<Finding> findings;
+  Outline outline;
 };
+
+/// A stage as `kiln build --call targets` lists it (BuildKit's targets subrequest).
+struct Target {
+  std::string name;         // lower case, "" when unnamed
+  std::string description;  // from the comment above its FROM that starts with its name
+  std::string base;         // as written
+  std::string platform;     // --platform as written, if any
+  bool is_default = false;  // the last stage: what a build without --target makes
+  int line = 0;
+};
+
+/// Every stage, without lowering anything.
+std::vector<Target> ListTargets(const Dockerfile& df);
+
+/// A stage's or an ARG's description: the comment above it that starts with its name (BuildKit's getComment).
+std::string DescriptionOf(const Instruction& in, const std::string& name);
 
 Result<BuildDefinition> Convert(const Dockerfile& df, const ConvertOptions& options);
 

@@ -56,6 +56,7 @@ Status StageLowering::Lower(const std::vector<std::string>& triggers, const std:
       if (handler == Handlers().end()) return c_.Error(*stage_.from, AsciiUpper(kw) + " is not supported yet (ONBUILD of " + base + ")");
       trigger_of_ = base;
       KILN_TRY((this->*handler->second)(in));
+      ReportUndefined(in);
     }
     trigger_of_.clear();
   }
@@ -67,11 +68,33 @@ Status StageLowering::Lower(const std::vector<std::string>& triggers, const std:
     auto handler = Handlers().find(in.keyword);
     if (handler == Handlers().end()) return Error(in, AsciiUpper(in.keyword) + " is not supported yet");
     KILN_TRY((this->*handler->second)(in));
+    ReportUndefined(in);
   }
   return Status::Ok();
 }
 
 // Helpers.
+
+std::optional<std::string> StageLowering::LookupVar(const std::string& name) {
+  if (st_.args.Find(name)) c_.UseArg(name);
+  auto v = oci::GetEnvIn(st_.run_env, name);
+  if (!v) unmatched_.insert(name);
+  return v;
+}
+
+void StageLowering::ReportUndefined(const Instruction& in) {
+  std::set<std::string> names = std::move(unmatched_);
+  unmatched_.clear();
+  if (!trigger_of_.empty()) return;  // a trigger's text is the base image's, not this Dockerfile's
+  std::vector<std::string> defined;
+  for (auto& e : st_.run_env) defined.push_back(e.substr(0, e.find('=')));
+  for (auto& name : names) {
+    if (st_.args.Find(name)) continue;  // a declared ARG, even without a value
+    std::string closest = SuggestClosest(name, defined);
+    c_.AddFinding("UndefinedVar", in, "Usage of undefined variable '$" + name + "'" +
+                                          (closest.empty() ? "" : " (did you mean $" + closest + "?)"));
+  }
+}
 
 Status StageLowering::Error(const Instruction& in, const std::string& msg) const {
   // A trigger's line is in the base image's config, not in this Dockerfile: name the FROM that brought it.
@@ -81,13 +104,13 @@ Status StageLowering::Error(const Instruction& in, const std::string& msg) const
 
 Result<std::string> StageLowering::Expand(const Instruction& in, const std::string& word) {
   // Every ARG with a value is in run_env, so it alone answers what a word may name.
-  auto r = c_.lex().ProcessWord(word, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); });
+  auto r = c_.lex().ProcessWord(word, [&](const std::string& n) { return LookupVar(n); });
   if (!r.ok()) return Error(in, r.status().message());
   return r;
 }
 
 Result<std::vector<std::string>> StageLowering::ExpandWords(const Instruction& in, const std::string& text) {
-  auto r = c_.lex().ProcessWords(text, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); });
+  auto r = c_.lex().ProcessWords(text, [&](const std::string& n) { return LookupVar(n); });
   if (!r.ok()) return Error(in, r.status().message());
   return r;
 }
@@ -236,8 +259,8 @@ Result<std::vector<std::string>> ParsePort(const std::string& raw) {
 Status StageLowering::Arg(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {}));
   ArgScope declared;
-  KILN_TRY(c_.DeclareArgs(in, st_.args, [&](const std::string& n) { return oci::GetEnvIn(st_.run_env, n); },
-                          &c_.global_args(), &declared));
+  KILN_TRY(c_.DeclareArgs(in, st_.args, [&](const std::string& n) { return LookupVar(n); }, &c_.global_args(),
+                          &declared));
   std::string desc;  // as BuildKit's history shows them: NAME=value (the value in effect), or NAME
   for (auto& [name, value] : declared.args) {
     if (value) oci::SetEnvIn(st_.run_env, name, *value);
@@ -285,9 +308,11 @@ Status StageLowering::Run(const Instruction& in) {
     if (!parsed.ok()) return Error(in, "--mount=" + f.value + ": " + parsed.status().message());
     if (auto* secret = std::get_if<graph::SecretMount>(&parsed->mount)) {
       op.secrets.push_back(*secret);
+      c_.AddOutlineMount(true, secret->id, secret->required, in);
       continue;
     }
     auto& m = std::get<graph::ExecMount>(parsed->mount);
+    if (m.type == graph::ExecMount::Type::kSsh) c_.AddOutlineMount(false, m.id, m.required, in);
     // What a bind shows (the build context unless from=) and what seeds a cache (from=), as inputs.
     std::optional<size_t> source;
     if (m.type == graph::ExecMount::Type::kBind && parsed->from.empty()) source = c_.ContextVertex();
@@ -347,6 +372,13 @@ Status StageLowering::Run(const Instruction& in) {
       op.args.push_back(script);
     }
   }
+  // The build arguments the command names are used by it (the outline); the shell expands them, not kiln.
+  std::string command = in.json_form ? JoinWords(in.json_args) : in.args;
+  for (auto& h : in.heredocs) command += "\n" + h.content;
+  (void)c_.lex().ProcessWords(command, [&](const std::string& n) -> std::optional<std::string> {
+    if (st_.args.Find(n)) c_.UseArg(n);
+    return std::nullopt;
+  });
   op.env = st_.run_env;
   if (!oci::GetEnvIn(op.env, "PATH")) op.env.insert(op.env.begin(), std::string("PATH=") + kDefaultPath);
   // The first ssh socket is the agent the step's ssh and git use, unless the Dockerfile says otherwise.
@@ -463,6 +495,10 @@ Status StageLowering::Copy(const Instruction& in) {
       from_url.unpack = unpack.value_or(false);  // downloads are not extracted unless asked, as in BuildKit
       op.actions.push_back(from_url);
     } else {
+      if (!FlagValue(in, "from") && c_.IgnoredInContext(src)) {
+        c_.AddFinding("CopyIgnoredFile", in, std::string("Attempting to ") + (add ? "Add" : "Copy") + " file \"" + src +
+                                                 "\" that is excluded by .dockerignore");
+      }
       local.sources.push_back(src);
     }
   }
@@ -592,6 +628,15 @@ Status StageLowering::Expose(const Instruction& in) {
   KILN_ASSIGN(auto words, ExpandWords(in, in.args));
   std::vector<std::string> ports;
   for (auto& w : words) {
+    std::string container = w.substr(w.rfind(':') == std::string::npos ? 0 : w.rfind(':') + 1);
+    std::string proto = container.find('/') == std::string::npos ? "" : container.substr(container.find('/') + 1);
+    if (proto != AsciiLower(proto)) {
+      c_.AddFinding("ExposeProtoCasing", in, "Defined protocol '" + w + "' in EXPOSE instruction should be lowercase");
+    }
+    if (w.find(':') != std::string::npos) {
+      c_.AddFinding("ExposeInvalidFormat", in,
+                    "EXPOSE instruction should not define an IP address or host-port mapping, found '" + w + "'");
+    }
     auto parsed = ParsePort(w);
     if (!parsed.ok()) return Error(in, parsed.status().message());
     ports.insert(ports.end(), parsed->begin(), parsed->end());

@@ -29,6 +29,20 @@ bool LooksSecret(const std::string& name) {
   return std::regex_search(name, re) || std::regex_search(name, camel);
 }
 
+/// InvalidDefinitionDescription: a comment right above a named FROM or an ARG is its description, and must start
+/// with the name it describes (as BuildKit's validateDefinitionDescription).
+template <typename Add>
+void DefinitionDescription(const Instruction& in, const std::string& instruction, const std::vector<std::string>& keys,
+                           Add& add) {
+  if (in.comments.empty() || keys.empty()) return;
+  const std::string& last = in.comments.back();
+  std::string first = last.substr(0, last.find(' '));
+  if (std::find(keys.begin(), keys.end(), first) != keys.end()) return;
+  std::string example = keys.size() > 1 ? "<arg_key>" : keys[0];
+  add("InvalidDefinitionDescription", in.line,
+      "Comment for " + instruction + " should follow the format: `# " + example + " <description>`");
+}
+
 }  // namespace
 
 std::vector<Finding> Lint(const Dockerfile& df) {
@@ -85,11 +99,12 @@ std::vector<Finding> Lint(const Dockerfile& df) {
         if (!IsLower(name)) add("StageNameCasing", in.line, "Stage name '" + name + "' should be lowercase");
         std::string l = AsciiLower(name);
         if (l == "scratch" || l == "context") {
-          add("ReservedStageName", in.line, "'" + name + "' is reserved and should not be used as a stage name");
+          add("ReservedStageName", in.line, "Stage name should not use the same name as reserved stage \"" + l + "\"");
         }
         if (stage_names.count(l)) {
-          add("DuplicateStageName", in.line, "Duplicate stage name '" + name + "', stage names should be unique");
+          add("DuplicateStageName", in.line, "Duplicate stage name \"" + l + "\", stage names should be unique");
         }
+        DefinitionDescription(in, "FROM", {l}, add);
         stage_names[l] = in.line;
       }
     } else if (kw == "cmd" || kw == "entrypoint") {
@@ -116,6 +131,12 @@ std::vector<Finding> Lint(const Dockerfile& df) {
         add("LegacyKeyValueFormat", in.line,
             "\"" + AsciiUpper(kw) + " key=value\" should be used instead of legacy \"" + AsciiUpper(kw) + " key value\" format");
       }
+    }
+    if (in.empty_continuation) add("NoEmptyContinuation", in.line, "Empty continuation line");
+    if (kw == "arg") {
+      std::vector<std::string> keys;
+      for (auto& w : SplitWords(in.args, df.escape)) keys.push_back(w.substr(0, w.find('=')));
+      DefinitionDescription(in, "ARG", keys, add);
     }
     if (kw == "arg" || kw == "env") {
       for (auto& w : SplitWords(in.args, df.escape)) {

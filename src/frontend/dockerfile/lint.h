@@ -1,19 +1,14 @@
-// Build checks: BuildKit's Dockerfile lint rules (same names), run on a parsed Dockerfile without building.
+// The build checks that need nothing but the parsed Dockerfile (checks.h lists all of them).
 #pragma once
 #include <string>
 #include <vector>
 
+#include "frontend/dockerfile/checks.h"
 #include "frontend/dockerfile/parser.h"
 
 namespace kiln::dockerfile {
 
-struct Finding {
-  std::string rule;     // BuildKit's check name, e.g. "JSONArgsRecommended"
-  int line = 0;
-  std::string message;
-};
-
-/// Every finding, in line order.
+/// Every finding, in line order, whatever the configuration turns off (SelectFindings applies it).
 std::vector<Finding> Lint(const Dockerfile& df);
 
 }  // namespace kiln::dockerfile

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/pattern.h"
 #include "frontend/dockerfile/convert.h"
 #include "frontend/dockerfile/shell.h"
 
@@ -73,12 +74,23 @@ class Converter {
   const Dockerfile& df() const { return df_; }
   const ConvertOptions& options() const { return o_; }
   const ShellLex& lex() const { return lex_; }
+  /// Whether .dockerignore excludes a context path or a directory above it (CopyIgnoredFile).
+  bool IgnoredInContext(const std::string& path);
+  /// The outline: a build argument used by a lowered stage, and a secret or ssh id one of its RUN steps mounts.
+  void UseArg(const std::string& name) { used_arg_names_.insert(name); }
+  void AddOutlineMount(bool secret, const std::string& id, bool required, const Instruction& in);
+  void AddFinding(const std::string& rule, const Instruction& in, const std::string& message) {
+    def_.findings.push_back({rule, in.line, message});
+  }
   graph::Graph& graph() { return def_.graph; }
   ArgScope& global_args() { return global_; }
   const Stage& stage(size_t i) const { return stages_[i]; }
 
  private:
   Status SplitStages();
+  /// The checks of every stage's FROM (UndefinedArgInFrom, InvalidDefaultArgInFrom, RedundantTargetPlatform,
+  /// FromPlatformFlagConstDisallowed), reachable from the target or not, as BuildKit runs them.
+  void CheckStageBases();
   Result<size_t> TargetStage() const;
   std::optional<size_t> FindStage(const std::string& ref, size_t before) const;
   std::map<std::string, std::string> PlatformArgs() const;
@@ -96,6 +108,9 @@ class Converter {
   std::vector<StageState> states_;
   std::set<size_t> in_progress_;
   std::set<std::string> used_args_;
+  std::optional<PatternMatcher> excludes_;  // .dockerignore, parsed on first use
+  std::map<std::string, Outline::Arg> declared_args_;  // the first declaration of each, for the outline
+  std::set<std::string> used_arg_names_;
 };
 
 /// An EXPOSE word ("80", "53/udp", "8000-8002/tcp", "127.0.0.1:80:8080") as the "port/proto" entries it exposes.
@@ -156,6 +171,11 @@ class StageLowering {
   std::string step_;      // "[label N/M] " of the instruction being lowered
   std::string place_;     // its place in the stage, for `kiln explain` ("3", or "onbuild 1")
   std::string trigger_of_;  // the base image whose ONBUILD trigger is being lowered, else ""
+  std::set<std::string> unmatched_;  // names the instruction being lowered used but nothing defines
+  /// Looks a name up for expansion, noting it in unmatched_ when nothing defines it (UndefinedVar).
+  std::optional<std::string> LookupVar(const std::string& name);
+  /// UndefinedVar for the names `in` used that neither the environment nor a declared ARG defines.
+  void ReportUndefined(const Instruction& in);
 };
 
 }  // namespace kiln::dockerfile::internal

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 
 #include "base/json.h"
@@ -136,14 +138,28 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     df.directives[key] = value;
   }
 
+  std::vector<std::string> comments;  // directly above the next instruction
   while (i < lines.size()) {
     std::string first = lines[i];
-    if (Trim(first).empty() || IsComment(first)) {
+    if (Trim(first).empty()) {
+      i++;
+      continue;
+    }
+    if (IsComment(first)) {
+      // As BuildKit's parser: a bare "#" ends a description, a blank line does not.
+      std::string c = Trim(TrimLeft(first).substr(1));
+      if (c.empty()) {
+        comments.clear();
+      } else {
+        comments.push_back(c);
+      }
       i++;
       continue;
     }
     Instruction in;
     in.line = int(i + 1);
+    in.comments = std::move(comments);
+    comments.clear();
     std::string joined;
     std::string line = first;
     bool more = TrimContinuation(line, df.escape);
@@ -151,6 +167,7 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     i++;
     while (more && i < lines.size()) {
       std::string next = lines[i++];
+      if (Trim(next).empty()) in.empty_continuation = true;
       if (IsComment(next) || Trim(next).empty()) continue;  // dropped inside a continued instruction
       more = TrimContinuation(next, df.escape);
       joined += next;
@@ -201,6 +218,34 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     df.instructions.push_back(std::move(in));
   }
   return df;
+}
+
+std::string QuoteSource(const std::string& text, int line) {
+  std::vector<std::string> lines;
+  for (size_t start = 0; start <= text.size() && int(lines.size()) < line;) {
+    size_t nl = text.find('\n', start);
+    lines.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  if (line < 1 || size_t(line) > lines.size()) return "";
+  std::string out = "--------------------\n";
+  for (int l = std::max(1, line - 2); l <= line; l++) {
+    char number[16];
+    snprintf(number, sizeof number, "%4d", l);
+    std::string shown = lines[size_t(l - 1)];
+    if (!shown.empty() && shown.back() == '\r') shown.pop_back();
+    out += std::string(number) + " | " + (l == line ? ">>> " : "    ") + EscapeControl(shown) + "\n";
+  }
+  return out + "--------------------";
+}
+
+Status WithQuotedSource(const Status& error, const std::string& path, const std::string& text) {
+  const std::string& m = error.message();
+  if (m.rfind(path + ":", 0) != 0) return error;
+  int line = atoi(m.c_str() + path.size() + 1);
+  std::string quote = QuoteSource(text, line);
+  return quote.empty() ? error : Status::Error(m + "\n" + quote);
 }
 
 std::optional<std::string> FlagValue(const Instruction& in, const std::string& name) {

@@ -36,6 +36,11 @@ struct Instruction {
   int line = 0;      // first line, 1-based
   int end_line = 0;  // last line
   std::string original;  // "RUN --flag x", as a person would reread it
+  /// The comment lines since the previous instruction (a bare "#" clears them; blank lines do not, as in
+  /// BuildKit), trimmed, without "#": where a stage's or an ARG's description is (`kiln build --call`).
+  std::vector<std::string> comments;
+  /// Whether an empty line is inside its continuation lines (BuildKit's NoEmptyContinuation).
+  bool empty_continuation = false;
 };
 
 struct Dockerfile {
@@ -44,6 +49,14 @@ struct Dockerfile {
   std::map<std::string, std::string> directives;  // syntax, escape, check
   std::vector<Instruction> instructions;
 };
+
+/// Lines `line` - 2 .. `line` of the source as BuildKit quotes them in an error or a check, the line itself marked:
+///    2 |     FROM busybox
+///    3 | >>> RUNN true
+std::string QuoteSource(const std::string& text, int line);
+
+/// A parse or lowering error of `path` ("PATH:LINE: message") with the line quoted under it; other errors as they are.
+Status WithQuotedSource(const Status& error, const std::string& path, const std::string& text);
 
 /// Parses Dockerfile text. Errors name `path` and the line: "Dockerfile:3: unknown instruction: FOO".
 Result<Dockerfile> Parse(const std::string& text, const std::string& path);

@@ -1,0 +1,123 @@
+#include "api/call.h"
+
+#include <algorithm>
+
+namespace kiln::api {
+namespace {
+
+Json Location(const std::string& file, int line) { return {{"file", file}, {"line", line}}; }
+
+/// Columns as Go's tabwriter lays them out: each as wide as its widest cell plus `padding`, the last unpadded.
+std::string Table(const std::vector<std::vector<std::string>>& rows, size_t padding) {
+  std::vector<size_t> widths;
+  for (auto& row : rows)
+    for (size_t i = 0; i + 1 < row.size(); i++) {
+      if (widths.size() <= i) widths.resize(i + 1, 0);
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  std::string out;
+  for (auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); i++) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + padding, ' ');
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file) {
+  Json warnings = Json::array();
+  for (auto& f : findings) {
+    const dockerfile::Rule* rule = dockerfile::FindRule(f.rule);
+    warnings.push_back({{"ruleName", f.rule},
+                        {"description", rule ? rule->description : ""},
+                        {"url", rule ? rule->url : ""},
+                        {"detail", f.message},
+                        {"location", Location(file, f.line)}});
+  }
+  return {{"warnings", warnings}};
+}
+
+std::string CheckText(const std::vector<dockerfile::Finding>& findings, const std::string& file, const std::string& source) {
+  if (findings.empty()) return "Check complete, no warnings found.\n";
+  std::string out = "Check complete, " + std::to_string(findings.size()) + " warning" +
+                    (findings.size() == 1 ? " has" : "s have") + " been found!\n";
+  for (auto& f : findings) {
+    const dockerfile::Rule* rule = dockerfile::FindRule(f.rule);
+    out += "\nWARNING: " + f.rule + (rule ? std::string(" - ") + rule->url : "") + "\n";
+    if (rule) out += std::string(rule->description) + "\n";
+    out += f.message + "\n" + file + ":" + std::to_string(f.line) + "\n" + dockerfile::QuoteSource(source, f.line) + "\n";
+  }
+  return out;
+}
+
+Json TargetsJson(const std::vector<dockerfile::Target>& targets, const std::string& file) {
+  Json list = Json::array();
+  for (auto& t : targets) {
+    Json j = {{"location", Location(file, t.line)}};
+    if (!t.name.empty()) j["name"] = t.name;
+    if (t.is_default) j["default"] = true;
+    if (!t.description.empty()) j["description"] = t.description;
+    if (!t.base.empty()) j["base"] = t.base;
+    if (!t.platform.empty()) j["platform"] = t.platform;
+    list.push_back(j);
+  }
+  return {{"targets", list}};
+}
+
+std::string TargetsText(const std::vector<dockerfile::Target>& targets) {
+  std::vector<std::vector<std::string>> rows = {{"TARGET", "DESCRIPTION"}};
+  for (auto& t : targets) {
+    std::string name = t.name.empty() && t.is_default ? "(default)" : t.is_default ? t.name + " (default)" : t.name;
+    rows.push_back({name, t.description});
+  }
+  return Table(rows, 1);
+}
+
+Json OutlineJson(const dockerfile::Outline& o, const std::string& file) {
+  Json j = Json::object();
+  if (!o.name.empty()) j["name"] = o.name;
+  if (!o.description.empty()) j["description"] = o.description;
+  for (auto& a : o.args) {
+    Json arg = {{"name", a.name}, {"location", Location(file, a.line)}};
+    if (!a.value.empty()) arg["value"] = a.value;
+    if (!a.description.empty()) arg["description"] = a.description;
+    j["args"].push_back(arg);
+  }
+  for (auto [key, list] : {std::pair{"secrets", &o.secrets}, std::pair{"ssh", &o.ssh}}) {
+    for (auto& m : *list) {
+      Json mount = {{"name", m.id}, {"location", Location(file, m.line)}};
+      if (m.required) mount["required"] = true;
+      j[key].push_back(mount);
+    }
+  }
+  return j;
+}
+
+std::string OutlineText(const dockerfile::Outline& o) {
+  std::string out;
+  if (!o.name.empty() || !o.description.empty()) {
+    std::vector<std::vector<std::string>> rows = {{"TARGET:", o.name.empty() ? "(default)" : o.name}};
+    if (!o.description.empty()) rows.push_back({"DESCRIPTION:", o.description});
+    out += Table(rows, 1) + "\n";
+  }
+  if (!o.args.empty()) {
+    std::vector<std::vector<std::string>> rows = {{"BUILD ARG", "VALUE", "DESCRIPTION"}};
+    for (auto& a : o.args) rows.push_back({a.name, a.value, a.description});
+    out += Table(rows, 3) + "\n";
+  }
+  for (auto [title, list] : {std::pair{"SECRET", &o.secrets}, std::pair{"SSH", &o.ssh}}) {
+    if (list->empty()) continue;
+    std::vector<std::vector<std::string>> rows = {{title, "REQUIRED"}};
+    for (auto& m : *list) rows.push_back({m.id, m.required ? "true" : ""});
+    out += Table(rows, 3) + "\n";
+  }
+  return out;
+}
+
+}  // namespace kiln::api
