@@ -710,7 +710,8 @@ Result<std::vector<dockerfile::Finding>> Engine::Lint(const std::string& dockerf
   auto text = ReadFile(dockerfile);
   if (!text.ok()) return Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable");
   KILN_ASSIGN(dockerfile::Dockerfile df, dockerfile::Parse(*text, dockerfile));
-  return dockerfile::Lint(df);
+  KILN_ASSIGN(auto checks, dockerfile::CheckConfig::Parse(df.directives.count("check") ? df.directives.at("check") : ""));
+  return dockerfile::SelectFindings(dockerfile::Lint(df), checks);
 }
 
 store::Collector Engine::MakeCollector() {

@@ -264,7 +264,8 @@ class Engine {
   /// What changed from image `from` to image `to`, file by file (content, mode, owner, link target).
   Result<std::vector<FileChange>> DiffImages(const std::string& from, const std::string& to, size_t limit,
                                              bool* truncated);
-  /// BuildKit's build checks on a Dockerfile; an error only when it cannot be read or parsed.
+  /// The build checks that need no base image, as the Dockerfile's `check` directive chooses them (a build, or
+  /// `--call check`, runs them all); an error only when it cannot be read or parsed.
   Result<std::vector<dockerfile::Finding>> Lint(const std::string& dockerfile);
   /// A past build's report (steps, keys, cache status); "" is the last build.
   Result<Json> BuildReport(const std::string& build_id);
