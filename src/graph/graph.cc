@@ -51,6 +51,8 @@ struct ToJson {
                   {"reset_owner", c->reset_owner}};
         if (c->chmod) j["chmod"] = *c->chmod;
         if (c->unpack) j["unpack"] = true;
+        if (!c->exclude.empty()) j["exclude"] = c->exclude;
+        if (c->parents) j["parents"] = true;
         actions.push_back(j);
       } else if (auto* m = std::get_if<MkdirAction>(&a)) {
         actions.push_back({{"mkdir", m->path}, {"chown", m->chown}});

@@ -99,6 +99,10 @@ struct CopyAction {
   std::optional<uint32_t> chmod;
   bool reset_owner = false;             // files from the context belong to root unless --chown
   bool unpack = false;                  // ADD: a source that is a tar archive (compressed or not) is extracted
+  /// --exclude: .dockerignore-style patterns, matched below each source (a source itself is never excluded).
+  std::vector<std::string> exclude;
+  /// --parents: a source keeps its path under the destination, from the source root or from a "/./" in it.
+  bool parents = false;
 };
 
 /// mkdir -p, as WORKDIR needs.

@@ -15,7 +15,7 @@
 namespace kiln::solver {
 namespace {
 
-std::vector<std::string> Components(const std::string& clean_rel) {
+std::vector<std::string> SplitPath(const std::string& clean_rel) {
   std::vector<std::string> out;
   size_t i = 0;
   while (i < clean_rel.size()) {
@@ -93,7 +93,7 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
   } else {
     // Expand one component at a time, so "*" never crosses a '/'.
     std::vector<std::string> partial = {""};
-    auto parts = Components(clean);
+    auto parts = SplitPath(clean);
     for (size_t i = 0; i < parts.size(); i++) {
       std::vector<std::string> next;
       for (auto& base : partial) {
@@ -152,23 +152,48 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snaps
   o.uid = owner.first;
   o.gid = owner.second;
   if (copy.chmod) o.mode = mode_t(*copy.chmod);
-  if (src.exclude && !src.exclude->empty()) {
-    o.excluded = [&](const std::string& rel) { return src.exclude->Excluded(rel); };
-    o.descend_excluded = src.exclude->HasExceptions();
+  std::optional<PatternMatcher> copy_exclude;
+  if (!copy.exclude.empty()) {
+    KILN_ASSIGN(copy_exclude, PatternMatcher::FromPatterns(copy.exclude));
   }
+  bool ignore = src.exclude && !src.exclude->empty();
   uid_t dir_uid = owner.first.value_or(0);
   gid_t dir_gid = owner.second.value_or(0);
   // Directories the copy creates (the destination, missing parents) take --chmod too, as in BuildKit.
   mode_t dir_mode = copy.chmod ? mode_t(*copy.chmod) : 0755;
 
-  std::vector<SourceMatch> all;
+  struct Placed {
+    SourceMatch match;
+    std::string root;   // --parents: the source root the match keeps its path from ("" the whole source)
+    std::string under;  // --parents: where below the destination it goes
+  };
+  std::vector<Placed> all;
   for (auto& p : copy.sources) {
-    KILN_ASSIGN(auto matches, MatchSources(src, p));
-    all.insert(all.end(), matches.begin(), matches.end());
+    std::string root, pattern = p;
+    if (copy.parents && p.find("/./") != std::string::npos) {  // "dir/./sub": sub keeps its path, dir does not
+      root = CleanPath("/" + p.substr(0, p.find("/./"))).substr(1);
+      pattern = JoinPath(root, p.substr(p.find("/./") + 3));
+    }
+    KILN_ASSIGN(auto matches, MatchSources(src, pattern));
+    for (auto& m : matches) {
+      std::string under = root.empty() ? m.rel : m.rel.substr(std::min(m.rel.size(), root.size() + 1));
+      all.push_back({m, root, under});
+    }
   }
   std::string dest_path = CleanPath(copy.dest);
-  bool dest_is_dir = copy.dest.back() == '/' || all.size() > 1 || IsDirectoryInLayer(dest, dest_path);
-  for (auto& m : all) {
+  bool dest_is_dir = copy.dest.back() == '/' || all.size() > 1 || copy.parents || IsDirectoryInLayer(dest, dest_path);
+  for (auto& [m, root, under] : all) {
+    // .dockerignore applies to context paths; --exclude to paths below this source.
+    snapshot::CopyOptions each = o;
+    if (ignore || copy_exclude) {
+      const std::string source_rel = m.rel;
+      each.excluded = [&, source_rel](const std::string& rel) {
+        if (ignore && src.exclude->Excluded(rel)) return true;
+        if (!copy_exclude || rel.size() <= source_rel.size()) return false;
+        return copy_exclude->Excluded(source_rel.empty() ? rel : rel.substr(source_rel.size() + 1));
+      };
+      each.descend_excluded = (ignore && src.exclude->HasExceptions()) || (copy_exclude && copy_exclude->HasExceptions());
+    }
     if (copy.unpack && snapshot::IsTarArchive(m.host_path)) {
       // ADD extracts an archive into the destination, a directory; its entries keep their owners unless --chown.
       std::optional<uid_t> uid = copy.chown.empty() ? std::nullopt : owner.first;
@@ -177,15 +202,31 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snaps
       KILN_TRY(snapshot::ExtractArchiveInLayer(m.host_path, dest, dest_path, uid, gid));
       continue;
     }
+    if (copy.parents) {
+      // The directories on the way keep the metadata they have in the source (the owner the copy gives).
+      KILN_TRY(snapshot::MakeDirsInLayer(dest, dest_path, dir_uid, dir_gid, dir_mode).status());
+      std::string made;
+      for (auto& part : SplitPath(DirName(under) == "." ? "" : DirName(under))) {
+        made = JoinPath(made, part);
+        struct stat st;
+        KILN_ASSIGN(std::string host, snapshot::ResolveInRoot(src.root, "/" + JoinPath(root, made)));
+        if (stat(host.c_str(), &st) != 0) return ErrnoError("stat", host);
+        KILN_TRY(snapshot::MakeDirsInLayer(dest, JoinPath(dest_path, made), o.uid.value_or(st.st_uid),
+                                           o.gid.value_or(st.st_gid), st.st_mode & 07777).status());
+      }
+      KILN_ASSIGN(std::string parent, snapshot::ResolveInLayer(dest, JoinPath(dest_path, under)));
+      KILN_TRY(snapshot::CopyTree(m.host_path, parent, m.rel, each));
+      continue;
+    }
     if (IsDirectory(m.host_path)) {
       // A directory source copies its contents, not the directory itself.
       KILN_ASSIGN(std::string target, snapshot::MakeDirsInLayer(dest, dest_path, dir_uid, dir_gid, dir_mode));
-      KILN_TRY(snapshot::CopyDirContents(m.host_path, target, m.rel, o));
+      KILN_TRY(snapshot::CopyDirContents(m.host_path, target, m.rel, each));
       continue;
     }
     std::string target_path = dest_is_dir ? JoinPath(dest_path, BaseName(m.rel)) : dest_path;
     KILN_ASSIGN(std::string parent, snapshot::MakeDirsInLayer(dest, DirName(target_path), dir_uid, dir_gid, dir_mode));
-    KILN_TRY(snapshot::CopyTree(m.host_path, JoinPath(parent, BaseName(target_path)), m.rel, o));
+    KILN_TRY(snapshot::CopyTree(m.host_path, JoinPath(parent, BaseName(target_path)), m.rel, each));
   }
   return Status::Ok();
 }

@@ -12,10 +12,18 @@ $BUILDCTL debug workers >/dev/null 2>&1 || { echo "start a current BuildKit firs
 WORK=$(mktemp -d /tmp/kiln-parity-record.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 version=$($PEERS/buildkit/bin/buildkitd --version | awk '{print $3}')
+# Cases that use labs-only flags (COPY --parents, --exclude in v0.24) say "# parity-frontend: labs" and need
+# buildkitd built with those features, run in place of the stable one, e.g.:
+#   cd $PEERS/buildkit/src-v0.24.0 && GOFLAGS=-mod=vendor go build -tags "dfparents dfexcludepatterns" \
+#     -ldflags "-X github.com/moby/buildkit/version.Version=v0.24.0-labs" -o $PEERS/buildkit/bin-labs/buildkitd ./cmd/buildkitd
+running=$(readlink -f /proc/"$(cat $PEERS/buildkitd.pid)"/exe 2>/dev/null || true)
 
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=($(ls tests/parity/cases))
 for name in "${cases[@]}"; do
+  if grep -q '^# parity-frontend: labs' tests/parity/cases/"$name"/Dockerfile && [[ $running != */bin-labs/* ]]; then
+    echo "$name: needs the labs buildkitd (see the top of this script)"; exit 1
+  fi
   ctx=$WORK/cases/$name
   out=$WORK/$name
   mkdir -p "$out/tree" "$WORK/cases"
@@ -47,6 +55,7 @@ for name in "${cases[@]}"; do
   mkdir -p tests/parity/golden/"$name"
   parity_tree "$out/tree" > tests/parity/golden/"$name"/tree.txt
   parity_config "$PARITY_SERVER" < "$out/oci/blobs/sha256/$config" > tests/parity/golden/"$name"/config.json
+  [[ $running == */bin-labs/* ]] && version=$($running --version | awk '{print $3}')
   echo "BuildKit $version" > tests/parity/golden/"$name"/recorded-with
   echo "$name: recorded"
 done

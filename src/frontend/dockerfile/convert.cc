@@ -250,8 +250,11 @@ Status Converter::LowerStage(size_t index) {
   auto base_ref = lex_.ProcessWord(words[0], global_lookup);
   if (!base_ref.ok()) return Error(from, base_ref.status().message());
   if (base_ref->empty()) return Error(from, "base name (" + words[0] + ") should not be blank");
-  for (auto& f : from.flags)
-    if (f.name != "platform") return Error(from, "unknown flag: --" + f.name);
+  for (auto& f : from.flags) {
+    if (f.name == "platform") continue;
+    std::string closest = SuggestClosest(f.name, {"platform"});
+    return Error(from, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"));
+  }
   if (auto p = FlagValue(from, "platform")) {
     auto expanded = lex_.ProcessWord(*p, global_lookup);
     if (!expanded.ok()) return Error(from, expanded.status().message());

@@ -125,24 +125,10 @@ Result<std::vector<std::string>> StageLowering::ExpandArgs(const Instruction& in
   return out;
 }
 
-Status StageLowering::CheckFlags(const Instruction& in, const std::set<std::string>& allowed) const {
-  // The flags BuildKit's Dockerfile 1.x knows for each instruction: one of them that kiln lacks is "not supported
-  // yet"; anything else is unknown, with the closest known flag suggested.
-  static const std::map<std::string, std::vector<std::string>> known = {
-      {"add", {"chown", "chmod", "link", "keep-git-dir", "checksum", "unpack", "exclude"}},
-      {"copy", {"chown", "from", "chmod", "link", "parents", "exclude"}},
-      {"run", {"mount", "network", "security", "device"}},
-      {"healthcheck", {"interval", "timeout", "start-period", "start-interval", "retries"}},
-  };
-  auto it = known.find(in.keyword);
-  static const std::vector<std::string> none;
-  const std::vector<std::string>& flags = it == known.end() ? none : it->second;
+Status StageLowering::CheckFlags(const Instruction& in, const std::vector<std::string>& allowed) const {
   for (auto& f : in.flags) {
-    if (allowed.count(f.name)) continue;
-    if (std::find(flags.begin(), flags.end(), f.name) != flags.end()) {
-      return Error(in, "--" + f.name + " of " + AsciiUpper(in.keyword) + " is not supported yet");
-    }
-    std::string closest = SuggestClosest(f.name, flags);
+    if (std::find(allowed.begin(), allowed.end(), f.name) != allowed.end()) continue;
+    std::string closest = SuggestClosest(f.name, allowed);
     return Error(in, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"));
   }
   return Status::Ok();
@@ -293,7 +279,7 @@ Status StageLowering::Run(const Instruction& in) {
     return Error(in, "RUN --device=" + *device + ": devices are not supported (BuildKit needs --allow device and "
                         "a CDI device; kiln has no CDI support)");
   }
-  KILN_TRY(CheckFlags(in, {"network", "mount", "security"}));
+  KILN_TRY(CheckFlags(in, {"mount", "network", "security"}));
   graph::ExecOp op;
   op.network = c_.options().network;
   std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
@@ -402,8 +388,8 @@ Status StageLowering::Run(const Instruction& in) {
 Status StageLowering::Copy(const Instruction& in) {
   const bool add = in.keyword == "add";
   const std::string kw = add ? "ADD" : "COPY";
-  KILN_TRY(add ? CheckFlags(in, {"chown", "chmod", "link", "keep-git-dir", "checksum", "unpack"})
-               : CheckFlags(in, {"from", "chown", "chmod", "link"}));
+  KILN_TRY(add ? CheckFlags(in, {"exclude", "chown", "chmod", "link", "keep-git-dir", "checksum", "unpack"})
+               : CheckFlags(in, {"exclude", "parents", "chown", "from", "chmod", "link"}));
   KILN_ASSIGN(std::vector<std::string> params, ExpandArgs(in));
   if (params.size() < 2) return Error(in, kw + " requires at least two arguments");
   std::string dest = params.back();
@@ -424,6 +410,14 @@ Status StageLowering::Copy(const Instruction& in) {
   }
   KILN_ASSIGN(std::optional<bool> unpack, BoolFlag(in, "unpack"));
   KILN_ASSIGN(std::optional<bool> link_flag, BoolFlag(in, "link"));
+  KILN_ASSIGN(std::optional<bool> parents, BoolFlag(in, "parents"));
+  base.parents = parents.value_or(false);
+  for (auto& f : in.flags) {
+    if (f.name != "exclude") continue;
+    KILN_ASSIGN(std::string pattern, Expand(in, f.value));
+    if (pattern.empty()) return Error(in, "--exclude needs a pattern");
+    base.exclude.push_back(pattern);
+  }
   // --link makes the copy's layer on its own, then stacks it (BuildKit ignores it with --chmod).
   const bool link = link_flag.value_or(false) && chmod_text.empty();
   if (link && !base.chown.empty()) {
@@ -557,8 +551,11 @@ Status StageLowering::Copy(const Instruction& in) {
     AddStep(graph::MergeOp{}, {parent, st_.vertex}, "LINK " + kw + " " + flags_label + JoinWords(params), in);
     place_ = place;
   }
-  // BuildKit's history names --chown and --chmod (in that order, as given), then the sources and destination.
-  std::string flags = (base.chown.empty() ? "" : "--chown=" + base.chown + " ") + (chmod_text.empty() ? "" : "--chmod=" + chmod_text + " ");
+  // BuildKit's history names --parents, --chown and --chmod (in that order, as given), then the sources and the
+  // destination; --exclude it leaves out.
+  std::string flags = std::string(base.parents ? "--parents " : "") +
+                      (base.chown.empty() ? "" : "--chown=" + base.chown + " ") +
+                      (chmod_text.empty() ? "" : "--chmod=" + chmod_text + " ");
   shown.push_back(dest);
   AddHistory(kw + " " + flags + JoinWords(shown), st_.vertex);
   return Status::Ok();

@@ -152,7 +152,9 @@ class StageLowering {
   Result<std::vector<std::string>> ExpandArgs(const Instruction& in);
   /// ENV/LABEL arguments: "k=v k2='v 2'" or the legacy "k v w" (one pair, the value is the rest).
   Result<std::vector<std::pair<std::string, std::string>>> KeyValues(const Instruction& in);
-  Status CheckFlags(const Instruction& in, const std::set<std::string>& allowed) const;
+  /// An error for a flag not in `allowed` (BuildKit's flags of the instruction, in its order: the first of equally
+  /// close ones is suggested).
+  Status CheckFlags(const Instruction& in, const std::vector<std::string>& allowed) const;
   /// A boolean flag ("--link", "--unpack=false"), nullopt when not given.
   Result<std::optional<bool>> BoolFlag(const Instruction& in, const std::string& name);
   /// BuildKit marks the history of steps it ran (RUN, COPY) with " # buildkit"; a WORKDIR's mkdir is a layer
