@@ -13,6 +13,9 @@ for golden in "$PARITY"/golden/*/; do
   ctx=$WORK/cases/$name
   mkdir -p "$WORK/cases" && cp -a "$PARITY/cases/$name" "$ctx"
   parity_prepare "$ctx"
+  for base in $(parity_bases "$ctx"); do
+    kiln build -q -t "${base%%=*}" -f "$ctx/${base#*=}/Dockerfile" "$ctx" >/dev/null || fail "$name: the base ${base%%=*} failed"
+  done
   parity_serve "$ctx"
   read -ra flags <<<"$(parity_args "$ctx")"
   for i in "${!flags[@]}"; do  # a named context's directory is relative to the case

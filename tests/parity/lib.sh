@@ -45,6 +45,10 @@ parity_prepare() {  # CASE_DIR: empty directories a case needs (git keeps none),
   for d in $(sed -n 's/^# parity-empty-dirs: *//p' "$1/Dockerfile"); do mkdir -p "$1/$d"; done
 }
 
+parity_bases() {  # CASE_DIR: images a case builds FROM that are built first, "# parity-base: NAME=DIR ..."
+  sed -n 's/^# parity-base: *//p' "$1/Dockerfile"
+}
+
 parity_args() {  # CASE_DIR: the build flags a case needs (--target, --build-arg), "# parity-args: ..."
   sed -n 's/^# parity-args: *//p' "$1/Dockerfile"
 }

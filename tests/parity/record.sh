@@ -33,6 +33,14 @@ for name in "${cases[@]}"; do
   # The case's kiln flags, as buildctl options. busybox:anchor is the peers' registry copy of the same image.
   opts=(--opt "context:busybox:anchor=docker-image://127.0.0.1:5000/busybox:anchor")
   [ -z "$PARITY_SERVER" ] || opts+=(--opt "build-arg:SERVER=$PARITY_SERVER")
+  for base in $(parity_bases "$ctx"); do  # built and pushed first, then named by the case's FROM
+    ref=127.0.0.1:5000/parity-${base%%=*}:latest
+    $BUILDCTL build --progress quiet --frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx/${base#*=}" \
+      --opt "context:busybox:anchor=docker-image://127.0.0.1:5000/busybox:anchor" \
+      --output "type=image,name=$ref,push=true,registry.insecure=true" >"$out/base.log" 2>&1 \
+      || { echo "$name: BuildKit failed on the base ${base%%=*}"; tail -20 "$out/base.log"; exit 1; }
+    opts+=(--opt "context:${base%%=*}=docker-image://$ref")
+  done
   read -ra flags <<<"$(parity_args "$ctx")"
   for ((i = 0; i < ${#flags[@]}; i++)); do
     case ${flags[i]} in
