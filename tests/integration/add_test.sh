@@ -51,7 +51,7 @@ parity_stop_serving
 # Errors found before anything runs, with the line.
 printf 'FROM busybox:test\nCOPY http://127.0.0.1:1/x /x\n' > "$ctx/Dockerfile.copyurl"
 err=$(must_fail kiln build -q -f "$ctx/Dockerfile.copyurl" "$ctx")
-assert_contains "$err" "Dockerfile.copyurl:2: source can't be a URL for COPY"
+assert_contains "$err" "Dockerfile.copyurl:2:6: source can't be a URL for COPY"
 printf 'FROM busybox:test\nADD --checksum=sha256:%064d version.txt /v\n' 0 > "$ctx/Dockerfile.localsum"
 err=$(must_fail kiln build -q -f "$ctx/Dockerfile.localsum" "$ctx")
 assert_contains "$err" "checksum requires HTTP(S) or Git sources"

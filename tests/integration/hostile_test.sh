@@ -12,7 +12,7 @@ import sys
 open(sys.argv[1], "w").write("FROM busybox:test\nENV X=" + "${a:-" * 30000 + "x" + "}" * 30000 + "\n")
 PY
 err=$(must_fail kiln build "$ctx")
-assert_contains "$err" "Dockerfile:2: variable expansion nested deeper than 100"
+assert_contains "$err" "Dockerfile:2:5: variable expansion nested deeper than 100"
 
 # A 200,000-character .dockerignore line and a backtracking-bomb pattern: answered at once, build works.
 python3 - "$ctx/.dockerignore" <<'PY'

@@ -30,5 +30,5 @@ assert_eq "$last2" "$last1" "the linked layer's diff id after a rebase"
 
 printf 'FROM busybox:test\nCOPY --link --chown=app app /app/\n' > "$ctx/Dockerfile.names"
 err=$(must_fail kiln build -q -f "$ctx/Dockerfile.names" "$ctx")
-assert_contains "$err" "Dockerfile.names:2: COPY --link --chown=app: a linked layer has no /etc/passwd"
+assert_contains "$err" "Dockerfile.names:2:13: COPY --link --chown=app: a linked layer has no /etc/passwd"
 echo "PASS"

@@ -148,7 +148,7 @@ test('build_image: nested expansion and control bytes come back as escaped error
     'FROM busybox:test\nENV X=' + '${a:-'.repeat(30_000) + 'x' + '}'.repeat(30_000) + '\n');
   let r = await call(2, { context: 'deep' });
   assert.equal(r.json.result.isError, true);
-  assert.match(r.json.result.structuredContent.error.message, /Dockerfile:2: variable expansion nested deeper than 100/);
+  assert.match(r.json.result.structuredContent.error.message, /Dockerfile:2:5: variable expansion nested deeper than 100/);
 
   fs.mkdirSync(path.join(WORKSPACE, 'ctl'), { recursive: true });
   fs.writeFileSync(path.join(WORKSPACE, 'ctl', 'Dockerfile'), 'FROM busybox:test\nRUN printf "bad\\033[2J\\007"; exit 4\n');

@@ -54,8 +54,10 @@ Result<BuildDefinition> Converter::Run() {
 
 std::string Converter::Location(const Instruction& in) const { return df_.path + ":" + std::to_string(in.line); }
 
-Status Converter::Error(const Instruction& in, const std::string& msg) const {
-  return Status::Error(df_.path + ":" + std::to_string(in.line) + ": " + msg);
+Status Converter::Error(const Instruction& in, const std::string& msg, int column) const {
+  // The column of what is wrong when known (a flag), else of the instruction's arguments.
+  int col = column ? column : in.args_column;
+  return Status::Error(df_.path + ":" + std::to_string(in.line) + (col ? ":" + std::to_string(col) : "") + ": " + msg);
 }
 
 std::string Converter::Time() const { return o_.epoch ? oci::FormatTime(*o_.epoch) : ""; }
@@ -253,7 +255,7 @@ Status Converter::LowerStage(size_t index) {
   for (auto& f : from.flags) {
     if (f.name == "platform") continue;
     std::string closest = SuggestClosest(f.name, {"platform"});
-    return Error(from, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"));
+    return Error(from, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"), f.column);
   }
   if (auto p = FlagValue(from, "platform")) {
     auto expanded = lex_.ProcessWord(*p, global_lookup);

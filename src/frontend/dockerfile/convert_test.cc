@@ -161,16 +161,16 @@ TEST_F(ConvertTest, ErrorsNameTheLine) {
   auto o = Options();
   auto missing = Build("FROM img\n\nFROM missing\n", o);
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().message(), "Dockerfile:3: image \"missing\" not found");
+  EXPECT_EQ(missing.status().message(), "Dockerfile:3:6: image \"missing\" not found");
   auto flag = Build("FROM img\nCOPY --bogus a b\n", o);
   ASSERT_FALSE(flag.ok());
-  EXPECT_EQ(flag.status().message(), "Dockerfile:2: unknown flag: --bogus");
+  EXPECT_EQ(flag.status().message(), "Dockerfile:2:6: unknown flag: --bogus");
   auto typo = Build("FROM img\nCOPY --chwon=1 a b\n", o);
   ASSERT_FALSE(typo.ok());
-  EXPECT_EQ(typo.status().message(), "Dockerfile:2: unknown flag: --chwon (did you mean --chown?)");
+  EXPECT_EQ(typo.status().message(), "Dockerfile:2:6: unknown flag: --chwon (did you mean --chown?)");
   auto add_from = Build("FROM img\nADD --from=img a b/\n", o);  // a COPY flag ADD does not take
   ASSERT_FALSE(add_from.ok());
-  EXPECT_EQ(add_from.status().message(), "Dockerfile:2: unknown flag: --from");
+  EXPECT_EQ(add_from.status().message(), "Dockerfile:2:5: unknown flag: --from");
   auto multi = Build("FROM img\nCOPY a b c\n", o);
   ASSERT_FALSE(multi.ok());
   EXPECT_NE(multi.status().message().find("must be a directory"), std::string::npos);

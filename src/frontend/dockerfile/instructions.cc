@@ -96,10 +96,10 @@ void StageLowering::ReportUndefined(const Instruction& in) {
   }
 }
 
-Status StageLowering::Error(const Instruction& in, const std::string& msg) const {
+Status StageLowering::Error(const Instruction& in, const std::string& msg, int column) const {
   // A trigger's line is in the base image's config, not in this Dockerfile: name the FROM that brought it.
   if (!trigger_of_.empty()) return c_.Error(*stage_.from, "ONBUILD " + in.original + " (from " + trigger_of_ + "): " + msg);
-  return c_.Error(in, msg);
+  return c_.Error(in, msg, column);
 }
 
 Result<std::string> StageLowering::Expand(const Instruction& in, const std::string& word) {
@@ -129,7 +129,7 @@ Status StageLowering::CheckFlags(const Instruction& in, const std::vector<std::s
   for (auto& f : in.flags) {
     if (std::find(allowed.begin(), allowed.end(), f.name) != allowed.end()) continue;
     std::string closest = SuggestClosest(f.name, allowed);
-    return Error(in, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"));
+    return Error(in, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"), f.column);
   }
   return Status::Ok();
 }
@@ -291,7 +291,7 @@ Status StageLowering::Run(const Instruction& in) {
     flags_label += "--" + f.name + "=" + value + " ";
     if (f.name != "mount") continue;
     auto parsed = ParseMount(value, cwd);
-    if (!parsed.ok()) return Error(in, "--mount=" + f.value + ": " + parsed.status().message());
+    if (!parsed.ok()) return Error(in, "--mount=" + f.value + ": " + parsed.status().message(), f.column);
     if (auto* secret = std::get_if<graph::SecretMount>(&parsed->mount)) {
       op.secrets.push_back(*secret);
       c_.AddOutlineMount(true, secret->id, secret->required, in);
@@ -426,8 +426,9 @@ Status StageLowering::Copy(const Instruction& in) {
     auto numeric = [](const std::string& s) { return std::all_of(s.begin(), s.end(), ::isdigit); };
     if (!numeric(user) || !numeric(group)) {
       // The layer is made apart from the image, so there is no /etc/passwd to read (BuildKit: "invalid user index").
+      auto chown_flag = std::find_if(in.flags.begin(), in.flags.end(), [](const Flag& f) { return f.name == "chown"; });
       return Error(in, kw + " --link --chown=" + base.chown + ": a linked layer has no /etc/passwd or /etc/group to "
-                       "look names up in; give numeric ids");
+                       "look names up in; give numeric ids", chown_flag->column);
     }
   }
   KILN_ASSIGN(std::optional<bool> keep_git_dir, BoolFlag(in, "keep-git-dir"));

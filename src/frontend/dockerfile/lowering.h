@@ -52,7 +52,8 @@ class Converter {
   Result<BuildDefinition> Run();
 
   // What lowering an instruction needs of the whole.
-  Status Error(const Instruction& in, const std::string& msg) const;
+  /// "PATH:LINE:COLUMN: msg": the column given, or that of the instruction's arguments.
+  Status Error(const Instruction& in, const std::string& msg, int column = 0) const;
   std::string Location(const Instruction& in) const;
   /// SOURCE_DATE_EPOCH, or unset: the exporter then dates each step by when its result was made, as BuildKit's
   /// does, so a build that changed nothing makes the same image.
@@ -144,8 +145,8 @@ class StageLowering {
   Status OnBuild(const Instruction& in);
   Status Healthcheck(const Instruction& in);
 
-  /// An error at `in`, or, for an ONBUILD trigger, at the FROM that brought it.
-  Status Error(const Instruction& in, const std::string& msg) const;
+  /// An error at `in` (at `column` when given), or, for an ONBUILD trigger, at the FROM that brought it.
+  Status Error(const Instruction& in, const std::string& msg, int column = 0) const;
   Result<std::string> Expand(const Instruction& in, const std::string& word);
   Result<std::vector<std::string>> ExpandWords(const Instruction& in, const std::string& text);
   /// The arguments as words, expanded: exec form's JSON strings or shell form's words.

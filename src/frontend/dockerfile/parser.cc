@@ -45,7 +45,9 @@ bool TrimContinuation(std::string& line, char escape) {
 }
 
 /// Splits "--a=b --c rest" into flags and the rest.
-void SplitFlags(const std::string& text, int line, std::vector<Flag>& flags, std::string& rest) {
+/// `text` follows the keyword, starting at column `column` (1-based) of the instruction's first line.
+void SplitFlags(const std::string& text, int line, int column, std::vector<Flag>& flags, std::string& rest,
+                int& rest_column) {
   size_t pos = 0;
   for (;;) {
     while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos]))) pos++;
@@ -56,6 +58,7 @@ void SplitFlags(const std::string& text, int line, std::vector<Flag>& flags, std
     if (tok.empty()) break;  // a lone "--" is an argument
     Flag f;
     f.line = line;
+    f.column = column + int(pos);
     size_t eq = tok.find('=');
     if (eq == std::string::npos) {
       f.name = tok;
@@ -67,7 +70,9 @@ void SplitFlags(const std::string& text, int line, std::vector<Flag>& flags, std
     flags.push_back(f);
     pos = end;
   }
+  while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos]))) pos++;
   rest = Trim(text.substr(std::min(pos, text.size())));
+  rest_column = column + int(pos);
 }
 
 /// Finds "<<WORD", "<<-WORD", "<<'WORD'", "<<\"WORD\"" openers in shell-form arguments, in order.
@@ -107,7 +112,8 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
   df.path = path;
   std::vector<std::string> lines;
   {
-    size_t start = 0;
+    // A UTF-8 byte-order mark before the first line is not part of it (as BuildKit's parser drops it).
+    size_t start = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
     while (start < text.size()) {
       size_t nl = text.find('\n', start);
       if (nl == std::string::npos) nl = text.size();
@@ -117,7 +123,9 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
       start = nl + 1;
     }
   }
-  auto error = [&](int line, const std::string& msg) { return Status::Error(path + ":" + std::to_string(line) + ": " + msg); };
+  auto error = [&](int line, const std::string& msg, int column = 0) {
+    return Status::Error(path + ":" + std::to_string(line) + (column ? ":" + std::to_string(column) : "") + ": " + msg);
+  };
 
   size_t i = 0;
   // Parser directives: "# key=value" lines at the very top, before anything else.
@@ -174,16 +182,18 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     }
     in.end_line = int(i);
     std::string trimmed = TrimLeft(joined);
+    in.column = int(joined.size() - trimmed.size()) + 1;
     size_t sp = 0;
     while (sp < trimmed.size() && !std::isspace(static_cast<unsigned char>(trimmed[sp]))) sp++;
     std::string word = trimmed.substr(0, sp);
     in.keyword = AsciiLower(word);
     if (!kKeywords.count(in.keyword)) {
       std::string closest = SuggestClosest(word, {kKeywords.begin(), kKeywords.end()});
-      return error(in.line, "unknown instruction: " + word + (closest.empty() ? "" : " (did you mean " + closest + "?)"));
+      return error(in.line, "unknown instruction: " + word + (closest.empty() ? "" : " (did you mean " + closest + "?)"),
+                   in.column);
     }
     std::string rest = trimmed.substr(sp);
-    SplitFlags(rest, in.line, in.flags, in.args);
+    SplitFlags(rest, in.line, in.column + int(sp), in.flags, in.args, in.args_column);
     in.original = TrimRight(trimmed);
 
     if (kHeredocKeywords.count(in.keyword) && (in.args.empty() || in.args[0] != '[')) {
@@ -213,7 +223,7 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
       }
     }
     if (in.args.empty() && in.heredocs.empty() && in.keyword != "healthcheck") {
-      return error(in.line, word + " requires at least one argument");
+      return error(in.line, word + " requires at least one argument", in.column);
     }
     df.instructions.push_back(std::move(in));
   }
@@ -235,6 +245,7 @@ std::string QuoteSource(const std::string& text, int line) {
     snprintf(number, sizeof number, "%4d", l);
     std::string shown = lines[size_t(l - 1)];
     if (!shown.empty() && shown.back() == '\r') shown.pop_back();
+    if (shown.size() > 160) shown = shown.substr(0, 160) + "...";  // a hostile line is not echoed whole
     out += std::string(number) + " | " + (l == line ? ">>> " : "    ") + EscapeControl(shown) + "\n";
   }
   return out + "--------------------";

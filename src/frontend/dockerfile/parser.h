@@ -16,6 +16,7 @@ struct Flag {
   std::string value;
   bool has_value = false;
   int line = 0;
+  int column = 0;  // of its "--", on the instruction's first line
 };
 
 /// A here-document attached to an instruction ("<<EOF ... EOF").
@@ -35,6 +36,8 @@ struct Instruction {
   std::vector<Heredoc> heredocs;
   int line = 0;      // first line, 1-based
   int end_line = 0;  // last line
+  int column = 0;       // of the keyword, 1-based
+  int args_column = 0;  // of the arguments after the flags (past the first line when they start on a later one)
   std::string original;  // "RUN --flag x", as a person would reread it
   /// The comment lines since the previous instruction (a bare "#" clears them; blank lines do not, as in
   /// BuildKit), trimmed, without "#": where a stage's or an ARG's description is (`kiln build --call`).
@@ -58,7 +61,7 @@ std::string QuoteSource(const std::string& text, int line);
 /// A parse or lowering error of `path` ("PATH:LINE: message") with the line quoted under it; other errors as they are.
 Status WithQuotedSource(const Status& error, const std::string& path, const std::string& text);
 
-/// Parses Dockerfile text. Errors name `path` and the line: "Dockerfile:3: unknown instruction: FOO".
+/// Parses Dockerfile text. Errors name `path`, the line and the column: "Dockerfile:3:1: unknown instruction: FOO".
 Result<Dockerfile> Parse(const std::string& text, const std::string& path);
 
 /// A heredoc's text as a document (COPY's source, RUN's sole script): with "<<-", each line's leading tabs removed.

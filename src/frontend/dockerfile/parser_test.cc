@@ -70,13 +70,13 @@ TEST(Parser, Heredocs) {
 TEST(Parser, ErrorsNameFileAndLine) {
   auto bad = Parse("FROM a\n\nFOO bar\n", "path/Dockerfile");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(), "path/Dockerfile:3: unknown instruction: FOO (did you mean FROM?)");
+  EXPECT_EQ(bad.status().message(), "path/Dockerfile:3:1: unknown instruction: FOO (did you mean FROM?)");
   auto typo = Parse("FROM a\nrunn true\n", "Dockerfile");
   ASSERT_FALSE(typo.ok());
-  EXPECT_EQ(typo.status().message(), "Dockerfile:2: unknown instruction: runn (did you mean run?)");
+  EXPECT_EQ(typo.status().message(), "Dockerfile:2:1: unknown instruction: runn (did you mean run?)");
   auto far = Parse("FROM a\nFROBNICATE x\n", "Dockerfile");
   ASSERT_FALSE(far.ok());
-  EXPECT_EQ(far.status().message(), "Dockerfile:2: unknown instruction: FROBNICATE");
+  EXPECT_EQ(far.status().message(), "Dockerfile:2:1: unknown instruction: FROBNICATE");
   auto empty = Parse("FROM a\nRUN\n", "Dockerfile");
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.status().message().find("Dockerfile:2:"), std::string::npos);
@@ -84,6 +84,21 @@ TEST(Parser, ErrorsNameFileAndLine) {
   ASSERT_FALSE(unterminated.ok());
   EXPECT_NE(unterminated.status().message().find("unterminated heredoc"), std::string::npos);
   EXPECT_FALSE(Parse("# escape=x\nFROM a\n", "Dockerfile").ok());
+}
+
+}  // namespace
+}  // namespace kiln::dockerfile
+
+namespace kiln::dockerfile {
+namespace {
+
+TEST(Parser, ByteOrderMarkCrlfAndComments) {
+  auto df = Parse("\xEF\xBB\xBF# a\r\n#\r\n# stage the description\r\nFROM x AS stage\r\nRUN a \\\r\n\r\n  b\r\n", "Dockerfile");
+  ASSERT_TRUE(df.ok()) << df.status().message();
+  ASSERT_EQ(df->instructions.size(), 2u);
+  EXPECT_EQ(df->instructions[0].comments, std::vector<std::string>{"stage the description"});  // "#" cleared "a"
+  EXPECT_TRUE(df->instructions[1].empty_continuation);
+  EXPECT_EQ(df->instructions[1].args, "a   b");
 }
 
 }  // namespace
