@@ -14,8 +14,10 @@ struct ToJson {
     return {{"http", s.url}, {"filename", s.filename}, {"checksum", s.checksum}};
   }
   Json operator()(const GitSource& s) const {
-    return {{"git", s.remote}, {"ref", s.ref}, {"subdir", s.subdir}, {"keep_git_dir", s.keep_git_dir},
-            {"checksum", s.checksum}};
+    Json j = {{"git", s.remote}, {"ref", s.ref}, {"subdir", s.subdir}, {"keep_git_dir", s.keep_git_dir},
+              {"checksum", s.checksum}};
+    if (!s.submodules) j["submodules"] = false;
+    return j;
   }
   Json operator()(const MergeOp&) const { return {{"merge", true}}; }
   Json operator()(const ExecOp& e) const {

@@ -34,7 +34,7 @@ struct HttpSource {
 };
 
 /// A git repository at a ref (ADD of a git URL), fetched with the git CLI: the result is the checkout of `subdir`
-/// ("" for the whole tree), with its .git directory only when `keep_git_dir`. `checksum`, when given, is the
+/// ("" for the whole tree, submodules included), with its .git directory only when `keep_git_dir`. `checksum`, when given, is the
 /// commit (or a prefix of it) the ref must resolve to.
 struct GitSource {
   std::string remote;
@@ -42,6 +42,7 @@ struct GitSource {
   std::string subdir;
   bool keep_git_dir = false;
   std::string checksum;
+  bool submodules = true;  // checked out too, as BuildKit does unless ?submodules=false
 };
 
 /// RUN --mount=type=secret: a secret the build is given by id, as a file and/or an environment variable. Only

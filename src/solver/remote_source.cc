@@ -114,6 +114,10 @@ Result<Fetched> FetchGit(const graph::GitSource& s, const std::string& work_dir,
     return Status::Error("ADD " + s.remote + ": ref " + ref + " is commit " + *commit + ", not the expected " + s.checksum);
   }
   KILN_TRY(Git({"-C", repo, "-c", "advice.detachedHead=false", "checkout", "-q", *commit}, cancelled).status());
+  if (s.submodules && PathExists(JoinPath(repo, ".gitmodules"))) {
+    KILN_TRY(Git({"-C", repo, "submodule", "update", "-q", "--init", "--recursive"}, cancelled)
+                 .status().Prefixed("ADD " + s.remote + ": submodules"));
+  }
   if (!s.keep_git_dir) KILN_TRY(RemoveAll(JoinPath(repo, ".git")));
   std::string dir = repo;
   if (!s.subdir.empty()) {

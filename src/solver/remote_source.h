@@ -19,7 +19,8 @@ struct Fetched {
 Result<Fetched> FetchHttp(const graph::HttpSource& s, const std::string& work_dir, const std::function<bool()>& cancelled);
 
 /// Fetches `s.ref` of `s.remote` with the git CLI (shallow where the server allows) and checks it out in
-/// `work_dir`; the ref resolving to another commit than `s.checksum` is an error.
+/// `work_dir`, with its submodules unless told not to; the ref resolving to another commit than `s.checksum` is
+/// an error.
 Result<Fetched> FetchGit(const graph::GitSource& s, const std::string& work_dir, const std::function<bool()>& cancelled);
 
 }  // namespace kiln::solver

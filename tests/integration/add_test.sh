@@ -35,6 +35,19 @@ echo "two" > "$ctx/served/version.txt"
 kiln build -q --build-arg SERVER="$PARITY_SERVER" -t add:2 "$ctx" >/dev/null
 assert_eq "$(kiln run --rm add:2 cat /fetched/version.txt)" "two" "the changed download"
 
+# Submodules are checked out too, unless the URL says submodules=false.
+work=$WORK/withsub
+git init -q -b main "$work"
+(cd "$work" && echo top > top.txt && git -c protocol.file.allow=always submodule add -q "$PARITY_SERVER/lib.git" lib &&
+  git add -A && git -c user.name=t -c user.email=t@localhost commit -qm "with a submodule")
+git clone -q --bare "$work" "$ctx/served/withsub.git"
+git -C "$ctx/served/withsub.git" update-server-info
+printf 'FROM busybox:test\nADD %s/withsub.git#main /with\nADD %s/withsub.git?submodules=false /without\n' \
+  "$PARITY_SERVER" "$PARITY_SERVER" > "$ctx/Dockerfile.sub"
+kiln build -q -f "$ctx/Dockerfile.sub" -t add:sub "$ctx" >/dev/null || fail "ADD of a repository with a submodule failed"
+assert_eq "$(kiln run --rm add:sub cat /with/lib/README)" "library" "the submodule's file"
+assert_eq "$(kiln run --rm add:sub ls -A /without/lib)" "" "submodules=false"
+
 # A commit pinned by --checksum (a prefix is enough); another commit is refused.
 printf 'FROM busybox:test\nADD --checksum=%s %s/lib.git#main /repo\n' "${commit:0:12}" "$PARITY_SERVER" > "$ctx/Dockerfile.pinned"
 kiln build -q -f "$ctx/Dockerfile.pinned" -t add:pinned "$ctx" >/dev/null || fail "the pinned commit was refused"

@@ -469,7 +469,7 @@ Status StageLowering::Copy(const Instruction& in) {
       }
       graph::GitSource source{(*git)->remote, (*git)->ref, (*git)->subdir,
                               (*git)->keep_git_dir.value_or(keep_git_dir.value_or(false)),
-                              checksum.empty() ? (*git)->checksum : checksum};
+                              checksum.empty() ? (*git)->checksum : checksum, (*git)->submodules};
       inputs.push_back(c_.graph().Add(source, {}, step_ + "ADD " + src + " (git fetch)"));
       graph::CopyAction from_git = base;
       from_git.source_input = inputs.size() - 1;

@@ -68,7 +68,7 @@ Status LoadQuery(const std::string& query, GitRef& ref) {
       KILN_ASSIGN(bool keep, ParseBoolValue(key, value));
       ref.keep_git_dir = keep;
     } else if (key == "submodules") {
-      KILN_TRY(ParseBoolValue(key, value).status());  // kiln fetches no submodules either way
+      KILN_ASSIGN(ref.submodules, ParseBoolValue(key, value));
     } else {
       return Status::Error("unexpected query \"" + key + "\"");
     }

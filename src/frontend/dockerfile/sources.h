@@ -13,6 +13,7 @@ struct GitRef {
   std::string subdir;
   std::string checksum;  // the commit (or a prefix) the ref must be
   std::optional<bool> keep_git_dir;
+  bool submodules = true;
 };
 
 /// A source that names a git repository: "git@host:path", "ssh://", "git://", or an http(s) URL whose path ends in

@@ -24,6 +24,8 @@ TEST(Sources, GitRefsAsBuildKitReadsThem) {
   EXPECT_EQ((*query)->subdir, "src");
   EXPECT_EQ((*query)->checksum, "abc1234");
   EXPECT_TRUE((*query)->keep_git_dir.value_or(false));
+  EXPECT_TRUE((*query)->submodules);
+  EXPECT_FALSE((*ParseGitRef("https://example.com/repo.git?submodules=false"))->submodules);
 
   // Not git: a download, a local path, an unknown scheme.
   for (const char* other : {"https://example.com/file.tar.gz", "src/app.git", "ftp://example.com/x.git", "a:b"}) {
