@@ -1,16 +1,15 @@
 #include "solver/remote_source.h"
 
-#include <fcntl.h>
+#include <fcntl.h>  // AT_FDCWD
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <ctime>
 
 #include "base/digest.h"
 #include "base/fs.h"
+#include "base/json.h"
 #include "base/process.h"
 #include "remote/http.h"
 #include "snapshot/copy.h"
@@ -51,43 +50,64 @@ bool LooksLikeCommit(const std::string& ref) {
 
 }  // namespace
 
-Result<Fetched> FetchHttp(const graph::HttpSource& s, const std::string& work_dir, const std::function<bool()>& cancelled) {
-  std::string file = JoinPath(work_dir, s.filename);
-  int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoError("create", file);
-  Sha256 hash;
-  remote::HttpRequest request;
-  request.url = s.url;
-  request.follow_redirects = true;
-  request.cancelled = cancelled;
-  request.on_body = [&](std::string_view data) -> Status {
-    hash.Update(data);
-    for (size_t done = 0; done < data.size();) {
-      ssize_t n = write(fd, data.data() + done, data.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoError("write", file);
-      done += size_t(n);
+Result<Fetched> FetchHttp(const graph::HttpSource& s, const std::string& work_dir, const store::ContentStore& content,
+                          const std::string& memo_dir, const std::function<bool()>& cancelled) {
+  // What this URL's last download was: {"etag", "last_modified", "digest"}, its content a blob of the store.
+  std::string memo_path = JoinPath(memo_dir, DigestHex(DigestOf(s.url)) + ".json");
+  Json memo = Json::object();
+  if (auto text = ReadFile(memo_path); text.ok()) {
+    auto parsed = ParseJson(*text);
+    if (parsed.ok() && parsed->is_object() && parsed->value("digest", "").rfind("sha256:", 0) == 0 &&
+        content.Has(parsed->value("digest", ""))) {
+      memo = *parsed;
     }
-    return Status::Ok();
-  };
-  remote::HttpClient client;
-  auto response = client.Do(request);
-  bool closed = close(fd) == 0;
-  if (!response.ok()) return response.status().Prefixed("ADD " + s.url);
-  if (response->status < 200 || response->status > 299) {
-    return Status::Error("ADD " + s.url + ": the server answered HTTP " + std::to_string(response->status));
   }
-  if (!closed) return ErrnoError("write", file);
-  std::string digest = hash.Finish();
+  std::string digest, last_modified;
+  if (!s.checksum.empty() && memo.value("digest", "") == s.checksum) {
+    digest = s.checksum;  // pinned and kept: no need to ask
+    last_modified = memo.value("last_modified", "");
+  } else {
+    KILN_ASSIGN(store::BlobWriter writer, content.NewWriter());
+    Sha256 hash;
+    remote::HttpRequest request;
+    request.url = s.url;
+    request.follow_redirects = true;
+    request.cancelled = cancelled;
+    if (!memo.value("etag", "").empty()) request.headers.push_back("If-None-Match: " + memo.value("etag", ""));
+    if (!memo.value("last_modified", "").empty()) {
+      request.headers.push_back("If-Modified-Since: " + memo.value("last_modified", ""));
+    }
+    request.on_body = [&](std::string_view data) -> Status {
+      hash.Update(data);
+      return writer.Write(data.data(), data.size());
+    };
+    remote::HttpClient client;
+    auto response = client.Do(request);
+    if (!response.ok()) return response.status().Prefixed("ADD " + s.url);
+    if (response->status == 304 && memo.contains("digest")) {
+      digest = memo.value("digest", "");
+      last_modified = memo.value("last_modified", "");
+    } else if (response->status < 200 || response->status > 299) {
+      return Status::Error("ADD " + s.url + ": the server answered HTTP " + std::to_string(response->status));
+    } else {
+      digest = hash.Finish();
+      KILN_TRY(writer.Commit(digest));
+      last_modified = response->Header("last-modified");
+      memo = {{"url", s.url}, {"etag", response->Header("etag")}, {"last_modified", last_modified}, {"digest", digest}};
+      // Remembering is an optimisation: a failure to write it costs the next build a download, nothing more.
+      if (MakeDirs(memo_dir, 0700).ok()) (void)WriteFileAtomic(memo_path, memo.dump(), 0600);
+    }
+  }
   if (!s.checksum.empty() && s.checksum != digest) {
     return Status::Error("ADD " + s.url + ": checksum mismatch: expected " + s.checksum + ", the download is " + digest);
   }
+  std::string file = JoinPath(work_dir, s.filename);
+  KILN_TRY(CopyFileAtomic(content.BlobPath(digest), file, 0600));
   // BuildKit dates the file by Last-Modified, and leaves it as it was downloaded when there is none.
-  if (auto modified = ParseHttpDate(response->Header("last-modified"))) {
+  if (auto modified = ParseHttpDate(last_modified)) {
     struct timespec times[2] = {{*modified, 0}, {*modified, 0}};
     if (utimensat(AT_FDCWD, file.c_str(), times, 0) != 0) return ErrnoError("set the time of", file);
   }
-  if (chmod(file.c_str(), 0600) != 0) return ErrnoError("chmod", file);
   return Fetched{work_dir, digest};
 }
 

@@ -282,7 +282,8 @@ class Job {
     out.fetched = std::make_shared<TempDir>(std::move(*dir));
     auto cancelled = [this] { return Cancelled(); };
     auto* http = std::get_if<graph::HttpSource>(&v.op);
-    auto fetched = http ? FetchHttp(*http, out.fetched->path(), cancelled)
+    std::string memo_dir = JoinPath(snapshotter_->root(), "downloads");
+    auto fetched = http ? FetchHttp(*http, out.fetched->path(), *content_, memo_dir, cancelled)
                         : FetchGit(std::get<graph::GitSource>(v.op), out.fetched->path(), cancelled);
     if (!fetched.ok()) return Fail(out.number, v, fetched.status(), -1, "", out.started);
     out.local_dir = fetched->dir;

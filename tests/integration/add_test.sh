@@ -34,6 +34,14 @@ grep -q "^$step CACHED" <<<"$out" || fail "an unchanged download was added again
 echo "two" > "$ctx/served/version.txt"
 kiln build -q --build-arg SERVER="$PARITY_SERVER" -t add:2 "$ctx" >/dev/null
 assert_eq "$(kiln run --rm add:2 cat /fetched/version.txt)" "two" "the changed download"
+# The next fetch asks whether the file changed since (If-Modified-Since): a server that says no (here, because
+# the time did not change) is believed, and the kept copy used.
+touch -r "$ctx/served/lib.repo/README" "$ctx/served/version.txt"
+kiln build -q --build-arg SERVER="$PARITY_SERVER" -t add:3 "$ctx" >/dev/null
+echo "three" > "$ctx/served/version.txt"
+touch -r "$ctx/served/lib.repo/README" "$ctx/served/version.txt"
+kiln build -q --build-arg SERVER="$PARITY_SERVER" -t add:4 "$ctx" >/dev/null
+assert_eq "$(kiln run --rm add:4 cat /fetched/version.txt)" "two" "a download the server says is not modified"
 
 # Submodules are checked out too, unless the URL says submodules=false.
 work=$WORK/withsub
@@ -62,7 +70,14 @@ assert_contains "$err" "checksum mismatch: expected sha256:0000"
 printf 'FROM busybox:test\nADD %s/missing.txt /m\n' "$PARITY_SERVER" > "$ctx/Dockerfile.404"
 err=$(must_fail kiln build -q -f "$ctx/Dockerfile.404" "$ctx")
 assert_contains "$err" "missing.txt: the server answered HTTP 404"
+# A download pinned by --checksum and kept is not fetched again: this one builds with the server stopped.
+sum=$(printf 'two\n' | sha256sum | cut -d' ' -f1)
+printf 'FROM busybox:test\nADD --checksum=sha256:%s %s/version.txt /v\n' "$sum" "$PARITY_SERVER" > "$ctx/Dockerfile.pinned-url"
+kiln build -q -f "$ctx/Dockerfile.pinned-url" -t add:pinned-url "$ctx" >/dev/null || fail "a pinned download failed"
 parity_stop_serving
+kiln build -q --no-cache -f "$ctx/Dockerfile.pinned-url" -t add:offline "$ctx" >/dev/null \
+  || fail "a kept pinned download was fetched again"
+assert_eq "$(kiln run --rm add:offline cat /v)" "two" "the kept pinned download"
 
 # Errors found before anything runs, with the line.
 printf 'FROM busybox:test\nCOPY http://127.0.0.1:1/x /x\n' > "$ctx/Dockerfile.copyurl"
