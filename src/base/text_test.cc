@@ -1,3 +1,4 @@
+#include "base/file_mode.h"
 #include "base/text.h"
 
 #include <gtest/gtest.h>
@@ -92,4 +93,22 @@ TEST(SuggestClosest, OffersTheNearestOptionInTheWordsCase) {
   EXPECT_EQ(kiln::SuggestClosest("WorkDri", keywords), "workdir");
   EXPECT_EQ(kiln::SuggestClosest("frobnicate", keywords), "");
   EXPECT_EQ(kiln::SuggestClosest("run", keywords), "");  // itself an option: the error was about something else
+}
+
+TEST(SymbolicMode, AppliesAsChmodDoes) {
+  auto mode = [](const std::string& text, mode_t m, bool dir = false) {
+    auto parsed = kiln::SymbolicMode::Parse(text);
+    EXPECT_TRUE(parsed.ok()) << text;
+    return parsed.ok() ? parsed->Apply(m, dir) : mode_t(0);
+  };
+  EXPECT_EQ(mode("u+x,g-r", 0644), 0704u);
+  EXPECT_EQ(mode("a=rX", 0755), 0555u);
+  EXPECT_EQ(mode("a=rX", 0600), 0444u);
+  EXPECT_EQ(mode("a=rX", 0700, true), 0555u);
+  EXPECT_EQ(mode("go=u-w", 0755), 0755u);
+  EXPECT_EQ(mode("go=u-w", 0600), 0644u);
+  EXPECT_EQ(mode("+x", 0644), 0755u);
+  EXPECT_EQ(mode("u=rwx,g=rx,o=", 0644), 0750u);
+  EXPECT_EQ(mode("u+s,+t", 0755), 05755u);
+  for (const char* bad : {"", "u", "u+x,", "z+x", "u+x;g+w"}) EXPECT_FALSE(kiln::SymbolicMode::Parse(bad).ok()) << bad;
 }

@@ -52,6 +52,7 @@ struct ToJson {
         Json j = {{"copy", c->sources}, {"from", c->source_input}, {"dest", c->dest}, {"chown", c->chown},
                   {"reset_owner", c->reset_owner}};
         if (c->chmod) j["chmod"] = *c->chmod;
+        if (!c->chmod_symbolic.empty()) j["chmod_symbolic"] = c->chmod_symbolic;
         if (c->unpack) j["unpack"] = true;
         if (!c->exclude.empty()) j["exclude"] = c->exclude;
         if (c->parents) j["parents"] = true;

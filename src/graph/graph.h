@@ -98,6 +98,7 @@ struct CopyAction {
   std::string dest;                     // absolute; a trailing '/' means a directory
   std::string chown;                    // "user[:group]"; "" keeps (or, for a local source, resets to 0:0)
   std::optional<uint32_t> chmod;
+  std::string chmod_symbolic;           // --chmod=u+x,g-w: applied to each entry's own mode (base/file_mode.h)
   bool reset_owner = false;             // files from the context belong to root unless --chown
   bool unpack = false;                  // ADD: a source that is a tar archive (compressed or not) is extracted
   /// --exclude: .dockerignore-style patterns, matched below each source (a source itself is never excluded).

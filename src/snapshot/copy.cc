@@ -96,7 +96,7 @@ class TreeCopier {
     }
     uid_t uid = o_.uid.value_or(st.st_uid);
     gid_t gid = o_.gid.value_or(st.st_gid);
-    mode_t perm = o_.mode ? *o_.mode : (st.st_mode & 07777);
+    mode_t perm = Perm(st);
     if (S_ISDIR(st.st_mode)) return CopyChildren(src, dst, rel, st, false);
     struct stat dst_st;
     if (lstat(dst.c_str(), &dst_st) == 0 && S_ISDIR(dst_st.st_mode)) KILN_TRY(RemoveAll(dst));
@@ -153,11 +153,17 @@ class TreeCopier {
     }
     if (!created) return Status::Ok();
     // A directory's mtime changes as entries are added: set it after the children.
-    return Finish(src, dst, st, o_.uid.value_or(st.st_uid), o_.gid.value_or(st.st_gid),
-                  o_.mode ? *o_.mode : (st.st_mode & 07777));
+    return Finish(src, dst, st, o_.uid.value_or(st.st_uid), o_.gid.value_or(st.st_gid), Perm(st));
   }
 
  private:
+  /// The permission bits a copy of an entry with `st` gets.
+  mode_t Perm(const struct stat& st) const {
+    if (o_.mode) return *o_.mode;
+    if (o_.symbolic_mode) return o_.symbolic_mode->Apply(st.st_mode, S_ISDIR(st.st_mode));
+    return st.st_mode & 07777;
+  }
+
   Status Finish(const std::string& src, const std::string& dst, const struct stat& st, uid_t uid, gid_t gid,
                 mode_t perm) {
     if (lchown(dst.c_str(), uid, gid) != 0) return ErrnoError("chown", dst);

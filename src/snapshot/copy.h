@@ -5,6 +5,7 @@
 #include <string>
 #include <sys/types.h>
 
+#include "base/file_mode.h"
 #include "base/status.h"
 
 namespace kiln::snapshot {
@@ -19,6 +20,8 @@ struct CopyOptions {
   std::optional<gid_t> gid;
   /// Permission bits for every copied file and directory (COPY --chmod); nullopt keeps the source's.
   std::optional<mode_t> mode;
+  /// Or a symbolic --chmod, applied to each entry's own mode.
+  std::optional<SymbolicMode> symbolic_mode;
   /// Relative path below the copy's source root -> skip it (.dockerignore).
   std::function<bool(const std::string& rel)> excluded;
   /// Whether an excluded directory must still be walked because an exception may re-include its children.

@@ -152,6 +152,9 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snaps
   o.uid = owner.first;
   o.gid = owner.second;
   if (copy.chmod) o.mode = mode_t(*copy.chmod);
+  if (!copy.chmod_symbolic.empty()) {
+    KILN_ASSIGN(o.symbolic_mode, SymbolicMode::Parse(copy.chmod_symbolic));
+  }
   std::optional<PatternMatcher> copy_exclude;
   if (!copy.exclude.empty()) {
     KILN_ASSIGN(copy_exclude, PatternMatcher::FromPatterns(copy.exclude));

@@ -41,8 +41,17 @@ cfg={k:v for k,v in c["config"].items() if k!="OnBuild" or v}
 print(json.dumps({"config":cfg,"history":hist,"layers":len(c["rootfs"]["diff_ids"])-1},indent=1,sort_keys=True))' "$@"
 }
 
-parity_prepare() {  # CASE_DIR: empty directories a case needs (git keeps none), "# parity-empty-dirs: ..."
+parity_prepare() {  # CASE_DIR: what git does not keep: empty directories ("# parity-empty-dirs: DIR ...") and
+  # modes other than 644/755 ("# parity-chmod: MODE PATH ...")
+  local d mode path
   for d in $(sed -n 's/^# parity-empty-dirs: *//p' "$1/Dockerfile"); do mkdir -p "$1/$d"; done
+  set -- "$1" $(sed -n 's/^# parity-chmod: *//p' "$1/Dockerfile")
+  local dir=$1
+  shift
+  while [ $# -ge 2 ]; do
+    chmod "$1" "$dir/$2"
+    shift 2
+  done
 }
 
 parity_bases() {  # CASE_DIR: images a case builds FROM that are built first, "# parity-base: NAME=DIR ..."

@@ -1,6 +1,7 @@
 // Each Dockerfile instruction after FROM, lowered by its own function: the table in StageLowering::Handlers.
 #include <algorithm>
 
+#include "base/file_mode.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/text.h"
@@ -403,10 +404,17 @@ Status StageLowering::Copy(const Instruction& in) {
     KILN_ASSIGN(chmod_text, Expand(in, *chmod));
     char* end = nullptr;
     unsigned long mode = strtoul(chmod_text.c_str(), &end, 8);
-    if (chmod_text.empty() || *end || mode > 07777) {
+    bool numeric = !chmod_text.empty() && std::all_of(chmod_text.begin(), chmod_text.end(), ::isdigit);
+    if (!chmod_text.empty() && !*end && mode <= 07777) {
+      base.chmod = uint32_t(mode);
+    } else if (numeric) {
       return Error(in, "invalid chmod parameter: '" + chmod_text + "'. it should be octal string and between 0 and 07777");
+    } else {
+      // A symbolic mode, as chmod(1) takes it, applied to each entry's own mode.
+      auto symbolic = SymbolicMode::Parse(chmod_text);
+      if (!symbolic.ok()) return Error(in, "--chmod=" + chmod_text + ": " + symbolic.status().message());
+      base.chmod_symbolic = chmod_text;
     }
-    base.chmod = uint32_t(mode);
   }
   KILN_ASSIGN(std::optional<bool> unpack, BoolFlag(in, "unpack"));
   KILN_ASSIGN(std::optional<bool> link_flag, BoolFlag(in, "link"));
