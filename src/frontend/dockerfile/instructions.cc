@@ -386,75 +386,117 @@ Status StageLowering::Run(const Instruction& in) {
   return Status::Ok();
 }
 
-Status StageLowering::Copy(const Instruction& in) {
-  const bool add = in.keyword == "add";
-  const std::string kw = add ? "ADD" : "COPY";
-  KILN_TRY(add ? CheckFlags(in, {"exclude", "chown", "chmod", "link", "keep-git-dir", "checksum", "unpack"})
-               : CheckFlags(in, {"exclude", "parents", "chown", "from", "chmod", "link"}));
-  KILN_ASSIGN(std::vector<std::string> params, ExpandArgs(in));
-  if (params.size() < 2) return Error(in, kw + " requires at least two arguments");
-  std::string dest = params.back();
-  graph::CopyAction base;  // what every source's copy shares
-  base.dest = AbsoluteDest(dest, st_.config.config.working_dir);
+Result<StageLowering::CopyFlags> StageLowering::ReadCopyFlags(const Instruction& in) {
+  CopyFlags f;
+  f.add = in.keyword == "add";
+  f.keyword = f.add ? "ADD" : "COPY";
+  KILN_TRY(f.add ? CheckFlags(in, {"exclude", "chown", "chmod", "link", "keep-git-dir", "checksum", "unpack"})
+                 : CheckFlags(in, {"exclude", "parents", "chown", "from", "chmod", "link"}));
   if (auto chown = FlagValue(in, "chown")) {
-    KILN_ASSIGN(base.chown, Expand(in, *chown));
+    KILN_ASSIGN(f.base.chown, Expand(in, *chown));
   }
-  std::string chmod_text;
   if (auto chmod = FlagValue(in, "chmod")) {
-    KILN_ASSIGN(chmod_text, Expand(in, *chmod));
+    KILN_ASSIGN(f.chmod_text, Expand(in, *chmod));
+    const std::string& m = f.chmod_text;
     char* end = nullptr;
-    unsigned long mode = strtoul(chmod_text.c_str(), &end, 8);
-    bool numeric = !chmod_text.empty() && std::all_of(chmod_text.begin(), chmod_text.end(), ::isdigit);
-    if (!chmod_text.empty() && !*end && mode <= 07777) {
-      base.chmod = uint32_t(mode);
+    unsigned long mode = strtoul(m.c_str(), &end, 8);
+    bool numeric = !m.empty() && std::all_of(m.begin(), m.end(), ::isdigit);
+    if (!m.empty() && !*end && mode <= 07777) {
+      f.base.chmod = uint32_t(mode);
     } else if (numeric) {
-      return Error(in, "invalid chmod parameter: '" + chmod_text + "'. it should be octal string and between 0 and 07777");
+      return Error(in, "invalid chmod parameter: '" + m + "'. it should be octal string and between 0 and 07777");
     } else {
       // A symbolic mode, as chmod(1) takes it, applied to each entry's own mode.
-      auto symbolic = SymbolicMode::Parse(chmod_text);
-      if (!symbolic.ok()) return Error(in, "--chmod=" + chmod_text + ": " + symbolic.status().message());
-      base.chmod_symbolic = chmod_text;
+      auto symbolic = SymbolicMode::Parse(m);
+      if (!symbolic.ok()) return Error(in, "--chmod=" + m + ": " + symbolic.status().message());
+      f.base.chmod_symbolic = m;
     }
   }
-  KILN_ASSIGN(std::optional<bool> unpack, BoolFlag(in, "unpack"));
-  KILN_ASSIGN(std::optional<bool> link_flag, BoolFlag(in, "link"));
+  KILN_ASSIGN(f.unpack, BoolFlag(in, "unpack"));
+  KILN_ASSIGN(f.keep_git_dir, BoolFlag(in, "keep-git-dir"));
   KILN_ASSIGN(std::optional<bool> parents, BoolFlag(in, "parents"));
-  base.parents = parents.value_or(false);
-  for (auto& f : in.flags) {
-    if (f.name != "exclude") continue;
-    KILN_ASSIGN(std::string pattern, Expand(in, f.value));
-    if (pattern.empty()) return Error(in, "--exclude needs a pattern");
-    base.exclude.push_back(pattern);
+  f.base.parents = parents.value_or(false);
+  for (auto& flag : in.flags) {
+    if (flag.name != "exclude") continue;
+    KILN_ASSIGN(std::string pattern, Expand(in, flag.value));
+    if (pattern.empty()) return Error(in, "--exclude needs a pattern", flag.column);
+    f.base.exclude.push_back(pattern);
+  }
+  if (auto checksum = FlagValue(in, "checksum")) {
+    KILN_ASSIGN(f.checksum, Expand(in, *checksum));
   }
   // --link makes the copy's layer on its own, then stacks it (BuildKit ignores it with --chmod).
-  const bool link = link_flag.value_or(false) && chmod_text.empty();
-  if (link && !base.chown.empty()) {
-    std::string user = base.chown.substr(0, base.chown.find(':'));
-    std::string group = base.chown.find(':') == std::string::npos ? "" : base.chown.substr(base.chown.find(':') + 1);
+  KILN_ASSIGN(std::optional<bool> link, BoolFlag(in, "link"));
+  f.link = link.value_or(false) && f.chmod_text.empty();
+  if (f.link && !f.base.chown.empty()) {
+    std::string user = f.base.chown.substr(0, f.base.chown.find(':'));
+    std::string group = f.base.chown.find(':') == std::string::npos ? "" : f.base.chown.substr(f.base.chown.find(':') + 1);
     auto numeric = [](const std::string& s) { return std::all_of(s.begin(), s.end(), ::isdigit); };
     if (!numeric(user) || !numeric(group)) {
       // The layer is made apart from the image, so there is no /etc/passwd to read (BuildKit: "invalid user index").
-      auto chown_flag = std::find_if(in.flags.begin(), in.flags.end(), [](const Flag& f) { return f.name == "chown"; });
-      return Error(in, kw + " --link --chown=" + base.chown + ": a linked layer has no /etc/passwd or /etc/group to "
-                       "look names up in; give numeric ids", chown_flag->column);
+      auto chown_flag = std::find_if(in.flags.begin(), in.flags.end(), [](const Flag& x) { return x.name == "chown"; });
+      return Error(in, f.keyword + " --link --chown=" + f.base.chown + ": a linked layer has no /etc/passwd or "
+                       "/etc/group to look names up in; give numeric ids", chown_flag->column);
     }
   }
-  KILN_ASSIGN(std::optional<bool> keep_git_dir, BoolFlag(in, "keep-git-dir"));
-  std::string checksum;
-  if (auto flag = FlagValue(in, "checksum")) {
-    KILN_ASSIGN(checksum, Expand(in, *flag));
+  for (auto& flag : in.flags) {
+    KILN_ASSIGN(std::string value, Expand(in, flag.value));
+    f.label += "--" + flag.name + (flag.has_value ? "=" + value : "") + " ";
   }
+  return f;
+}
+
+Result<bool> StageLowering::AddRemoteSource(const Instruction& in, const CopyFlags& f, const std::string& src,
+                                            graph::FileOp& op, std::vector<size_t>& inputs) {
+  auto git = ParseGitRef(src);
+  if (!git.ok()) return Error(in, src + ": " + git.status().message());
+  graph::CopyAction copy = f.base;
+  copy.reset_owner = true;
+  if (*git) {
+    const GitRef& ref = **git;
+    if (!f.add) return Error(in, "source can't be a git ref for COPY");
+    if (f.keep_git_dir && ref.keep_git_dir && *f.keep_git_dir != *ref.keep_git_dir) {
+      return Error(in, "inconsistent keep-git-dir configuration");
+    }
+    if (!f.checksum.empty() && !ref.checksum.empty() && f.checksum != ref.checksum) {
+      return Error(in, "checksum mismatch \"" + f.checksum + "\" != \"" + ref.checksum + "\"");
+    }
+    graph::GitSource source{ref.remote, ref.ref, ref.subdir, ref.keep_git_dir.value_or(f.keep_git_dir.value_or(false)),
+                            f.checksum.empty() ? ref.checksum : f.checksum, ref.submodules};
+    inputs.push_back(c_.graph().Add(source, {}, step_ + "ADD " + src + " (git fetch)"));
+    copy.sources = {"/"};
+  } else if (IsHttpUrl(src)) {
+    if (!f.add) return Error(in, "source can't be a URL for COPY");
+    if (!f.checksum.empty() && f.checksum.rfind("sha256:", 0) != 0) {
+      return Error(in, "--checksum=" + f.checksum + ": only sha256 digests are supported (sha256:...)");
+    }
+    std::string filename = UrlFileName(src);
+    inputs.push_back(c_.graph().Add(graph::HttpSource{src, filename, f.checksum}, {}, step_ + "ADD " + src + " (download)"));
+    copy.sources = {filename};
+    copy.unpack = f.unpack.value_or(false);  // downloads are not extracted unless asked, as in BuildKit
+  } else {
+    return false;
+  }
+  copy.source_input = inputs.size() - 1;
+  op.actions.push_back(copy);
+  return true;
+}
+
+Status StageLowering::Copy(const Instruction& in) {
+  KILN_ASSIGN(CopyFlags f, ReadCopyFlags(in));
+  KILN_ASSIGN(std::vector<std::string> params, ExpandArgs(in));
+  if (params.size() < 2) return Error(in, f.keyword + " requires at least two arguments");
+  std::string dest = params.back();
+  f.base.dest = AbsoluteDest(dest, st_.config.config.working_dir);
 
   graph::FileOp op;
   std::vector<size_t> inputs = {st_.vertex};
-  graph::CopyAction local = base;  // the paths of the context (or of --from), in one action
-  local.unpack = add && unpack.value_or(true);
+  graph::CopyAction local = f.base;  // the paths of the context (or of --from), in one action
+  local.unpack = f.add && f.unpack.value_or(true);
   std::vector<std::string> shown;  // BuildKit's history: the sources as written, the inline documents last
   std::vector<const Heredoc*> inline_docs;
-  size_t sources = 0;
   for (auto it = params.begin(); it != params.end() - 1; ++it) {
     const std::string& src = *it;
-    sources++;
     // Sources that name a heredoc ("<<EOF", "<<-EOF") are files made from its text, as BuildKit's inline documents.
     if (src.rfind("<<", 0) == 0) {
       std::string name = src.substr(src.size() > 2 && src[2] == '-' ? 3 : 2);
@@ -465,58 +507,21 @@ Status StageLowering::Copy(const Instruction& in) {
       }
     }
     shown.push_back(src);
-    auto git = ParseGitRef(src);
-    if (!git.ok()) return Error(in, src + ": " + git.status().message());
-    if (*git) {
-      if (!add) return Error(in, "source can't be a git ref for COPY");
-      if (keep_git_dir && (*git)->keep_git_dir && *keep_git_dir != *(*git)->keep_git_dir) {
-        return Error(in, "inconsistent keep-git-dir configuration");
-      }
-      if (!checksum.empty() && !(*git)->checksum.empty() && checksum != (*git)->checksum) {
-        return Error(in, "checksum mismatch \"" + checksum + "\" != \"" + (*git)->checksum + "\"");
-      }
-      graph::GitSource source{(*git)->remote, (*git)->ref, (*git)->subdir,
-                              (*git)->keep_git_dir.value_or(keep_git_dir.value_or(false)),
-                              checksum.empty() ? (*git)->checksum : checksum, (*git)->submodules};
-      inputs.push_back(c_.graph().Add(source, {}, step_ + "ADD " + src + " (git fetch)"));
-      graph::CopyAction from_git = base;
-      from_git.source_input = inputs.size() - 1;
-      from_git.sources = {"/"};
-      from_git.reset_owner = true;
-      op.actions.push_back(from_git);
-    } else if (IsHttpUrl(src)) {
-      if (!add) return Error(in, "source can't be a URL for COPY");
-      if (!checksum.empty() && checksum.rfind("sha256:", 0) != 0) {
-        return Error(in, "--checksum=" + checksum + ": only sha256 digests are supported (sha256:...)");
-      }
-      std::string filename = UrlFileName(src);
-      inputs.push_back(c_.graph().Add(graph::HttpSource{src, filename, checksum}, {}, step_ + "ADD " + src + " (download)"));
-      graph::CopyAction from_url = base;
-      from_url.source_input = inputs.size() - 1;
-      from_url.sources = {filename};
-      from_url.reset_owner = true;
-      from_url.unpack = unpack.value_or(false);  // downloads are not extracted unless asked, as in BuildKit
-      op.actions.push_back(from_url);
-    } else {
-      if (!FlagValue(in, "from") && c_.IgnoredInContext(src)) {
-        c_.AddFinding("CopyIgnoredFile", in, std::string("Attempting to ") + (add ? "Add" : "Copy") + " file \"" + src +
-                                                 "\" that is excluded by .dockerignore");
-      }
-      local.sources.push_back(src);
+    KILN_ASSIGN(bool remote, AddRemoteSource(in, f, src, op, inputs));
+    if (remote) continue;
+    if (!FlagValue(in, "from") && c_.IgnoredInContext(src)) {
+      c_.AddFinding("CopyIgnoredFile", in, "Attempting to " + std::string(f.add ? "Add" : "Copy") + " file \"" + src +
+                                               "\" that is excluded by .dockerignore");
     }
+    local.sources.push_back(src);
   }
-  if (!checksum.empty()) {
+  if (!f.checksum.empty()) {
     if (params.size() != 2) return Error(in, "checksum can't be specified for multiple sources");
     if (op.actions.empty()) return Error(in, "checksum requires HTTP(S) or Git sources");
   }
-  if (sources > 1 && (dest.empty() || dest.back() != '/')) {
-    return Error(in, "when using " + kw + " with more than one source file, the destination must be a directory "
-                     "and end with a /");
-  }
-  std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
-  for (auto& f : in.flags) {
-    KILN_ASSIGN(std::string value, Expand(in, f.value));
-    flags_label += "--" + f.name + (f.has_value ? "=" + value : "") + " ";
+  if (params.size() > 2 && (dest.empty() || dest.back() != '/')) {
+    return Error(in, "when using " + f.keyword + " with more than one source file, the destination must be a "
+                     "directory and end with a /");
   }
   if (auto from_flag = FlagValue(in, "from")) {
     KILN_ASSIGN(std::string ref, Expand(in, *from_flag));
@@ -544,7 +549,7 @@ Status StageLowering::Copy(const Instruction& in) {
     make.actions.push_back(graph::MkfileAction{"/" + doc->name, data, 0644});
     size_t scratch = c_.graph().Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
     inputs.push_back(c_.graph().Add(make, {scratch}, "[internal] preparing inline document"));
-    graph::CopyAction from_doc = base;
+    graph::CopyAction from_doc = f.base;
     from_doc.source_input = inputs.size() - 1;
     from_doc.sources = {doc->name};
     from_doc.reset_owner = true;
@@ -552,21 +557,21 @@ Status StageLowering::Copy(const Instruction& in) {
     shown.push_back("<<" + doc->name);
   }
   const size_t parent = st_.vertex;
-  if (link) inputs[0] = c_.graph().Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
-  AddStep(op, inputs, kw + " " + flags_label + JoinWords(params), in);
-  if (link) {
+  if (f.link) inputs[0] = c_.graph().Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
+  AddStep(op, inputs, f.keyword + " " + f.label + JoinWords(params), in);
+  if (f.link) {
     std::string place = place_;
     place_ += " link";  // the merge is a step of its own for `kiln explain`
-    AddStep(graph::MergeOp{}, {parent, st_.vertex}, "LINK " + kw + " " + flags_label + JoinWords(params), in);
+    AddStep(graph::MergeOp{}, {parent, st_.vertex}, "LINK " + f.keyword + " " + f.label + JoinWords(params), in);
     place_ = place;
   }
   // BuildKit's history names --parents, --chown and --chmod (in that order, as given), then the sources and the
   // destination; --exclude it leaves out.
-  std::string flags = std::string(base.parents ? "--parents " : "") +
-                      (base.chown.empty() ? "" : "--chown=" + base.chown + " ") +
-                      (chmod_text.empty() ? "" : "--chmod=" + chmod_text + " ");
+  std::string flags = std::string(f.base.parents ? "--parents " : "") +
+                      (f.base.chown.empty() ? "" : "--chown=" + f.base.chown + " ") +
+                      (f.chmod_text.empty() ? "" : "--chmod=" + f.chmod_text + " ");
   shown.push_back(dest);
-  AddHistory(kw + " " + flags + JoinWords(shown), st_.vertex);
+  AddHistory(f.keyword + " " + flags + JoinWords(shown), st_.vertex);
   return Status::Ok();
 }
 

@@ -134,6 +134,21 @@ class StageLowering {
   Status Run(const Instruction& in);
   /// COPY and ADD.
   Status Copy(const Instruction& in);
+  /// What COPY's and ADD's flags say, checked, with what every source's copy action shares.
+  struct CopyFlags {
+    bool add = false;
+    std::string keyword;      // "COPY" or "ADD"
+    graph::CopyAction base;   // --chown, --chmod, --parents, --exclude
+    std::string chmod_text;   // as given, for the history
+    std::optional<bool> unpack, keep_git_dir;
+    std::string checksum;
+    bool link = false;
+    std::string label;        // the flags, expanded, for the step's name
+  };
+  Result<CopyFlags> ReadCopyFlags(const Instruction& in);
+  /// ADD of a URL or a git repository: adds the source vertex and its copy action; false for any other source.
+  Result<bool> AddRemoteSource(const Instruction& in, const CopyFlags& f, const std::string& src, graph::FileOp& op,
+                               std::vector<size_t>& inputs);
   Status Workdir(const Instruction& in);
   Status User(const Instruction& in);
   Status CmdOrEntrypoint(const Instruction& in);
