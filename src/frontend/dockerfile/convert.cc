@@ -273,33 +273,19 @@ Status Converter::LowerStage(size_t index) {
   const NamedContext* replaces_stage = stage.name.empty() ? nullptr : FindNamedContext(stage.name);
   const NamedContext* named_base = replaces_stage ? replaces_stage
                                    : FindStage(*base_ref, index) ? nullptr : FindNamedContext(*base_ref);
+  std::string base_name = replaces_stage ? stage.name : *base_ref;
+  bool from_stage = false;
   if (named_base) {
-    std::string name = replaces_stage ? stage.name : *base_ref;
-    KILN_ASSIGN(st.vertex, NamedContextVertex(from, name, *named_base, from_name + name));
+    KILN_ASSIGN(st.vertex, NamedContextVertex(from, base_name, *named_base, from_name + base_name));
     st.base_vertex = st.vertex;
     if (named_base->kind == NamedContext::Kind::kImage) {
       auto img = o_.resolve(named_base->value);
-      if (!img.ok()) return Error(from, "build context " + name + ": " + img.status().message());
-      st.config = img->config;
-      st.config.created.clear();
-      for (auto& h : st.config.history) st.history.push_back({h, std::nullopt});
-      st.config.history.clear();
-      st.config.diff_ids.clear();
+      if (!img.ok()) return Error(from, "build context " + base_name + ": " + img.status().message());
+      StartFromImage(st, img->config);
     } else {
-      st.config.platform = o_.platform;
-      st.config.config.env = {std::string("PATH=") + kDefaultPath};
+      StartFromScratch(st);
     }
-    st.run_env = st.config.config.env;
-    std::vector<std::string> triggers = st.config.config.on_build;
-    st.config.config.on_build.clear();
-    states_[index] = std::move(st);
-    if (!replaces_stage) KILN_TRY(StageLowering(*this, index, states_[index]).Lower(triggers, name));
-    states_[index].lowered = true;
-    in_progress_.erase(index);
-    return Status::Ok();
-  }
-
-  if (auto dep = FindStage(*base_ref, index)) {
+  } else if (auto dep = FindStage(*base_ref, index)) {
     KILN_TRY(LowerStage(*dep));
     const StageState& parent = states_[*dep];
     st.vertex = parent.vertex;
@@ -309,11 +295,11 @@ Status Converter::LowerStage(size_t index) {
     // The parent's build arguments stay declared, and in the environment of RUN steps, as in BuildKit.
     st.run_env = parent.run_env;
     st.args = parent.args;
+    from_stage = true;
   } else if (AsciiLower(*base_ref) == "scratch") {
     st.vertex = def_.graph.Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
     st.base_vertex = st.vertex;
-    st.config.platform = o_.platform;
-    st.config.config.env = {std::string("PATH=") + kDefaultPath};
+    StartFromScratch(st);
   } else {
     if (!o_.resolve) return Error(from, "no image resolver");
     auto img = o_.resolve(*base_ref);
@@ -324,18 +310,11 @@ Status Converter::LowerStage(size_t index) {
                                                        got.ToString() + "\", expected \"" + o_.platform.ToString() +
                                                        "\" for current build");
     }
-    st.vertex = def_.graph.Add(graph::ImageSource{*base_ref, img->manifest_digest}, {},
-                               "[" + stage_label + " 1/" + std::to_string(stage.end - stage.first + 1) +
-                                   "] FROM " + *base_ref);
+    st.vertex = def_.graph.Add(graph::ImageSource{*base_ref, img->manifest_digest}, {}, from_name + *base_ref);
     st.base_vertex = st.vertex;
-    st.config = img->config;
-    st.config.created.clear();
-    for (auto& h : st.config.history) st.history.push_back({h, std::nullopt});
-    st.config.history.clear();
-    st.config.diff_ids.clear();
+    StartFromImage(st, img->config);
   }
   st.cmd_set = false;
-  bool from_stage = FindStage(*base_ref, index).has_value();
   if (!from_stage) st.run_env = st.config.config.env;
   // ONBUILD triggers of a base image run first in this stage, as BuildKit runs them, and are not passed on. A
   // stage built FROM another stage inherits none: they ran there.
@@ -343,10 +322,23 @@ Status Converter::LowerStage(size_t index) {
   if (!from_stage) triggers = st.config.config.on_build;
   st.config.config.on_build.clear();
   states_[index] = std::move(st);
-  KILN_TRY(StageLowering(*this, index, states_[index]).Lower(triggers, *base_ref));
+  if (!replaces_stage) KILN_TRY(StageLowering(*this, index, states_[index]).Lower(triggers, base_name));
   states_[index].lowered = true;
   in_progress_.erase(index);
   return Status::Ok();
+}
+
+void Converter::StartFromImage(StageState& st, const oci::ImageConfig& config) {
+  st.config = config;
+  st.config.created.clear();
+  for (auto& h : st.config.history) st.history.push_back({h, std::nullopt});
+  st.config.history.clear();
+  st.config.diff_ids.clear();
+}
+
+void Converter::StartFromScratch(StageState& st) {
+  st.config.platform = o_.platform;
+  st.config.config.env = {std::string("PATH=") + kDefaultPath};
 }
 
 Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index) {

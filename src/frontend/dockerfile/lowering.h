@@ -99,6 +99,9 @@ class Converter {
   static std::optional<std::string> LookupIn(ArgScope& scope, const std::string& name);
   /// Lowers stage `index` (and, first, the stages it builds on): its FROM here, its instructions by StageLowering.
   Status LowerStage(size_t index);
+  /// A stage's config and history as an image (or a named context's image) starts it, or as scratch does.
+  void StartFromImage(StageState& st, const oci::ImageConfig& config);
+  void StartFromScratch(StageState& st);
 
   const Dockerfile& df_;
   const ConvertOptions& o_;
