@@ -1,6 +1,7 @@
 #include "api/call.h"
 
 #include <algorithm>
+#include <set>
 
 namespace kiln::api {
 namespace {
@@ -29,6 +30,31 @@ std::string Table(const std::vector<std::vector<std::string>>& rows, size_t padd
 }
 
 }  // namespace
+
+Result<dockerfile::CheckConfig> CheckConfigOf(const dockerfile::Dockerfile& df,
+                                              const std::map<std::string, std::string>& build_args) {
+  std::string options = df.directives.count("check") ? df.directives.at("check") : "";
+  if (auto it = build_args.find("BUILDKIT_DOCKERFILE_CHECK"); it != build_args.end()) options = it->second;
+  auto config = dockerfile::CheckConfig::Parse(options);
+  if (!config.ok()) return config.status().Prefixed("check options");
+  return config;
+}
+
+std::vector<dockerfile::Finding> FindingsOf(const dockerfile::Dockerfile& df, const dockerfile::BuildDefinition* def,
+                                            const dockerfile::CheckConfig& config) {
+  std::vector<dockerfile::Finding> found = dockerfile::Lint(df);
+  if (def) found.insert(found.end(), def->findings.begin(), def->findings.end());
+  return dockerfile::SelectFindings(std::move(found), config);
+}
+
+Status LintViolation(const std::vector<dockerfile::Finding>& findings, const dockerfile::CheckConfig& config) {
+  if (!config.error || findings.empty()) return Status::Ok();
+  std::set<std::string> rules;
+  for (auto& f : findings) rules.insert(f.rule);
+  std::string names;
+  for (auto& r : rules) names += (names.empty() ? "" : ", ") + r;
+  return Status::Error("lint violation found for rules: " + names + " (check=error=true)");
+}
 
 Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file) {
   Json warnings = Json::array();

@@ -1,13 +1,25 @@
 // The answers of `kiln build --call check|targets|outline`, as JSON for tools and as text for people, in the shape
 // of buildx's (its check, targets and outline subrequests).
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
 #include "base/json.h"
 #include "frontend/dockerfile/convert.h"
+#include "frontend/dockerfile/lint.h"
 
 namespace kiln::api {
+
+/// The check configuration of a build: the Dockerfile's `# check=` directive, or the build argument
+/// BUILDKIT_DOCKERFILE_CHECK, which overrides it as in BuildKit.
+Result<dockerfile::CheckConfig> CheckConfigOf(const dockerfile::Dockerfile& df,
+                                              const std::map<std::string, std::string>& build_args);
+/// What the checks found, as `config` chooses them: the file's own, and those its lowering found (`def`, if any).
+std::vector<dockerfile::Finding> FindingsOf(const dockerfile::Dockerfile& df, const dockerfile::BuildDefinition* def,
+                                            const dockerfile::CheckConfig& config);
+/// With `error=true` and findings, the build's error ("lint violation found for rules: A, B"); else Ok.
+Status LintViolation(const std::vector<dockerfile::Finding>& findings, const dockerfile::CheckConfig& config);
 
 /// {"warnings": [{"ruleName", "description", "url", "detail", "location": {"file", "line"}}]}
 Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file);

@@ -319,11 +319,8 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     result.call_text = TargetsText(targets);
     return result;
   }
-  // Build checks run with every build, as BuildKit's: `# check=...`, or the build argument that overrides it.
-  std::string check_options = df->directives.count("check") ? df->directives.at("check") : "";
-  if (auto it = req.build_args.find("BUILDKIT_DOCKERFILE_CHECK"); it != req.build_args.end()) check_options = it->second;
-  auto checks = dockerfile::CheckConfig::Parse(check_options);
-  if (!checks.ok()) return fail(checks.status().Prefixed("check options"));
+  auto checks = CheckConfigOf(*df, req.build_args);  // build checks run with every build, as BuildKit's
+  if (!checks.ok()) return fail(checks.status());
 
   std::vector<std::string> excludes;
   for (const std::string& ignore : {dockerfile + ".dockerignore", JoinPath(context, ".dockerignore")}) {
@@ -381,35 +378,22 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   };
   co.all_stages = req.call == "check" && req.target.empty();  // checking without a target checks every stage
   auto def = dockerfile::Convert(*df, co);
-  if (!def.ok() && req.call == "check") {
-    // What the file's own checks found still counts, with the error that stopped the rest.
-    result.findings = dockerfile::SelectFindings(dockerfile::Lint(*df), *checks);
+  // A check that could not lower the file still answers with what the file's own checks found, and the error.
+  result.findings = FindingsOf(*df, def.ok() ? &*def : nullptr, *checks);
+  if (req.call == "check") {
     result.call_json = CheckJson(result.findings, display);
     result.call_text = CheckText(result.findings, display, *text);
   }
   if (!def.ok()) return fail(dockerfile::WithQuotedSource(def.status(), display, *text));
+  if (req.call == "check") return result;
   result.warnings = def->warnings;
-  std::vector<dockerfile::Finding> found = dockerfile::Lint(*df);
-  found.insert(found.end(), def->findings.begin(), def->findings.end());
-  result.findings = dockerfile::SelectFindings(std::move(found), *checks);
-  if (req.call == "check") {
-    result.call_json = CheckJson(result.findings, display);
-    result.call_text = CheckText(result.findings, display, *text);
-    return result;
-  }
   if (req.call == "outline") {
     result.call_json = OutlineJson(def->outline, display);
     result.call_text = OutlineText(def->outline);
     return result;
   }
   for (auto& f : result.findings) result.warnings.push_back(dockerfile::FormatFinding(f));
-  if (checks->error && !result.findings.empty()) {
-    std::set<std::string> rules;
-    for (auto& f : result.findings) rules.insert(f.rule);
-    std::string names;
-    for (auto& r : rules) names += (names.empty() ? "" : ", ") + r;
-    return fail(Status::Error("lint violation found for rules: " + names + " (the Dockerfile says check=error=true)"));
-  }
+  if (Status violation = LintViolation(result.findings, *checks); !violation.ok()) return fail(violation);
 
   solver::Solver solver(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), s_->executor.get(),
                         s_->cache_mounts.get());
@@ -710,8 +694,8 @@ Result<std::vector<dockerfile::Finding>> Engine::Lint(const std::string& dockerf
   auto text = ReadFile(dockerfile);
   if (!text.ok()) return Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable");
   KILN_ASSIGN(dockerfile::Dockerfile df, dockerfile::Parse(*text, dockerfile));
-  KILN_ASSIGN(auto checks, dockerfile::CheckConfig::Parse(df.directives.count("check") ? df.directives.at("check") : ""));
-  return dockerfile::SelectFindings(dockerfile::Lint(df), checks);
+  KILN_ASSIGN(auto checks, CheckConfigOf(df, {}));
+  return FindingsOf(df, nullptr, checks);
 }
 
 store::Collector Engine::MakeCollector() {
