@@ -1,6 +1,7 @@
 #include "frontend/dockerfile/sources.h"
 
-#include <regex>
+#include <cctype>
+#include <cstring>
 #include <set>
 
 #include "base/text.h"
@@ -92,12 +93,17 @@ Status LoadQuery(const std::string& query, GitRef& ref) {
 }  // namespace
 
 Result<std::optional<GitRef>> ParseGitRef(const std::string& source) {
-  static const std::regex scheme(R"(^([a-zA-Z0-9]+)://)");
-  static const std::regex scp(R"(^([a-zA-Z0-9_-]+)@([a-zA-Z0-9.-]+):(.*?)(?:\?(.*?))?(?:#(.*))?$)");
-  std::smatch m;
-  std::string rest, query, fragment, remote;
-  if (std::regex_search(source, m, scheme)) {
-    std::string proto = AsciiLower(m[1].str());
+  // No std::regex here: its matcher recurses once per character, and a source may be as long as a hostile
+  // Dockerfile line.
+  auto word_end = [&](size_t from, const char* extra) {
+    size_t i = from;
+    while (i < source.size() && (std::isalnum(static_cast<unsigned char>(source[i])) || strchr(extra, source[i]))) i++;
+    return i;
+  };
+  std::string query, fragment, remote;
+  size_t scheme_end = word_end(0, "");
+  if (scheme_end > 0 && source.compare(scheme_end, 3, "://") == 0) {
+    std::string proto = AsciiLower(source.substr(0, scheme_end));
     if (proto != "http" && proto != "https" && proto != "ssh" && proto != "git") return std::optional<GitRef>();
     size_t hash = source.find('#');
     fragment = hash == std::string::npos ? "" : source.substr(hash + 1);
@@ -106,16 +112,22 @@ Result<std::optional<GitRef>> ParseGitRef(const std::string& source) {
     query = q == std::string::npos ? "" : url.substr(q + 1);
     remote = url.substr(0, q);
     if (proto == "http" || proto == "https") {
-      size_t path = remote.find('/', m[0].length());
+      size_t path = remote.find('/', scheme_end + 3);
       std::string p = path == std::string::npos ? "" : remote.substr(path);
       if (p.size() < 4 || p.substr(p.size() - 4) != ".git") return std::optional<GitRef>();
     }
-  } else if (std::regex_match(source, m, scp)) {
-    remote = m[1].str() + "@" + m[2].str() + ":" + m[3].str();
-    query = m[4].str();
-    fragment = m[5].str();
   } else {
-    return std::optional<GitRef>();
+    // scp-like "user@host:path[?query][#fragment]", as BuildKit's sshutil reads it.
+    size_t user_end = word_end(0, "_-");
+    if (user_end == 0 || user_end >= source.size() || source[user_end] != '@') return std::optional<GitRef>();
+    size_t host_end = word_end(user_end + 1, ".-");
+    if (host_end == user_end + 1 || host_end >= source.size() || source[host_end] != ':') return std::optional<GitRef>();
+    size_t hash = source.find('#', host_end);
+    fragment = hash == std::string::npos ? "" : source.substr(hash + 1);
+    std::string rest = source.substr(0, hash);
+    size_t q = rest.find('?', host_end);
+    query = q == std::string::npos ? "" : rest.substr(q + 1);
+    remote = rest.substr(0, q);
   }
   GitRef ref;
   ref.remote = remote;
