@@ -32,6 +32,8 @@ step=$(grep -m1 -F "] ADD ${PARITY_SERVER}/version.txt /fetched/" <<<"$out" | cu
 [ -n "$step" ] || fail "no ADD step in:"$'\n'"$out"
 grep -q "^$step CACHED" <<<"$out" || fail "an unchanged download was added again:"$'\n'"$out"
 echo "two" > "$ctx/served/version.txt"
+# HTTP dates have whole seconds: a change within the second of the first download would look unmodified.
+touch -d "@$(( $(date +%s) + 10 ))" "$ctx/served/version.txt"
 kiln build -q --build-arg SERVER="$PARITY_SERVER" -t add:2 "$ctx" >/dev/null
 assert_eq "$(kiln run --rm add:2 cat /fetched/version.txt)" "two" "the changed download"
 # The next fetch asks whether the file changed since (If-Modified-Since): a server that says no (here, because
