@@ -14,6 +14,36 @@
 #include "store/lock.h"
 
 namespace kiln::api {
+namespace {
+
+/// Streams a blob into the store as it is read, kept only when it hashes to `expected` (when given); one already
+/// there is not read again. `what` names the source in errors.
+Result<oci::Descriptor> StoreVerified(const store::ContentStore& content, const std::string& expected,
+                                      const oci::MemberReader& read, const std::string& what) {
+  if (!expected.empty() && content.Has(expected)) {
+    struct stat st;
+    stat(content.BlobPath(expected).c_str(), &st);
+    return oci::Descriptor{"", expected, int64_t(st.st_size), {}, {}};
+  }
+  KILN_ASSIGN(store::BlobWriter writer, content.NewWriter());
+  Sha256 hash;
+  char buf[1 << 16];
+  for (;;) {
+    KILN_ASSIGN(size_t n, read(buf, sizeof buf));
+    if (n == 0) break;
+    hash.Update(buf, n);
+    KILN_TRY(writer.Write(buf, n));
+  }
+  std::string digest = hash.Finish();
+  if (!expected.empty() && digest != expected) {
+    return Status::Error(what + ": blob " + expected + " does not match its digest (got " + digest + ")");
+  }
+  int64_t size = writer.size();
+  KILN_TRY(writer.Commit(digest));
+  return oci::Descriptor{"", digest, size, {}, {}};
+}
+
+}  // namespace
 
 Status Engine::Save(const std::vector<std::string>& refs, const std::string& path) {
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
@@ -40,28 +70,8 @@ Status Engine::Save(const std::vector<std::string>& refs, const std::string& pat
 Result<std::vector<std::string>> Engine::Load(const std::string& path) {
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   if (path != "-" && !PathExists(path)) return Status::Error("load: " + path + ": no such file");
-  // Each blob streams into the store as it is read, kept only when it hashes to what the archive says it is.
-  auto store = [&](const std::string& expected, const oci::MemberReader& read) -> Result<oci::Descriptor> {
-    if (!expected.empty() && s_->content->Has(expected)) {
-      struct stat st;
-      stat(s_->content->BlobPath(expected).c_str(), &st);
-      return oci::Descriptor{"", expected, int64_t(st.st_size), {}, {}};
-    }
-    KILN_ASSIGN(store::BlobWriter writer, s_->content->NewWriter());
-    Sha256 hash;
-    char buf[1 << 16];
-    for (;;) {
-      KILN_ASSIGN(size_t n, read(buf, sizeof buf));
-      if (n == 0) break;
-      hash.Update(buf, n);
-      KILN_TRY(writer.Write(buf, n));
-    }
-    std::string digest = hash.Finish();
-    if (!expected.empty() && digest != expected)
-      return Status::Error("load: " + path + ": blob " + expected + " does not match its digest (got " + digest + ")");
-    int64_t size = writer.size();
-    KILN_TRY(writer.Commit(digest));
-    return oci::Descriptor{"", digest, size, {}, {}};
+  auto store = [&](const std::string& expected, const oci::MemberReader& read) {
+    return StoreVerified(*s_->content, expected, read, "load: " + path);
   };
   auto read_blob = [&](const std::string& digest) -> Result<std::string> {
     auto data = s_->content->Read(digest);
@@ -130,23 +140,17 @@ Result<std::string> Engine::ImportLayoutImage(const std::string& spec) {
   }
   // Blobs are copied into the store checked against their digests: the layout is not trusted.
   auto copy_blob = [&](const std::string& d) -> Status {
-    if (s_->content->Has(d)) return Status::Ok();
     std::string path = JoinPath(dir, "blobs/sha256/" + DigestHex(d));
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Status::Error("oci-layout://" + spec + ": blob " + d + " is missing from the layout");
-    KILN_ASSIGN(store::BlobWriter writer, s_->content->NewWriter());
-    Sha256 hash;
-    char buf[1 << 16];
-    ssize_t n;
-    Status st;
-    while (st.ok() && (n = read(fd, buf, sizeof buf)) > 0) {
-      hash.Update(buf, size_t(n));
-      st = writer.Write(buf, size_t(n));
-    }
+    oci::MemberReader read = [&](char* buf, size_t size) -> Result<size_t> {
+      ssize_t n = ::read(fd, buf, size);
+      if (n < 0) return ErrnoError("read", path);
+      return size_t(n);
+    };
+    auto stored = StoreVerified(*s_->content, d, read, "oci-layout://" + spec);
     close(fd);
-    KILN_TRY(st);
-    if (hash.Finish() != d) return Status::Error("oci-layout://" + spec + ": blob " + d + " does not match its digest");
-    return writer.Commit(d);
+    return stored.status();
   };
   oci::Descriptor chosen = *found[0];
   KILN_TRY(copy_blob(chosen.digest));

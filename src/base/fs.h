@@ -36,6 +36,8 @@ std::string CleanPath(std::string_view path);
 std::string JoinPath(std::string_view a, std::string_view b);
 std::string BaseName(std::string_view path);
 std::string DirName(std::string_view path);
+/// "a//b/c/" -> {"a", "b", "c"}: the non-empty components between slashes.
+std::vector<std::string> SplitPath(std::string_view path);
 
 /// A directory removed (recursively) when this goes out of scope.
 class TempDir {

@@ -619,7 +619,8 @@ void AddBuildTools(Context& c) {
         req.cancelled = [&ctx] { return ctx.cancelled(); };
         api::BuildResult r = c.engine.Build(req);
         if (!r.status.ok()) return ToolError(r.status.message());
-        Json out = {{"call", req.call}, {"result", r.call_json}};
+        Json out = {{"call", req.call}};
+        if (req.call != "check") out["result"] = r.call_json;  // a check's answer is its findings, below
         if (req.call == "check") {
           out["findings"] = FirstItems(r.findings, kMaxListEntries, [](const dockerfile::Finding& f) {
             const dockerfile::Rule* rule = dockerfile::FindRule(f.rule);
@@ -627,7 +628,6 @@ void AddBuildTools(Context& c) {
                         {"description", rule ? rule->description : ""}, {"url", rule ? rule->url : ""}};
           });
           out["truncated"] = r.findings.size() > kMaxListEntries;
-          out["result"] = Json::object();  // the findings say it all
         }
         return Structured(out);
       });

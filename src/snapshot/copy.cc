@@ -18,18 +18,6 @@
 namespace kiln::snapshot {
 namespace {
 
-std::vector<std::string> SplitPath(const std::string& p) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    if (j > i) parts.push_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
-
 Status CopyFileData(const std::string& src, const std::string& dst, mode_t mode) {
   int in = open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (in < 0) return ErrnoError("open", src);

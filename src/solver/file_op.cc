@@ -15,18 +15,6 @@
 namespace kiln::solver {
 namespace {
 
-std::vector<std::string> SplitPath(const std::string& clean_rel) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < clean_rel.size()) {
-    size_t j = clean_rel.find('/', i);
-    if (j == std::string::npos) j = clean_rel.size();
-    if (j > i) out.push_back(clean_rel.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 bool Excluded(const CopySource& src, const std::string& rel) {
   return src.exclude && !rel.empty() && src.exclude->Excluded(rel);
 }

@@ -292,14 +292,16 @@ class Job {
     return Status::Ok();
   }
 
-  /// The digests of the context files step `i` reads (COPY sources, bind mounts of the context), one per read;
+  /// The digests of the local files step `i` reads (COPY sources, bind mounts of the context or a named context
+  /// directory), one per read;
   /// with `entries`, also each file's own digest by its path.
   Result<std::string> ContextContent(size_t i, std::map<std::string, std::string>* entries) {
     const graph::Vertex& v = g_.at(i);
     std::string content;
     auto add = [&](size_t input, const std::vector<std::string>& paths) -> Status {
       const Output& src = outputs_[v.inputs.at(input)];
-      if (src.local_dir.empty()) return Status::Ok();
+      // A download or checkout is named by its own key already (its digest, its commit): not read twice.
+      if (src.local_dir.empty() || src.fetched) return Status::Ok();
       KILN_ASSIGN(std::string sum, ChecksumSources(CopySource{src.local_dir, src.exclude.get(), src.digests.get()},
                                                    paths, entries));
       content += sum;
