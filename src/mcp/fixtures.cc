@@ -34,6 +34,7 @@ Outcome ElicitTool(RequestContext& ctx, Json params) {
 }  // namespace
 
 void AddConformanceFixtures(Server& s) {
+  AddStatelessFixtures(s);
   AddTool(s, "test_simple_text", "Returns simple text", EmptySchema(), [](RequestContext&, const Json&) {
     return Outcome::Ok(Content({Text("This is a simple text response for testing.")}));
   });
@@ -136,14 +137,26 @@ void AddConformanceFixtures(Server& s) {
             Sleep(100);
             return Outcome::Ok(Content({Text("Reconnection test completed successfully")}));
           });
+  // Every 2020-12 keyword family a client must pass through unchanged: $defs with an $anchor, $ref, composition
+  // and conditionals. The arguments are validated against all of it.
+  Json address = {{"$anchor", "addressDef"},
+                  {"type", "object"},
+                  {"properties", {{"street", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}};
   s.AddTool({{{"name", "json_schema_2020_12_tool"},
               {"description", "Tool with JSON Schema 2020-12 features"},
               {"inputSchema",
                {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
                 {"type", "object"},
-                {"$defs", {{"address", {{"type", "object"},
-                                        {"properties", {{"street", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}}}}},
-                {"properties", {{"name", {{"type", "string"}}}, {"address", {{"$ref", "#/$defs/address"}}}}},
+                {"$defs", {{"address", address}}},
+                {"properties", {{"name", {{"type", "string"}}},
+                                {"address", {{"$ref", "#/$defs/address"}}},
+                                {"contactMethod", {{"type", "string"}, {"enum", {"phone", "email"}}}},
+                                {"phone", {{"type", "string"}}},
+                                {"email", {{"type", "string"}}}}},
+                {"allOf", {{{"anyOf", {{{"required", {"phone"}}}, {{"required", {"email"}}}}}}}},
+                {"if", {{"properties", {{"contactMethod", {{"const", "phone"}}}}}, {"required", {"contactMethod"}}}},
+                {"then", {{"required", {"phone"}}}},
+                {"else", {{"required", {"email"}}}},
                 {"additionalProperties", false}}}},
              [](RequestContext&, const Json& args) { return Outcome::Ok(Content({Text("Received: " + args.dump())})); }});
 

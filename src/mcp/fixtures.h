@@ -5,6 +5,9 @@
 
 namespace kiln::mcp {
 
+/// Every fixture, of both eras.
 void AddConformanceFixtures(Server& server);
+/// Those of the 2026-07-28 scenarios (fixtures_modern.cc).
+void AddStatelessFixtures(Server& server);
 
 }  // namespace kiln::mcp

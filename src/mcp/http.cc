@@ -9,6 +9,7 @@
 
 #include "base/text.h"
 #include "mcp/http_gate.h"
+#include "mcp/http_stateless.h"
 
 namespace kiln::mcp {
 namespace {
@@ -272,6 +273,7 @@ struct HttpTransport::Impl {
     auto parsed = ParseJson(req.body);
     if (!parsed.ok()) return JsonError(res, 400, kParseError, "parse error: the body is " + parsed.status().message());
     Json& body = *parsed;
+    if (IsStatelessPost(req, body)) return ServeStatelessPost(server, body, req, res);
     if (!VersionHeaderOk(req, res)) return;
 
     bool initialize = body.is_object() && body.contains("method") && body["method"] == "initialize";

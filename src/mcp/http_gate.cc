@@ -432,7 +432,26 @@ bool GatedHttpServer::process_and_close_socket(socket_t sock) {
   return true;
 }
 
+namespace {
+thread_local int current_fd = -1;  // the connection whose request this thread is handling
+}  // namespace
+
+bool GatedHttpServer::ClientGone() {
+  if (current_fd < 0) return false;
+  // The whole request was read before the handler ran, so readable-with-nothing-to-read or a hang-up means the
+  // peer closed; bytes of a pipelined next request mean it is still there.
+  pollfd p{current_fd, POLLIN | POLLRDHUP, 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
+  char c;
+  return recv(current_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 bool GatedHttpServer::ServeRequest(int fd, std::string& buffered) {
+  current_fd = fd;
+  struct Reset {
+    ~Reset() { current_fd = -1; }
+  } reset;
   size_t request_size = Frame(buffered, gate_->options()).size();
   BufferedStream stream(fd, std::move(buffered), std::chrono::seconds(read_timeout_sec_),
                         std::chrono::seconds(write_timeout_sec_));

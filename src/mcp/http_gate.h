@@ -42,6 +42,9 @@ class GatedHttpServer : public httplib::Server {
   void Start();
   /// Closes every connection and waits for the gate and the workers to finish.
   void StopGate();
+  /// Whether the client of the request this thread is handling has closed its connection (or reset it): how a
+  /// handler learns that nobody waits for its answer any more. False outside a request.
+  static bool ClientGone();
 
  private:
   class Gate;

@@ -9,6 +9,75 @@ const std::vector<std::string>& SupportedProtocolVersions() {
   return versions;
 }
 
+const std::vector<std::string>& ModernProtocolVersions() {
+  static const std::vector<std::string> versions = {"2026-07-28"};
+  return versions;
+}
+
+bool IsModernVersion(const std::string& version) {
+  for (auto& v : ModernProtocolVersions())
+    if (v == version) return true;
+  return false;
+}
+
+std::vector<std::string> AllProtocolVersions() {
+  std::vector<std::string> all = ModernProtocolVersions();
+  for (auto& v : SupportedProtocolVersions()) all.push_back(v);
+  return all;
+}
+
+std::optional<RpcError> ParseRequestMeta(const Json& params, RequestMeta* meta) {
+  auto invalid = [](const std::string& why) { return RpcError{kInvalidParams, "invalid params: " + why, Json(), 400}; };
+  if (!params.is_object() || !params.contains("_meta") || !params["_meta"].is_object()) {
+    return invalid("params._meta is required (protocol version and client capabilities)");
+  }
+  const Json& m = params["_meta"];
+  auto version = m.find(kMetaProtocolVersion);
+  if (version == m.end() || !version->is_string()) return invalid(std::string("_meta needs ") + kMetaProtocolVersion);
+  auto caps = m.find(kMetaClientCapabilities);
+  if (caps == m.end() || !caps->is_object()) return invalid(std::string("_meta needs ") + kMetaClientCapabilities);
+  meta->protocol_version = version->get<std::string>();
+  meta->client_capabilities = *caps;
+  if (auto info = m.find(kMetaClientInfo); info != m.end() && info->is_object()) meta->client_info = *info;
+  meta->log_level = -1;
+  if (auto level = m.find(kMetaLogLevel); level != m.end()) {
+    meta->log_level = level->is_string() ? LogLevelRank(level->get<std::string>()) : -1;
+    if (meta->log_level < 0) return invalid("unknown log level " + level->dump());
+  }
+  return std::nullopt;
+}
+
+bool LooksModern(const Json& m) {
+  if (!m.is_object()) return false;
+  auto method = m.find("method");
+  if (method != m.end() && method->is_string() &&
+      (*method == "server/discover" || *method == "subscriptions/listen" || method->get<std::string>().rfind("tasks/", 0) == 0)) {
+    return true;
+  }
+  auto params = m.find("params");
+  return params != m.end() && params->is_object() && params->contains("_meta") && (*params)["_meta"].is_object() &&
+         (*params)["_meta"].contains(kMetaProtocolVersion);
+}
+
+bool DeclaresCapability(const Json& capabilities, const std::string& name) {
+  if (!capabilities.is_object()) return false;
+  if (name.find('/') != std::string::npos) {
+    auto ext = capabilities.find("extensions");
+    return ext != capabilities.end() && ext->is_object() && ext->contains(name);
+  }
+  return capabilities.contains(name);
+}
+
+Json CapabilityObject(const std::string& name) {
+  if (name.find('/') != std::string::npos) return {{"extensions", {{name, Json::object()}}}};
+  return {{name, Json::object()}};
+}
+
+RpcError MissingCapabilityError(const std::string& name) {
+  return {kMissingClientCapability, "missing required client capability: " + name,
+          {{"requiredCapabilities", CapabilityObject(name)}}, 400};
+}
+
 bool VersionAllowsBatches(const std::string& version) { return version == "2025-03-26" || version == "2024-11-05"; }
 
 Json MakeResult(const Json& id, Json result) {

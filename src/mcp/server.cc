@@ -1,6 +1,9 @@
 #include "mcp/server.h"
 
 #include <random>
+#include <set>
+#include <thread>
+
 
 #include "mcp/schema.h"
 
@@ -144,7 +147,10 @@ void RequestContext::Progress(double progress, std::optional<double> total, cons
 
 void RequestContext::Log(const std::string& level, const Json& data, const std::string& logger) {
   int rank = LogLevelRank(level);
-  {
+  if (modern_) {
+    // 2026-07-28: no log messages unless this request asked for them, and none at all from a task.
+    if (log_level_ < 0 || rank < log_level_ || task_) return;
+  } else {
     std::lock_guard l(session_->mu_);
     if (rank < session_->log_level_) return;
   }
@@ -153,7 +159,58 @@ void RequestContext::Log(const std::string& level, const Json& data, const std::
   channel_->Send(MakeNotification("notifications/message", p));
 }
 
-const Json& RequestContext::client_capabilities() const { return session_->client_capabilities_; }
+const Json& RequestContext::client_capabilities() const {
+  return modern_ ? client_capabilities_ : session_->client_capabilities_;
+}
+
+namespace {
+/// The client capability an input request needs.
+std::string CapabilityFor(const std::string& method) {
+  if (method == "elicitation/create") return "elicitation";
+  if (method == "sampling/createMessage") return "sampling";
+  if (method == "roots/list") return "roots";
+  return "";
+}
+}  // namespace
+
+Result<Json> RequestContext::RequestInputs(const Json& requests) {
+  if (!requests.is_object() || requests.empty()) return Status::Error("no input requests");
+  for (auto& [key, request] : requests.items()) {
+    std::string method = request.value("method", "");
+    std::string capability = CapabilityFor(method);
+    if (capability.empty()) return Status::Error("cannot ask the client for " + method);
+    if (!DeclaresCapability(client_capabilities(), capability)) {
+      if (modern_ && !task_) missing_capability_ = capability;
+      return Status::Error("the client does not support " + capability);
+    }
+  }
+  if (task_) return task_->AwaitInputs(requests);
+  Json answers = Json::object();
+  if (!modern_) {
+    for (auto& [key, request] : requests.items()) {
+      auto answer = RequestClient(request["method"].get<std::string>(), request.value("params", Json::object()));
+      if (!answer.ok()) return answer.status();
+      answers[key] = std::move(*answer);
+    }
+    return answers;
+  }
+  for (auto& [key, request] : requests.items()) {
+    auto given = input_responses_.find(key);
+    if (given != input_responses_.end()) {
+      answers[key] = *given;
+    } else {
+      unanswered_[key] = request;
+    }
+  }
+  if (!unanswered_.empty()) return Status::Error("waiting for the client's input");
+  return answers;
+}
+
+Result<Json> RequestContext::RequestInput(const std::string& key, const std::string& method, Json params) {
+  auto answers = RequestInputs({{key, {{"method", method}, {"params", std::move(params)}}}});
+  if (!answers.ok()) return answers.status();
+  return (*answers)[key];
+}
 
 Result<Json> RequestContext::RequestClient(const std::string& method, Json params,
                                            std::chrono::milliseconds timeout) {
@@ -182,9 +239,26 @@ Result<Json> RequestContext::RequestClient(const std::string& method, Json param
 
 // --- Server: registries and sessions ---
 
+Server::Server(Info info) : info_(std::move(info)) {
+  tasks_.OnChange([this](const Task& task) {
+    Json detailed = task.Detailed();
+    NotifyListeners(MakeNotification("notifications/tasks", detailed), [&](const Listener& l) {
+      auto ids = l.filter.find("taskIds");
+      return ids != l.filter.end() && std::find(ids->begin(), ids->end(), Json(task.id())) != ids->end();
+    });
+  });
+}
+
 void Server::AddTool(Tool tool) {
   std::lock_guard l(mu_);
   tools_.push_back(std::move(tool));
+}
+
+Json Server::ToolDefinition(const std::string& name) {
+  std::lock_guard l(mu_);
+  for (auto& t : tools_)
+    if (t.definition.value("name", "") == name) return t.definition;
+  return Json();
 }
 
 void Server::RemoveTool(const std::string& name) {
@@ -243,8 +317,11 @@ bool Server::Shutdown(std::chrono::milliseconds grace) {
   {
     std::lock_guard l(mu_);
     ending.swap(sessions_);
+    stopping_ = true;  // listen streams end with a result
   }
+  listeners_end_.notify_all();
   for (auto& [id, s] : ending) s->CancelAll();
+  tasks_.CancelAll();
   std::unique_lock l(mu_);
   return idle_.wait_for(l, grace, [&] { return requests_running_ == 0; });
 }
@@ -261,17 +338,47 @@ void Server::Broadcast(const Json& notification, const std::function<bool(Sessio
 }
 
 void Server::NotifyResourceUpdated(const std::string& uri) {
-  Broadcast(MakeNotification("notifications/resources/updated", {{"uri", uri}}),
-            [&](Session& s) { return s.Subscribed(uri); });
+  Json n = MakeNotification("notifications/resources/updated", {{"uri", uri}});
+  Broadcast(n, [&](Session& s) { return s.Subscribed(uri); });
+  NotifyListeners(n, [&](const Listener& l) {
+    auto uris = l.filter.find("resourceSubscriptions");
+    return uris != l.filter.end() && std::find(uris->begin(), uris->end(), Json(uri)) != uris->end();
+  });
 }
 
 void Server::NotifyListChanged(const std::string& kind) {
-  Broadcast(MakeNotification("notifications/" + kind + "/list_changed", Json()), [](Session&) { return true; });
+  Json n = MakeNotification("notifications/" + kind + "/list_changed", Json());
+  Broadcast(n, [](Session&) { return true; });
+  NotifyListeners(n, [&](const Listener& l) { return l.filter.value(kind + "ListChanged", false); });
+}
+
+void Server::NotifyListeners(const Json& notification, const std::function<bool(const Listener&)>& want) {
+  std::vector<std::shared_ptr<Listener>> targets;
+  {
+    std::lock_guard l(mu_);
+    for (auto& listener : listeners_)
+      if (want(*listener)) targets.push_back(listener);
+  }
+  for (auto& listener : targets) {
+    Json tagged = notification;
+    if (!tagged.contains("params") || !tagged["params"].is_object()) tagged["params"] = Json::object();
+    tagged["params"]["_meta"][kMetaSubscriptionId] = listener->id;
+    std::lock_guard l(listener->mu);
+    if (listener->open) listener->channel->Send(tagged);
+  }
 }
 
 // --- Message handling ---
 
 void Server::Handle(const std::shared_ptr<Session>& session, const Json& message, Channel& channel) {
+  Handle(session, message, channel, Envelope{});
+}
+
+void Server::Handle(const std::shared_ptr<Session>& session, const Json& message, Channel& channel,
+                    const Envelope& envelope) {
+  Era era = envelope.era;
+  if (era == Era::kDetect) era = LooksModern(message) ? Era::kModern : Era::kLegacy;
+  if (era == Era::kModern && !message.is_array()) return HandleModern(session, message, channel, envelope);
   if (!message.is_array()) return HandleOne(session, message, channel);
   if (!VersionAllowsBatches(session->protocol_version()) || message.empty()) {
     channel.Send(MakeError(Json(), {kInvalidRequest,
@@ -338,6 +445,7 @@ void Server::HandleOne(const std::shared_ptr<Session>& session, const Json& m, C
     requests_running_++;
   }
   RequestContext ctx(session, id, params, &channel, cancelled);
+  ctx.server_ = this;
   Outcome out;
   try {
     out = Dispatch(session, method, ctx);
@@ -463,7 +571,15 @@ Outcome Server::CallTool(RequestContext& ctx) {
   if (!problem.empty()) {
     return Outcome::Ok({{"content", {{{"type", "text"}, {"text", "invalid arguments: " + problem}}}}, {"isError", true}});
   }
-  return tool.call(ctx, args);
+  if (ctx.modern() && tool.tasks != TaskSupport::kForbidden) {
+    bool declared = DeclaresCapability(ctx.client_capabilities(), kTasksExtension);
+    if (!declared && tool.tasks == TaskSupport::kRequired) return {Json(), MissingCapabilityError(kTasksExtension)};
+    if (declared && !tool.task_after_input) {
+      auto call = tool.call;
+      return StartTask(ctx, [call, args](RequestContext& task) { return call(task, args); });
+    }
+  }
+  return RunWithInput(ctx, "tools/call\n" + name + "\n" + args.dump(), [&] { return tool.call(ctx, args); });
 }
 
 Outcome Server::ReadResource(RequestContext& ctx) {
@@ -486,9 +602,11 @@ Outcome Server::ReadResource(RequestContext& ctx) {
         }
       }
   }
-  if (direct) return direct(ctx, uri);
-  if (matched.read) return matched.read(ctx, uri, vars);
-  Outcome o = Outcome::Fail(kResourceNotFound, "resource not found: " + uri);
+  std::string scope = "resources/read\n" + uri;
+  if (direct) return RunWithInput(ctx, scope, [&] { return direct(ctx, uri); });
+  if (matched.read) return RunWithInput(ctx, scope, [&] { return matched.read(ctx, uri, vars); });
+  // 2026-07-28 answers an unknown URI as invalid params (SEP-2164); earlier revisions had a code of their own.
+  Outcome o = Outcome::Fail(ctx.modern() ? kInvalidParams : kResourceNotFound, "resource not found: " + uri);
   o.error->data = {{"uri", uri}};
   return o;
 }
@@ -512,7 +630,8 @@ Outcome Server::GetPrompt(RequestContext& ctx) {
     if (a.value("required", false) && !args.count(a.value("name", ""))) {
       return Outcome::Fail(kInvalidParams, "prompt " + name + " needs argument " + a.value("name", ""));
     }
-  return prompt.get(ctx, args);
+  Json scope_args(args);
+  return RunWithInput(ctx, "prompts/get\n" + name + "\n" + scope_args.dump(), [&] { return prompt.get(ctx, args); });
 }
 
 Outcome Server::Complete(const Json& params) {
@@ -541,6 +660,309 @@ Outcome Server::Complete(const Json& params) {
   size_t total = values.size();
   if (values.size() > 100) values.resize(100);  // the spec's limit per answer
   return Outcome::Ok({{"completion", {{"values", values}, {"total", total}, {"hasMore", total > values.size()}}}});
+}
+
+// --- The modern era (2026-07-28) ---
+
+namespace {
+
+/// Results a client may cache, and for how long: the lists of what the server offers change only when its
+/// configuration does; the store's content (images, logs) at any time.
+void AddCachingHints(const std::string& method, Json& result) {
+  static const std::set<std::string> kStable = {"server/discover", "tools/list", "prompts/list",
+                                                "resources/templates/list"};
+  if (kStable.count(method)) {
+    if (!result.contains("ttlMs")) result["ttlMs"] = 60'000;
+    if (!result.contains("cacheScope")) result["cacheScope"] = "public";
+  } else if (method == "resources/list" || method == "resources/read") {
+    if (!result.contains("ttlMs")) result["ttlMs"] = 0;
+    if (!result.contains("cacheScope")) result["cacheScope"] = "private";
+  }
+}
+
+/// A modern error answer, with the HTTP status it travels with.
+Outcome Refuse(int code, std::string message, int http_status, Json data = Json()) {
+  return {Json(), RpcError{code, std::move(message), std::move(data), http_status}};
+}
+
+/// A channel for a task's work: progress becomes the task's status message; nothing else goes anywhere, since
+/// the request that started the task has been answered.
+class TaskChannel : public Channel {
+ public:
+  explicit TaskChannel(std::shared_ptr<Task> task) : task_(std::move(task)) {}
+  void Send(const Json& m) override {
+    if (m.value("method", "") != "notifications/progress" || !m.contains("params")) return;
+    const Json& p = m["params"];
+    std::string message = p.value("message", "");
+    if (message.empty() && p.contains("total") && p["total"].is_number()) {
+      message = std::to_string(p.value("progress", 0.0)).substr(0, 5) + "/" + p["total"].dump();
+    }
+    if (!message.empty()) task_->SetStatusMessage(message);
+  }
+
+ private:
+  std::shared_ptr<Task> task_;
+};
+
+}  // namespace
+
+Json Server::ServerInfo() const {
+  Json info = {{"name", info_.name}, {"version", info_.version}};
+  if (!info_.title.empty()) info["title"] = info_.title;
+  return info;
+}
+
+Json Server::Capabilities(bool modern) const {
+  Json caps = {{"tools", {{"listChanged", true}}},
+               {"resources", {{"subscribe", true}, {"listChanged", true}}},
+               {"prompts", {{"listChanged", true}}},
+               {"logging", Json::object()},
+               {"completions", Json::object()}};
+  if (modern) caps["extensions"] = {{kTasksExtension, Json::object()}};
+  return caps;
+}
+
+void Server::FinishModernResult(const std::string& method, Json& result) {
+  if (!result.is_object()) return;
+  if (!result.contains("resultType")) result["resultType"] = "complete";
+  AddCachingHints(method, result);
+  if (!result.contains("_meta") || !result["_meta"].is_object()) result["_meta"] = Json::object();
+  result["_meta"][kMetaServerInfo] = ServerInfo();
+}
+
+void Server::HandleModern(const std::shared_ptr<Session>& session, const Json& m, Channel& channel,
+                          const Envelope& envelope) {
+  std::string why;
+  MessageKind kind = Classify(m, &why);
+  if (kind == MessageKind::kInvalid) {
+    Json id = (m.is_object() && m.contains("id") && (m["id"].is_string() || m["id"].is_number_integer())) ? m["id"] : Json();
+    if (envelope.http_status) *envelope.http_status = 400;
+    channel.Send(MakeError(id, {kInvalidRequest, "invalid request: " + why, Json(), 400}));
+    return;
+  }
+  if (kind == MessageKind::kResponse) return;  // the modern era has no requests from server to client
+  const std::string method = m["method"].get<std::string>();
+  Json params = m.value("params", Json::object());
+  if (kind == MessageKind::kNotification) {
+    // stdio's cancellation; on HTTP closing the response stream cancels.
+    if (method == "notifications/cancelled" && params.is_object() && params.contains("requestId")) {
+      std::lock_guard l(session->mu_);
+      auto it = session->in_flight_.find(params["requestId"].dump());
+      if (it != session->in_flight_.end()) it->second->store(true);
+    }
+    return;
+  }
+  const Json& id = m["id"];
+  auto answer = [&](const Outcome& out) {
+    if (envelope.http_status) *envelope.http_status = out.error ? out.error->http_status : 200;
+    channel.Send(out.error ? MakeError(id, *out.error) : MakeResult(id, out.result));
+  };
+  RequestMeta meta;
+  if (auto bad = ParseRequestMeta(params, &meta)) return answer({Json(), *bad});
+  if (envelope.version_header && *envelope.version_header != meta.protocol_version) {
+    return answer(Refuse(kHeaderMismatch,
+                         "the MCP-Protocol-Version header (" + *envelope.version_header +
+                             ") differs from the protocol version in _meta (" + meta.protocol_version + ")",
+                         400));
+  }
+  if (!IsModernVersion(meta.protocol_version)) {
+    return answer(Refuse(kUnsupportedProtocolVersion, "unsupported protocol version " + meta.protocol_version, 400,
+                         {{"supported", AllProtocolVersions()}, {"requested", meta.protocol_version}}));
+  }
+
+  auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  {
+    std::lock_guard l(session->mu_);
+    if (!session->in_flight_.emplace(id.dump(), cancelled).second) {
+      return answer(Refuse(kInvalidRequest, "request id " + id.dump() + " is already in use", 400));
+    }
+  }
+  {
+    std::lock_guard l(mu_);
+    requests_running_++;
+  }
+  RequestContext ctx(session, id, params, &channel, cancelled);
+  ctx.modern_ = true;
+  ctx.server_ = this;
+  ctx.client_capabilities_ = meta.client_capabilities;
+  ctx.log_level_ = meta.log_level;
+  Outcome out;
+  try {
+    out = DispatchModern(method, ctx);
+  } catch (const nlohmann::json::exception& e) {
+    out = Outcome::Fail(kInvalidParams, std::string("invalid params: ") + e.what());
+  }
+  {
+    std::lock_guard l(session->mu_);
+    session->in_flight_.erase(id.dump());
+  }
+  {
+    std::lock_guard l(mu_);
+    if (--requests_running_ == 0) idle_.notify_all();
+  }
+  if (cancelled->load()) return;  // the client went away or cancelled: no answer
+  if (!out.error) FinishModernResult(method, out.result);
+  answer(out);
+}
+
+Outcome Server::DispatchModern(const std::string& method, RequestContext& ctx) {
+  static const std::set<std::string> kShared = {"tools/list",     "tools/call",    "resources/list",
+                                                "resources/read", "prompts/list",  "prompts/get",
+                                                "resources/templates/list",        "completion/complete"};
+  if (method == "server/discover") return Discover();
+  if (method == "subscriptions/listen") return Listen(ctx);
+  if (method == "tasks/get" || method == "tasks/update" || method == "tasks/cancel") return TaskRequest(method, ctx);
+  // initialize, ping, logging/setLevel and resources/(un)subscribe are gone in this era, as are tasks/result and
+  // tasks/list of the experimental tasks of 2025-11-25.
+  if (!kShared.count(method)) return Refuse(kMethodNotFound, "method not found: " + method, 404);
+  if (ctx.params().contains("inputResponses") && !ctx.params()["inputResponses"].is_object()) {
+    return Outcome::Fail(kInvalidParams, "inputResponses must be an object");
+  }
+  return Dispatch(ctx.session_, method, ctx);
+}
+
+Outcome Server::RunWithInput(RequestContext& ctx, const std::string& scope, const std::function<Outcome()>& handler) {
+  if (ctx.modern_ && !ctx.task_) {
+    const Json& params = ctx.params();
+    // The sealed state holds the handler's own state and the answers of earlier rounds; this round's answers
+    // come on top of them.
+    if (params.contains("requestState")) {
+      const Json& sealed = params["requestState"];
+      auto state = sealed.is_string() ? seal_.Open(scope, sealed.get<std::string>()) : std::nullopt;
+      if (!state || !state->is_object()) {
+        return Outcome::Fail(kInvalidParams,
+                             "requestState integrity check failed: it was altered, expired, or made for another request");
+      }
+      ctx.state_ = (*state)["handler"];
+      ctx.next_state_ = ctx.state_;
+      ctx.input_responses_ = state->value("answers", Json::object());
+    }
+    if (params.contains("inputResponses")) {
+      for (auto& [key, response] : params["inputResponses"].items()) {
+        if (!response.is_object()) return Outcome::Fail(kInvalidParams, "inputResponses." + key + " must be an object");
+        ctx.input_responses_[key] = response;
+      }
+    }
+  }
+  Outcome out = handler();
+  if (!ctx.modern_ || ctx.task_) return out;
+  if (!ctx.missing_capability_.empty()) return {Json(), MissingCapabilityError(ctx.missing_capability_)};
+  if (ctx.unanswered_.empty()) return out;
+  // Whatever the handler answered without its input is replaced by the request for it; the handler's state rides
+  // along, sealed to this request.
+  return Outcome::Ok({{"resultType", "input_required"},
+                      {"inputRequests", ctx.unanswered_},
+                      {"requestState", seal_.Seal(scope, {{"handler", ctx.next_state_}, {"answers", ctx.input_responses_}})}});
+}
+
+Outcome Server::Discover() {
+  Json result = {{"supportedVersions", AllProtocolVersions()}, {"capabilities", Capabilities(true)}};
+  if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
+  return Outcome::Ok(result);
+}
+
+Outcome Server::Listen(RequestContext& ctx) {
+  const Json& params = ctx.params();
+  if (!params.contains("notifications") || !params["notifications"].is_object()) {
+    return Outcome::Fail(kInvalidParams, "subscriptions/listen needs params.notifications");
+  }
+  const Json& asked = params["notifications"];
+  Json honoured = Json::object();
+  for (const char* kind : {"toolsListChanged", "promptsListChanged", "resourcesListChanged"})
+    if (asked.value(kind, false) == true) honoured[kind] = true;
+  for (const char* list : {"resourceSubscriptions", "taskIds"}) {
+    if (!asked.contains(list)) continue;
+    if (!asked[list].is_array()) return Outcome::Fail(kInvalidParams, std::string(list) + " must be an array");
+    Json strings = Json::array();
+    for (auto& v : asked[list])
+      if (v.is_string()) strings.push_back(v);
+    honoured[list] = strings;
+  }
+  if (honoured.contains("taskIds") && !DeclaresCapability(ctx.client_capabilities(), kTasksExtension)) {
+    return {Json(), MissingCapabilityError(kTasksExtension)};
+  }
+  auto listener = std::make_shared<Listener>();
+  listener->id = ctx.id();
+  listener->channel = ctx.channel_;
+  listener->filter = honoured;
+  // The acknowledgement comes first on the stream, before any notification the listener could receive.
+  ctx.channel_->Send(MakeNotification("notifications/subscriptions/acknowledged",
+                                      {{"_meta", {{kMetaSubscriptionId, ctx.id()}}}, {"notifications", honoured}}));
+  std::unique_lock l(mu_);
+  listeners_.push_back(listener);
+  while (!stopping_ && !ctx.cancelled()) listeners_end_.wait_for(l, std::chrono::milliseconds(200));
+  std::erase(listeners_, listener);
+  l.unlock();
+  {
+    std::lock_guard ll(listener->mu);
+    listener->open = false;
+  }
+  // A graceful end (the server stops) closes the stream with a result naming it.
+  return Outcome::Ok({{"_meta", {{kMetaSubscriptionId, ctx.id()}}}});
+}
+
+Outcome RequestContext::RunAsTask(std::function<Outcome(RequestContext&)> work) {
+  if (modern_ && !task_ && server_ && DeclaresCapability(client_capabilities(), kTasksExtension)) {
+    return server_->StartTask(*this, std::move(work));
+  }
+  return work(*this);
+}
+
+Outcome Server::StartTask(RequestContext& ctx, std::function<Outcome(RequestContext&)> work) {
+  auto task = tasks_.Create();
+  {
+    std::lock_guard l(mu_);
+    requests_running_++;
+  }
+  // The work outlives this request: it gets a context of its own, which progress and input requests reach the
+  // task through.
+  std::thread([this, task, work = std::move(work), id = ctx.id(), params = ctx.params(), caps = ctx.client_capabilities()] {
+    auto session = std::make_shared<Session>("");
+    TaskChannel channel(task);
+    RequestContext tctx(session, id, params, &channel, task->cancelled_flag());
+    tctx.modern_ = true;
+    tctx.client_capabilities_ = caps;
+    tctx.task_ = task;
+    tctx.server_ = this;
+    Outcome out;
+    try {
+      out = work(tctx);
+    } catch (const std::exception& e) {
+      out = Outcome::Fail(kInternalError, std::string("the tool failed: ") + e.what());
+    }
+    if (out.error) {
+      Json error = {{"code", out.error->code}, {"message", out.error->message}};
+      if (!out.error->data.is_null()) error["data"] = out.error->data;
+      task->Fail(error);
+    } else {
+      task->Complete(out.result);
+    }
+    std::lock_guard l(mu_);
+    if (--requests_running_ == 0) idle_.notify_all();
+  }).detach();
+  Json created = task->Detailed();
+  created["resultType"] = "task";
+  return Outcome::Ok(created);
+}
+
+Outcome Server::TaskRequest(const std::string& method, RequestContext& ctx) {
+  if (!DeclaresCapability(ctx.client_capabilities(), kTasksExtension)) {
+    return {Json(), MissingCapabilityError(kTasksExtension)};
+  }
+  const Json& params = ctx.params();
+  if (!params.contains("taskId") || !params["taskId"].is_string()) return Outcome::Fail(kInvalidParams, "taskId is required");
+  auto task = tasks_.Find(params["taskId"].get<std::string>());
+  if (!task) return Outcome::Fail(kInvalidParams, "unknown task: " + params["taskId"].get<std::string>());
+  if (method == "tasks/get") return Outcome::Ok(task->Detailed());
+  if (method == "tasks/update") {
+    if (!params.contains("inputResponses") || !params["inputResponses"].is_object()) {
+      return Outcome::Fail(kInvalidParams, "tasks/update needs inputResponses");
+    }
+    task->Answer(params["inputResponses"]);
+  } else {
+    task->Cancel();
+  }
+  return Outcome::Ok(Json::object());
 }
 
 }  // namespace kiln::mcp

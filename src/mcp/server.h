@@ -1,6 +1,9 @@
-// A self-contained MCP server: lifecycle, tools, resources (with templates and subscriptions), prompts,
-// completion, logging, progress, cancellation, and requests from server to client (sampling, elicitation).
-// It knows nothing of what its tools do, nor of transports: stdio.h and http.h feed it messages.
+// A self-contained MCP server of both eras: the legacy revisions (2024-11-05 to 2025-11-25: an initialize handshake,
+// sessions, requests from server to client) and the modern one (2026-07-28: stateless requests that carry their
+// version and the client's capabilities, server/discover, input-required results the client retries, listen
+// streams, and the tasks extension). Tools, resources (with templates and subscriptions), prompts, completion,
+// logging, progress and cancellation serve both. It knows nothing of what its tools do, nor of transports:
+// stdio.h and http.h feed it messages and say which era a message belongs to where they can tell.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -17,6 +20,8 @@
 #include "base/json.h"
 #include "base/status.h"
 #include "mcp/protocol.h"
+#include "mcp/request_state.h"
+#include "mcp/tasks.h"
 
 namespace kiln::mcp {
 
@@ -40,6 +45,9 @@ struct Outcome {
 
 class Session;
 
+/// Which protocol era a message belongs to. kDetect: tell by its shape (see LooksModern).
+enum class Era { kDetect, kLegacy, kModern };
+
 /// One request in progress, and the ways to talk back while it runs.
 class RequestContext {
  public:
@@ -47,6 +55,8 @@ class RequestContext {
                  std::shared_ptr<std::atomic<bool>> cancelled);
   const Json& id() const { return id_; }
   const Json& params() const { return params_; }
+  /// Whether the request is of the 2026-07-28 era (no session; input comes by retries).
+  bool modern() const { return modern_; }
   /// True once the client sent notifications/cancelled for this request (or went away).
   bool cancelled() const { return cancelled_->load(); }
   /// notifications/progress, when the request carried a progressToken; otherwise nothing.
@@ -55,28 +65,68 @@ class RequestContext {
   /// notifications/message, when `level` passes the session's logging/setLevel.
   void Log(const std::string& level, const Json& data, const std::string& logger = "");
   /// Sends a request to the client and waits for its answer: sampling/createMessage, elicitation/create...
+  /// Legacy era only; handlers that serve both eras ask with RequestInputs.
   Result<Json> RequestClient(const std::string& method, Json params,
                              std::chrono::milliseconds timeout = std::chrono::minutes(5));
-  /// The capabilities the client declared in initialize.
+  /// Asks the client for input: `requests` maps keys of the handler's choosing to {method, params}
+  /// (elicitation/create, sampling/createMessage, roots/list); returns the answers by key. In the legacy era the
+  /// requests go to the client one by one and are waited for; in a task, the task waits in input_required for
+  /// tasks/update. In the modern era the answers come with the client's retry of the whole request: when they
+  /// are not there yet this returns an error and the handler returns whatever it likes; the server answers the
+  /// request with an input-required result asking for them instead (keep SetState for the retry). Answers of
+  /// earlier rounds are remembered (in the sealed requestState), so a handler simply asks again for all it needs,
+  /// round after round, and runs to its end once everything is answered. An error too
+  /// when the client did not declare the capability a request needs (modern: answered as MissingCapability).
+  Result<Json> RequestInputs(const Json& requests);
+  Result<Json> RequestInput(const std::string& key, const std::string& method, Json params);
+  /// What the handler saved with SetState in the round before this retry (null in the first round); the server
+  /// checked it was not altered, and refused the retry if it was.
+  const Json& state() const { return state_; }
+  void SetState(Json state) { next_state_ = std::move(state); }
+  /// The capabilities the client declared: in initialize (legacy) or in this request's _meta (modern).
   const Json& client_capabilities() const;
+  /// Runs `work` as a task when the client declared the tasks extension in a modern request (the answer is then the
+  /// task's handle, at once), else here and now. For tools that gather their input first (TaskAfterInput).
+  Outcome RunAsTask(std::function<Outcome(RequestContext&)> work);
+  /// Whether this context is a task's (its request was answered with a task handle).
+  bool in_task() const { return task_ != nullptr; }
   /// Closes the connection this request answers on; the answer still arrives when the client resumes.
   void DisconnectStream() { channel_->Disconnect(); }
   Session& session() { return *session_; }
 
  private:
+  friend class Server;
   std::shared_ptr<Session> session_;
   Json id_;
   Json params_;
   Json progress_token_;
   Channel* channel_;
   std::shared_ptr<std::atomic<bool>> cancelled_;
+  bool modern_ = false;
+  Json client_capabilities_;  // modern: from _meta
+  int log_level_ = -1;        // modern: from _meta; -1 for none
+  Json input_responses_ = Json::object();
+  Json state_, next_state_;
+  Json unanswered_ = Json::object();  // modern: input requests the retry must answer
+  std::string missing_capability_;    // modern: a capability an input request needed
+  std::shared_ptr<Task> task_;        // set while the request runs as a task
+  class Server* server_ = nullptr;
 };
+
+/// Whether a tool may run as a task (tasks extension): never, when the client allows it, or only as one.
+enum class TaskSupport { kForbidden, kOptional, kRequired };
 
 struct Tool {
   /// name, title, description, inputSchema, outputSchema, annotations: listed as they are.
   Json definition;
   /// Returns a CallToolResult ({content, structuredContent?, isError?}).
   std::function<Outcome(RequestContext&, const Json& arguments)> call;
+  /// kOptional/kRequired: a modern client that declared the tasks extension gets a task handle at once and the
+  /// call runs on; kRequired refuses clients that did not declare it.
+  TaskSupport tasks = TaskSupport::kForbidden;
+  /// The tool asks for its input in the request itself and then calls RequestContext::RunAsTask: the task starts
+  /// only once the input is there.
+  bool task_after_input = false;
 };
 
 struct Resource {
@@ -143,7 +193,7 @@ class Server {
     std::string title;
     std::string instructions;
   };
-  explicit Server(Info info) : info_(std::move(info)) {}
+  explicit Server(Info info);
 
   void AddTool(Tool tool);
   void RemoveTool(const std::string& name);
@@ -166,11 +216,43 @@ class Server {
 
   /// notifications/resources/updated to every session subscribed to `uri`.
   void NotifyResourceUpdated(const std::string& uri);
-  /// notifications/{tools,resources,prompts}/list_changed to every initialized session.
+  /// notifications/{tools,resources,prompts}/list_changed to every initialized session and every listen stream
+  /// that asked for them.
   void NotifyListChanged(const std::string& kind);
 
+  /// Tells the server which era a message is of, and what HTTP headers said about it: see Handle.
+  struct Envelope {
+    Era era = Era::kDetect;
+    /// The MCP-Protocol-Version header of a modern HTTP request; must equal the version in _meta.
+    std::optional<std::string> version_header;
+    /// Where a modern request's answer says the HTTP status it travels with (see RpcError::http_status).
+    int* http_status = nullptr;
+  };
+  /// Handle, for a message whose era the transport knows or lets the server tell.
+  void Handle(const std::shared_ptr<Session>& session, const Json& message, Channel& channel, const Envelope& envelope);
+
+  TaskStore& tasks() { return tasks_; }
+  /// The definition of the tool of that name (null if none): for transports that check headers against it.
+  Json ToolDefinition(const std::string& name);
+
  private:
+  struct Listener;
   Outcome Dispatch(const std::shared_ptr<Session>& s, const std::string& method, RequestContext& ctx);
+  Outcome DispatchModern(const std::string& method, RequestContext& ctx);
+  void HandleModern(const std::shared_ptr<Session>& session, const Json& message, Channel& channel,
+                    const Envelope& envelope);
+  /// Adds what every modern result carries (resultType, serverInfo, caching hints for `method`).
+  void FinishModernResult(const std::string& method, Json& result);
+  Outcome Discover();
+  Outcome Listen(RequestContext& ctx);
+  friend class RequestContext;
+  Outcome StartTask(RequestContext& ctx, std::function<Outcome(RequestContext&)> work);
+  Outcome TaskRequest(const std::string& method, RequestContext& ctx);
+  /// Runs a handler of a request that may ask for input, and turns its asking into the era's answer.
+  Outcome RunWithInput(RequestContext& ctx, const std::string& scope, const std::function<Outcome()>& handler);
+  Json ServerInfo() const;
+  Json Capabilities(bool modern) const;
+  void NotifyListeners(const Json& notification, const std::function<bool(const Listener&)>& want);
   Outcome Initialize(Session& s, const Json& params);
   Outcome ListTools(const Json& params);
   Outcome CallTool(RequestContext& ctx);
@@ -191,6 +273,18 @@ class Server {
   std::map<std::string, std::shared_ptr<Session>> sessions_;
   std::condition_variable idle_;
   int requests_running_ = 0;  // across sessions, guarded by mu_
+  struct Listener {
+    Json id;  // the subscriptions/listen request's, which tags every notification it carries
+    Channel* channel;
+    Json filter;  // what the client opted in to (and the server honours)
+    std::mutex mu;     // held while sending, so the stream cannot end under a sender
+    bool open = true;  // guarded by mu
+  };
+  std::vector<std::shared_ptr<Listener>> listeners_;  // guarded by mu_
+  std::condition_variable listeners_end_;
+  bool stopping_ = false;  // guarded by mu_
+  RequestStateSeal seal_;
+  TaskStore tasks_{TaskStore::Options{}};
 };
 
 /// Matches `uri` against an RFC 6570 level-1 template ("test://template/{id}/data"); fills `vars`.
