@@ -1,0 +1,94 @@
+// kiln's resources: images, build logs and workspace files, with templates and completion.
+#include <sys/stat.h>
+
+#include "mcptools/surface.h"
+#include "oci/reference.h"
+
+namespace kiln::mcptools {
+
+void AddResources(Context& c) {
+  c.server.AddResourceLister([&c] {
+    std::vector<Json> out;
+    auto images = c.engine.Images();
+    if (images.ok())
+      for (auto& i : *images) {
+        out.push_back({{"uri", "kiln://images/" + i.name}, {"name", i.name},
+                       {"description", "Image " + i.name + " (" + i.digest.substr(0, 19) + ")"},
+                       {"mimeType", "application/json"}});
+      }
+    for (auto& id : c.logs.Ids()) {
+      out.push_back({{"uri", "kiln://builds/" + id + "/log"}, {"name", "build " + id + " log"},
+                     {"description", "Progress output of build " + id}, {"mimeType", "text/plain"}});
+    }
+    return out;
+  });
+  c.server.AddResourceTemplate(
+      {{{"uriTemplate", "kiln://images/{ref}"}, {"name", "image"}, {"description", "An image's manifest and config"},
+        {"mimeType", "application/json"}},
+       [&c](RequestContext&, const std::string& uri, const std::map<std::string, std::string>& vars) {
+         auto j = c.engine.Inspect(vars.at("ref"));
+         if (!j.ok()) return Outcome::Fail(mcp::kResourceNotFound, j.status().message());
+         return Outcome::Ok({{"contents", {{{"uri", uri}, {"mimeType", "application/json"}, {"text", DumpLenient(*j, 2)}}}}});
+       },
+       [&c](const std::string&, const std::string& prefix) {
+         std::vector<std::string> out;
+         auto images = c.engine.Images();
+         if (images.ok())
+           for (auto& i : *images)
+             if (i.name.rfind(prefix, 0) == 0) out.push_back(i.name);
+         return out;
+       }});
+  c.server.AddResourceTemplate(
+      {{{"uriTemplate", "kiln://builds/{id}/log"}, {"name", "build-log"},
+        {"description", "A build's progress output; subscribe to hear of new output while it runs"},
+        {"mimeType", "text/plain"}},
+       [&c](RequestContext&, const std::string& uri, const std::map<std::string, std::string>& vars) {
+         auto log = c.logs.Get(vars.at("id"));
+         if (!log) return Outcome::Fail(mcp::kResourceNotFound, "no log for build " + vars.at("id"));
+         return Outcome::Ok({{"contents", {{{"uri", uri}, {"mimeType", "text/plain"}, {"text", log->first}}}}});
+       },
+       [&c](const std::string&, const std::string& prefix) {
+         std::vector<std::string> out;
+         for (auto& id : c.logs.Ids())
+           if (id.rfind(prefix, 0) == 0) out.push_back(id);
+         return out;
+       }});
+  // The workspace's Dockerfiles, readable as file:// resources.
+  c.server.AddResourceLister([&c] {
+    std::vector<Json> out;
+    std::function<void(const std::string&, int)> walk = [&](const std::string& dir, int depth) {
+      if (depth > 4 || out.size() >= 100) return;
+      auto names = ListDir(dir);
+      if (!names.ok()) return;
+      for (auto& n : *names) {
+        if (n == "node_modules" || n == ".git" || n == "build") continue;
+        std::string p = JoinPath(dir, n);
+        struct stat st;
+        if (lstat(p.c_str(), &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+          walk(p, depth + 1);
+        } else if (S_ISREG(st.st_mode) && (n == "Dockerfile" || n.rfind("Dockerfile.", 0) == 0 ||
+                                           (n.size() > 11 && n.substr(n.size() - 11) == ".Dockerfile"))) {
+          out.push_back({{"uri", "file://" + p}, {"name", p.substr(c.workspace.roots()[0].size() + 1 > p.size() ? 0 : c.workspace.roots()[0].size() + 1)},
+                         {"description", "Dockerfile in the workspace"}, {"mimeType", "text/x-dockerfile"}});
+        }
+      }
+    };
+    for (auto& r : c.workspace.roots()) walk(r, 0);
+    return out;
+  });
+  c.server.AddResourceTemplate(
+      {{{"uriTemplate", "file://{path}"}, {"name", "workspace-file"}, {"description", "A file inside the workspace roots"},
+        {"mimeType", "text/plain"}},
+       [&c](RequestContext&, const std::string& uri, const std::map<std::string, std::string>& vars) {
+         auto path = c.workspace.Resolve(vars.at("path"));
+         if (!path.ok()) return Outcome::Fail(mcp::kResourceNotFound, path.status().message());
+         auto data = ReadFile(*path);
+         if (!data.ok()) return Outcome::Fail(mcp::kResourceNotFound, data.status().message());
+         if (data->size() > kMaxReadBytes) data->resize(kMaxReadBytes);
+         return Outcome::Ok({{"contents", {{{"uri", uri}, {"mimeType", "text/plain"}, {"text", *data}}}}});
+       },
+       nullptr});
+}
+
+}  // namespace kiln::mcptools
