@@ -21,21 +21,14 @@ void AddPrompts(Context& c) {
   auto user = [](const std::string& text) { return Json{{"role", "user"}, {"content", TextContent(text)}}; };
   auto dockerfiles = [&c](const std::string&, const std::string& prefix) {
     std::vector<std::string> out;
-    std::function<void(const std::string&, const std::string&, int)> walk = [&](const std::string& dir, const std::string& rel, int depth) {
-      if (depth > 4 || out.size() >= 100) return;
-      auto names = ListDir(dir);
-      if (!names.ok()) return;
-      for (auto& n : *names) {
-        if (n == "node_modules" || n == ".git") continue;
-        std::string r = rel.empty() ? n : rel + "/" + n;
-        if (IsDirectory(JoinPath(dir, n))) {
-          walk(JoinPath(dir, n), r, depth + 1);
-        } else if (n.find("Dockerfile") != std::string::npos && r.rfind(prefix, 0) == 0) {
-          out.push_back(r);
-        }
-      }
-    };
-    walk(c.workspace.roots()[0], "", 0);
+    c.workspace.Walk(c.workspace.roots()[0], {.max_depth = 4, .skip_names = {"node_modules", ".git", "build"}},
+                     [&](const WalkEntry& e) {
+                       if (out.size() >= 100) return false;
+                       if (e.type == WalkEntry::Type::kFile && IsDockerfileName(e.name) && e.relative.rfind(prefix, 0) == 0) {
+                         out.push_back(e.relative);
+                       }
+                       return true;
+                     });
     return out;
   };
 

@@ -1,6 +1,4 @@
 // kiln's resources: images, build logs and workspace files, with templates and completion.
-#include <sys/stat.h>
-
 #include "mcptools/surface.h"
 #include "oci/reference.h"
 
@@ -56,25 +54,16 @@ void AddResources(Context& c) {
   // The workspace's Dockerfiles, readable as file:// resources.
   c.server.AddResourceLister([&c] {
     std::vector<Json> out;
-    std::function<void(const std::string&, int)> walk = [&](const std::string& dir, int depth) {
-      if (depth > 4 || out.size() >= 100) return;
-      auto names = ListDir(dir);
-      if (!names.ok()) return;
-      for (auto& n : *names) {
-        if (n == "node_modules" || n == ".git" || n == "build") continue;
-        std::string p = JoinPath(dir, n);
-        struct stat st;
-        if (lstat(p.c_str(), &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) {
-          walk(p, depth + 1);
-        } else if (S_ISREG(st.st_mode) && (n == "Dockerfile" || n.rfind("Dockerfile.", 0) == 0 ||
-                                           (n.size() > 11 && n.substr(n.size() - 11) == ".Dockerfile"))) {
-          out.push_back({{"uri", "file://" + p}, {"name", p.substr(c.workspace.roots()[0].size() + 1 > p.size() ? 0 : c.workspace.roots()[0].size() + 1)},
-                         {"description", "Dockerfile in the workspace"}, {"mimeType", "text/x-dockerfile"}});
+    for (auto& root : c.workspace.roots()) {
+      c.workspace.Walk(root, {.max_depth = 4, .skip_names = {"node_modules", ".git", "build"}}, [&](const WalkEntry& e) {
+        if (out.size() >= 100) return false;
+        if (e.type == WalkEntry::Type::kFile && IsDockerfileName(e.name)) {
+          out.push_back({{"uri", "file://" + e.path}, {"name", e.relative}, {"description", "Dockerfile in the workspace"},
+                         {"mimeType", "text/x-dockerfile"}});
         }
-      }
-    };
-    for (auto& r : c.workspace.roots()) walk(r, 0);
+        return true;
+      });
+    }
     return out;
   });
   c.server.AddResourceTemplate(

@@ -119,6 +119,11 @@ inline bool IsText(const std::string& data) {
   return true;
 }
 
+/// Dockerfile, Dockerfile.dev, app.Dockerfile: the names the resources and completions offer.
+inline bool IsDockerfileName(const std::string& n) {
+  return n == "Dockerfile" || n.rfind("Dockerfile.", 0) == 0 || (n.size() > 11 && n.compare(n.size() - 11, 11, ".Dockerfile") == 0);
+}
+
 inline Json Annotations(bool read_only, bool open_world = false) {
   Json a = {{"readOnlyHint", read_only}, {"openWorldHint", open_world}};
   if (!read_only) a["destructiveHint"] = true;

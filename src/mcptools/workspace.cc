@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 
@@ -15,6 +16,35 @@ bool Workspace::Contains(const std::string& p) const {
       return true;
     }
   return false;
+}
+
+void Workspace::Walk(const std::string& start, const WalkOptions& options,
+                     const std::function<bool(const WalkEntry&)>& visit) const {
+  std::function<bool(const std::string&, const std::string&, int)> walk = [&](const std::string& dir,
+                                                                             const std::string& rel, int depth) {
+    if (options.cancelled && options.cancelled()) return false;
+    auto names = ListDir(dir);  // sorted
+    if (!names.ok()) return true;  // unreadable: nothing to see there
+    for (auto& name : *names) {
+      std::string path = JoinPath(dir, name);
+      struct stat st;
+      if (lstat(path.c_str(), &st) != 0) continue;
+      WalkEntry e{path, rel.empty() ? name : rel + "/" + name, name,
+                  S_ISLNK(st.st_mode)   ? WalkEntry::Type::kSymlink
+                  : S_ISDIR(st.st_mode) ? WalkEntry::Type::kDirectory
+                  : S_ISREG(st.st_mode) ? WalkEntry::Type::kFile
+                                        : WalkEntry::Type::kOther,
+                  depth};
+      if (!visit(e)) return false;
+      bool skipped = std::find(options.skip_names.begin(), options.skip_names.end(), name) != options.skip_names.end();
+      if (e.type == WalkEntry::Type::kDirectory && depth < options.max_depth && !skipped && Contains(path) &&
+          !walk(path, e.relative, depth + 1)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (Contains(start)) walk(start, "", 0);
 }
 
 Result<std::string> Workspace::Lexical(const std::string& path) const {

@@ -5,6 +5,7 @@
 
 #include <climits>
 #include <cstdlib>
+#include <map>
 
 #include "base/fs.h"
 
@@ -63,6 +64,38 @@ TEST_F(WorkspaceTest, SeveralRoots) {
   EXPECT_TRUE(ws.Resolve(outside_ + "/secret").ok());
   EXPECT_EQ(*ws.Resolve("file"), root_ + "/sub/file");  // relative paths start at the first root
   EXPECT_FALSE(ws.Contains(root_));
+}
+
+TEST_F(WorkspaceTest, WalksWithoutFollowingLinksOutOrInCircles) {
+  ASSERT_EQ(symlink("..", (root_ + "/sub/loop").c_str()), 0);
+  ASSERT_EQ(symlink("/", (root_ + "/sub/slash").c_str()), 0);
+  Workspace ws({root_});
+  std::vector<std::string> seen;
+  std::map<std::string, WalkEntry::Type> types;
+  ws.Walk(root_, {}, [&](const WalkEntry& e) {
+    seen.push_back(e.relative);
+    types[e.relative] = e.type;
+    EXPECT_TRUE(ws.Contains(e.path)) << e.path;
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"dangling", "escape", "inside-link", "sub", "sub/file", "sub/loop", "sub/slash"}));
+  EXPECT_EQ(types["escape"], WalkEntry::Type::kSymlink) << "a link to a directory outside is reported, not entered";
+  EXPECT_EQ(types["sub/loop"], WalkEntry::Type::kSymlink);
+  EXPECT_EQ(types["sub"], WalkEntry::Type::kDirectory);
+  EXPECT_EQ(types["sub/file"], WalkEntry::Type::kFile);
+
+  seen.clear();
+  ws.Walk(root_, {.max_depth = 0, .skip_names = {}}, [&](const WalkEntry& e) {
+    seen.push_back(e.relative);
+    return e.name != "escape";  // stops the walk
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"dangling", "escape"}));
+  seen.clear();
+  ws.Walk(outside_, {}, [&](const WalkEntry& e) {
+    seen.push_back(e.relative);
+    return true;
+  });
+  EXPECT_TRUE(seen.empty()) << "a start outside the roots shows nothing";
 }
 
 }  // namespace

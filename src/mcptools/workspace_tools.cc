@@ -1,6 +1,5 @@
 // The workspace file tools, as the MCP reference filesystem server offers them: confined to the roots.
 #include <fnmatch.h>
-#include <sys/stat.h>
 
 #include "mcptools/surface.h"
 
@@ -46,24 +45,27 @@ std::vector<ToolRow> WorkspaceTools(Context& c) {
 
   rows.push_back({.name = "list_directory",
                  .title = "List a workspace directory",
-                 .description = "Entries of a directory inside the allowed roots, marked [DIR] or [FILE].",
+                 .description = "Entries of a directory inside the allowed roots, marked [DIR], [FILE] or [LINK] (links are not followed).",
                  .input = ObjectSchema({{"path", Str("Directory path (default: the first root)")}}),
                  .output = {{"type", "object"}, {"properties", {{"entries", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}},
                  .annotations = Annotations(true),
                  .call = [&c](RequestContext&, const Json& a) {
         auto path = c.workspace.Resolve(a.value("path", c.workspace.roots()[0]));
         if (!path.ok()) return ToolError(path.status().message());
-        auto names = ListDir(*path);
-        if (!names.ok()) return ToolError(names.status().message());
+        if (!IsDirectory(*path)) return ToolError(a.value("path", *path) + ": not a directory");
         Json entries = Json::array();
         std::string text;
-        for (auto& n : *names) {
-          if (entries.size() >= kMaxListEntries) break;
-          bool dir = IsDirectory(JoinPath(*path, n));
-          entries.push_back({{"name", n}, {"type", dir ? "directory" : "file"}});
-          text += std::string(dir ? "[DIR] " : "[FILE] ") + n + "\n";
-        }
-        Json structured = {{"entries", entries}, {"truncated", names->size() > kMaxListEntries}};
+        bool truncated = false;
+        c.workspace.Walk(*path, {.max_depth = 0}, [&](const WalkEntry& e) {
+          if (entries.size() >= kMaxListEntries) return !(truncated = true);
+          const char* type = e.type == WalkEntry::Type::kDirectory ? "directory"
+                             : e.type == WalkEntry::Type::kSymlink ? "symlink"
+                                                                    : "file";
+          entries.push_back({{"name", e.name}, {"type", type}});
+          text += std::string(e.type == WalkEntry::Type::kDirectory ? "[DIR] " : e.type == WalkEntry::Type::kSymlink ? "[LINK] " : "[FILE] ") + e.name + "\n";
+          return true;
+        });
+        Json structured = {{"entries", entries}, {"truncated", truncated}};
         return Outcome::Ok({{"content", {TextContent(text)}}, {"structuredContent", structured}});
       }});
 
@@ -80,24 +82,12 @@ std::vector<ToolRow> WorkspaceTools(Context& c) {
         std::string pattern = a["pattern"].get<std::string>();
         Json matches = Json::array();
         bool truncated = false;
-        std::function<void(const std::string&, int)> walk = [&](const std::string& dir, int depth) {
-          if (depth > 32 || truncated || ctx.cancelled()) return;
-          auto names = ListDir(dir);
-          if (!names.ok()) return;
-          for (auto& n : *names) {
-            std::string p = JoinPath(dir, n);
-            if (fnmatch(pattern.c_str(), n.c_str(), FNM_CASEFOLD) == 0) {
-              if (matches.size() >= kMaxSearchResults) {
-                truncated = true;
-                return;
-              }
-              matches.push_back(p);
-            }
-            struct stat st;
-            if (lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) walk(p, depth + 1);  // symlinks not followed
-          }
-        };
-        walk(*start, 0);
+        c.workspace.Walk(*start, {.cancelled = [&ctx] { return ctx.cancelled(); }}, [&](const WalkEntry& e) {
+          if (fnmatch(pattern.c_str(), e.name.c_str(), FNM_CASEFOLD) != 0) return true;
+          if (matches.size() >= kMaxSearchResults) return !(truncated = true);
+          matches.push_back(e.path);
+          return true;
+        });
         return Structured({{"matches", matches}, {"truncated", truncated}});
       }});
   return rows;
