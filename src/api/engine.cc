@@ -390,6 +390,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   if (req.call == "outline") {
     result.call_json = OutlineJson(def->outline, display);
     result.call_text = OutlineText(def->outline);
+    result.outline = def->outline;
     return result;
   }
   for (auto& f : result.findings) result.warnings.push_back(dockerfile::FormatFinding(f));

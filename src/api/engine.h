@@ -141,6 +141,8 @@ struct BuildResult {
   std::vector<dockerfile::Finding> findings;
   Json call_json;
   std::string call_text;
+  /// For call "outline": what the target takes, typed (call_json renders it).
+  std::optional<dockerfile::Outline> outline;
 };
 
 struct DebugRequest {

@@ -138,7 +138,13 @@ RequestContext::RequestContext(std::shared_ptr<Session> session, Json id, Json p
 }
 
 void RequestContext::Progress(double progress, std::optional<double> total, const std::string& message) {
-  if (progress_token_.is_null() || cancelled()) return;
+  if (cancelled()) return;
+  if (task_) {
+    // A task's request was answered long ago: its progress shows as the task's status message.
+    if (!message.empty()) task_->SetStatusMessage(message);
+    return;
+  }
+  if (progress_token_.is_null()) return;
   Json p = {{"progressToken", progress_token_}, {"progress", progress}};
   if (total) p["total"] = *total;
   if (!message.empty()) p["message"] = message;
@@ -685,23 +691,11 @@ Outcome Refuse(int code, std::string message, int http_status, Json data = Json(
   return {Json(), RpcError{code, std::move(message), std::move(data), http_status}};
 }
 
-/// A channel for a task's work: progress becomes the task's status message; nothing else goes anywhere, since
-/// the request that started the task has been answered.
-class TaskChannel : public Channel {
+/// Where a task's work talks: nowhere, since the request that started it has been answered (its progress
+/// becomes the task's status message, see RequestContext::Progress).
+class DiscardChannel : public Channel {
  public:
-  explicit TaskChannel(std::shared_ptr<Task> task) : task_(std::move(task)) {}
-  void Send(const Json& m) override {
-    if (m.value("method", "") != "notifications/progress" || !m.contains("params")) return;
-    const Json& p = m["params"];
-    std::string message = p.value("message", "");
-    if (message.empty() && p.contains("total") && p["total"].is_number()) {
-      message = std::to_string(p.value("progress", 0.0)).substr(0, 5) + "/" + p["total"].dump();
-    }
-    if (!message.empty()) task_->SetStatusMessage(message);
-  }
-
- private:
-  std::shared_ptr<Task> task_;
+  void Send(const Json&) override {}
 };
 
 }  // namespace
@@ -918,7 +912,7 @@ Outcome Server::StartTask(RequestContext& ctx, std::function<Outcome(RequestCont
   // task through.
   std::thread([this, task, work = std::move(work), id = ctx.id(), params = ctx.params(), caps = ctx.client_capabilities()] {
     auto session = std::make_shared<Session>("");
-    TaskChannel channel(task);
+    DiscardChannel channel;
     RequestContext tctx(session, id, params, &channel, task->cancelled_flag());
     tctx.modern_ = true;
     tctx.client_capabilities_ = caps;

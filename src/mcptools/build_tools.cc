@@ -6,6 +6,90 @@
 
 namespace kiln::mcptools {
 
+namespace {
+
+/// Runs a build an agent asked for and reports it: steps, warnings, the failure, or the image.
+Outcome RunBuild(Context& c, RequestContext& ctx, api::BuildRequest& req) {
+  req.build_id = NewBuildId();
+  c.logs.Start(req.build_id);
+  ProgressForwarder forward(ctx, c.logs, req.build_id, c.server);
+  req.progress = &forward;
+  req.cancelled = [&ctx] { return ctx.cancelled(); };
+  api::BuildResult r = c.engine.Build(req);
+  c.logs.Finish(req.build_id, r.status.ok());
+  forward.Finish();
+  Json steps = Json::array();
+  for (auto& s : r.steps) {
+    steps.push_back(
+        {{"name", EscapeControl(s.name)}, {"cached", s.cached}, {"duration_ms", int64_t(s.duration * 1000)}});
+  }
+  Json out = {{"ok", r.status.ok()}, {"build_id", r.build_id}, {"steps", steps}, {"warnings", Json::array()}};
+  for (auto& w : r.warnings) out["warnings"].push_back(EscapeControl(w));
+  if (!r.status.ok()) {
+    Json err = {{"message", EscapeControl(r.status.message())}};
+    if (r.failure) {
+      err["step"] = EscapeControl(r.failure->step);
+      err["exit_code"] = r.failure->exit_code;
+      err["log_tail"] = EscapeControl(Tail(r.failure->log_tail, kLogTailBytes), true);
+    }
+    out["error"] = err;
+    return Structured(out, true);
+  }
+  if (r.image) {
+    Json pushed = Json::array();
+    for (auto& p : r.pushed) pushed.push_back({{"name", p.name}, {"digest", p.digest}});
+    out["image"] = {{"digest", r.image->descriptor.digest}, {"tags", r.tags}, {"pushed", pushed}};
+  }
+  return Structured(out);
+}
+
+/// The secrets the Dockerfile's target requires (RUN --mount=type=secret,required) that `req` lacks. For each, the
+/// client chooses one of the server's configured secrets to stand in for it: an elicitation (legacy), an
+/// input-required round (2026-07-28) or a task's input request. The choice names an id; the value never leaves the
+/// server. An error when there is nothing to choose from, or the client declines.
+Status SettleMissingSecrets(Context& c, RequestContext& ctx, api::BuildRequest& req) {
+  api::BuildRequest ask = req;
+  ask.call = "outline";
+  api::BuildResult outline = c.engine.Build(ask);
+  if (!outline.status.ok() || !outline.outline) return Status::Ok();  // the build reports what is wrong
+  Json choices = Json::array();
+  for (auto& s : c.options.secrets) choices.push_back(s.id);
+  Json requests = Json::object();
+  for (auto& secret : outline.outline->secrets) {
+    if (!secret.required || req.secrets.count(secret.id)) continue;
+    if (choices.empty()) {
+      return Status::Error("the Dockerfile needs secret \"" + secret.id + "\" (line " + std::to_string(secret.line) +
+                           ") and kiln mcp has none configured: start it with --secret id=" + secret.id + ",env=VAR");
+    }
+    Json schema = {{"type", "object"},
+                   {"properties", {{"source", {{"type", "string"}, {"title", "Secret to use"}, {"enum", choices}}}}},
+                   {"required", {"source"}}};
+    requests["secret:" + secret.id] = {
+        {"method", "elicitation/create"},
+        {"params", {{"message", "The Dockerfile needs the secret \"" + secret.id + "\" (line " + std::to_string(secret.line) +
+                                    "), which this build was not given. Which of the server's secrets should it use? "
+                                    "Its value is never shown."},
+                    {"requestedSchema", schema}}}};
+  }
+  if (requests.empty()) return Status::Ok();
+  KILN_ASSIGN(Json answers, ctx.RequestInputs(requests));
+  for (auto& [key, answer] : answers.items()) {
+    std::string id = key.substr(strlen("secret:"));
+    Json content = answer.value("content", Json::object());
+    if (answer.value("action", "") != "accept" || !content.is_object() || !content.contains("source")) {
+      return Status::Error("the build was not started: the secret \"" + id + "\" was not provided");
+    }
+    auto source = std::find_if(c.options.secrets.begin(), c.options.secrets.end(),
+                               [&](const api::SecretSource& s) { return Json(s.id) == content["source"]; });
+    if (source == c.options.secrets.end()) return Status::Error("no configured secret " + content["source"].dump());
+    KILN_ASSIGN(std::string value, source->Read());
+    req.secrets[id] = value;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 std::vector<ToolRow> BuildTools(Context& c) {
   std::vector<ToolRow> rows;
   Json build_input = ObjectSchema(
@@ -33,7 +117,8 @@ std::vector<ToolRow> BuildTools(Context& c) {
   std::string description =
       "Build a container image from a Dockerfile, as `kiln build` does. Steps already built are reused from the "
       "cache. Sends a progress notification per step; cancellable. On failure the result names the failing step, "
-      "its exit code and the end of its output.";
+      "its exit code and the end of its output. A client that takes tasks (MCP 2026-07-28) gets a task at once and "
+      "polls it: tasks/get shows the step running.";
   if (!c.options.secrets.empty()) {
     Json ids = Json::array();
     for (auto& s : c.options.secrets) ids.push_back(s.id);
@@ -58,6 +143,8 @@ std::vector<ToolRow> BuildTools(Context& c) {
            {"error", {{"type", "object"}}}}},
          {"required", {"ok", "build_id", "steps"}}},
                  .annotations = Annotations(false),
+                 .tasks = mcp::TaskSupport::kOptional,
+                 .task_after_input = true,
                  .call = [&c](RequestContext& ctx, const Json& a) {
         api::BuildRequest req;
         auto context = c.workspace.Resolve(a["context"].get<std::string>());
@@ -117,37 +204,10 @@ std::vector<ToolRow> BuildTools(Context& c) {
           if (!value.ok()) return ToolError(value.status().message());
           req.secrets[source->id] = *value;
         }
-        req.build_id = NewBuildId();
-        c.logs.Start(req.build_id);
-        ProgressForwarder forward(ctx, c.logs, req.build_id, c.server);
-        req.progress = &forward;
-        req.cancelled = [&ctx] { return ctx.cancelled(); };
-        api::BuildResult r = c.engine.Build(req);
-        c.logs.Finish(req.build_id, r.status.ok());
-        forward.Finish();
-        Json steps = Json::array();
-        for (auto& s : r.steps) {
-          steps.push_back(
-              {{"name", EscapeControl(s.name)}, {"cached", s.cached}, {"duration_ms", int64_t(s.duration * 1000)}});
-        }
-        Json out = {{"ok", r.status.ok()}, {"build_id", r.build_id}, {"steps", steps}, {"warnings", Json::array()}};
-        for (auto& w : r.warnings) out["warnings"].push_back(EscapeControl(w));
-        if (!r.status.ok()) {
-          Json err = {{"message", EscapeControl(r.status.message())}};
-          if (r.failure) {
-            err["step"] = EscapeControl(r.failure->step);
-            err["exit_code"] = r.failure->exit_code;
-            err["log_tail"] = EscapeControl(Tail(r.failure->log_tail, kLogTailBytes), true);
-          }
-          out["error"] = err;
-          return Structured(out, true);
-        }
-        if (r.image) {
-          Json pushed = Json::array();
-          for (auto& p : r.pushed) pushed.push_back({{"name", p.name}, {"digest", p.digest}});
-          out["image"] = {{"digest", r.image->descriptor.digest}, {"tags", r.tags}, {"pushed", pushed}};
-        }
-        return Structured(out);
+        // A required secret nobody gave: the client decides which of the server's secrets stands in for it.
+        if (Status asked = SettleMissingSecrets(c, ctx, req); !asked.ok()) return ToolError(asked.message());
+        // The build itself runs as a task where the client allows, answering at once with the task's handle.
+        return ctx.RunAsTask([&c, req](RequestContext& run) mutable { return RunBuild(c, run, req); });
       }});
 
   Json transfer_output = {{"type", "object"},

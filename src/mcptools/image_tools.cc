@@ -143,6 +143,7 @@ std::vector<ToolRow> ImageTools(Context& c) {
                                                              {"timed_out", {{"type", "boolean"}}},
                                                              {"limit_reached", {{"type", "string"}}}}}},
                  .annotations = Annotations(false, true),
+                 .tasks = mcp::TaskSupport::kOptional,
                  .call = [&c](RequestContext& ctx, const Json& a) {
         api::RunRequest req;
         req.ref = a["ref"].get<std::string>();

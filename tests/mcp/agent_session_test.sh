@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# An agent's session with kiln mcp through the official MCP TypeScript SDK client (agent_session.mjs), over stdio
-# and over Streamable HTTP, with real builds and runs.
+# An agent's session with kiln mcp through the official MCP TypeScript SDK clients, over stdio and over Streamable
+# HTTP, with real builds and runs: the v1 client in the 2025-11-25 era (agent_session.mjs) and the v2 client in the
+# 2026-07-28 era (agent_session_v2.mjs: input-required rounds, builds as tasks).
 source "$(dirname "$0")/lib.sh"
 import_busybox busybox:test
 export WORKSPACE=$WORK/workspace KILN KILN_MCP_TEST_TOKEN=mcp-secret-$RANDOM-Hq7Tz
 mkdir -p "$WORKSPACE"
 echo "--- stdio"
 "$NODE" --test-reporter=spec "$HERE/agent_session.mjs" stdio || fail "the stdio session failed"
+"$NODE" --test-reporter=spec "$HERE/agent_session_v2.mjs" stdio || fail "the stdio session (2026-07-28) failed"
 echo "--- Streamable HTTP"
 start_http_server --root "$WORKSPACE" --secret id=api_token,env=KILN_MCP_TEST_TOKEN
 export MCP_URL
 "$NODE" --test-reporter=spec "$HERE/agent_session.mjs" http || { cat "$WORK/server.log"; fail "the HTTP session failed"; }
+"$NODE" --test-reporter=spec "$HERE/agent_session_v2.mjs" http || { cat "$WORK/server.log"; fail "the HTTP session (2026-07-28) failed"; }
 ! grep -rqF "$KILN_MCP_TEST_TOKEN" "$KILN_ROOT" "$WORK/server.log" || fail "the MCP secret reached the store or the log"
 echo PASS
