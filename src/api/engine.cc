@@ -73,6 +73,34 @@ Json StepsJson(const std::vector<solver::StepReport>& steps) {
   return out;
 }
 
+/// The record Build wrote (RecordJson's shape), read back; a damaged one is an error, not a crash.
+Result<BuildRecord> ParseBuildRecord(const std::string& text) {
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) return Status::Error("the build record is damaged");
+  BuildRecord r;
+  r.id = j["id"].get<std::string>();
+  r.dockerfile = j.value("dockerfile", "");
+  r.context = j.value("context", "");
+  r.ok = j.value("ok", false);
+  r.error = j.value("error", "");
+  r.debug_state = j.value("debug_state", false);
+  for (auto& b : j.value("bases", Json::array())) r.bases.push_back({b.value("name", ""), b.value("digest", "")});
+  for (auto& s : j.value("steps", Json::array())) {
+    solver::StepReport step;
+    step.name = s.value("name", "");
+    step.digest = s.value("digest", "");
+    step.cache_key = s.value("cache_key", "");
+    step.cached = s.value("cached", false);
+    step.duration = double(s.value("duration_ms", int64_t(0))) / 1000;
+    step.miss_reason = s.value("reason", "");
+    step.cache_source = s.value("source", "");
+    for (auto& c : s.value("changes", Json::array()))
+      if (c.is_string()) step.changes.push_back(c.get<std::string>());
+    r.steps.push_back(std::move(step));
+  }
+  return r;
+}
+
 }  // namespace
 
 Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
@@ -456,16 +484,11 @@ Result<std::vector<ImageInfo>> Engine::Images() {
   return out;
 }
 
-Result<Json> Engine::Inspect(const std::string& ref) {
+Result<ImageDetails> Engine::Inspect(const std::string& ref) {
   KILN_ASSIGN(exporter::Image img, FindImage(ref));
-  Json j;
-  j["digest"] = img.descriptor.digest;
-  j["manifest"] = oci::ToJson(img.manifest);
-  j["config"] = oci::ToJson(img.config);
-  int64_t size = img.manifest.config.size;
-  for (auto& l : img.manifest.layers) size += l.size;
-  j["size"] = size;
-  return j;
+  ImageDetails d{img.descriptor.digest, img.manifest, img.config, img.manifest.config.size};
+  for (auto& l : img.manifest.layers) d.size += l.size;
+  return d;
 }
 
 Result<int> Engine::Run(const RunRequest& req) {
@@ -721,10 +744,10 @@ Result<store::GcResult> Engine::Prune(const store::GcPolicy& policy) {
   return freed;
 }
 
-Result<Json> Engine::BuildReport(const std::string& build_id) {
+Result<BuildRecord> Engine::BuildReport(const std::string& build_id) {
   KILN_ASSIGN(auto rec, s_->metadata->GetBuild(build_id));
   if (!rec) return Status::Error(build_id.empty() ? "no build recorded yet" : "build " + build_id + " not found");
-  return Json::parse(rec->json, nullptr, false);
+  return ParseBuildRecord(rec->json);
 }
 
 }  // namespace kiln::api

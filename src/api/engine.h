@@ -145,6 +145,25 @@ struct BuildResult {
   std::optional<dockerfile::Outline> outline;
 };
 
+/// A past build as kiln recorded it: what `kiln explain` and the explain_cache tool show.
+struct BuildRecord {
+  std::string id;
+  std::string dockerfile, context;
+  bool ok = false;
+  std::string error;         // when it failed
+  bool debug_state = false;  // the failed RUN step's file system is kept (kiln debug, run_in_failed_step)
+  std::vector<BaseImage> bases;
+  std::vector<solver::StepReport> steps;
+};
+
+/// An image as `kiln inspect` shows it.
+struct ImageDetails {
+  std::string digest;  // the manifest's
+  oci::Manifest manifest;
+  oci::ImageConfig config;
+  int64_t size = 0;  // config and layers
+};
+
 struct DebugRequest {
   std::string build_id;              // "": the latest failed build whose state is kept
   std::vector<std::string> command;  // empty: /bin/sh
@@ -228,7 +247,7 @@ class Engine {
   /// Copies the image an OCI layout directory names ("DIR", "DIR:TAG" or "DIR@DIGEST"; DIR alone must hold one
   /// image) into the store, kept under its digest, and returns that manifest digest.
   Result<std::string> ImportLayoutImage(const std::string& spec);
-  Result<Json> Inspect(const std::string& ref);
+  Result<ImageDetails> Inspect(const std::string& ref);
   /// Runs a container of the image and returns its exit code; its file system changes are discarded.
   Result<int> Run(const RunRequest& request);
   /// Makes an image of one layer from a root file system tarball (plain or compressed).
@@ -269,8 +288,8 @@ class Engine {
   /// The build checks that need no base image, as the Dockerfile's `check` directive chooses them (a build, or
   /// `--call check`, runs them all); an error only when it cannot be read or parsed.
   Result<std::vector<dockerfile::Finding>> Lint(const std::string& dockerfile);
-  /// A past build's report (steps, keys, cache status); "" is the last build.
-  Result<Json> BuildReport(const std::string& build_id);
+  /// A past build's record (steps, keys, cache status); "" is the last build.
+  Result<BuildRecord> BuildReport(const std::string& build_id);
   /// What the store holds: images, build cache records, snapshots, blobs, and what a prune would free.
   Result<store::Usage> DiskUsage();
   /// Removes build cache the policy does not keep, and whatever only it needed. Images stay. Fails at once,

@@ -628,9 +628,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (inspect->parsed()) {
-    auto j = e.Inspect(inspect_ref);
-    if (!j.ok()) return Fail(j.status());
-    printf("%s\n", kiln::DumpLenient(*j, 2).c_str());
+    auto d = e.Inspect(inspect_ref);
+    if (!d.ok()) return Fail(d.status());
+    kiln::Json j = {{"digest", d->digest}, {"manifest", kiln::oci::ToJson(d->manifest)},
+                    {"config", kiln::oci::ToJson(d->config)}, {"size", d->size}};
+    printf("%s\n", kiln::DumpLenient(j, 2).c_str());
     return 0;
   }
   if (history->parsed()) {
@@ -720,17 +722,13 @@ int main(int argc, char** argv) {
   if (explain->parsed()) {
     auto report = e.BuildReport(explain_id);
     if (!report.ok()) return Fail(report.status());
-    printf("build %s\n", (*report)["id"].get<std::string>().c_str());
-    if (report->contains("bases"))
-      for (auto& b : (*report)["bases"])
-        printf("base %s %s\n", kiln::EscapeControl(b.value("name", "")).c_str(), b.value("digest", "").c_str());
-    for (auto& s : (*report)["steps"]) {
-      bool cached = s["cached"].get<bool>();
-      std::string line = s["name"].get<std::string>() + (cached ? "" : "  (" + s["reason"].get<std::string>() + ")");
-      if (cached && s.contains("source")) line += "  (from " + s["source"].get<std::string>() + ")";
-      printf("%-8s %s\n", cached ? "CACHED" : "RAN", kiln::EscapeControl(line).c_str());
-      if (s.contains("changes"))
-        for (auto& c : s["changes"]) printf("%-8s changed: %s\n", "", kiln::EscapeControl(c.get<std::string>()).c_str());
+    printf("build %s\n", report->id.c_str());
+    for (auto& b : report->bases) printf("base %s %s\n", kiln::EscapeControl(b.name).c_str(), b.digest.c_str());
+    for (auto& s : report->steps) {
+      std::string line = s.name + (s.cached ? "" : "  (" + s.miss_reason + ")");
+      if (s.cached && !s.cache_source.empty()) line += "  (from " + s.cache_source + ")";
+      printf("%-8s %s\n", s.cached ? "CACHED" : "RAN", kiln::EscapeControl(line).c_str());
+      for (auto& c : s.changes) printf("%-8s changed: %s\n", "", kiln::EscapeControl(c).c_str());
     }
     return 0;
   }

@@ -269,20 +269,19 @@ std::vector<ToolRow> BuildTools(Context& c) {
                  .call = [&c](RequestContext&, const Json& a) {
         auto report = c.engine.BuildReport(a.value("build_id", ""));
         if (!report.ok()) return ToolError(report.status().message());
-        Json steps = FirstItems((*report)["steps"], kMaxListEntries, [](const Json& s) {
-          Json step = {{"name", EscapeControl(s["name"].get<std::string>())}, {"cached", s["cached"]},
-                       {"reason", s["cached"].get<bool>() ? "cache hit: same step, same inputs"
-                                                          : EscapeControl(s["reason"].get<std::string>())}};
+        Json steps = FirstItems(report->steps, kMaxListEntries, [](const solver::StepReport& s) {
+          Json step = {{"name", EscapeControl(s.name)}, {"cached", s.cached},
+                       {"reason", s.cached ? "cache hit: same step, same inputs" : EscapeControl(s.miss_reason)}};
           // What differs from the step's previous record: "file src/b.txt", "build-arg V", "input step #3"...
-          if (s.contains("changes")) {
+          if (!s.changes.empty()) {
             step["changed"] = Json::array();
-            for (auto& c : s["changes"]) step["changed"].push_back(EscapeControl(c.get<std::string>()));
+            for (auto& c : s.changes) step["changed"].push_back(EscapeControl(c));
           }
-          if (s.contains("source")) step["source"] = EscapeControl(s["source"].get<std::string>());
+          if (!s.cache_source.empty()) step["source"] = EscapeControl(s.cache_source);
           return step;
         });
-        return Structured({{"build_id", (*report)["id"]}, {"ok", report->value("ok", false)}, {"steps", steps},
-                           {"truncated", (*report)["steps"].size() > kMaxListEntries}});
+        return Structured({{"build_id", report->id}, {"ok", report->ok}, {"steps", steps},
+                           {"truncated", report->steps.size() > kMaxListEntries}});
       }});
 
   rows.push_back({.name = "disk_usage",

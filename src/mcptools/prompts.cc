@@ -5,13 +5,13 @@ namespace kiln::mcptools {
 
 namespace {
 
-std::string LastBuildSummary(api::Engine& engine, const std::string& id, Json* report_out) {
+std::string LastBuildSummary(api::Engine& engine, const std::string& id, api::BuildRecord* report_out) {
   auto report = engine.BuildReport(id);
   if (!report.ok()) return "";
   if (report_out) *report_out = *report;
   int cached = 0, ran = 0;
-  for (auto& s : (*report)["steps"]) (s["cached"].get<bool>() ? cached : ran)++;
-  return "Last build " + (*report)["id"].get<std::string>() + ": " + std::to_string(cached) + " steps from cache, " +
+  for (auto& s : report->steps) (s.cached ? cached : ran)++;
+  return "Last build " + report->id + ": " + std::to_string(cached) + " steps from cache, " +
          std::to_string(ran) + " steps ran.";
 }
 
@@ -93,18 +93,18 @@ void AddPrompts(Context& c) {
         {"arguments", {{{"name", "build_id"}, {"description", "The failed build (default: the last)"}, {"required", false}}}}},
        [&c, user](RequestContext&, const std::map<std::string, std::string>& args) {
          std::string id = args.count("build_id") ? args.at("build_id") : "";
-         Json report;
+         api::BuildRecord report;
          std::string summary = LastBuildSummary(c.engine, id, &report);
          if (summary.empty()) return Outcome::Fail(mcp::kInvalidParams, id.empty() ? "no build has run yet" : "no build " + id);
-         std::string build_id = report["id"].get<std::string>();
-         std::string msg = "Build " + build_id + " of " + report.value("dockerfile", "") + " ";
-         if (report.value("ok", false)) {
+         std::string build_id = report.id;
+         std::string msg = "Build " + build_id + " of " + report.dockerfile + " ";
+         if (report.ok) {
            msg += "succeeded; there is no failure to debug.";
          } else {
-           msg += "failed:\n" + report.value("error", "") + "\n";
+           msg += "failed:\n" + report.error + "\n";
            auto log = c.logs.Get(build_id);
            if (log) msg += "\nThe end of its log:\n```\n" + Tail(log->first, kLogTailBytes) + "\n```\n";
-           if (report.value("debug_state", false)) {
+           if (report.debug_state) {
              msg += "\nThe failed step's file system is kept: look at it with list_image_files and read_image_file "
                     "(failed_build \"" + build_id + "\"), or run commands in it with run_in_failed_step.";
            }

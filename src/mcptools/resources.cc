@@ -23,10 +23,12 @@ void AddResources(Context& c) {
   c.server.AddResourceTemplate(
       {{{"uriTemplate", "kiln://images/{ref}"}, {"name", "image"}, {"description", "An image's manifest and config"},
         {"mimeType", "application/json"}},
-       [&c](RequestContext&, const std::string& uri, const std::map<std::string, std::string>& vars) {
-         auto j = c.engine.Inspect(vars.at("ref"));
-         if (!j.ok()) return Outcome::Fail(mcp::kResourceNotFound, j.status().message());
-         return Outcome::Ok({{"contents", {{{"uri", uri}, {"mimeType", "application/json"}, {"text", DumpLenient(*j, 2)}}}}});
+       [&c](RequestContext& ctx, const std::string& uri, const std::map<std::string, std::string>& vars) {
+         auto d = c.engine.Inspect(vars.at("ref"));
+         if (!d.ok()) return Outcome::Fail(ctx.modern() ? mcp::kInvalidParams : mcp::kResourceNotFound, d.status().message());
+         Json j = {{"digest", d->digest}, {"manifest", oci::ToJson(d->manifest)}, {"config", oci::ToJson(d->config)},
+                   {"size", d->size}};
+         return Outcome::Ok({{"contents", {{{"uri", uri}, {"mimeType", "application/json"}, {"text", DumpLenient(j, 2)}}}}});
        },
        [&c](const std::string&, const std::string& prefix) {
          std::vector<std::string> out;
