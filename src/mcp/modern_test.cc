@@ -267,5 +267,25 @@ TEST_F(StatelessTest, ListenStreamsAcknowledgeAndFilter) {
   EXPECT_EQ(stream.sent[2]["result"]["_meta"][kMetaSubscriptionId], "L") << "a graceful end closes with a result";
 }
 
+TEST_F(StatelessTest, TaskStatusReachesTheListenStreamsThatAskedForIt) {
+  Json caps = {{"extensions", {{kTasksExtension, Json::object()}}}};
+  Json created = Request("tools/call", {{"name", "job"}, {"_meta", Meta(caps)}});
+  std::string id = created["result"]["taskId"];
+  Recorder stream;
+  std::thread listen([&] {
+    server_.Handle(session_, MakeRequest("T", "subscriptions/listen", {{"_meta", Meta(caps)}, {"notifications", {{"taskIds", {id}}}}}),
+                   stream, {Era::kModern, std::nullopt, nullptr});
+  });
+  while (stream.Last().is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  Request("tasks/cancel", {{"taskId", id}, {"_meta", Meta(caps)}});
+  server_.Shutdown(std::chrono::seconds(5));
+  listen.join();
+  ASSERT_GE(stream.sent.size(), 3u);
+  EXPECT_EQ(stream.sent[1]["method"], "notifications/tasks");
+  EXPECT_EQ(stream.sent[1]["params"]["taskId"], id);
+  EXPECT_EQ(stream.sent[1]["params"]["status"], "cancelled");
+  EXPECT_EQ(stream.sent[1]["params"]["_meta"][kMetaSubscriptionId], "T");
+}
+
 }  // namespace
 }  // namespace kiln::mcp

@@ -213,3 +213,89 @@ test('http: SIGTERM stops the server cleanly', async () => {
   assert.equal(signal, null, 'kiln mcp stopped by itself');
   assert.equal(code, 0);
 });
+
+// --- 2026-07-28: stateless requests carry their own _meta; the same guards hold as for sessions. ---
+
+const MODERN = '2026-07-28';
+const meta = (capabilities = {}) => ({
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientCapabilities': capabilities,
+});
+const modern = (id, method, params = {}, capabilities = {}) => ({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta(capabilities) } });
+const modernHeaders = (method, name) => ({
+  'MCP-Protocol-Version': MODERN, 'Mcp-Method': method, ...(name === undefined ? {} : { 'Mcp-Name': name }),
+});
+
+test('http, 2026-07-28: both eras on one endpoint, with the same guards', async (t) => {
+  const tokenFile = path.join(WORKSPACE, '..', 'token-modern');
+  fs.writeFileSync(tokenFile, 'modern-token\n');
+  const { proc, url } = await startHttp(['--token-file', tokenFile, '--read-only']);
+  t.after(() => proc.kill('SIGKILL'));
+  const auth = { Authorization: 'Bearer modern-token' };
+
+  let r = await post(url, modern(1, 'server/discover'), modernHeaders('server/discover'));
+  assert.equal(r.status, 401, 'a stateless request needs the bearer token too');
+  r = await post(url, modern(2, 'server/discover'), { ...modernHeaders('server/discover'), ...auth, Origin: 'http://evil.example' });
+  assert.equal(r.status, 403, 'and a foreign Origin is refused');
+
+  r = await post(url, modern(4, 'server/discover'), { ...modernHeaders('server/discover'), ...auth });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.result.resultType, 'complete');
+  assert.ok(r.json.result.supportedVersions.includes(MODERN) && r.json.result.supportedVersions.includes(LATEST));
+  assert.equal(r.headers.get('mcp-session-id'), null, 'no session in this era');
+
+  r = await post(url, modern(5, 'tools/list'), { ...modernHeaders('tools/list'), ...auth });
+  const names = r.json.result.tools.map((x) => x.name);
+  assert.ok(names.includes('inspect_image') && !names.includes('build_image') && !names.includes('write_file'),
+    '--read-only holds in this era too');
+  assert.equal(typeof r.json.result.ttlMs, 'number');
+
+  r = await post(url, modern(6, 'tools/call', { name: 'read_file', arguments: { path: '/etc/passwd' } }),
+    { ...modernHeaders('tools/call', 'read_file'), ...auth });
+  assert.equal(r.json.result.isError, true);
+  assert.match(r.json.result.content[0].text, /outside the allowed roots/);
+
+  r = await post(url, modern(7, 'tools/list'), { ...modernHeaders('prompts/list'), ...auth });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.code, -32020, 'Mcp-Method must match the body');
+  r = await post(url, modern(8, 'ping'), { ...modernHeaders('ping'), ...auth });
+  assert.equal(r.status, 404);
+  assert.equal(r.json.error.code, -32601, 'ping is gone in this era');
+  r = await post(url, { jsonrpc: '2.0', id: 9, method: 'tools/list', params: {} }, { ...modernHeaders('tools/list'), ...auth });
+  assert.equal(r.status, 400, 'a stateless request without _meta');
+  assert.equal(r.json.error.code, -32602);
+
+  // A legacy client on the same endpoint, at the same time.
+  r = await post(url, init(10), { ...auth, Accept: 'application/json' });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.result.protocolVersion, LATEST);
+  assert.ok(r.headers.get('mcp-session-id'), 'the legacy era keeps its sessions');
+});
+
+test('stdio, 2026-07-28: requests of both eras on one connection, and a listen stream', async (t) => {
+  const server = new StdioServer();
+  t.after(() => server.proc.kill('SIGKILL'));
+  server.send(modern(1, 'server/discover'));
+  let m = await server.next();
+  assert.equal(m.id, 1);
+  assert.ok(m.result.capabilities.extensions['io.modelcontextprotocol/tasks']);
+  server.send(modern(2, 'tools/call', { name: 'list_directory', arguments: {} }, {}));
+  m = await server.next();
+  assert.equal(m.id, 2);
+  assert.equal(m.result.resultType, 'complete');
+  server.send(modern('listen', 'subscriptions/listen', { notifications: { resourcesListChanged: true, taskIds: ['x'] } }));
+  m = await server.next();
+  assert.equal(m.id, 'listen');
+  assert.equal(m.error.code, -32021, 'task notifications need the tasks extension');
+  server.send(modern('listen2', 'subscriptions/listen', { notifications: { resourcesListChanged: true } }));
+  m = await server.next();
+  assert.equal(m.method, 'notifications/subscriptions/acknowledged');
+  assert.equal(m.params._meta['io.modelcontextprotocol/subscriptionId'], 'listen2');
+  server.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'listen2' } });
+  server.send(init(3));
+  m = await server.next();
+  assert.equal(m.id, 3, 'a legacy initialize is answered too, and the cancelled listen stream says nothing');
+  assert.equal(m.result.protocolVersion, LATEST);
+  server.proc.stdin.end();
+  assert.equal(await server.exited(), 0);
+});
