@@ -45,12 +45,17 @@ class EventStream : public Channel {
   const std::string& id() const { return id_; }
 
   void Send(const Json& message) override {
+    Push(message.dump(-1, ' ', false, Json::error_handler_t::replace),
+         message.is_array() || (message.contains("id") && !message.contains("method")), message.is_array());
+  }
+  void SendResponseText(const std::string& text) override { Push(text, true, false); }
+
+  void Push(std::string data, bool is_response, bool is_batch) {
     std::lock_guard l(mu_);
-    bool is_response = message.is_array() || (message.contains("id") && !message.contains("method"));
-    events_.push_back({next_seq_++, message.dump(-1, ' ', false, Json::error_handler_t::replace)});
+    events_.push_back({next_seq_++, std::move(data)});
     if (events_.size() > kMaxBufferedEvents) events_.pop_front();
     if (is_response && expected_responses_ > 0) {
-      responses_ += message.is_array() ? expected_responses_ : 1;
+      responses_ += is_batch ? expected_responses_ : 1;
       if (responses_ >= expected_responses_) finished_ = true;
     }
     cv_.notify_all();
@@ -158,15 +163,28 @@ class JsonChannel : public Channel {
       c->Send(m);
     }
   }
-  Json Answer() {
+  void SendResponseText(const std::string& text) override {
     std::lock_guard l(mu_);
-    return answers_.size() == 1 ? answers_[0] : answers_;
+    if (answers_.empty() && text_.empty()) {
+      text_ = text;  // the one answer, as it came
+    } else {
+      answers_.push_back(Json::parse(text));
+    }
+  }
+  /// The answer's text: the one response, or the batch's responses as an array.
+  std::string Answer() {
+    std::lock_guard l(mu_);
+    if (!text_.empty() && answers_.empty()) return text_;
+    if (!text_.empty()) answers_.insert(answers_.begin(), Json::parse(text_));
+    Json a = answers_.size() == 1 ? answers_[0] : answers_;
+    return a.dump(-1, ' ', false, Json::error_handler_t::replace);
   }
 
  private:
   std::shared_ptr<Session> session_;
   std::mutex mu_;
   Json answers_ = Json::array();
+  std::string text_;
 };
 
 /// "localhost:8080" -> "localhost"; "[::1]:80" -> "[::1]".
@@ -301,11 +319,13 @@ struct HttpTransport::Impl {
     // A stream when the answer may need one, or when the client lists text/event-stream before application/json
     // (or only it): the way it says it prefers streams. Otherwise plain JSON, which is cheaper for both sides.
     size_t stream_pos = accept.find("text/event-stream"), json_pos = accept.find("application/json");
-    bool sse = stream_pos != std::string::npos && !initialize && (MayTalkBack(body) || stream_pos < json_pos);
+    // A quick tool's call is answered at once, like a listing: it sends nothing before its answer.
+    bool talks = MayTalkBack(body) && !server.AnswersAtOnce(body);
+    bool sse = stream_pos != std::string::npos && !initialize && (talks || stream_pos < json_pos);
     if (!sse) {
       JsonChannel channel(session);
       server.Handle(session, body, channel);
-      res.set_content(channel.Answer().dump(-1, ' ', false, Json::error_handler_t::replace), kJsonType);
+      res.set_content(channel.Answer(), kJsonType);
       return;
     }
     std::shared_ptr<EventStream> stream;

@@ -3,7 +3,6 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "base/text.h"
@@ -80,11 +79,9 @@ void MarkedArguments(const Json& schema, std::vector<std::string>& path,
 class ResponseChannel : public Channel {
  public:
   void Send(const Json& m) override {
-    std::lock_guard l(mu_);
-    bool response = m.contains("id") && !m.contains("method");
-    events_.push_back({m.dump(-1, ' ', false, Json::error_handler_t::replace), response});
-    cv_.notify_all();
+    Push(m.dump(-1, ' ', false, Json::error_handler_t::replace), m.contains("id") && !m.contains("method"));
   }
+  void SendResponseText(const std::string& text) override { Push(text, true); }
   /// The handler returned; nothing more will be sent.
   void Finish() {
     std::lock_guard l(mu_);
@@ -95,6 +92,11 @@ class ResponseChannel : public Channel {
     std::string data;
     bool response;
   };
+  void Push(std::string data, bool response) {
+    std::lock_guard l(mu_);
+    events_.push_back({std::move(data), response});
+    cv_.notify_all();
+  }
   /// Waits up to `timeout` for an event; none when there is none yet (or ever: `*finished` says which).
   std::optional<Event> Next(std::chrono::milliseconds timeout, bool* finished) {
     std::unique_lock l(mu_);
@@ -116,13 +118,6 @@ class ResponseChannel : public Channel {
 void Refuse(httplib::Response& res, const Json& id, int code, const std::string& message, int status) {
   res.status = status;
   res.set_content(DumpLenient(MakeError(id, {code, message, Json()})), kJsonType);
-}
-
-/// Requests that may run long or talk back before answering: they run on a thread of their own while this one
-/// watches the connection.
-bool RunsApart(const std::string& method) {
-  static const std::set<std::string> kApart = {"tools/call", "resources/read", "prompts/get", "subscriptions/listen"};
-  return kApart.count(method) > 0;
 }
 
 }  // namespace
@@ -194,7 +189,9 @@ void ServeStatelessPost(Server& server, const Json& body, const httplib::Request
     res.status = 202;
     return;
   }
-  if (!RunsApart(method)) {
+  // What may run long or talk back before answering runs on a thread of its own while this one watches the
+  // connection; the rest is answered here.
+  if (server.AnswersAtOnce(body)) {
     server.Handle(session, body, *channel, envelope);
     channel->Finish();
   } else {

@@ -267,6 +267,24 @@ TEST_F(StatelessTest, ListenStreamsAcknowledgeAndFilter) {
   EXPECT_EQ(stream.sent[2]["result"]["_meta"][kMetaSubscriptionId], "L") << "a graceful end closes with a result";
 }
 
+TEST_F(StatelessTest, ListingsAreCachedUntilTheToolsChange) {
+  Json first = Request("tools/list", {{"_meta", Meta()}});
+  ASSERT_EQ(first["result"]["tools"].size(), 2u);
+  EXPECT_EQ(first["result"]["resultType"], "complete");
+  EXPECT_EQ(Request("tools/list", {{"_meta", Meta()}})["result"], first["result"]) << "the cached answer is the same";
+  Tool quick{{{"name", "quick"}, {"inputSchema", {{"type", "object"}}}},
+             [](RequestContext&, const Json&) { return Outcome::Ok({{"content", Json::array()}}); }};
+  quick.quick = true;
+  server_.AddTool(quick);
+  EXPECT_EQ(Request("tools/list", {{"_meta", Meta()}})["result"]["tools"].size(), 3u) << "adding a tool empties the cache";
+  Json legacy = Request("tools/list", Json::object(), {Era::kLegacy, std::nullopt, nullptr});
+  EXPECT_FALSE(legacy["result"].contains("resultType")) << "each era has its own cached shape";
+  EXPECT_TRUE(server_.AnswersAtOnce(MakeRequest(1, "tools/call", {{"name", "quick"}})));
+  EXPECT_FALSE(server_.AnswersAtOnce(MakeRequest(1, "tools/call", {{"name", "job"}})));
+  EXPECT_FALSE(server_.AnswersAtOnce(MakeRequest(1, "subscriptions/listen", Json::object())));
+  EXPECT_TRUE(server_.AnswersAtOnce(MakeRequest(1, "server/discover", Json::object())));
+}
+
 TEST_F(StatelessTest, TaskStatusReachesTheListenStreamsThatAskedForIt) {
   Json caps = {{"extensions", {{kTasksExtension, Json::object()}}}};
   Json created = Request("tools/call", {{"name", "job"}, {"_meta", Meta(caps)}});

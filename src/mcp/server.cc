@@ -63,6 +63,13 @@ class CollectingChannel : public Channel {
   Json responses_ = Json::array();
 };
 
+/// A request's answer on its channel: a serialized result is spliced in as it is.
+void SendOutcome(Channel& channel, const Json& id, Outcome out) {
+  if (out.error) return channel.Send(MakeError(id, *out.error));
+  if (out.result_text.empty()) return channel.Send(MakeResult(id, std::move(out.result)));
+  channel.SendResponseText("{\"jsonrpc\":\"2.0\",\"id\":" + id.dump() + ",\"result\":" + out.result_text + "}");
+}
+
 }  // namespace
 
 bool MatchUriTemplate(const std::string& tmpl, const std::string& uri, std::map<std::string, std::string>* vars) {
@@ -257,7 +264,27 @@ Server::Server(Info info) : info_(std::move(info)) {
 
 void Server::AddTool(Tool tool) {
   std::lock_guard l(mu_);
+  listing_cache_.clear();
   tools_.push_back(std::move(tool));
+}
+
+bool Server::AnswersAtOnce(const Json& m) {
+  if (!m.is_object() || !m.contains("method") || !m.contains("id")) return !m.is_array();
+  static const std::set<std::string> kQuick = {
+      "initialize",       "ping",             "tools/list",          "resources/list",      "resources/templates/list",
+      "prompts/list",     "logging/setLevel", "completion/complete", "resources/subscribe", "resources/unsubscribe",
+      "server/discover",  "tasks/get",        "tasks/update",        "tasks/cancel"};
+  const Json& method = m["method"];
+  if (!method.is_string()) return true;  // answered with an error at once
+  if (kQuick.count(method.get<std::string>())) return true;
+  if (method != "tools/call") return false;
+  auto params = m.find("params");
+  if (params == m.end() || !params->is_object() || !params->contains("name") || !(*params)["name"].is_string()) return true;
+  const std::string& name = (*params)["name"].get_ref<const std::string&>();
+  std::lock_guard l(mu_);
+  for (auto& t : tools_)
+    if (t.quick && t.definition.value("name", "") == name) return true;
+  return false;
 }
 
 Json Server::ToolDefinition(const std::string& name) {
@@ -269,6 +296,7 @@ Json Server::ToolDefinition(const std::string& name) {
 
 void Server::RemoveTool(const std::string& name) {
   std::lock_guard l(mu_);
+  listing_cache_.clear();
   std::erase_if(tools_, [&](const Tool& t) { return t.definition.value("name", "") == name; });
 }
 
@@ -279,11 +307,13 @@ void Server::AddResource(Resource r) {
 
 void Server::AddResourceTemplate(ResourceTemplate t) {
   std::lock_guard l(mu_);
+  listing_cache_.clear();
   templates_.push_back(std::move(t));
 }
 
 void Server::AddPrompt(Prompt p) {
   std::lock_guard l(mu_);
+  listing_cache_.clear();
   prompts_.push_back(std::move(p));
 }
 
@@ -469,7 +499,7 @@ void Server::HandleOne(const std::shared_ptr<Session>& session, const Json& m, C
     if (--requests_running_ == 0) idle_.notify_all();
   }
   if (cancelled->load()) return;  // a cancelled request gets no answer
-  channel.Send(out.error ? MakeError(id, *out.error) : MakeResult(id, std::move(out.result)));
+  SendOutcome(channel, id, std::move(out));
 }
 
 Outcome Server::Dispatch(const std::shared_ptr<Session>& s, const std::string& method, RequestContext& ctx) {
@@ -477,11 +507,8 @@ Outcome Server::Dispatch(const std::shared_ptr<Session>& s, const std::string& m
   if (method == "initialize") return Initialize(*s, params);
   if (method == "ping") return Outcome::Ok(Json::object());
   if (!params.is_object()) return Outcome::Fail(kInvalidParams, "params must be an object");
-  if (method == "tools/list") {
-    std::vector<Json> items;
-    std::lock_guard l(mu_);
-    for (auto& t : tools_) items.push_back(t.definition);
-    return Page(items, params, "tools");
+  if (method == "tools/list" || method == "prompts/list" || method == "resources/templates/list") {
+    return CachedListing(method, ctx);
   }
   if (method == "tools/call") return CallTool(ctx);
   if (method == "resources/list") {
@@ -496,12 +523,6 @@ Outcome Server::Dispatch(const std::shared_ptr<Session>& s, const std::string& m
       for (auto& r : lister()) items.push_back(std::move(r));
     return Page(items, params, "resources");
   }
-  if (method == "resources/templates/list") {
-    std::vector<Json> items;
-    std::lock_guard l(mu_);
-    for (auto& t : templates_) items.push_back(t.definition);
-    return Page(items, params, "resourceTemplates");
-  }
   if (method == "resources/read") return ReadResource(ctx);
   if (method == "resources/subscribe" || method == "resources/unsubscribe") {
     if (!params.contains("uri") || !params["uri"].is_string()) return Outcome::Fail(kInvalidParams, "uri is required");
@@ -513,12 +534,6 @@ Outcome Server::Dispatch(const std::shared_ptr<Session>& s, const std::string& m
     }
     return Outcome::Ok(Json::object());
   }
-  if (method == "prompts/list") {
-    std::vector<Json> items;
-    std::lock_guard l(mu_);
-    for (auto& p : prompts_) items.push_back(p.definition);
-    return Page(items, params, "prompts");
-  }
   if (method == "prompts/get") return GetPrompt(ctx);
   if (method == "completion/complete") return Complete(params);
   if (method == "logging/setLevel") {
@@ -529,6 +544,33 @@ Outcome Server::Dispatch(const std::shared_ptr<Session>& s, const std::string& m
     return Outcome::Ok(Json::object());
   }
   return Outcome::Fail(kMethodNotFound, "method not found: " + method);
+}
+
+Outcome Server::CachedListing(const std::string& method, RequestContext& ctx) {
+  const Json& params = ctx.params();
+  std::string cursor = params.contains("cursor") ? params["cursor"].dump() : "";
+  std::string key = method + "\n" + cursor + "\n" + (ctx.modern() ? "modern" : "legacy");
+  std::lock_guard l(mu_);
+  auto hit = listing_cache_.find(key);
+  if (hit != listing_cache_.end()) return {Json(), std::nullopt, hit->second};
+  std::vector<Json> items;
+  const char* field = "tools";
+  if (method == "tools/list") {
+    for (auto& t : tools_) items.push_back(t.definition);
+  } else if (method == "prompts/list") {
+    for (auto& p : prompts_) items.push_back(p.definition);
+    field = "prompts";
+  } else {
+    for (auto& t : templates_) items.push_back(t.definition);
+    field = "resourceTemplates";
+  }
+  Outcome page = Page(items, params, field);
+  if (page.error) return page;
+  if (ctx.modern()) FinishModernResult(method, page.result);
+  std::string text = page.result.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (listing_cache_.size() > 256) listing_cache_.clear();  // cursors are the client's to choose
+  listing_cache_[key] = text;
+  return {Json(), std::nullopt, std::move(text)};
 }
 
 Outcome Server::Initialize(Session& s, const Json& params) {
@@ -747,9 +789,9 @@ void Server::HandleModern(const std::shared_ptr<Session>& session, const Json& m
     return;
   }
   const Json& id = m["id"];
-  auto answer = [&](const Outcome& out) {
+  auto answer = [&](Outcome out) {
     if (envelope.http_status) *envelope.http_status = out.error ? out.error->http_status : 200;
-    channel.Send(out.error ? MakeError(id, *out.error) : MakeResult(id, out.result));
+    SendOutcome(channel, id, std::move(out));
   };
   RequestMeta meta;
   if (auto bad = ParseRequestMeta(params, &meta)) return answer({Json(), *bad});
@@ -795,8 +837,8 @@ void Server::HandleModern(const std::shared_ptr<Session>& session, const Json& m
     if (--requests_running_ == 0) idle_.notify_all();
   }
   if (cancelled->load()) return;  // the client went away or cancelled: no answer
-  if (!out.error) FinishModernResult(method, out.result);
-  answer(out);
+  if (!out.error && out.result_text.empty()) FinishModernResult(method, out.result);
+  answer(std::move(out));
 }
 
 Outcome Server::DispatchModern(const std::string& method, RequestContext& ctx) {

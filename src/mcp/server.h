@@ -30,6 +30,8 @@ class Channel {
  public:
   virtual ~Channel() = default;
   virtual void Send(const Json& message) = 0;
+  /// A response already serialized (the server's cached listings): transports that write text take it as it is.
+  virtual void SendResponseText(const std::string& text) { Send(Json::parse(text)); }
   /// Ends the connection carrying this channel while the work goes on; the client resumes it later
   /// (Streamable HTTP, SEP-1699). A no-op where connections cannot be resumed.
   virtual void Disconnect() {}
@@ -39,6 +41,8 @@ class Channel {
 struct Outcome {
   Json result;
   std::optional<RpcError> error;
+  /// The result already serialized, instead of `result`: what a cached listing answers with.
+  std::string result_text = {};
   static Outcome Ok(Json r) { return {std::move(r), std::nullopt}; }
   static Outcome Fail(int code, std::string message) { return {Json(), RpcError{code, std::move(message), Json()}}; }
 };
@@ -127,6 +131,9 @@ struct Tool {
   /// The tool asks for its input in the request itself and then calls RequestContext::RunAsTask: the task starts
   /// only once the input is there.
   bool task_after_input = false;
+  /// It answers in well under a millisecond whatever its arguments (its work and its output are bounded), so
+  /// transports answer it on the thread that read it, with no hand-over, as they answer ping.
+  bool quick = false;
 };
 
 struct Resource {
@@ -232,6 +239,10 @@ class Server {
   void Handle(const std::shared_ptr<Session>& session, const Json& message, Channel& channel, const Envelope& envelope);
 
   TaskStore& tasks() { return tasks_; }
+  /// Whether a message is answered at once, so a transport handles it on the thread that read it, in order:
+  /// notifications, the protocol's own methods and listings, and calls of quick tools; not tool calls in general,
+  /// resource reads or prompts, which may take as long as the application needs.
+  bool AnswersAtOnce(const Json& message);
   /// The definition of the tool of that name (null if none): for transports that check headers against it.
   Json ToolDefinition(const std::string& name);
 
@@ -253,6 +264,7 @@ class Server {
   Json ServerInfo() const;
   Json Capabilities(bool modern) const;
   void NotifyListeners(const Json& notification, const std::function<bool(const Listener&)>& want);
+  Outcome CachedListing(const std::string& method, RequestContext& ctx);
   Outcome Initialize(Session& s, const Json& params);
   Outcome ListTools(const Json& params);
   Outcome CallTool(RequestContext& ctx);
@@ -283,6 +295,10 @@ class Server {
   std::vector<std::shared_ptr<Listener>> listeners_;  // guarded by mu_
   std::condition_variable listeners_end_;
   bool stopping_ = false;  // guarded by mu_
+  /// Serialized pages of tools/list, prompts/list and resources/templates/list, by method, cursor and era: they
+  /// change only when a tool, prompt or template is added or removed, and building them anew cost most of a
+  /// listing's time. Guarded by mu_.
+  std::map<std::string, std::string> listing_cache_;
   RequestStateSeal seal_;
   TaskStore tasks_{TaskStore::Options{}};
 };

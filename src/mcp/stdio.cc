@@ -7,7 +7,6 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <set>
 #include <thread>
 
 namespace kiln::mcp {
@@ -16,8 +15,11 @@ namespace {
 class FdChannel : public Channel {
  public:
   explicit FdChannel(int fd) : fd_(fd) {}
-  void Send(const Json& message) override {
-    std::string line = message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  void Send(const Json& message) override { Write(message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n"); }
+  void SendResponseText(const std::string& text) override { Write(text + "\n"); }
+
+ private:
+  void Write(const std::string& line) {
     std::lock_guard l(mu_);
     size_t off = 0;
     while (off < line.size()) {
@@ -30,7 +32,6 @@ class FdChannel : public Channel {
     }
   }
 
- private:
   int fd_;
   std::mutex mu_;
 };
@@ -90,72 +91,154 @@ class Workers {
   std::shared_ptr<State> s_;
 };
 
-/// Notifications, responses, and requests answered at once: the protocol's own methods and listings, unlike tool
-/// calls, resource reads and prompts, which may take as long as the application needs.
-bool AnswersAtOnce(const Json& m) {
-  if (!m.is_object() || !m.contains("method") || !m.contains("id")) return !m.is_array();
-  static const std::set<std::string> kQuick = {
-      "initialize",       "ping",           "tools/list",          "resources/list", "resources/templates/list",
-      "prompts/list",     "logging/setLevel", "completion/complete", "resources/subscribe", "resources/unsubscribe"};
-  return m["method"].is_string() && kQuick.count(m["method"].get<std::string>());
-}
-
 }  // namespace
 
-void ServeStdio(Server& server, const StdioOptions& options) {
-  auto out = std::make_shared<FdChannel>(options.out_fd);
-  auto session = server.CreateSession(out);
-  Workers workers;
+/// The input side, shared by the threads serving it (leader/followers): one thread at a time reads the input and
+/// answers what is quick there and then, in order. A request that may take long (a tool call) never holds up the
+/// others: when more input is waiting, it goes to a worker and reading goes on (throughput); when none is, the
+/// reading thread lets another take over reading and handles the request itself, so that it never waits for a
+/// thread to wake up (latency). The state outlives ServeStdio when a handler ignores cancellation.
+class StdioLoop : public std::enable_shared_from_this<StdioLoop> {
+ public:
+  StdioLoop(Server& server, const StdioOptions& options)
+      : server_(server), o_(options), out_(std::make_shared<FdChannel>(options.out_fd)),
+        session_(server.CreateSession(out_)) {}
 
-  auto handle_line = [&](const std::string& line) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) return;
-    auto parsed = ParseJson(line);
-    if (!parsed.ok()) {
-      out->Send(MakeError(Json(), {kParseError, "parse error: " + parsed.status().message(), Json()}));
-      return;
+  /// Serves until the input ends; then cancels what runs and waits for it a while.
+  void Run() {
+    StartLeader();
+    {
+      std::unique_lock l(mu_);
+      ended_.wait(l, [&] { return eof_; });
     }
-    Json& message = *parsed;
-    if (AnswersAtOnce(message)) {
-      server.Handle(session, message, *out);  // in order, and without a hand-over to another thread
-      return;
-    }
-    workers.Run([&server, session, out, message] { server.Handle(session, message, *out); });
-  };
-
-  std::string buffer;
-  char chunk[1 << 16];
-  bool skipping = false;  // inside an oversized line
-  for (;;) {
-    pollfd fds[2] = {{options.in_fd, POLLIN, 0}, {options.stop_fd, POLLIN, 0}};
-    if (poll(fds, options.stop_fd >= 0 ? 2 : 1, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (options.stop_fd >= 0 && fds[1].revents) break;
-    ssize_t n = read(options.in_fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    buffer.append(chunk, size_t(n));
-    size_t start = 0, nl;
-    while ((nl = buffer.find('\n', start)) != std::string::npos) {
-      if (!skipping) handle_line(buffer.substr(start, nl - start));
-      skipping = false;
-      start = nl + 1;
-    }
-    buffer.erase(0, start);
-    if (buffer.size() > options.max_message_bytes) {
-      if (!skipping) {
-        out->Send(MakeError(Json(), {kParseError, "message larger than " + std::to_string(options.max_message_bytes) +
-                                                     " bytes", Json()}));
-      }
-      skipping = true;
-      buffer.clear();
-    }
+    server_.EndSession(session_->id());  // the client is gone: stop the work in flight
+    workers_.Finish(std::chrono::seconds(30));
+    std::unique_lock l(mu_);
+    ended_.wait_for(l, std::chrono::seconds(30), [&] { return threads_ == 0; });
   }
-  if (!skipping && !buffer.empty()) handle_line(buffer);
-  // stdin closed: the client is gone. Stop the work in flight and wait for it to wind down.
-  server.EndSession(session->id());
-  workers.Finish(std::chrono::seconds(30));
+
+ private:
+  void StartLeader() {
+    std::lock_guard l(mu_);
+    threads_++;
+    waiting_++;  // it counts as waiting to lead until it does
+    std::thread([self = shared_from_this()] { self->Lead(); }).detach();
+  }
+
+  void Lead() {
+    for (;;) {
+      std::unique_lock reading(read_mu_);
+      {
+        std::lock_guard l(mu_);
+        waiting_--;
+      }
+      std::optional<std::string> line;
+      while (!eof_ && !(line = NextLine())) {
+      }
+      if (!line) break;
+      auto parsed = ParseJson(*line);
+      if (!parsed.ok()) {
+        out_->Send(MakeError(Json(), {kParseError, "parse error: " + parsed.status().message(), Json()}));
+      } else if (server_.AnswersAtOnce(*parsed)) {
+        server_.Handle(session_, *parsed, *out_);  // in order, on the reading thread
+      } else if (InputWaiting()) {
+        Json message = std::move(*parsed);
+        workers_.Run([self = shared_from_this(), message] { self->server_.Handle(self->session_, message, *self->out_); });
+      } else {
+        // Someone else reads on; this thread answers the request.
+        bool start = false;
+        {
+          std::lock_guard l(mu_);
+          start = waiting_ == 0;
+        }
+        if (start) StartLeader();
+        reading.unlock();
+        server_.Handle(session_, *parsed, *out_);
+        std::lock_guard l(mu_);
+        if (waiting_ > 0) break;  // enough threads wait to read: this one ends
+        waiting_++;
+        continue;
+      }
+      reading.unlock();
+      std::lock_guard l(mu_);
+      waiting_++;
+    }
+    std::lock_guard l(mu_);
+    threads_--;
+    ended_.notify_all();
+  }
+
+  /// Whether more input is there already. REQUIRES: read_mu_ held.
+  bool InputWaiting() {
+    if (buffer_.find('\n') != std::string::npos) return true;
+    pollfd p{o_.in_fd, POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+  }
+
+  /// The next non-empty input line; none when there is none yet (call again) or the input ended (eof_ set).
+  /// REQUIRES: read_mu_ held.
+  std::optional<std::string> NextLine() {
+    size_t nl;
+    while ((nl = buffer_.find('\n')) != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      bool was_skipping = skipping_;
+      skipping_ = false;
+      if (!was_skipping && line.find_first_not_of(" \t\r") != std::string::npos) return line;
+    }
+    pollfd fds[2] = {{o_.in_fd, POLLIN, 0}, {o_.stop_fd, POLLIN, 0}};
+    if (poll(fds, o_.stop_fd >= 0 ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) return std::nullopt;
+      return End();
+    }
+    if (o_.stop_fd >= 0 && fds[1].revents) return End();
+    char chunk[1 << 16];
+    ssize_t n = read(o_.in_fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) return std::nullopt;
+    if (n <= 0) {
+      // A last line without a newline still counts.
+      std::string rest = skipping_ ? "" : buffer_;
+      buffer_.clear();
+      End();
+      if (rest.find_first_not_of(" \t\r") != std::string::npos) return rest;
+      return std::nullopt;
+    }
+    buffer_.append(chunk, size_t(n));
+    if (buffer_.find('\n') == std::string::npos && buffer_.size() > o_.max_message_bytes) {
+      if (!skipping_) {
+        out_->Send(MakeError(Json(), {kParseError, "message larger than " + std::to_string(o_.max_message_bytes) +
+                                                      " bytes", Json()}));
+      }
+      skipping_ = true;
+      buffer_.clear();
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::string> End() {
+    std::lock_guard l(mu_);
+    eof_ = true;
+    ended_.notify_all();
+    return std::nullopt;
+  }
+
+  Server& server_;
+  const StdioOptions o_;
+  std::shared_ptr<FdChannel> out_;
+  std::shared_ptr<Session> session_;
+  Workers workers_;
+  std::mutex read_mu_;  // held by the thread reading the input
+  std::string buffer_;  // guarded by read_mu_
+  bool skipping_ = false;  // inside an oversized line; guarded by read_mu_
+  std::mutex mu_;
+  std::condition_variable ended_;
+  bool eof_ = false;  // guarded by mu_ (read without it by the reading thread, which alone sets it)
+  int threads_ = 0;   // guarded by mu_
+  int waiting_ = 0;   // threads waiting to read; guarded by mu_
+};
+
+void ServeStdio(Server& server, const StdioOptions& options) {
+  std::make_shared<StdioLoop>(server, options)->Run();
 }
 
 }  // namespace kiln::mcp

@@ -11,6 +11,7 @@ std::vector<ToolRow> ImageTools(Context& c) {
                  .input = ObjectSchema({{"filter", Str("Only names containing this text")}}),
                  .output = {{"type", "object"}, {"properties", {{"images", {{"type", "array"}}}}}},
                  .annotations = Annotations(true),
+                 .quick = true,
                  .call = [&c](RequestContext&, const Json& a) {
         auto images = c.engine.Images();
         if (!images.ok()) return ToolError(images.status().message());
@@ -31,6 +32,7 @@ std::vector<ToolRow> ImageTools(Context& c) {
                                                              {"layers", {{"type", "array"}}}, {"platform", {{"type", "string"}}},
                                                              {"size", {{"type", "integer"}}}}}},
                  .annotations = Annotations(true),
+                 .quick = true,
                  .call = [&c](RequestContext&, const Json& a) {
         auto img = c.engine.FindImage(a["ref"].get<std::string>());
         if (!img.ok()) return ToolError(img.status().message());
@@ -53,6 +55,7 @@ std::vector<ToolRow> ImageTools(Context& c) {
                  .input = ObjectSchema({{"ref", Str("Image name or digest")}}, {"ref"}),
                  .output = {{"type", "object"}, {"properties", {{"history", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}},
                  .annotations = Annotations(true),
+                 .quick = true,
                  .call = [&c](RequestContext&, const Json& a) {
         auto img = c.engine.FindImage(a["ref"].get<std::string>());
         if (!img.ok()) return ToolError(img.status().message());

@@ -301,6 +301,7 @@ struct ToolRow {
   Json annotations;  // readOnlyHint says whether a read-only server offers the tool
   mcp::TaskSupport tasks = mcp::TaskSupport::kForbidden;
   bool task_after_input = false;
+  bool quick = false;  // bounded work and output: answered on the thread that read it (see mcp::Tool::quick)
   std::function<Outcome(RequestContext&, const Json&)> call;
 };
 

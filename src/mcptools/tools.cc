@@ -18,7 +18,7 @@ void AddRow(Context& c, ToolRow row) {
   if (row.tasks != mcp::TaskSupport::kForbidden) {
     definition["execution"] = {{"taskSupport", row.tasks == mcp::TaskSupport::kRequired ? "required" : "optional"}};
   }
-  c.server.AddTool({std::move(definition), std::move(row.call), row.tasks, row.task_after_input});
+  c.server.AddTool({std::move(definition), std::move(row.call), row.tasks, row.task_after_input, row.quick});
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ std::vector<ToolRow> WorkspaceTools(Context& c) {
                                     {"path"}),
                  .output = {{"type", "object"}, {"properties", {{"content", {{"type", "string"}}}, {"truncated", {{"type", "boolean"}}}}}},
                  .annotations = Annotations(true),
+                 .quick = true,
                  .call = [&c](RequestContext&, const Json& a) {
         auto path = c.workspace.Resolve(a["path"].get<std::string>());
         if (!path.ok()) return ToolError(path.status().message());
@@ -49,6 +50,7 @@ std::vector<ToolRow> WorkspaceTools(Context& c) {
                  .input = ObjectSchema({{"path", Str("Directory path (default: the first root)")}}),
                  .output = {{"type", "object"}, {"properties", {{"entries", {{"type", "array"}}}, {"truncated", {{"type", "boolean"}}}}}},
                  .annotations = Annotations(true),
+                 .quick = true,
                  .call = [&c](RequestContext&, const Json& a) {
         auto path = c.workspace.Resolve(a.value("path", c.workspace.roots()[0]));
         if (!path.ok()) return ToolError(path.status().message());

@@ -170,8 +170,10 @@ test('http: malformed bodies, sessions, headers and origins', async (t) => {
   r = await post(url, { jsonrpc: '2.0', id: 6, method: 'ping' }, { ...h, Accept: 'text/event-stream, application/json' });
   assert.match(r.headers.get('content-type'), /^text\/event-stream/, 'a stream when the client lists it first');
   assert.match(r.text, /"id":6,"result":\{\}/);
-  r = await post(url, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'list_images', arguments: {} } }, h);
+  r = await post(url, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'search_files', arguments: { pattern: 'x' } } }, h);
   assert.match(r.headers.get('content-type'), /^text\/event-stream/, 'tools/call may send progress: a stream');
+  r = await post(url, { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'list_images', arguments: {} } }, h);
+  assert.match(r.headers.get('content-type'), /^application\/json/, 'a quick tool (bounded work, no progress) answers with JSON');
 
   let res = await fetch(url, { headers: h });
   assert.equal(res.status, 406, 'GET without Accept: text/event-stream');
