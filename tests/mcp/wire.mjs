@@ -5,7 +5,7 @@
 // Usage: node wire.mjs   with KILN and WORKSPACE set.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -300,4 +300,23 @@ test('stdio, 2026-07-28: requests of both eras on one connection, and a listen s
   assert.equal(m.result.protocolVersion, LATEST);
   server.proc.stdin.end();
   assert.equal(await server.exited(), 0);
+});
+
+test('server.json (the MCP Registry manifest) names only flags kiln mcp has, and the revisions it speaks', async () => {
+  const manifest = JSON.parse(fs.readFileSync(new URL('../../server.json', import.meta.url), 'utf8'));
+  assert.ok(manifest.description.length <= 100, 'the registry caps descriptions at 100 characters');
+  assert.match(manifest.name, /^[^/]+\/[^/]+$/);
+  const help = execFileSync(KILN, ['mcp', '--help'], { encoding: 'utf8' });
+  for (const pkg of manifest.packages) {
+    assert.equal(pkg.packageArguments[0].value, 'mcp');
+    for (const arg of pkg.packageArguments.filter((a) => a.type === 'named')) {
+      assert.ok(help.includes(arg.name), `kiln mcp has ${arg.name}`);
+    }
+  }
+  const server = new StdioServer();
+  server.send({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: meta() } });
+  const discovered = (await server.next()).result;
+  server.proc.kill('SIGKILL');
+  assert.deepEqual(manifest._meta['io.modelcontextprotocol.registry/publisher-provided'].protocolVersions,
+    discovered.supportedVersions);
 });
