@@ -9,6 +9,7 @@
 #include "mcp/protocol.h"
 #include "mcp/schema.h"
 #include "mcp/server.h"
+#include "testing/recording_channel.h"
 
 namespace kiln::mcp {
 namespace {
@@ -52,20 +53,6 @@ TEST(Protocol, ClassifiesMessages) {
   EXPECT_TRUE(VersionAllowsBatches("2025-03-26"));
 }
 
-/// Collects what the server sends.
-class RecordingChannel : public Channel {
- public:
-  void Send(const Json& m) override {
-    std::lock_guard l(mu);
-    sent.push_back(m);
-  }
-  Json Last() {
-    std::lock_guard l(mu);
-    return sent.empty() ? Json() : sent.back();
-  }
-  std::mutex mu;
-  std::vector<Json> sent;
-};
 
 class ServerTest : public testing::Test {
  protected:

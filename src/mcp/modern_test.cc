@@ -11,6 +11,7 @@
 #include "mcp/request_state.h"
 #include "mcp/schema.h"
 #include "mcp/server.h"
+#include "testing/recording_channel.h"
 #include "mcp/tasks.h"
 
 namespace kiln::mcp {
@@ -137,20 +138,6 @@ TEST(StandardHeaders, MustAgreeWithTheBody) {
   EXPECT_NE(CheckStandardHeaders(req, body, tool).find("base64"), std::string::npos);
 }
 
-/// Collects what the server sends.
-class Recorder : public Channel {
- public:
-  void Send(const Json& m) override {
-    std::lock_guard l(mu);
-    sent.push_back(m);
-  }
-  Json Last() {
-    std::lock_guard l(mu);
-    return sent.empty() ? Json() : sent.back();
-  }
-  std::mutex mu;
-  std::vector<Json> sent;
-};
 
 class StatelessTest : public testing::Test {
  protected:
@@ -177,7 +164,7 @@ class StatelessTest : public testing::Test {
     return {{kMetaProtocolVersion, "2026-07-28"}, {kMetaClientCapabilities, std::move(caps)}};
   }
   Json Request(const std::string& method, Json params, Server::Envelope env = {Era::kModern, std::nullopt, nullptr}) {
-    Recorder ch;
+    RecordingChannel ch;
     server_.Handle(session_, MakeRequest(next_id_++, method, std::move(params)), ch, env);
     return ch.Last();
   }
@@ -247,7 +234,7 @@ TEST_F(StatelessTest, TasksStartPollAndCancel) {
 }
 
 TEST_F(StatelessTest, ListenStreamsAcknowledgeAndFilter) {
-  Recorder stream;
+  RecordingChannel stream;
   std::thread listen([&] {
     server_.Handle(session_,
                    MakeRequest("L", "subscriptions/listen",
@@ -289,7 +276,7 @@ TEST_F(StatelessTest, TaskStatusReachesTheListenStreamsThatAskedForIt) {
   Json caps = {{"extensions", {{kTasksExtension, Json::object()}}}};
   Json created = Request("tools/call", {{"name", "job"}, {"_meta", Meta(caps)}});
   std::string id = created["result"]["taskId"];
-  Recorder stream;
+  RecordingChannel stream;
   std::thread listen([&] {
     server_.Handle(session_, MakeRequest("T", "subscriptions/listen", {{"_meta", Meta(caps)}, {"notifications", {{"taskIds", {id}}}}}),
                    stream, {Era::kModern, std::nullopt, nullptr});

@@ -468,12 +468,20 @@ void Server::HandleOne(const std::shared_ptr<Session>& session, const Json& m, C
   }
 
   const Json& id = m["id"];
+  std::optional<Outcome> out = RunInFlight(session, id, params, channel, [&](RequestContext& ctx) {
+    return Dispatch(session, method, ctx);
+  });
+  if (out) SendOutcome(channel, id, std::move(*out));
+}
+
+std::optional<Outcome> Server::RunInFlight(const std::shared_ptr<Session>& session, const Json& id, const Json& params,
+                                           Channel& channel, const std::function<Outcome(RequestContext&)>& dispatch,
+                                           const std::function<void(RequestContext&)>& prepare) {
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
   {
     std::lock_guard l(session->mu_);
     if (!session->in_flight_.emplace(id.dump(), cancelled).second) {
-      channel.Send(MakeError(id, {kInvalidRequest, "request id " + id.dump() + " is already in use", Json()}));
-      return;
+      return Outcome{Json(), RpcError{kInvalidRequest, "request id " + id.dump() + " is already in use", Json(), 400}};
     }
   }
   {
@@ -482,9 +490,10 @@ void Server::HandleOne(const std::shared_ptr<Session>& session, const Json& m, C
   }
   RequestContext ctx(session, id, params, &channel, cancelled);
   ctx.server_ = this;
+  if (prepare) prepare(ctx);
   Outcome out;
   try {
-    out = Dispatch(session, method, ctx);
+    out = dispatch(ctx);
   } catch (const nlohmann::json::exception& e) {
     // A parameter of a JSON type its handler did not check for makes nlohmann throw: that is the client's
     // mistake, answered as such, and never takes the server down.
@@ -498,8 +507,8 @@ void Server::HandleOne(const std::shared_ptr<Session>& session, const Json& m, C
     std::lock_guard l(mu_);
     if (--requests_running_ == 0) idle_.notify_all();
   }
-  if (cancelled->load()) return;  // a cancelled request gets no answer
-  SendOutcome(channel, id, std::move(out));
+  if (cancelled->load()) return std::nullopt;  // a cancelled request gets no answer
+  return out;
 }
 
 Outcome Server::Dispatch(const std::shared_ptr<Session>& s, const std::string& method, RequestContext& ctx) {
@@ -806,39 +815,16 @@ void Server::HandleModern(const std::shared_ptr<Session>& session, const Json& m
                          {{"supported", AllProtocolVersions()}, {"requested", meta.protocol_version}}));
   }
 
-  auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  {
-    std::lock_guard l(session->mu_);
-    if (!session->in_flight_.emplace(id.dump(), cancelled).second) {
-      return answer(Refuse(kInvalidRequest, "request id " + id.dump() + " is already in use", 400));
-    }
-  }
-  {
-    std::lock_guard l(mu_);
-    requests_running_++;
-  }
-  RequestContext ctx(session, id, params, &channel, cancelled);
-  ctx.modern_ = true;
-  ctx.server_ = this;
-  ctx.client_capabilities_ = meta.client_capabilities;
-  ctx.log_level_ = meta.log_level;
-  Outcome out;
-  try {
-    out = DispatchModern(method, ctx);
-  } catch (const nlohmann::json::exception& e) {
-    out = Outcome::Fail(kInvalidParams, std::string("invalid params: ") + e.what());
-  }
-  {
-    std::lock_guard l(session->mu_);
-    session->in_flight_.erase(id.dump());
-  }
-  {
-    std::lock_guard l(mu_);
-    if (--requests_running_ == 0) idle_.notify_all();
-  }
-  if (cancelled->load()) return;  // the client went away or cancelled: no answer
-  if (!out.error && out.result_text.empty()) FinishModernResult(method, out.result);
-  answer(std::move(out));
+  std::optional<Outcome> out = RunInFlight(
+      session, id, params, channel, [&](RequestContext& ctx) { return DispatchModern(method, ctx); },
+      [&](RequestContext& ctx) {
+        ctx.modern_ = true;
+        ctx.client_capabilities_ = meta.client_capabilities;
+        ctx.log_level_ = meta.log_level;
+      });
+  if (!out) return;  // the client went away or cancelled: no answer
+  if (!out->error && out->result_text.empty()) FinishModernResult(method, out->result);
+  answer(std::move(*out));
 }
 
 Outcome Server::DispatchModern(const std::string& method, RequestContext& ctx) {

@@ -90,10 +90,8 @@ class RequestContext {
   /// The capabilities the client declared: in initialize (legacy) or in this request's _meta (modern).
   const Json& client_capabilities() const;
   /// Runs `work` as a task when the client declared the tasks extension in a modern request (the answer is then the
-  /// task's handle, at once), else here and now. For tools that gather their input first (TaskAfterInput).
+  /// task's handle, at once), else here and now. For tools that gather their input first (Tool::task_after_input).
   Outcome RunAsTask(std::function<Outcome(RequestContext&)> work);
-  /// Whether this context is a task's (its request was answered with a task handle).
-  bool in_task() const { return task_ != nullptr; }
   /// Closes the connection this request answers on; the answer still arrives when the client resumes.
   void DisconnectStream() { channel_->Disconnect(); }
   Session& session() { return *session_; }
@@ -273,6 +271,11 @@ class Server {
   Outcome Complete(const Json& params);
   Outcome GetPrompt(RequestContext& ctx);
   void HandleOne(const std::shared_ptr<Session>& session, const Json& message, Channel& channel);
+  /// Runs one request: in flight (cancellable by its id) while `dispatch` answers it, `prepare` setting up its
+  /// context first. None when it was cancelled: it gets no answer.
+  std::optional<Outcome> RunInFlight(const std::shared_ptr<Session>& session, const Json& id, const Json& params,
+                                     Channel& channel, const std::function<Outcome(RequestContext&)>& dispatch,
+                                     const std::function<void(RequestContext&)>& prepare = nullptr);
   void Broadcast(const Json& notification, const std::function<bool(Session&)>& want);
 
   Info info_;

@@ -14,7 +14,7 @@ std::string IsoNow() {
   time_t seconds = time_t(ms / 1000);
   struct tm tm;
   gmtime_r(&seconds, &tm);
-  char buf[40];
+  char buf[80];
   snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
            tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
   return buf;
@@ -24,8 +24,6 @@ Task::Task(std::string id, std::chrono::milliseconds ttl, std::chrono::milliseco
            std::function<void(const Task&)> changed)
     : id_(std::move(id)), ttl_(ttl), poll_interval_(poll_interval), created_at_(IsoNow()),
       created_(std::chrono::steady_clock::now()), changed_(std::move(changed)), updated_at_(created_at_) {}
-
-std::string Task::Status() const { return status_; }
 
 void Task::Touch() { updated_at_ = IsoNow(); }
 
@@ -101,24 +99,17 @@ void Task::Answer(const Json& responses) {
   }
 }
 
-void Task::Complete(Json result) {
-  {
-    std::lock_guard l(mu_);
-    if (status_ == "completed" || status_ == "failed" || status_ == "cancelled") return;
-    status_ = "completed";
-    result_ = std::move(result);
-    status_message_.clear();
-    Touch();
-  }
-  Changed();
-}
+void Task::Complete(Json result) { Finish("completed", std::move(result)); }
 
-void Task::Fail(Json error) {
+void Task::Fail(Json error) { Finish("failed", std::move(error)); }
+
+void Task::Finish(const char* status, Json outcome) {
   {
     std::lock_guard l(mu_);
     if (status_ == "completed" || status_ == "failed" || status_ == "cancelled") return;
-    status_ = "failed";
-    error_ = std::move(error);
+    status_ = status;
+    (status_ == "completed" ? result_ : error_) = std::move(outcome);
+    status_message_.clear();
     Touch();
   }
   Changed();

@@ -45,9 +45,9 @@ class Task {
   void Cancel();
 
  private:
-  std::string Status() const;  // REQUIRES: mu_ held
   void Touch();                // REQUIRES: mu_ held; sets lastUpdatedAt
   void Changed();              // REQUIRES: mu_ not held
+  void Finish(const char* status, Json outcome);
 
   const std::string id_;
   const std::chrono::milliseconds ttl_, poll_interval_;
