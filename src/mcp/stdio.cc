@@ -17,13 +17,34 @@ class FdChannel : public Channel {
   explicit FdChannel(int fd) : fd_(fd) {}
   void Send(const Json& message) override { Write(message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n"); }
   void SendResponseText(const std::string& text) override { Write(text + "\n"); }
+  /// While held, what is sent gathers and goes out in one write when released: while requests that were read
+  /// together are answered, their answers wake the client once, not once each.
+  void Hold(bool hold) {
+    std::lock_guard l(mu_);
+    held_ = hold;
+    if (!hold && !pending_.empty()) {
+      WriteAll(pending_);
+      pending_.clear();
+    }
+  }
 
  private:
   void Write(const std::string& line) {
     std::lock_guard l(mu_);
+    if (held_ && pending_.size() < (1 << 20)) {
+      pending_ += line;
+      return;
+    }
+    if (!pending_.empty()) {
+      WriteAll(pending_);
+      pending_.clear();
+    }
+    WriteAll(line);
+  }
+  void WriteAll(const std::string& text) {  // REQUIRES: mu_ held
     size_t off = 0;
-    while (off < line.size()) {
-      ssize_t n = write(fd_, line.data() + off, line.size() - off);
+    while (off < text.size()) {
+      ssize_t n = write(fd_, text.data() + off, text.size() - off);
       if (n < 0) {
         if (errno == EINTR) continue;
         return;  // the client is gone; its session ends when stdin closes
@@ -34,6 +55,8 @@ class FdChannel : public Channel {
 
   int fd_;
   std::mutex mu_;
+  bool held_ = false;
+  std::string pending_;
 };
 
 /// Runs requests on threads of their own, so a long tool call never holds up ping, cancellation or answers;
@@ -184,8 +207,11 @@ class StdioLoop : public std::enable_shared_from_this<StdioLoop> {
       buffer_.erase(0, nl + 1);
       bool was_skipping = skipping_;
       skipping_ = false;
+      // Answers are held while more requests that came together are waiting to be read.
+      out_->Hold(buffer_.find('\n') != std::string::npos);
       if (!was_skipping && line.find_first_not_of(" \t\r") != std::string::npos) return line;
     }
+    out_->Hold(false);  // nothing more to read now: what is held goes out before waiting
     pollfd fds[2] = {{o_.in_fd, POLLIN, 0}, {o_.stop_fd, POLLIN, 0}};
     if (poll(fds, o_.stop_fd >= 0 ? 2 : 1, -1) < 0) {
       if (errno == EINTR) return std::nullopt;

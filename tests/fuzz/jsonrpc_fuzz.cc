@@ -1,6 +1,7 @@
 // Fuzz target: the MCP server's message handling, from raw bytes as a transport receives them: JSON parsing with
-// its depth limit, JSON-RPC classification, batches, and dispatch of every protocol method (with a tool whose
-// arguments go through schema validation). Answers must come for requests, and nothing may crash or throw.
+// its depth limit, JSON-RPC classification, batches, and dispatch of every protocol method of both eras (with a
+// tool whose arguments go through schema validation, and one that asks for input: _meta, inputResponses and
+// requestState come from the input). Answers must come for requests, and nothing may crash or throw.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -31,6 +32,14 @@ kiln::mcp::Server& TheServer() {
                 [](kiln::mcp::RequestContext&, const kiln::Json& args) {
                   return kiln::mcp::Outcome::Ok({{"content", {{{"type", "text"}, {"text", args["text"]}}}}});
                 }});
+    s->AddTool({{{"name", "ask"}, {"inputSchema", {{"type", "object"}}}},
+                [](kiln::mcp::RequestContext& ctx, const kiln::Json&) {
+                  // Only in the modern era: a legacy request would wait for a client that never answers.
+                  if (!ctx.modern()) return kiln::mcp::Outcome::Ok({{"content", kiln::Json::array()}});
+                  ctx.SetState({{"round", 1}});
+                  auto answer = ctx.RequestInput("q", "elicitation/create", {{"message", "?"}});
+                  return kiln::mcp::Outcome::Ok({{"content", kiln::Json::array()}, {"isError", !answer.ok()}});
+                }});
     s->AddPrompt({{{"name", "p"}, {"arguments", {{{"name", "a"}, {"required", true}}}}},
                   [](kiln::mcp::RequestContext&, const std::map<std::string, std::string>&) {
                     return kiln::mcp::Outcome::Ok({{"messages", kiln::Json::array()}});
@@ -59,6 +68,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CountingChannel answers;
   server.Handle(batches, *message, answers);
   if (kiln::mcp::AnswersExpected(*message, true) > 0 && answers.sent == 0) __builtin_trap();
+  // As a 2026-07-28 request, whatever its shape (a listen stream waits for its client to go: not here).
+  if (!(message->is_object() && message->value("method", kiln::Json()) == "subscriptions/listen")) {
+    CountingChannel modern;
+    server.Handle(std::make_shared<kiln::mcp::Session>(""), *message, modern,
+                  {kiln::mcp::Era::kModern, "2026-07-28", nullptr});
+    if (!message->is_array() && kiln::mcp::AnswersExpected(*message, false) > 0 && modern.sent == 0) __builtin_trap();
+  }
   server.EndSession(session->id());
   server.EndSession(batches->id());
   return 0;
