@@ -182,7 +182,7 @@ class HttpConnection {
 
 class StdioServer {
  public:
-  explicit StdioServer(const Options& o) : o_(o) {
+  explicit StdioServer(const Options& o) {
     int in[2], out[2];
     if (pipe(in) != 0 || pipe(out) != 0) Die("pipe");
     posix_spawn_file_actions_t fa;
@@ -240,7 +240,6 @@ class StdioServer {
   }
 
  private:
-  const Options& o_;
   pid_t pid_;
   int to_, from_;
   std::string buf_;

@@ -34,9 +34,6 @@ void Add(Server& s, const std::string& name, const std::string& description, Jso
          std::function<Outcome(RequestContext&, const Json&)> call, TaskSupport tasks = TaskSupport::kForbidden,
          bool task_after_input = false) {
   Json def = {{"name", name}, {"description", description}, {"inputSchema", std::move(schema)}};
-  if (tasks != TaskSupport::kForbidden) {
-    def["execution"] = {{"taskSupport", tasks == TaskSupport::kRequired ? "required" : "optional"}};
-  }
   Tool tool{def, std::move(call), tasks, task_after_input};
   s.AddTool(std::move(tool));
 }

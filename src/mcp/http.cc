@@ -163,19 +163,15 @@ class JsonChannel : public Channel {
       c->Send(m);
     }
   }
+  /// A cached answer, as it came. (A batch's answers arrive as one array through Send.)
   void SendResponseText(const std::string& text) override {
     std::lock_guard l(mu_);
-    if (answers_.empty() && text_.empty()) {
-      text_ = text;  // the one answer, as it came
-    } else {
-      answers_.push_back(Json::parse(text));
-    }
+    text_ = text;
   }
   /// The answer's text: the one response, or the batch's responses as an array.
   std::string Answer() {
     std::lock_guard l(mu_);
-    if (!text_.empty() && answers_.empty()) return text_;
-    if (!text_.empty()) answers_.insert(answers_.begin(), Json::parse(text_));
+    if (!text_.empty()) return text_;
     Json a = answers_.size() == 1 ? answers_[0] : answers_;
     return a.dump(-1, ' ', false, Json::error_handler_t::replace);
   }

@@ -191,6 +191,9 @@ TEST_F(StatelessTest, DiscoversAndValidatesTheEnvelope) {
   EXPECT_EQ(old["error"]["data"]["requested"], "1999-01-01");
   Json mismatch = Request("tools/list", {{"_meta", Meta()}}, {Era::kModern, "2025-11-25", &status});
   EXPECT_EQ(mismatch["error"]["code"], kHeaderMismatch);
+  Json missing = Request("resources/read", {{"uri", "kiln://nothing"}, {"_meta", Meta()}});
+  EXPECT_EQ(missing["error"]["code"], kInvalidParams) << "2026-07-28's code for an unknown resource";
+  EXPECT_EQ(missing["error"]["data"]["uri"], "kiln://nothing");
   for (const char* removed : {"initialize", "ping", "logging/setLevel", "resources/subscribe", "tasks/list"}) {
     Json r = Request(removed, {{"_meta", Meta()}}, {Era::kModern, std::nullopt, &status});
     EXPECT_EQ(r["error"]["code"], kMethodNotFound) << removed;
@@ -221,6 +224,9 @@ TEST_F(StatelessTest, TasksStartPollAndCancel) {
   Json caps = {{"extensions", {{kTasksExtension, Json::object()}}}};
   Json sync = Request("tools/call", {{"name", "ask"}, {"_meta", Meta(Json::object())}});
   EXPECT_EQ(sync["error"]["code"], kMissingClientCapability);
+  Json listed = Request("tools/list", {{"_meta", Meta()}});
+  EXPECT_EQ(listed["result"]["tools"][1]["execution"]["taskSupport"], "optional") << "derived from the registration";
+  EXPECT_FALSE(listed["result"]["tools"][0].contains("execution"));
   Json created = Request("tools/call", {{"name", "job"}, {"_meta", Meta(caps)}});
   ASSERT_EQ(created["result"]["resultType"], "task") << created.dump();
   std::string id = created["result"]["taskId"];

@@ -263,6 +263,10 @@ Server::Server(Info info) : info_(std::move(info)) {
 }
 
 void Server::AddTool(Tool tool) {
+  // The definition says what the registration says: clients read task support from it.
+  if (tool.tasks != TaskSupport::kForbidden) {
+    tool.definition["execution"] = {{"taskSupport", tool.tasks == TaskSupport::kRequired ? "required" : "optional"}};
+  }
   std::lock_guard l(mu_);
   listing_cache_.clear();
   tools_.push_back(std::move(tool));
@@ -597,14 +601,7 @@ Outcome Server::Initialize(Session& s, const Json& params) {
     s.client_capabilities_ = params.value("capabilities", Json::object());
     s.client_info_ = params.value("clientInfo", Json::object());
   }
-  Json caps = {{"tools", {{"listChanged", true}}},
-               {"resources", {{"subscribe", true}, {"listChanged", true}}},
-               {"prompts", {{"listChanged", true}}},
-               {"logging", Json::object()},
-               {"completions", Json::object()}};
-  Json server_info = {{"name", info_.name}, {"version", info_.version}};
-  if (!info_.title.empty()) server_info["title"] = info_.title;
-  Json result = {{"protocolVersion", version}, {"capabilities", caps}, {"serverInfo", server_info}};
+  Json result = {{"protocolVersion", version}, {"capabilities", Capabilities(false)}, {"serverInfo", ServerInfo()}};
   if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
   return Outcome::Ok(result);
 }
@@ -660,11 +657,14 @@ Outcome Server::ReadResource(RequestContext& ctx) {
       }
   }
   std::string scope = "resources/read\n" + uri;
-  if (direct) return RunWithInput(ctx, scope, [&] { return direct(ctx, uri); });
-  if (matched.read) return RunWithInput(ctx, scope, [&] { return matched.read(ctx, uri, vars); });
-  // 2026-07-28 answers an unknown URI as invalid params (SEP-2164); earlier revisions had a code of their own.
-  Outcome o = Outcome::Fail(ctx.modern() ? kInvalidParams : kResourceNotFound, "resource not found: " + uri);
-  o.error->data = {{"uri", uri}};
+  Outcome o = direct         ? RunWithInput(ctx, scope, [&] { return direct(ctx, uri); })
+              : matched.read ? RunWithInput(ctx, scope, [&] { return matched.read(ctx, uri, vars); })
+                             : Outcome::Fail(kResourceNotFound, "resource not found: " + uri);
+  if (o.error && o.error->code == kResourceNotFound) {
+    // 2026-07-28 answers an unknown URI as invalid params (SEP-2164); earlier revisions had a code of their own.
+    if (ctx.modern()) o.error->code = kInvalidParams;
+    if (o.error->data.is_null()) o.error->data = {{"uri", uri}};
+  }
   return o;
 }
 

@@ -44,23 +44,25 @@ Outcome RunBuild(Context& c, RequestContext& ctx, api::BuildRequest& req) {
 }
 
 /// The secrets the Dockerfile's target requires (RUN --mount=type=secret,required) that `req` lacks. For each, the
-/// client chooses one of the server's configured secrets to stand in for it: an elicitation (legacy), an
-/// input-required round (2026-07-28) or a task's input request. The choice names an id; the value never leaves the
-/// server. An error when there is nothing to choose from, or the client declines.
+/// client chooses one of the server's configured secrets (those the request does not use already) to stand in for
+/// it: an elicitation (legacy), an input-required round (2026-07-28) or a task's input request. The choice names
+/// an id; the value never leaves the server. An error when the client declines.
 Status SettleMissingSecrets(Context& c, RequestContext& ctx, api::BuildRequest& req) {
+  Json choices = Json::array();
+  for (auto& s : c.options.secrets)
+    if (!req.secrets.count(s.id)) choices.push_back(s.id);
+  // Nothing to choose from: the build itself says which secret is missing.
+  if (choices.empty()) return Status::Ok();
   api::BuildRequest ask = req;
   ask.call = "outline";
+  // The outline resolves base images from the store (pulling a missing one, which the build then finds there):
+  // with --pull always, the registry is asked once, by the build.
+  if (ask.pull == api::PullPolicy::kAlways) ask.pull = api::PullPolicy::kMissing;
   api::BuildResult outline = c.engine.Build(ask);
   if (!outline.status.ok() || !outline.outline) return Status::Ok();  // the build reports what is wrong
-  Json choices = Json::array();
-  for (auto& s : c.options.secrets) choices.push_back(s.id);
   Json requests = Json::object();
   for (auto& secret : outline.outline->secrets) {
     if (!secret.required || req.secrets.count(secret.id)) continue;
-    if (choices.empty()) {
-      return Status::Error("the Dockerfile needs secret \"" + secret.id + "\" (line " + std::to_string(secret.line) +
-                           ") and kiln mcp has none configured: start it with --secret id=" + secret.id + ",env=VAR");
-    }
     Json schema = {{"type", "object"},
                    {"properties", {{"source", {{"type", "string"}, {"title", "Secret to use"}, {"enum", choices}}}}},
                    {"required", {"source"}}};

@@ -23,9 +23,9 @@ void AddResources(Context& c) {
   c.server.AddResourceTemplate(
       {{{"uriTemplate", "kiln://images/{ref}"}, {"name", "image"}, {"description", "An image's manifest and config"},
         {"mimeType", "application/json"}},
-       [&c](RequestContext& ctx, const std::string& uri, const std::map<std::string, std::string>& vars) {
+       [&c](RequestContext&, const std::string& uri, const std::map<std::string, std::string>& vars) {
          auto d = c.engine.Inspect(vars.at("ref"));
-         if (!d.ok()) return Outcome::Fail(ctx.modern() ? mcp::kInvalidParams : mcp::kResourceNotFound, d.status().message());
+         if (!d.ok()) return Outcome::Fail(mcp::kResourceNotFound, d.status().message());
          Json j = {{"digest", d->digest}, {"manifest", oci::ToJson(d->manifest)}, {"config", oci::ToJson(d->config)},
                    {"size", d->size}};
          return Outcome::Ok({{"contents", {{{"uri", uri}, {"mimeType", "application/json"}, {"text", DumpLenient(j, 2)}}}}});

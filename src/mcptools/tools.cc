@@ -15,9 +15,6 @@ void AddRow(Context& c, ToolRow row) {
     definition["outputSchema"]["$id"] = "urn:kiln:mcp:tool:" + row.name + ":output";
   }
   definition["annotations"] = row.annotations;
-  if (row.tasks != mcp::TaskSupport::kForbidden) {
-    definition["execution"] = {{"taskSupport", row.tasks == mcp::TaskSupport::kRequired ? "required" : "optional"}};
-  }
   c.server.AddTool({std::move(definition), std::move(row.call), row.tasks, row.task_after_input, row.quick});
 }
 

@@ -92,7 +92,7 @@ test(`kiln mcp, 2026-07-28 over ${transportKind}`, async (t) => {
   t.after(() => tasker.close());
 
   await t.test('speaks the modern era: discovery, tools with task support', async () => {
-    assert.equal(client.getNegotiatedProtocolVersion?.() ?? '2026-07-28', '2026-07-28');
+    assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
     const { tools } = await client.listTools();
     assert.ok(tools.find((x) => x.name === 'build_image'), 'build_image is listed');
     const discovered = await tasker.request('server/discover');
