@@ -5,6 +5,8 @@
 //   mcp_lean --url http://127.0.0.1:PORT/mcp | --stdio CMD [ARGS...] --
 //            --era legacy|modern --request tools/list|tools/call:NAME:ARGUMENTS_JSON
 //            [--rounds N] [--concurrency C]
+//   mcp_lean --pipe-floor   a server that does no work: it answers every line on stdin with an empty result for
+//                           its id. Measured over --stdio, it is the floor any stdio server's round trip stands on.
 // Prints one JSON line: {"median_us", "p90_us", "rps"}: latency of one caller at a time, then requests per second
 // from C callers at once (C connections over HTTP; C requests in flight on the one pipe over stdio).
 #include <arpa/inet.h>
@@ -361,9 +363,34 @@ Options Parse(int argc, char** argv) {
   return o;
 }
 
+/// --pipe-floor: answer each request line at once with an empty result (a legacy initialize gets the same; the
+/// client reads only the id and "result").
+int ServePipeFloor() {
+  std::string in, out;
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = read(0, chunk, sizeof chunk);
+    if (n <= 0) return 0;
+    in.append(chunk, size_t(n));
+    size_t start = 0, nl;
+    while ((nl = in.find('\n', start)) != std::string::npos) {
+      size_t id = in.find("\"id\":", start);
+      if (id != std::string::npos && id < nl) {
+        size_t end = in.find_first_of(",}", id);
+        out += R"({"jsonrpc":"2.0","id":)" + in.substr(id + 5, end - id - 5) + R"(,"result":{}})" "\n";
+      }
+      start = nl + 1;
+    }
+    in.erase(0, start);
+    if (!out.empty() && write(1, out.data(), out.size()) != ssize_t(out.size())) return 1;
+    out.clear();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--pipe-floor") return ServePipeFloor();
   Options o = Parse(argc, argv);
   Figures f = o.stdio.empty() ? BenchHttp(o) : BenchStdio(o);
   printf("{\"median_us\":%.1f,\"p90_us\":%.1f,\"rps\":%.0f}\n", f.median_us, f.p90_us, f.rps);

@@ -4,6 +4,7 @@
 # against the reference server @modelcontextprotocol/server-everything (pinned in tests/mcp/package.json), which
 # speaks only the legacy era. tools/list and a trivial tool call (kiln: list_directory of an empty directory;
 # server-everything: echo); one caller at a time (median, p90) and 8 at once (requests/s).
+# The pipe-floor row is a server that answers without doing anything: no stdio server can be faster than it.
 # Usage: bench/mcp_lean.sh [ROUNDS]   Prints a table and the ratios; bench/mcp.sh is the same with the SDK client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,9 @@ for via in stdio http; do
 done
 row stdio kiln 2025-11-25 ping "$(lean --stdio "${KILN[@]}" -- --era legacy --request ping)"
 row stdio server-everything 2025-11-25 ping "$(lean --stdio "$NODE" "$EVERYTHING" stdio -- --era legacy --request ping)"
+# The floor under every stdio figure: a server that does no work at all (mcp_lean --pipe-floor). Its round trip is
+# the pipe and the scheduler: a few µs when client and server share a core, ~50 µs when a wake-up crosses cores.
+row stdio pipe-floor - ping "$(lean --stdio build/mcp_lean --pipe-floor -- --era legacy --request ping)"
 
 echo
 echo "ratios against server-everything (its only era, 2025-11-25); above 1: kiln is faster"
