@@ -231,15 +231,21 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   char real[PATH_MAX];
   if (!realpath(s->root.c_str(), real)) return ErrnoError("resolve", s->root);
   s->root = real;
+  // Recovery (and making a new store's directories) only when a kiln process may have died holding the store.
+  bool recover = false;
+  KILN_ASSIGN(s->mark, store::ProcessMark::Open(s->root, !options.makes_nothing, recover));
   s->content = std::make_unique<store::ContentStore>(s->root);
-  KILN_TRY(s->content->Init());
+  if (recover) KILN_TRY(s->content->Init());
   store::SpaceReserve(s->root).Restore();
   KILN_ASSIGN(s->metadata, store::Metadata::Open(JoinPath(s->root, "metadata.db")));
-  // Containers of killed kiln processes go first: they may still use snapshots that recovery removes.
   s->executor = std::make_unique<executor::Executor>(JoinPath(s->root, "run"), options.runtime);
-  s->executor->Recover();
   s->snapshotter = std::make_unique<snapshot::Snapshotter>(s->root, s->metadata.get());
-  KILN_TRY(s->snapshotter->Init());
+  if (recover) {
+    // Containers of killed kiln processes go first: they may still use snapshots that recovery removes.
+    s->executor->Recover();
+    KILN_TRY(s->snapshotter->Init());
+    s->mark->Recovered();
+  }
   s->cache_mounts = std::make_unique<store::CacheMounts>(s->root);
   return std::unique_ptr<Engine>(new Engine(std::move(s)));
 }

@@ -28,6 +28,9 @@ struct EngineOptions {
   /// Registries reached over plain HTTP or TLS without certificate checks (--insecure-registry HOST[:PORT]),
   /// besides those $KILN_INSECURE_REGISTRIES and registries.conf name.
   std::vector<std::string> insecure_registries;
+  /// The caller makes no containers, snapshots, mounts or blobs (kiln images, inspect, tag...), so if it dies it
+  /// leaves nothing to recover: it leaves no process mark (store/process_mark.h) for a later command to check.
+  bool makes_nothing = false;
 };
 
 /// `--output type=...,dest=...`, as docker buildx writes it.

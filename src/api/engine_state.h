@@ -10,11 +10,13 @@
 #include "store/cache_mounts.h"
 #include "store/content.h"
 #include "store/metadata.h"
+#include "store/process_mark.h"
 
 namespace kiln::api {
 
 struct Engine::State {
   std::string root;
+  std::unique_ptr<store::ProcessMark> mark;  // first, so destroyed last: once everything below is closed
   std::vector<std::string> insecure_registries;
   std::unique_ptr<store::ContentStore> content;
   std::unique_ptr<store::Metadata> metadata;

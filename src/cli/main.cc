@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
@@ -113,6 +114,19 @@ kiln::Result<std::string> ReadPassword() {
   return line;
 }
 
+/// The subcommand the command line names: its first word that is neither an option nor a global option's value.
+std::string NamedSubcommand(int argc, char** argv) {
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--data-root" || a == "--runtime") {
+      i++;
+    } else if (a.empty() || a[0] != '-') {
+      return a;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -131,201 +145,248 @@ int main(int argc, char** argv) {
                         "A registry (HOST[:PORT]) reached over plain HTTP or TLS without certificate checks (repeatable)");
   };
 
-  // build
-  auto* build = app.add_subcommand("build", "Build an image from a Dockerfile");
-  std::string context = ".", file, target, progress_mode = "auto", network = "host";
-  std::vector<std::string> tags, build_args, outputs, secrets;
-  bool no_cache = false, quiet = false;
-  build->add_option("context", context, "Build context directory, or - for a tar of it (or a Dockerfile) on stdin")->required();
-  build->add_option("-f,--file", file, "Path to the Dockerfile (default CONTEXT/Dockerfile), or - for stdin");
-  build->add_option("-t,--tag", tags, "Name and tag of the image (repeatable)");
-  build->add_option("--build-arg", build_args, "Build argument KEY=VALUE (or KEY to take it from the environment)");
-  std::vector<std::string> build_contexts;
-  build->add_option("--build-context", build_contexts,
-                    "Named context NAME=DIR|docker-image://REF|oci-layout://DIR[:TAG|@DIGEST], for FROM NAME, "
-                    "COPY --from=NAME and RUN --mount=from=NAME (repeatable)");
-  build->add_option("--target", target, "Build stage to stop at");
-  std::string call, call_format = "text";
-  bool check_only = false;
-  build->add_option("--call", call,
-                    "Ask about the Dockerfile instead of building: check (the build checks; exits 1 on findings), "
-                    "targets (its stages), outline (the target's build args, secrets and ssh ids)")
-      ->check(CLI::IsMember({"build", "check", "targets", "outline"}));
-  build->add_flag("--check", check_only, "Run the build checks only (--call check)");
-  build->add_option("--format", call_format, "How --call answers: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
-  std::string on_error = "fail";
-  build->add_option("--on-error", on_error, "When a RUN step fails: fail (default), or shell (open a shell in its file system)")
-      ->check(CLI::IsMember({"fail", "shell"}));
-  int max_parallelism = 0;
-  build->add_option("--max-parallelism", max_parallelism, "Steps run at once at most (default: one per core)")
-      ->check(CLI::Range(1, 1024));
-  build->add_option("--progress", progress_mode, "Progress output: auto, plain, tty, rawjson, quiet");
-  build->add_option("-o,--output", outputs,
-                    "Output: type=image|registry,name=REF[,push=true], type=oci|docker,dest=PATH[,tar=false], "
-                    "type=local|tar,dest=PATH (repeatable)");
-  build->add_option("--secret", secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
-  std::vector<std::string> allow;
-  build->add_option("--allow", allow, "Entitlement for the build: security.insecure (RUN --security=insecure), network.host");
-  std::string build_memory;
-  int64_t build_pids = 0;
-  build->add_option("--memory", build_memory, "Memory limit of each RUN step, e.g. 512m, 2g");
-  build->add_option("--pids-limit", build_pids, "Process limit of each RUN step")->check(CLI::Range(int64_t(1), int64_t(1) << 30));
-  std::vector<std::string> ssh;
-  build->add_option("--ssh", ssh,
-                    "ssh agent for RUN --mount=type=ssh: default|ID (the agent at $SSH_AUTH_SOCK), ID=SOCKET or "
-                    "ID=KEY[,KEY...] (repeatable)");
-  build->add_option("--network", network, "Network of RUN steps: host (default) or none");
-  build->add_flag("-q,--quiet", quiet, "Print only the image digest");
-  std::string pull_policy = "missing";
-  build->add_flag("--pull{always}", pull_policy,
-                  "When to pull base images: missing (default), always (also bare --pull), never");
-  bool push_tags = false;
-  build->add_flag("--push", push_tags, "Push every -t name once built");
-  std::vector<std::string> cache_from, cache_to;
-  build->add_option("--cache-from", cache_from,
-                    "Import build cache: type=registry,ref=REF | type=local,src=DIR[,tag=T] (repeatable)");
-  build->add_option("--cache-to", cache_to,
-                    "Export build cache: type=registry,ref=REF | type=local,dest=DIR | type=inline, [mode=min|max] "
-                    "(repeatable)");
+  // Only the subcommand the command line names is declared, with its options: declaring every one took CLI11
+  // longer than kiln takes for most commands. When none is named (kiln --help) or an unknown one, all are
+  // declared, without their options, for the list of commands or the error. The others stand for one that is
+  // never parsed.
+  static const std::pair<const char*, const char*> kSubcommands[] = {
+    {"build", "Build an image from a Dockerfile"},
+    {"pull", "Pull an image from a registry"},
+    {"push", "Push an image to a registry"},
+    {"login", "Check and store a registry's credentials in docker's config.json"},
+    {"logout", "Forget a registry's credentials in docker's config.json"},
+    {"save", "Write images to a docker save archive (also an OCI layout)"},
+    {"load", "Load images from a docker save or OCI archive"},
+    {"images", "List images in the local store"},
+    {"du", "Show what the store holds: images, build cache, and what prune would free"},
+    {"prune", "Remove build cache (images stay)"},
+    {"inspect", "Print an image's manifest and config as JSON"},
+    {"history", "Show an image's history"},
+    {"run", "Run a command in a new container of an image (removed when it exits)"},
+    {"import", "Make an image from a root file system tarball"},
+    {"tag", "Give an image another name"},
+    {"rmi", "Remove image names"},
+    {"debug", "Step into the file system a failed RUN step left: kiln debug [--last|BUILD_ID] [-- CMD...] (default: a shell)"},
+    {"explain", "Why each step of a build hit or missed the cache"},
+    {"lint", "Run BuildKit's build checks on a Dockerfile"},
+    {"mcp", "Serve kiln to AI agents over the Model Context Protocol"},
+  };
+  const std::string named = NamedSubcommand(argc, argv);
+  const bool known = std::any_of(std::begin(kSubcommands), std::end(kSubcommands), [&](auto& c) { return named == c.first; });
+  for (auto& [name, description] : kSubcommands)
+    if (!known || named == name) app.add_subcommand(name, description);
+  CLI::App not_named;
+  auto subcommand = [&](const char* name) { return named == name ? app.get_subcommand(name) : &not_named; };
 
-  auto* pull = app.add_subcommand("pull", "Pull an image from a registry");
+  auto* build = subcommand("build");
+  std::string context = ".", file, target, progress_mode = "auto", network = "host";
+  std::vector<std::string> tags, build_args, outputs, secrets, build_contexts, allow, ssh, cache_from, cache_to;
+  bool no_cache = false, quiet = false, check_only = false, push_tags = false;
+  std::string call, call_format = "text", on_error = "fail", build_memory, pull_policy = "missing";
+  int max_parallelism = 0;
+  int64_t build_pids = 0;
+  if (named == "build") {
+    build->add_option("context", context, "Build context directory, or - for a tar of it (or a Dockerfile) on stdin")->required();
+    build->add_option("-f,--file", file, "Path to the Dockerfile (default CONTEXT/Dockerfile), or - for stdin");
+    build->add_option("-t,--tag", tags, "Name and tag of the image (repeatable)");
+    build->add_option("--build-arg", build_args, "Build argument KEY=VALUE (or KEY to take it from the environment)");
+    build->add_option("--build-context", build_contexts,
+                      "Named context NAME=DIR|docker-image://REF|oci-layout://DIR[:TAG|@DIGEST], for FROM NAME, "
+                      "COPY --from=NAME and RUN --mount=from=NAME (repeatable)");
+    build->add_option("--target", target, "Build stage to stop at");
+    build->add_option("--call", call,
+                      "Ask about the Dockerfile instead of building: check (the build checks; exits 1 on findings), "
+                      "targets (its stages), outline (the target's build args, secrets and ssh ids)")
+        ->check(CLI::IsMember({"build", "check", "targets", "outline"}));
+    build->add_flag("--check", check_only, "Run the build checks only (--call check)");
+    build->add_option("--format", call_format, "How --call answers: text (default) or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
+    build->add_option("--on-error", on_error, "When a RUN step fails: fail (default), or shell (open a shell in its file system)")
+        ->check(CLI::IsMember({"fail", "shell"}));
+    build->add_option("--max-parallelism", max_parallelism, "Steps run at once at most (default: one per core)")
+        ->check(CLI::Range(1, 1024));
+    build->add_option("--progress", progress_mode, "Progress output: auto, plain, tty, rawjson, quiet");
+    build->add_option("-o,--output", outputs,
+                      "Output: type=image|registry,name=REF[,push=true], type=oci|docker,dest=PATH[,tar=false], "
+                      "type=local|tar,dest=PATH (repeatable)");
+    build->add_option("--secret", secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
+    build->add_option("--allow", allow, "Entitlement for the build: security.insecure (RUN --security=insecure), network.host");
+    build->add_option("--memory", build_memory, "Memory limit of each RUN step, e.g. 512m, 2g");
+    build->add_option("--pids-limit", build_pids, "Process limit of each RUN step")->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+    build->add_option("--ssh", ssh,
+                      "ssh agent for RUN --mount=type=ssh: default|ID (the agent at $SSH_AUTH_SOCK), ID=SOCKET or "
+                      "ID=KEY[,KEY...] (repeatable)");
+    build->add_option("--network", network, "Network of RUN steps: host (default) or none");
+    build->add_flag("-q,--quiet", quiet, "Print only the image digest");
+    build->add_flag("--pull{always}", pull_policy,
+                    "When to pull base images: missing (default), always (also bare --pull), never");
+    build->add_flag("--push", push_tags, "Push every -t name once built");
+    build->add_option("--cache-from", cache_from,
+                      "Import build cache: type=registry,ref=REF | type=local,src=DIR[,tag=T] (repeatable)");
+    build->add_option("--cache-to", cache_to,
+                      "Export build cache: type=registry,ref=REF | type=local,dest=DIR | type=inline, [mode=min|max] "
+                      "(repeatable)");
+    allow_insecure(build);
+  }
+
+  auto* pull = subcommand("pull");
   std::string pull_ref, pull_platform, pull_progress = "auto";
   bool pull_quiet = false;
-  pull->add_option("ref", pull_ref, "Image, e.g. alpine or registry:5000/app:1")->required();
-  pull->add_option("--platform", pull_platform, "Platform of an index to pull: os/arch[/variant] (default this host's)");
-  pull->add_option("--progress", pull_progress, "Progress output: auto, plain, tty, rawjson, quiet");
-  pull->add_flag("-q,--quiet", pull_quiet, "Print only the manifest digest");
+  if (auto* c = named == "pull" ? pull : nullptr) {
+    c->add_option("ref", pull_ref, "Image, e.g. alpine or registry:5000/app:1")->required();
+    c->add_option("--platform", pull_platform, "Platform of an index to pull: os/arch[/variant] (default this host's)");
+    c->add_option("--progress", pull_progress, "Progress output: auto, plain, tty, rawjson, quiet");
+    c->add_flag("-q,--quiet", pull_quiet, "Print only the manifest digest");
+    allow_insecure(c);
+  }
 
-  auto* push = app.add_subcommand("push", "Push an image to a registry");
+  auto* push = subcommand("push");
   std::string push_ref, push_dest, push_progress = "auto";
   bool push_quiet = false;
-  push->add_option("ref", push_ref, "Local image")->required();
-  push->add_option("dest", push_dest, "Where to push it (default: its own name)");
-  push->add_option("--progress", push_progress, "Progress output: auto, plain, tty, rawjson, quiet");
-  push->add_flag("-q,--quiet", push_quiet, "Print only the manifest digest");
+  if (auto* c = named == "push" ? push : nullptr) {
+    c->add_option("ref", push_ref, "Local image")->required();
+    c->add_option("dest", push_dest, "Where to push it (default: its own name)");
+    c->add_option("--progress", push_progress, "Progress output: auto, plain, tty, rawjson, quiet");
+    c->add_flag("-q,--quiet", push_quiet, "Print only the manifest digest");
+    allow_insecure(c);
+  }
 
-  auto* login = app.add_subcommand("login", "Check and store a registry's credentials in docker's config.json");
+  auto* login = subcommand("login");
   std::string login_registry = "docker.io", login_user, login_password;
   bool login_password_stdin = false;
-  login->add_option("registry", login_registry, "Registry (default docker.io)");
-  login->add_option("-u,--username", login_user, "User name");
-  login->add_option("-p,--password", login_password, "Password (insecure: prefer --password-stdin)");
-  login->add_flag("--password-stdin", login_password_stdin, "Read the password from standard input");
+  if (auto* c = named == "login" ? login : nullptr) {
+    c->add_option("registry", login_registry, "Registry (default docker.io)");
+    c->add_option("-u,--username", login_user, "User name");
+    c->add_option("-p,--password", login_password, "Password (insecure: prefer --password-stdin)");
+    c->add_flag("--password-stdin", login_password_stdin, "Read the password from standard input");
+    allow_insecure(c);
+  }
 
-  auto* logout = app.add_subcommand("logout", "Forget a registry's credentials in docker's config.json");
+  auto* logout = subcommand("logout");
   std::string logout_registry = "docker.io";
-  logout->add_option("registry", logout_registry, "Registry (default docker.io)");
+  if (auto* c = named == "logout" ? logout : nullptr) c->add_option("registry", logout_registry, "Registry (default docker.io)");
 
-  allow_insecure(build);
-  allow_insecure(pull);
-  allow_insecure(push);
-  allow_insecure(login);
-
-  auto* save = app.add_subcommand("save", "Write images to a docker save archive (also an OCI layout)");
+  auto* save = subcommand("save");
   std::string save_output;
   std::vector<std::string> save_refs;
-  save->add_option("-o,--output", save_output, "The archive to write (default: standard output)");
-  save->add_option("refs", save_refs, "Images")->required();
+  if (auto* c = named == "save" ? save : nullptr) {
+    c->add_option("-o,--output", save_output, "The archive to write (default: standard output)");
+    c->add_option("refs", save_refs, "Images")->required();
+  }
 
-  auto* load = app.add_subcommand("load", "Load images from a docker save or OCI archive");
+  auto* load = subcommand("load");
   std::string load_input = "-";
   bool load_quiet = false;
-  load->add_option("-i,--input", load_input, "The archive to read, plain or compressed (default: standard input)");
-  load->add_flag("-q,--quiet", load_quiet, "Print nothing");
+  if (auto* c = named == "load" ? load : nullptr) {
+    c->add_option("-i,--input", load_input, "The archive to read, plain or compressed (default: standard input)");
+    c->add_flag("-q,--quiet", load_quiet, "Print nothing");
+  }
 
-  auto* images = app.add_subcommand("images", "List images in the local store");
+  auto* images = subcommand("images");
   bool images_json = false;
-  images->add_flag("--json", images_json, "Print JSON");
+  if (auto* c = named == "images" ? images : nullptr) c->add_flag("--json", images_json, "Print JSON");
 
-  auto* du = app.add_subcommand("du", "Show what the store holds: images, build cache, and what prune would free");
+  auto* du = subcommand("du");
   bool du_verbose = false, du_json = false;
-  du->add_flag("-v,--verbose", du_verbose, "List every build cache record");
-  du->add_flag("--json", du_json, "Print JSON");
+  if (auto* c = named == "du" ? du : nullptr) {
+    c->add_flag("-v,--verbose", du_verbose, "List every build cache record");
+    c->add_flag("--json", du_json, "Print JSON");
+  }
 
-  auto* prune = app.add_subcommand("prune", "Remove build cache (images stay)");
+  auto* prune = subcommand("prune");
   std::string prune_keep_storage;
   std::vector<std::string> prune_filters;
-  prune->add_option("--keep-storage", prune_keep_storage, "Keep the most recently used cache within this size (e.g. 2GB)");
-  prune->add_option("--filter", prune_filters, "until=DURATION: keep cache used within DURATION (e.g. 24h)");
   bool prune_all = false;
-  prune->add_flag("-a,--all", prune_all, "Also the RUN --mount=type=cache directories");
+  if (auto* c = named == "prune" ? prune : nullptr) {
+    c->add_option("--keep-storage", prune_keep_storage, "Keep the most recently used cache within this size (e.g. 2GB)");
+    c->add_option("--filter", prune_filters, "until=DURATION: keep cache used within DURATION (e.g. 24h)");
+    c->add_flag("-a,--all", prune_all, "Also the RUN --mount=type=cache directories");
+  }
 
-  auto* inspect = app.add_subcommand("inspect", "Print an image's manifest and config as JSON");
+  auto* inspect = subcommand("inspect");
   std::string inspect_ref;
-  inspect->add_option("ref", inspect_ref, "Image")->required();
+  if (auto* c = named == "inspect" ? inspect : nullptr) c->add_option("ref", inspect_ref, "Image")->required();
 
-  auto* history = app.add_subcommand("history", "Show an image's history");
+  auto* history = subcommand("history");
   std::string history_ref;
-  history->add_option("ref", history_ref, "Image")->required();
+  if (auto* c = named == "history" ? history : nullptr) c->add_option("ref", history_ref, "Image")->required();
 
-  auto* run = app.add_subcommand("run", "Run a command in a new container of an image (removed when it exits)");
-  std::string run_ref, run_network = "none", run_user;
+  auto* run = subcommand("run");
+  std::string run_ref, run_network = "none", run_user, run_memory;
   std::vector<std::string> run_cmd, run_env;
   bool run_rm = false;
-  run->add_flag("--rm", run_rm, "Remove the container when it exits (always the case; accepted for docker compatibility)");
-  run->add_option("--network", run_network, "none (default) or host");
-  run->add_option("-e,--env", run_env, "Environment variable KEY=VALUE");
-  run->add_option("-u,--user", run_user, "User to run as");
-  std::string run_memory;
   int64_t run_pids = 0;
-  run->add_option("--memory", run_memory, "Memory limit, e.g. 512m, 2g");
-  run->add_option("--pids-limit", run_pids, "Process limit")->check(CLI::Range(int64_t(1), int64_t(1) << 30));
-  run->add_option("ref", run_ref, "Image")->required();
-  run->prefix_command();  // everything after the image belongs to the command, flags included
+  if (auto* c = named == "run" ? run : nullptr) {
+    c->add_flag("--rm", run_rm, "Remove the container when it exits (always the case; accepted for docker compatibility)");
+    c->add_option("--network", run_network, "none (default) or host");
+    c->add_option("-e,--env", run_env, "Environment variable KEY=VALUE");
+    c->add_option("-u,--user", run_user, "User to run as");
+    c->add_option("--memory", run_memory, "Memory limit, e.g. 512m, 2g");
+    c->add_option("--pids-limit", run_pids, "Process limit")->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+    c->add_option("ref", run_ref, "Image")->required();
+    c->prefix_command();  // everything after the image belongs to the command, flags included
+  }
 
-  auto* import = app.add_subcommand("import", "Make an image from a root file system tarball");
+  auto* import = subcommand("import");
   std::string import_tar, import_name;
-  import->add_option("tarball", import_tar, "Root file system tarball")->required();
-  import->add_option("name", import_name, "Image name")->required();
+  if (auto* c = named == "import" ? import : nullptr) {
+    c->add_option("tarball", import_tar, "Root file system tarball")->required();
+    c->add_option("name", import_name, "Image name")->required();
+  }
 
-  auto* tag = app.add_subcommand("tag", "Give an image another name");
+  auto* tag = subcommand("tag");
   std::string tag_src, tag_dst;
-  tag->add_option("source", tag_src)->required();
-  tag->add_option("target", tag_dst)->required();
+  if (auto* c = named == "tag" ? tag : nullptr) {
+    c->add_option("source", tag_src)->required();
+    c->add_option("target", tag_dst)->required();
+  }
 
-  auto* rmi = app.add_subcommand("rmi", "Remove image names");
+  auto* rmi = subcommand("rmi");
   std::vector<std::string> rmi_refs;
-  rmi->add_option("refs", rmi_refs)->required();
+  if (auto* c = named == "rmi" ? rmi : nullptr) c->add_option("refs", rmi_refs)->required();
 
-  auto* debug = app.add_subcommand(
-      "debug", "Step into the file system a failed RUN step left: kiln debug [--last|BUILD_ID] [-- CMD...] (default: a shell)");
+  auto* debug = subcommand("debug");
   std::string debug_id;
   bool debug_last = false;
-  debug->add_option("build_id", debug_id, "Build id (default: the last failed build)");
-  debug->add_flag("--last", debug_last, "The last failed build (the default)");
+  if (auto* c = named == "debug" ? debug : nullptr) {
+    c->add_option("build_id", debug_id, "Build id (default: the last failed build)");
+    c->add_flag("--last", debug_last, "The last failed build (the default)");
+  }
 
-  auto* explain = app.add_subcommand("explain", "Why each step of a build hit or missed the cache");
+  auto* explain = subcommand("explain");
   std::string explain_id;
-  explain->add_option("build_id", explain_id, "Build id (default: the last build)");
   bool explain_last = false;
-  explain->add_flag("--last", explain_last, "The last build (the default)");
+  if (auto* c = named == "explain" ? explain : nullptr) {
+    c->add_option("build_id", explain_id, "Build id (default: the last build)");
+    c->add_flag("--last", explain_last, "The last build (the default)");
+  }
 
-  auto* lint = app.add_subcommand("lint", "Run BuildKit's build checks on a Dockerfile");
+  auto* lint = subcommand("lint");
   std::string lint_file = "Dockerfile";
-  lint->add_option("-f,--file,dockerfile", lint_file, "The Dockerfile (default ./Dockerfile)");
+  if (auto* c = named == "lint" ? lint : nullptr) c->add_option("-f,--file,dockerfile", lint_file, "The Dockerfile (default ./Dockerfile)");
 
-  auto* mcp = app.add_subcommand("mcp", "Serve kiln to AI agents over the Model Context Protocol");
-  std::string mcp_transport = "stdio", mcp_listen = "127.0.0.1:0", mcp_token_file;
+  auto* mcp = subcommand("mcp");
+  std::string mcp_transport = "stdio", mcp_listen = "127.0.0.1:0", mcp_token_file, mcp_memory = "2g";
   std::vector<std::string> mcp_roots, mcp_allowed_hosts, mcp_secrets;
   bool mcp_read_only = false, mcp_fixtures = false;
-  mcp->add_option("--transport", mcp_transport, "stdio (default) or http");
-  mcp->add_option("--listen", mcp_listen, "HTTP address, HOST:PORT (default 127.0.0.1:0, a free port)");
-  mcp->add_option("--root", mcp_roots, "A workspace directory the agent may read and write (repeatable; default .)");
-  mcp->add_flag("--read-only", mcp_read_only, "Expose only tools that change nothing");
-  mcp->add_option("--token-file", mcp_token_file, "HTTP: require 'Authorization: Bearer <token in this file>'");
-  mcp->add_option("--allowed-host", mcp_allowed_hosts, "HTTP: a further host name Host/Origin headers may carry");
   size_t mcp_max_connections = 1024;
-  mcp->add_option("--max-connections", mcp_max_connections, "HTTP: open connections at most; more are refused (503)")
-      ->check(CLI::Range(size_t(1), size_t(1) << 20));
-  std::string mcp_memory = "2g";
   int64_t mcp_pids = 1024;
-  mcp->add_option("--memory", mcp_memory, "Memory limit of each container an agent starts (default 2g; 0 for none)");
-  mcp->add_option("--pids-limit", mcp_pids, "Process limit of each container an agent starts (default 1024; 0 for none)");
-  mcp->add_option("--secret", mcp_secrets,
+  if (auto* c = named == "mcp" ? mcp : nullptr) {
+    c->add_option("--transport", mcp_transport, "stdio (default) or http");
+    c->add_option("--listen", mcp_listen, "HTTP address, HOST:PORT (default 127.0.0.1:0, a free port)");
+    c->add_option("--root", mcp_roots, "A workspace directory the agent may read and write (repeatable; default .)");
+    c->add_flag("--read-only", mcp_read_only, "Expose only tools that change nothing");
+    c->add_option("--token-file", mcp_token_file, "HTTP: require 'Authorization: Bearer <token in this file>'");
+    c->add_option("--allowed-host", mcp_allowed_hosts, "HTTP: a further host name Host/Origin headers may carry");
+    c->add_option("--max-connections", mcp_max_connections, "HTTP: open connections at most; more are refused (503)")
+        ->check(CLI::Range(size_t(1), size_t(1) << 20));
+    c->add_option("--memory", mcp_memory, "Memory limit of each container an agent starts (default 2g; 0 for none)");
+    c->add_option("--pids-limit", mcp_pids, "Process limit of each container an agent starts (default 1024; 0 for none)");
+    c->add_option("--secret", mcp_secrets,
                   "A secret builds may use by id: id=ID,env=VAR or id=ID,src=FILE (its value never reaches the agent)");
-  mcp->add_flag("--conformance-fixtures", mcp_fixtures, "Also serve the MCP conformance suite's fixture tools");
+    c->add_flag("--conformance-fixtures", mcp_fixtures, "Also serve the MCP conformance suite's fixture tools");
+  }
 
   // kiln debug's command follows "--" and may hold anything: it is set aside before CLI11 reads the rest.
   std::vector<std::string> debug_command;
@@ -347,6 +408,8 @@ int main(int argc, char** argv) {
   eo.data_root = data_root;
   eo.runtime = runtime;
   eo.insecure_registries = insecure_registries;
+  for (auto* reader : {images, inspect, history, du, explain, lint, tag, rmi, login, logout})
+    eo.makes_nothing = eo.makes_nothing || reader->parsed();
   auto engine = kiln::api::Engine::Open(eo);
   if (!engine.ok()) return Fail(engine.status());
   kiln::api::Engine& e = **engine;
