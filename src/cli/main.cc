@@ -400,6 +400,11 @@ int main(int argc, char** argv) {
     }
     break;
   }
+  // As docker's, a repeatable option takes one value each time it is given: in `kiln build -t app:1 . --pull`,
+  // "." is the context, not a second tag.
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    for (CLI::Option* o : sub->get_options())
+      if (!o->get_positional()) o->allow_extra_args(false);
   CLI11_PARSE(app, argc, argv);
 
   if (run->parsed()) run_cmd = run->remaining();  // prefix_command() leaves the command in remaining()

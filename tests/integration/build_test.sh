@@ -133,6 +133,11 @@ assert run["created_by"].startswith("RUN") and env["created_by"].startswith("ENV
 assert env["created"] == run["created"] == config["created"], config
 PY
 
+# A repeatable option takes one value each time, as docker's: the context may follow -t and come before options.
+kiln build -q -t first:1 -t second:1 "$WORK/noop" --no-cache -f "$WORK/noop/Dockerfile.same" >/dev/null \
+  || fail "options after the context, or -t taking the context as a second tag"
+assert_contains "$(kiln images)" "second:1"
+
 # kiln --help and a warm build start without libcurl or libarchive (loaded when a pull, push or layer needs them),
 # and with OpenSSL, SQLite and cpp-httplib linked in rather than loaded (CMakeLists.txt: start-up).
 loaded=$(LD_DEBUG=files kiln --help 2>&1 >/dev/null; LD_DEBUG=files kiln build -q -t same:1 -f "$WORK/noop/Dockerfile.same" "$WORK/noop" 2>&1 >/dev/null)
