@@ -463,12 +463,30 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
                  {"ok", report.status.ok()}, {"bases", bases}, {"steps", StepsJson(report.steps)}};
   if (!report.status.ok()) record["error"] = report.status.message();
   if (result.failure && result.failure->state) record["debug_state"] = true;  // kiln debug can step into it
-  (void)s_->metadata->AddBuild({result.build_id, int64_t(time(nullptr)), DumpLenient(record)});
+  std::string outcome;
+  if (!SameAsLastBuild(record, req.build_id.empty(), outcome, result.build_id)) {
+    (void)s_->metadata->AddBuild({result.build_id, int64_t(time(nullptr)), DumpLenient(record), outcome});
+  }
   if (!report.status.ok()) return fail(report.status);
 
   Status exported = ExportBuild(req, *def, report, get_registry, after_pulls.highest(), co.epoch, result);
   if (!exported.ok()) return fail(exported);
   return result;
+}
+
+bool Engine::SameAsLastBuild(const Json& record, bool id_is_ours, std::string& outcome, std::string& build_id) {
+  // What the build came to, without what differs each time (its id, how long each step took).
+  Json same = record;
+  same.erase("id");
+  for (auto& step : same["steps"]) step.erase("duration_ms");
+  outcome = DigestOf(DumpLenient(same));
+  // Failed builds are always recorded: `kiln debug` finds the state a failure left by the build's own id. And a
+  // caller that gave the id will ask for the build by it.
+  if (!id_is_ours || !record.value("ok", false)) return false;
+  auto last = s_->metadata->GetBuild("");
+  if (!last.ok() || !*last || (*last)->outcome != outcome) return false;
+  build_id = (*last)->id;
+  return true;
 }
 
 Result<std::vector<ImageInfo>> Engine::Images() {

@@ -306,6 +306,10 @@ class Engine {
   explicit Engine(std::unique_ptr<State> state);
   /// Build's work, under the store's shared lock.
   BuildResult BuildHoldingStore(const BuildRequest& request);
+  /// Whether a successful build came out exactly as the last one recorded (a warm rebuild): then it is not
+  /// recorded again, so that it writes nothing to the store, and `build_id` becomes the last build's. Sets
+  /// `outcome`, the digest builds that came out the same share.
+  bool SameAsLastBuild(const Json& record, bool id_is_ours, std::string& outcome, std::string& build_id);
   /// A --build-context value as the frontend takes it.
   Result<dockerfile::NamedContext> NamedContextOf(const std::string& name, const std::string& value);
   /// After a build failed for lack of space: removes what it cached (and what only that needed), so the next build

@@ -12,11 +12,33 @@
 namespace kiln::store {
 namespace {
 
-/// A prepared statement, finalized on scope exit.
+/// A prepared statement: taken from the connection's cache of them (and reset for the next use on scope exit),
+/// or, without a cache, prepared here and finalized on scope exit. Preparing the same statements again was a
+/// third of a warm build's work.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
+  /// `sql` is a string literal: its address is its key in `cache`.
+  Stmt(Metadata::Prepared& cache, sqlite3* db, const char* sql) : db_(db), cached_(true) {
+    auto [it, added] = cache.try_emplace(sql, nullptr);
+    if (added) {
+      rc_ = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->second, nullptr);
+      if (rc_ != SQLITE_OK) {
+        sqlite3_finalize(it->second);
+        cache.erase(it);
+        return;
+      }
+    }
+    s_ = it->second;
+  }
+  ~Stmt() {
+    if (!cached_) {
+      sqlite3_finalize(s_);
+    } else if (s_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
   Stmt& Bind(int i, const std::string& v) {
     sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
     return *this;
@@ -45,7 +67,8 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
-  int rc_;
+  int rc_ = SQLITE_OK;
+  bool cached_ = false;
 };
 
 /// A row of "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type, created FROM snapshots".
@@ -73,7 +96,7 @@ CREATE TABLE IF NOT EXISTS chains (chain_id TEXT PRIMARY KEY, snapshot INTEGER N
 CREATE TABLE IF NOT EXISTS cache (
   key TEXT PRIMARY KEY, snapshot INTEGER NOT NULL, description TEXT, created INTEGER NOT NULL,
   last_used INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS builds (id TEXT PRIMARY KEY, created INTEGER NOT NULL, report TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS builds (id TEXT PRIMARY KEY, created INTEGER NOT NULL, report TEXT NOT NULL, outcome TEXT);
 CREATE TABLE IF NOT EXISTS step_history (
   step_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, created INTEGER NOT NULL,
   PRIMARY KEY (step_id, key));
@@ -90,7 +113,7 @@ CREATE TABLE IF NOT EXISTS blob_sources (
 )";
 /// PRAGMA user_version once kSchema is in place: a store at this version is not asked to create its tables again
 /// (parsing kSchema was a tenth of what `kiln images` cost).
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: builds.outcome
 
 /// The log (WAL) is checkpointed into the database and emptied once it holds this many pages. The first process
 /// to open the store reads the whole log to rebuild its index, so every command pays for the log's length:
@@ -131,8 +154,14 @@ Result<std::unique_ptr<Metadata>> Metadata::Open(const std::string& path) {
     version = s.Int(0);
   }
   if (version != kSchemaVersion) {
-    KILN_TRY(m->Exec(std::string("BEGIN IMMEDIATE;") + kSchema + "PRAGMA user_version=" +
-                     std::to_string(kSchemaVersion) + "; COMMIT;"));
+    KILN_TRY(m->Exec(std::string("BEGIN IMMEDIATE;") + kSchema));
+    bool has_outcome = false;  // a builds table made before version 2 lacks the column
+    {
+      Stmt s(db, "SELECT 1 FROM pragma_table_info('builds') WHERE name = 'outcome'");
+      has_outcome = s.Step() == SQLITE_ROW;
+    }
+    if (!has_outcome) KILN_TRY(m->Exec("ALTER TABLE builds ADD COLUMN outcome TEXT"));
+    KILN_TRY(m->Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT;"));
     sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);  // a new store's log
   }
   return m;
@@ -142,6 +171,7 @@ Metadata::~Metadata() {
   if (!used_.empty() && Exec("BEGIN IMMEDIATE").ok()) {
     (void)(WriteUsedLocked().ok() ? Exec("COMMIT") : Exec("ROLLBACK"));
   }
+  for (auto& [sql, statement] : prepared_) sqlite3_finalize(statement);
   sqlite3_close(db_);
 }
 
@@ -158,7 +188,7 @@ Status Metadata::Exec(const std::string& sql) {
 Status Metadata::SetImage(const std::string& name, const std::string& digest) {
   std::lock_guard l(mu_);
   // A name that already has this digest is left as it is: a warm build writes nothing here.
-  return Stmt(db_, "INSERT INTO images(name, digest, created) VALUES(?, ?, ?) "
+  return Stmt(prepared_, db_, "INSERT INTO images(name, digest, created) VALUES(?, ?, ?) "
                    "ON CONFLICT(name) DO UPDATE SET digest=excluded.digest, created=excluded.created "
                    "WHERE images.digest != excluded.digest")
       .Bind(1, name).Bind(2, digest).Bind(3, Now()).Run();
@@ -166,7 +196,7 @@ Status Metadata::SetImage(const std::string& name, const std::string& digest) {
 
 Result<std::optional<ImageRecord>> Metadata::GetImage(const std::string& name) {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT name, digest, created FROM images WHERE name = ?");
+  Stmt s(prepared_, db_, "SELECT name, digest, created FROM images WHERE name = ?");
   s.Bind(1, name);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<ImageRecord>();
@@ -176,7 +206,7 @@ Result<std::optional<ImageRecord>> Metadata::GetImage(const std::string& name) {
 
 Result<std::vector<ImageRecord>> Metadata::ListImages() {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT name, digest, created FROM images ORDER BY name");
+  Stmt s(prepared_, db_, "SELECT name, digest, created FROM images ORDER BY name");
   std::vector<ImageRecord> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Text(1), s.Int(2)});
@@ -186,29 +216,29 @@ Result<std::vector<ImageRecord>> Metadata::ListImages() {
 
 Status Metadata::RemoveImage(const std::string& name) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "DELETE FROM images WHERE name = ?").Bind(1, name).Run();
+  return Stmt(prepared_, db_, "DELETE FROM images WHERE name = ?").Bind(1, name).Run();
 }
 
 Result<SnapshotId> Metadata::CreateSnapshot(SnapshotId parent) {
   std::lock_guard l(mu_);
-  Stmt s(db_, "INSERT INTO snapshots(parent, owner_pid, created) VALUES(?, ?, ?)");
+  Stmt s(prepared_, db_, "INSERT INTO snapshots(parent, owner_pid, created) VALUES(?, ?, ?)");
   KILN_TRY(s.Bind(1, parent).Bind(2, int64_t(getpid())).Bind(3, Now()).Run());
   return SnapshotId(sqlite3_last_insert_rowid(db_));
 }
 
 Status Metadata::CommitSnapshot(SnapshotId id) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "UPDATE snapshots SET committed = 1 WHERE id = ?").Bind(1, id).Run();
+  return Stmt(prepared_, db_, "UPDATE snapshots SET committed = 1 WHERE id = ?").Bind(1, id).Run();
 }
 
 Status Metadata::DeleteSnapshot(SnapshotId id) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "DELETE FROM snapshots WHERE id = ?").Bind(1, id).Run();
+  return Stmt(prepared_, db_, "DELETE FROM snapshots WHERE id = ?").Bind(1, id).Run();
 }
 
 Result<SnapshotRecord> Metadata::GetSnapshot(SnapshotId id) {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type, created FROM snapshots "
+  Stmt s(prepared_, db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type, created FROM snapshots "
               "WHERE id = ?");
   s.Bind(1, id);
   int rc = s.Step();
@@ -219,14 +249,14 @@ Result<SnapshotRecord> Metadata::GetSnapshot(SnapshotId id) {
 
 Status Metadata::SetLayer(SnapshotId id, const LayerRecord& layer) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "UPDATE snapshots SET blob_digest = ?, diff_id = ?, blob_size = ?, media_type = ? WHERE id = ?")
+  return Stmt(prepared_, db_, "UPDATE snapshots SET blob_digest = ?, diff_id = ?, blob_size = ?, media_type = ? WHERE id = ?")
       .Bind(1, layer.blob_digest).Bind(2, layer.diff_id).Bind(3, layer.size).Bind(4, layer.media_type).Bind(5, id)
       .Run();
 }
 
 Result<std::optional<LayerRecord>> Metadata::GetLayerVariant(const std::string& diff_id, const std::string& media_type) {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT blob_digest, blob_size FROM layer_variants WHERE diff_id = ? AND media_type = ?");
+  Stmt s(prepared_, db_, "SELECT blob_digest, blob_size FROM layer_variants WHERE diff_id = ? AND media_type = ?");
   s.Bind(1, diff_id).Bind(2, media_type);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<LayerRecord>();
@@ -236,13 +266,13 @@ Result<std::optional<LayerRecord>> Metadata::GetLayerVariant(const std::string& 
 
 Status Metadata::SetLayerVariant(const LayerRecord& layer) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "INSERT OR REPLACE INTO layer_variants(diff_id, media_type, blob_digest, blob_size) VALUES(?, ?, ?, ?)")
+  return Stmt(prepared_, db_, "INSERT OR REPLACE INTO layer_variants(diff_id, media_type, blob_digest, blob_size) VALUES(?, ?, ?, ?)")
       .Bind(1, layer.diff_id).Bind(2, layer.media_type).Bind(3, layer.blob_digest).Bind(4, layer.size).Run();
 }
 
 Result<std::vector<LayerRecord>> Metadata::ListLayerVariants() {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT diff_id, media_type, blob_digest, blob_size FROM layer_variants");
+  Stmt s(prepared_, db_, "SELECT diff_id, media_type, blob_digest, blob_size FROM layer_variants");
   std::vector<LayerRecord> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back(LayerRecord{s.Text(2), s.Text(0), s.Int(3), s.Text(1)});
@@ -252,7 +282,7 @@ Result<std::vector<LayerRecord>> Metadata::ListLayerVariants() {
 
 Result<std::vector<SnapshotId>> Metadata::AbandonedSnapshots() {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT id, owner_pid FROM snapshots WHERE committed = 0");
+  Stmt s(prepared_, db_, "SELECT id, owner_pid FROM snapshots WHERE committed = 0");
   std::vector<SnapshotId> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
@@ -264,7 +294,7 @@ Result<std::vector<SnapshotId>> Metadata::AbandonedSnapshots() {
 
 Result<std::optional<SnapshotId>> Metadata::GetChain(const std::string& chain_id) {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT snapshot FROM chains WHERE chain_id = ?");
+  Stmt s(prepared_, db_, "SELECT snapshot FROM chains WHERE chain_id = ?");
   s.Bind(1, chain_id);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<SnapshotId>();
@@ -274,13 +304,13 @@ Result<std::optional<SnapshotId>> Metadata::GetChain(const std::string& chain_id
 
 Status Metadata::SetChain(const std::string& chain_id, SnapshotId id) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "INSERT OR REPLACE INTO chains(chain_id, snapshot) VALUES(?, ?)").Bind(1, chain_id).Bind(2, id)
+  return Stmt(prepared_, db_, "INSERT OR REPLACE INTO chains(chain_id, snapshot) VALUES(?, ?)").Bind(1, chain_id).Bind(2, id)
       .Run();
 }
 
 Result<std::optional<SnapshotId>> Metadata::GetCache(const std::string& key) {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT snapshot FROM cache WHERE key = ?");
+  Stmt s(prepared_, db_, "SELECT snapshot FROM cache WHERE key = ?");
   s.Bind(1, key);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<SnapshotId>();
@@ -293,7 +323,10 @@ Result<std::optional<SnapshotId>> Metadata::GetCache(const std::string& key) {
 
 Status Metadata::WriteUsedLocked() {
   for (auto& key : used_) {
-    KILN_TRY(Stmt(db_, "UPDATE cache SET last_used = ?1 WHERE key = ?2 AND last_used < ?1").Bind(1, Now()).Bind(2, key).Run());
+    // To the minute: collection orders by last use and keeps what was used within hours or days, and a rebuild
+    // within the minute then writes nothing.
+    KILN_TRY(Stmt(prepared_, db_, "UPDATE cache SET last_used = ?1 WHERE key = ?2 AND last_used < ?1 - 60")
+                 .Bind(1, Now()).Bind(2, key).Run());
   }
   used_.clear();
   return Status::Ok();
@@ -301,7 +334,7 @@ Status Metadata::WriteUsedLocked() {
 
 Status Metadata::SetCache(const std::string& key, SnapshotId id, const std::string& description) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "INSERT OR REPLACE INTO cache(key, snapshot, description, created, last_used) "
+  return Stmt(prepared_, db_, "INSERT OR REPLACE INTO cache(key, snapshot, description, created, last_used) "
                    "VALUES(?, ?, ?, ?, ?)")
       .Bind(1, key).Bind(2, id).Bind(3, description).Bind(4, Now()).Bind(5, Now()).Run();
 }
@@ -311,16 +344,16 @@ constexpr int kStepHistoryKept = 4;
 
 Status Metadata::AddStepHistory(const std::string& step_id, const std::string& key, const std::string& fingerprint) {
   std::lock_guard l(mu_);
-  KILN_TRY(Stmt(db_, "INSERT OR REPLACE INTO step_history(step_id, key, fingerprint, created) VALUES(?, ?, ?, ?)")
+  KILN_TRY(Stmt(prepared_, db_, "INSERT OR REPLACE INTO step_history(step_id, key, fingerprint, created) VALUES(?, ?, ?, ?)")
                .Bind(1, step_id).Bind(2, key).Bind(3, fingerprint).Bind(4, NowNanos()).Run());
-  return Stmt(db_, "DELETE FROM step_history WHERE step_id = ? AND key NOT IN "
+  return Stmt(prepared_, db_, "DELETE FROM step_history WHERE step_id = ? AND key NOT IN "
                    "(SELECT key FROM step_history WHERE step_id = ? ORDER BY created DESC LIMIT ?)")
       .Bind(1, step_id).Bind(2, step_id).Bind(3, int64_t(kStepHistoryKept)).Run();
 }
 
 Result<std::optional<std::string>> Metadata::LatestStepHistory(const std::string& step_id) {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT fingerprint FROM step_history WHERE step_id = ? ORDER BY created DESC LIMIT 1");
+  Stmt s(prepared_, db_, "SELECT fingerprint FROM step_history WHERE step_id = ? ORDER BY created DESC LIMIT 1");
   s.Bind(1, step_id);
   int rc = s.Step();
   if (rc == SQLITE_ROW) return std::optional<std::string>(s.Text(0));
@@ -331,7 +364,7 @@ Result<std::optional<std::string>> Metadata::LatestStepHistory(const std::string
 Result<std::map<std::string, FileDigestRecord>> Metadata::FileDigestsUnder(const std::string& dir) {
   std::lock_guard l(mu_);
   // Every path that starts with "dir/": from "dir/" up to, not including, "dir0" ('0' follows '/').
-  Stmt s(db_, "SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest FROM file_digests WHERE path >= ? AND path < ?");
+  Stmt s(prepared_, db_, "SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest FROM file_digests WHERE path >= ? AND path < ?");
   s.Bind(1, dir + "/").Bind(2, dir + "0");
   std::map<std::string, FileDigestRecord> out;
   int rc;
@@ -346,7 +379,7 @@ Status Metadata::PutFileDigests(const std::map<std::string, FileDigestRecord>& r
   KILN_TRY(Exec("BEGIN IMMEDIATE"));
   Status st;
   for (auto& [path, r] : records) {
-    st = Stmt(db_, "INSERT OR REPLACE INTO file_digests(path, dev, ino, size, mtime_ns, ctime_ns, digest) "
+    st = Stmt(prepared_, db_, "INSERT OR REPLACE INTO file_digests(path, dev, ino, size, mtime_ns, ctime_ns, digest) "
                    "VALUES(?, ?, ?, ?, ?, ?, ?)")
              .Bind(1, path).Bind(2, r.dev).Bind(3, r.ino).Bind(4, r.size).Bind(5, r.mtime_ns).Bind(6, r.ctime_ns)
              .Bind(7, r.digest).Run();
@@ -361,7 +394,7 @@ Status Metadata::PutFileDigests(const std::map<std::string, FileDigestRecord>& r
 
 Result<std::vector<CacheRecord>> Metadata::ListCache() {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT key, snapshot, description, created, last_used FROM cache ORDER BY last_used, key");
+  Stmt s(prepared_, db_, "SELECT key, snapshot, description, created, last_used FROM cache ORDER BY last_used, key");
   std::vector<CacheRecord> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Int(1), s.Text(2), s.Int(3), s.Int(4)});
@@ -371,12 +404,12 @@ Result<std::vector<CacheRecord>> Metadata::ListCache() {
 
 Status Metadata::DeleteCache(const std::string& key) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "DELETE FROM cache WHERE key = ?").Bind(1, key).Run();
+  return Stmt(prepared_, db_, "DELETE FROM cache WHERE key = ?").Bind(1, key).Run();
 }
 
 Result<std::vector<SnapshotRecord>> Metadata::ListSnapshots() {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type, created FROM snapshots "
+  Stmt s(prepared_, db_, "SELECT id, parent, committed, blob_digest, diff_id, blob_size, media_type, created FROM snapshots "
               "WHERE committed = 1 ORDER BY id");
   std::vector<SnapshotRecord> out;
   int rc;
@@ -387,7 +420,7 @@ Result<std::vector<SnapshotRecord>> Metadata::ListSnapshots() {
 
 Result<std::vector<std::pair<std::string, SnapshotId>>> Metadata::ListChains() {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT chain_id, snapshot FROM chains");
+  Stmt s(prepared_, db_, "SELECT chain_id, snapshot FROM chains");
   std::vector<std::pair<std::string, SnapshotId>> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.emplace_back(s.Text(0), s.Int(1));
@@ -397,18 +430,18 @@ Result<std::vector<std::pair<std::string, SnapshotId>>> Metadata::ListChains() {
 
 Status Metadata::DeleteChain(const std::string& chain_id) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "DELETE FROM chains WHERE chain_id = ?").Bind(1, chain_id).Run();
+  return Stmt(prepared_, db_, "DELETE FROM chains WHERE chain_id = ?").Bind(1, chain_id).Run();
 }
 
 Status Metadata::AddBlobSource(const std::string& digest, const std::string& registry, const std::string& repository) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "INSERT OR IGNORE INTO blob_sources(digest, registry, repository) VALUES(?, ?, ?)")
+  return Stmt(prepared_, db_, "INSERT OR IGNORE INTO blob_sources(digest, registry, repository) VALUES(?, ?, ?)")
       .Bind(1, digest).Bind(2, registry).Bind(3, repository).Run();
 }
 
 Result<std::vector<std::string>> Metadata::BlobSources(const std::string& digest, const std::string& registry) {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT repository FROM blob_sources WHERE digest = ? AND registry = ?");
+  Stmt s(prepared_, db_, "SELECT repository FROM blob_sources WHERE digest = ? AND registry = ?");
   s.Bind(1, digest).Bind(2, registry);
   std::vector<std::string> out;
   int rc;
@@ -422,8 +455,12 @@ Status Metadata::AddBuild(const BuildRecord& b) {
   KILN_TRY(Exec("BEGIN IMMEDIATE"));
   Status st = WriteUsedLocked();
   if (st.ok()) {
-    st = Stmt(db_, "INSERT OR REPLACE INTO builds(id, created, report) VALUES(?, ?, ?)")
-             .Bind(1, b.id).Bind(2, b.created).Bind(3, b.json).Run();
+    st = Stmt(prepared_, db_, "INSERT OR REPLACE INTO builds(id, created, report, outcome) VALUES(?, ?, ?, ?)")
+             .Bind(1, b.id).Bind(2, b.created).Bind(3, b.json).Bind(4, b.outcome).Run();
+  }
+  if (st.ok()) {
+    st = Stmt(prepared_, db_, "DELETE FROM builds WHERE rowid <= (SELECT max(rowid) FROM builds) - ?")
+             .Bind(1, int64_t(kBuildsKept)).Run();
   }
   if (!st.ok()) {
     (void)Exec("ROLLBACK");
@@ -434,13 +471,14 @@ Status Metadata::AddBuild(const BuildRecord& b) {
 
 Result<std::optional<BuildRecord>> Metadata::GetBuild(const std::string& id) {
   std::lock_guard l(mu_);
-  Stmt s(db_, id.empty() ? "SELECT id, created, report FROM builds ORDER BY created DESC, rowid DESC LIMIT 1"
-                         : "SELECT id, created, report FROM builds WHERE id = ?");
+  // The last recorded is the last inserted (INSERT OR REPLACE gives a record a new rowid).
+  Stmt s(prepared_, db_, id.empty() ? "SELECT id, created, report, outcome FROM builds ORDER BY rowid DESC LIMIT 1"
+                                    : "SELECT id, created, report, outcome FROM builds WHERE id = ?");
   if (!id.empty()) s.Bind(1, id);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<BuildRecord>();
   if (rc != SQLITE_ROW) return s.Error();
-  return std::optional<BuildRecord>(BuildRecord{s.Text(0), s.Int(1), s.Text(2)});
+  return std::optional<BuildRecord>(BuildRecord{s.Text(0), s.Int(1), s.Text(2), s.Text(3)});
 }
 
 // The file systems of the last few failed steps are kept; older ones go to the next collection.
@@ -448,16 +486,16 @@ constexpr int kDebugStatesKept = 5;
 
 Status Metadata::AddDebugState(const DebugState& d) {
   std::lock_guard l(mu_);
-  KILN_TRY(Stmt(db_, "INSERT OR REPLACE INTO debug_states(build_id, snapshot, step, spec, created) VALUES(?, ?, ?, ?, ?)")
+  KILN_TRY(Stmt(prepared_, db_, "INSERT OR REPLACE INTO debug_states(build_id, snapshot, step, spec, created) VALUES(?, ?, ?, ?, ?)")
                .Bind(1, d.build_id).Bind(2, d.snapshot).Bind(3, d.step).Bind(4, d.spec).Bind(5, d.created).Run());
-  return Stmt(db_, "DELETE FROM debug_states WHERE build_id NOT IN "
+  return Stmt(prepared_, db_, "DELETE FROM debug_states WHERE build_id NOT IN "
                    "(SELECT build_id FROM debug_states ORDER BY created DESC, rowid DESC LIMIT ?)")
       .Bind(1, int64_t(kDebugStatesKept)).Run();
 }
 
 Result<std::optional<DebugState>> Metadata::GetDebugState(const std::string& build_id) {
   std::lock_guard l(mu_);
-  Stmt s(db_, build_id.empty()
+  Stmt s(prepared_, db_, build_id.empty()
                   ? "SELECT build_id, snapshot, step, spec, created FROM debug_states ORDER BY created DESC, rowid DESC LIMIT 1"
                   : "SELECT build_id, snapshot, step, spec, created FROM debug_states WHERE build_id = ?");
   if (!build_id.empty()) s.Bind(1, build_id);
@@ -469,7 +507,7 @@ Result<std::optional<DebugState>> Metadata::GetDebugState(const std::string& bui
 
 Result<std::vector<DebugState>> Metadata::ListDebugStates() {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT build_id, snapshot, step, spec, created FROM debug_states ORDER BY created, rowid");
+  Stmt s(prepared_, db_, "SELECT build_id, snapshot, step, spec, created FROM debug_states ORDER BY created, rowid");
   std::vector<DebugState> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)});
@@ -479,7 +517,7 @@ Result<std::vector<DebugState>> Metadata::ListDebugStates() {
 
 Status Metadata::DeleteDebugState(const std::string& build_id) {
   std::lock_guard l(mu_);
-  return Stmt(db_, "DELETE FROM debug_states WHERE build_id = ?").Bind(1, build_id).Run();
+  return Stmt(prepared_, db_, "DELETE FROM debug_states WHERE build_id = ?").Bind(1, build_id).Run();
 }
 
 }  // namespace kiln::store

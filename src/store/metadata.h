@@ -8,11 +8,13 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace kiln::store {
 
@@ -52,7 +54,8 @@ struct CacheRecord {
 struct BuildRecord {
   std::string id;
   int64_t created = 0;
-  std::string json;  // the build's step report
+  std::string json;     // the build's step report
+  std::string outcome;  // a digest of what the build came to, equal for builds that came out the same
 };
 
 /// The file system a failed RUN step left, kept for `kiln debug`: a committed snapshot no cache record points
@@ -78,6 +81,9 @@ struct FileDigestRecord {
 /// Thread-safe (one connection behind a mutex); several processes share the file through SQLite's locking.
 class Metadata {
  public:
+  /// Prepared statements by their SQL (a string literal's address).
+  using Prepared = std::unordered_map<const char*, sqlite3_stmt*>;
+
   static Result<std::unique_ptr<Metadata>> Open(const std::string& path);
   ~Metadata();
 
@@ -137,7 +143,9 @@ class Metadata {
   Status DeleteDebugState(const std::string& build_id);
 
   /// Adds a build's record, and the last use of the cache records it found, in one transaction.
+  /// Records a build; only the newest kBuildsKept records are kept.
   Status AddBuild(const BuildRecord& b);
+  static constexpr int kBuildsKept = 500;
   Result<std::optional<BuildRecord>> GetBuild(const std::string& id);  // "" means the last
 
  private:
@@ -147,6 +155,7 @@ class Metadata {
   Status WriteUsedLocked();
   sqlite3* db_;
   std::mutex mu_;
+  Prepared prepared_;  // guarded by mu_
   std::set<std::string> used_;  // cache keys found, their last use not yet written
 };
 

@@ -62,10 +62,37 @@ TEST_F(StoreTest, MetadataImagesCacheAndBuilds) {
   ASSERT_TRUE((*m)->SetCache("key", *s2, "step").ok());
   EXPECT_EQ(*(*m)->GetCache("key").value(), *s2);
   EXPECT_FALSE((*m)->GetCache("other")->has_value());
-  ASSERT_TRUE((*m)->AddBuild({"b1", 1, "{}"}).ok());
-  ASSERT_TRUE((*m)->AddBuild({"b2", 2, "{\"x\":1}"}).ok());
+  ASSERT_TRUE((*m)->AddBuild({"b1", 1, "{}", "o1"}).ok());
+  ASSERT_TRUE((*m)->AddBuild({"b2", 2, "{\"x\":1}", "o2"}).ok());
   EXPECT_EQ((*m)->GetBuild("")->value().id, "b2");
+  EXPECT_EQ((*m)->GetBuild("")->value().outcome, "o2");
   EXPECT_EQ((*m)->GetBuild("b1")->value().json, "{}");
+}
+
+TEST_F(StoreTest, OnlyTheNewestBuildRecordsAreKept) {
+  auto m = Metadata::Open(dir_->path() + "/meta.db");
+  ASSERT_TRUE(m.ok());
+  for (int i = 0; i < Metadata::kBuildsKept + 3; i++)
+    ASSERT_TRUE((*m)->AddBuild({"b" + std::to_string(i), i, "{}", ""}).ok());
+  EXPECT_FALSE((*m)->GetBuild("b2")->has_value());
+  EXPECT_TRUE((*m)->GetBuild("b3")->has_value());
+  EXPECT_EQ((*m)->GetBuild("")->value().id, "b" + std::to_string(Metadata::kBuildsKept + 2));
+}
+
+TEST_F(StoreTest, AStoreFromBeforeTheSchemaVersionIsBroughtUpToDate) {
+  std::string path = dir_->path() + "/meta.db";
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "CREATE TABLE builds (id TEXT PRIMARY KEY, created INTEGER NOT NULL, report TEXT NOT NULL);"
+                              "INSERT INTO builds VALUES('old', 1, '{}');", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  auto m = Metadata::Open(path);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ((*m)->GetBuild("old")->value().outcome, "");
+  ASSERT_TRUE((*m)->AddBuild({"new", 2, "{}", "o"}).ok());
+  EXPECT_EQ((*m)->GetBuild("")->value().outcome, "o");
+  m->reset();
+  ASSERT_TRUE(Metadata::Open(path).ok());  // and opens again without migrating twice
 }
 
 TEST_F(StoreTest, CacheUseIsWrittenWithTheBuildRecord) {
@@ -90,7 +117,7 @@ TEST_F(StoreTest, CacheUseIsWrittenWithTheBuildRecord) {
   age();
   ASSERT_TRUE((*m)->GetCache("old")->has_value());
   EXPECT_EQ(last_used(), 1) << "a hit writes nothing by itself";
-  ASSERT_TRUE((*m)->AddBuild({"b1", 1, "{}"}).ok());
+  ASSERT_TRUE((*m)->AddBuild({"b1", 1, "{}", ""}).ok());
   EXPECT_GT(last_used(), 1) << "the build's record carries the hit's use";
   age();
   ASSERT_TRUE((*m)->GetCache("old")->has_value());

@@ -125,6 +125,15 @@ first=$(kiln inspect same:1)
 sleep 1.1
 kiln build -q -f "$WORK/noop/Dockerfile.same" -t same:1 "$WORK/noop" >/dev/null
 assert_eq "$(kiln inspect same:1 | grep -m1 '"digest"')" "$(grep -m1 '"digest"' <<<"$first")" "a warm rebuild changed the image"
+# ... and, once it has been recorded, writes nothing at all: not the database or its log (the -shm index is
+# memory SQLite maps, rebuilt by each first connection), not a blob, not a new build record.
+out=$(kiln build --progress plain -f "$WORK/noop/Dockerfile.same" -t same:1 "$WORK/noop" 2>&1)
+before=$(cd "$KILN_ROOT" && stat -c '%n %s %.9Y' metadata.db metadata.db-wal && find blobs -newer metadata.db | wc -l)
+out2=$(kiln build --progress plain -f "$WORK/noop/Dockerfile.same" -t same:1 "$WORK/noop" 2>&1)
+assert_eq "$(cd "$KILN_ROOT" && stat -c '%n %s %.9Y' metadata.db metadata.db-wal && find blobs -newer metadata.db | wc -l)" "$before" \
+  "a warm rebuild wrote to the store"
+assert_eq "$(grep -o 'build id [0-9a-f]*' <<<"$out2")" "$(grep -o 'build id [0-9a-f]*' <<<"$out")" \
+  "a warm rebuild that came out the same got a record of its own"
 IMAGE=$first python3 - <<'PY' || fail "history dates"
 import json, os
 config = json.loads(os.environ["IMAGE"])["config"]

@@ -36,5 +36,13 @@ TEST(Lint, CleanFileHasNoFindings) {
   EXPECT_TRUE(Rules("FROM busybox AS build\nWORKDIR /app\nENV A=1\nARG VERSION=1\nCMD [\"sh\"]\n").empty());
 }
 
+TEST(Lint, SecretLookingNamesAreBuildKits) {
+  // BuildKit's words between '_' or '-', in any case, and its CamelCase words; not words that merely contain them.
+  for (const char* name : {"DB_PASSWORD", "api-key", "Token", "GITHUB_TOKEN_X", "myApiKey", "x-Auth", "credentials"})
+    EXPECT_TRUE(Rules(std::string("FROM busybox\nARG ") + name + "=1\n").count("SecretsUsedInArgOrEnv@2")) << name;
+  for (const char* name : {"MONKEY", "KEYS", "AUTHOR", "TOKENS", "passwords", "VERSION"})
+    EXPECT_FALSE(Rules(std::string("FROM busybox\nARG ") + name + "=1\n").count("SecretsUsedInArgOrEnv@2")) << name;
+}
+
 }  // namespace
 }  // namespace kiln::dockerfile
