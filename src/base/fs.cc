@@ -40,6 +40,22 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
+Status WriteFile(const std::string& path, std::string_view data, int mode) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return ErrnoError("create", path);
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status st = ErrnoError("write", path);
+      close(fd);
+      return st;
+    }
+    off += size_t(n);
+  }
+  return close(fd) == 0 ? Status::Ok() : ErrnoError("close", path);
+}
+
 Status WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
   std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(rand());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);

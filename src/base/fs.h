@@ -15,6 +15,8 @@ Status ErrnoError(const std::string& what, const std::string& path);
 Result<std::string> ReadFile(const std::string& path);
 /// Writes through a temp file in the same directory, fsyncs, then renames: readers see old or new, never half.
 Status WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644);
+/// Writes a file that need not survive a crash (a container's bundle): no fsync, no rename.
+Status WriteFile(const std::string& path, std::string_view data, int mode = 0644);
 /// mkdir -p.
 Status MakeDirs(const std::string& path, int mode = 0755);
 /// Copies the file `from` to `to` (written under a temporary name, then renamed), in the kernel with

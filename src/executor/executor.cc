@@ -267,15 +267,16 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
     relays.push_back(std::move(relay));
     binds.push_back({path, s.target, false});
   }
-  KILN_TRY(WriteFileAtomic(bundle.path() + "/hosts", HostsFile(spec.hostname)));
-  KILN_TRY(WriteFileAtomic(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
+  // The bundle lives as long as the container: nothing in it needs to reach the disk.
+  KILN_TRY(WriteFile(bundle.path() + "/hosts", HostsFile(spec.hostname)));
+  KILN_TRY(WriteFile(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
   std::string id = NewId();
   std::unique_ptr<LimitCgroup> limits;  // its cgroup is removed when this goes, after runc has removed the container's
   if (spec.memory_limit > 0 || spec.pids_limit > 0) {
     KILN_ASSIGN(limits, LimitCgroup::Create(id, spec.memory_limit, spec.pids_limit));
   }
   KILN_ASSIGN(Json config, MakeSpec(rootfs, spec, user, bundle.path(), binds, limits ? limits->ContainerPath() : ""));
-  KILN_TRY(WriteFileAtomic(bundle.path() + "/config.json", DumpLenient(config, 2)));
+  KILN_TRY(WriteFile(bundle.path() + "/config.json", DumpLenient(config)));
 
   // Remember which mount targets are missing, with their parents' times, to undo the runtime's mkdirs. A
   // target's missing ancestors are the runtime's doing too; parents come before children.
