@@ -10,7 +10,8 @@
 #   pull     a cold build whose base image comes from the local registry (kiln: a new store; BuildKit: pruned)
 #   start    kiln --help and kiln images on a small store, beside /bin/true
 #   run      what one RUN step adds to a build (FROM + RUN true against FROM alone, both --no-cache), beside a bare
-#            `runc run` of the same root file system: kiln's own work is the difference
+#            `runc run` of the same container (kiln's config.json) on the same root file system: kiln's own work
+#            is the difference
 #   rss      kiln's peak resident memory over a cold context5k build, and kiln mcp's under 8 concurrent callers
 # Ratios are peer/kiln: above 1, kiln is faster. Usage: bench/all.sh [RUNS] (as root; RUNS defaults to 5)
 set -euo pipefail
@@ -122,22 +123,34 @@ bench_exec "kiln-start-images" "$KILN images"
 bench_exec "true-start-help" "/bin/true"
 
 # --- what a RUN step costs, against runc alone ---
-mkdir -p "$WORK/from" "$WORK/run1" "$WORK/bundle/rootfs"
+# The bare run uses the very container kiln makes (its config.json: namespaces, mounts, seccomp profile,
+# capabilities), taken from a running step, on the same root file system, so the difference is kiln's own work.
+mkdir -p "$WORK/from" "$WORK/run1" "$WORK/sleep" "$WORK/bundle/rootfs"
 printf 'FROM busybox:anchor\n' > "$WORK/from/Dockerfile"
 printf 'FROM busybox:anchor\nRUN true\n' > "$WORK/run1/Dockerfile"
+printf 'FROM busybox:anchor\nRUN sleep 3\n' > "$WORK/sleep/Dockerfile"
 sh -c "$fresh_kiln"
 bench "kiln-from-run" "true" "$KILN build --progress quiet --no-cache $WORK/from"
 bench "kiln-run-run" "true" "$KILN build --progress quiet --no-cache $WORK/run1"
 tar -xf "$PEERS/busybox-rootfs.tar" -C "$WORK/bundle/rootfs"
-(cd "$WORK/bundle" && runc spec && python3 - <<'PY'
-import json
-c = json.load(open("config.json"))
-c["process"]["terminal"] = False
-c["process"]["args"] = ["true"]
-c["root"]["readonly"] = True
-json.dump(c, open("config.json", "w"))
+$KILN build --progress quiet --no-cache "$WORK/sleep" >/dev/null 2>&1 &
+for _ in $(seq 50); do
+  config=$(ls "$KILN_ROOT"/run/bundles/b-*/config.json 2>/dev/null | head -1) && [ -n "$config" ] && break
+  sleep 0.1
+done
+cp "$(dirname "$config")"/{config.json,hosts,resolv.conf} "$WORK/bundle/"
+wait
+python3 - "$WORK/bundle" <<'PY'
+import json, os, sys
+bundle = sys.argv[1]
+c = json.load(open(os.path.join(bundle, "config.json")))
+c["root"]["path"] = os.path.join(bundle, "rootfs")
+c["process"]["args"] = ["/bin/sh", "-c", "true"]
+for m in c["mounts"]:
+    if m.get("type") == "bind" and "/run/bundles/" in m.get("source", ""):
+        m["source"] = os.path.join(bundle, os.path.basename(m["source"]))
+json.dump(c, open(os.path.join(bundle, "config.json"), "w"))
 PY
-)
 bench "runc-run-run" "true" "runc run --bundle $WORK/bundle kiln-bench-bare"
 
 # --- peak memory ---
