@@ -40,18 +40,28 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-Status WriteFile(const std::string& path, std::string_view data, int mode) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) return ErrnoError("create", path);
+namespace {
+
+/// Writes all of `data` to `fd`; false with errno set when a write fails.
+bool WriteAll(int fd, std::string_view data) {
   for (size_t off = 0; off < data.size();) {
     ssize_t n = write(fd, data.data() + off, data.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status st = ErrnoError("write", path);
-      close(fd);
-      return st;
-    }
+    if (n <= 0) return false;
     off += size_t(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+Status WriteFile(const std::string& path, std::string_view data, int mode) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return ErrnoError("create", path);
+  if (!WriteAll(fd, data)) {
+    Status st = ErrnoError("write", path);
+    close(fd);
+    return st;
   }
   return close(fd) == 0 ? Status::Ok() : ErrnoError("close", path);
 }
@@ -60,17 +70,11 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, int mode)
   std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(rand());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoError("create", tmp);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status st = ErrnoError("write", tmp);
-      close(fd);
-      unlink(tmp.c_str());
-      return st;
-    }
-    off += size_t(n);
+  if (!WriteAll(fd, data)) {
+    Status st = ErrnoError("write", tmp);
+    close(fd);
+    unlink(tmp.c_str());
+    return st;
   }
   if (fsync(fd) != 0 || close(fd) != 0) {
     Status st = ErrnoError("fsync", tmp);

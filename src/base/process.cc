@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 extern char** environ;
 
@@ -132,12 +133,34 @@ Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOption
   return 255;
 }
 
+namespace {
+
+/// /proc/PID/stat from its third field (the state) on; none when the process is gone.
+std::optional<std::string> StatFields(pid_t pid) {
+  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok()) return std::nullopt;
+  size_t paren = stat->rfind(')');  // the command name may itself hold ')': the fields follow the last one
+  if (paren == std::string::npos || paren + 2 >= stat->size()) return std::string();
+  return stat->substr(paren + 2);
+}
+
+}  // namespace
+
 bool ProcessIsGone(pid_t pid) {
   if (pid <= 0) return false;
-  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat.ok()) return true;
-  size_t paren = stat->rfind(')');  // the command name may itself hold ')': the state follows the last one
-  return paren != std::string::npos && paren + 2 < stat->size() && (*stat)[paren + 2] == 'Z';
+  auto fields = StatFields(pid);
+  return !fields || (!fields->empty() && (*fields)[0] == 'Z');
+}
+
+std::string ProcessStartTime(pid_t pid) {
+  auto fields = pid > 0 ? StatFields(pid) : std::nullopt;
+  if (!fields || fields->empty() || (*fields)[0] == 'Z') return "";
+  size_t at = 0;  // the state, field 3; the start time is field 22
+  for (int field = 3; field < 22 && at != std::string::npos; field++) {
+    at = fields->find(' ', at);
+    if (at != std::string::npos) at++;
+  }
+  return at == std::string::npos ? "" : fields->substr(at, fields->find(' ', at) - at);
 }
 
 Result<std::string> CaptureProcess(const std::vector<std::string>& argv) {

@@ -32,6 +32,9 @@ Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOption
 /// Whether `pid` (> 0) names no running process: it exited, or is a zombie waiting for whoever inherited it.
 /// How kiln tells state left by a killed kiln process (named or recorded with its pid) from a live one's.
 bool ProcessIsGone(pid_t pid);
+/// When the running process `pid` started (clock ticks since boot, /proc/PID/stat's 22nd field): with its pid, a
+/// name no later process has. Empty when it is gone, as ProcessIsGone says.
+std::string ProcessStartTime(pid_t pid);
 
 Result<std::string> CaptureProcess(const std::vector<std::string>& argv);
 

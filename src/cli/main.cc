@@ -177,6 +177,8 @@ int main(int argc, char** argv) {
     if (!known || named == name) app.add_subcommand(name, description);
   CLI::App not_named;
   auto subcommand = [&](const char* name) { return named == name ? app.get_subcommand(name) : &not_named; };
+  // The subcommand, when it is the named one, to declare its options on.
+  auto declared = [&](CLI::App* c) { return c == &not_named ? nullptr : c; };
 
   auto* build = subcommand("build");
   std::string context = ".", file, target, progress_mode = "auto", network = "host";
@@ -185,7 +187,7 @@ int main(int argc, char** argv) {
   std::string call, call_format = "text", on_error = "fail", build_memory, pull_policy = "missing";
   int max_parallelism = 0;
   int64_t build_pids = 0;
-  if (named == "build") {
+  if (declared(build)) {
     build->add_option("context", context, "Build context directory, or - for a tar of it (or a Dockerfile) on stdin")->required();
     build->add_option("-f,--file", file, "Path to the Dockerfile (default CONTEXT/Dockerfile), or - for stdin");
     build->add_option("-t,--tag", tags, "Name and tag of the image (repeatable)");
@@ -233,7 +235,7 @@ int main(int argc, char** argv) {
   auto* pull = subcommand("pull");
   std::string pull_ref, pull_platform, pull_progress = "auto";
   bool pull_quiet = false;
-  if (auto* c = named == "pull" ? pull : nullptr) {
+  if (auto* c = declared(pull)) {
     c->add_option("ref", pull_ref, "Image, e.g. alpine or registry:5000/app:1")->required();
     c->add_option("--platform", pull_platform, "Platform of an index to pull: os/arch[/variant] (default this host's)");
     c->add_option("--progress", pull_progress, "Progress output: auto, plain, tty, rawjson, quiet");
@@ -244,7 +246,7 @@ int main(int argc, char** argv) {
   auto* push = subcommand("push");
   std::string push_ref, push_dest, push_progress = "auto";
   bool push_quiet = false;
-  if (auto* c = named == "push" ? push : nullptr) {
+  if (auto* c = declared(push)) {
     c->add_option("ref", push_ref, "Local image")->required();
     c->add_option("dest", push_dest, "Where to push it (default: its own name)");
     c->add_option("--progress", push_progress, "Progress output: auto, plain, tty, rawjson, quiet");
@@ -255,7 +257,7 @@ int main(int argc, char** argv) {
   auto* login = subcommand("login");
   std::string login_registry = "docker.io", login_user, login_password;
   bool login_password_stdin = false;
-  if (auto* c = named == "login" ? login : nullptr) {
+  if (auto* c = declared(login)) {
     c->add_option("registry", login_registry, "Registry (default docker.io)");
     c->add_option("-u,--username", login_user, "User name");
     c->add_option("-p,--password", login_password, "Password (insecure: prefer --password-stdin)");
@@ -265,12 +267,12 @@ int main(int argc, char** argv) {
 
   auto* logout = subcommand("logout");
   std::string logout_registry = "docker.io";
-  if (auto* c = named == "logout" ? logout : nullptr) c->add_option("registry", logout_registry, "Registry (default docker.io)");
+  if (auto* c = declared(logout)) c->add_option("registry", logout_registry, "Registry (default docker.io)");
 
   auto* save = subcommand("save");
   std::string save_output;
   std::vector<std::string> save_refs;
-  if (auto* c = named == "save" ? save : nullptr) {
+  if (auto* c = declared(save)) {
     c->add_option("-o,--output", save_output, "The archive to write (default: standard output)");
     c->add_option("refs", save_refs, "Images")->required();
   }
@@ -278,18 +280,18 @@ int main(int argc, char** argv) {
   auto* load = subcommand("load");
   std::string load_input = "-";
   bool load_quiet = false;
-  if (auto* c = named == "load" ? load : nullptr) {
+  if (auto* c = declared(load)) {
     c->add_option("-i,--input", load_input, "The archive to read, plain or compressed (default: standard input)");
     c->add_flag("-q,--quiet", load_quiet, "Print nothing");
   }
 
   auto* images = subcommand("images");
   bool images_json = false;
-  if (auto* c = named == "images" ? images : nullptr) c->add_flag("--json", images_json, "Print JSON");
+  if (auto* c = declared(images)) c->add_flag("--json", images_json, "Print JSON");
 
   auto* du = subcommand("du");
   bool du_verbose = false, du_json = false;
-  if (auto* c = named == "du" ? du : nullptr) {
+  if (auto* c = declared(du)) {
     c->add_flag("-v,--verbose", du_verbose, "List every build cache record");
     c->add_flag("--json", du_json, "Print JSON");
   }
@@ -298,7 +300,7 @@ int main(int argc, char** argv) {
   std::string prune_keep_storage;
   std::vector<std::string> prune_filters;
   bool prune_all = false;
-  if (auto* c = named == "prune" ? prune : nullptr) {
+  if (auto* c = declared(prune)) {
     c->add_option("--keep-storage", prune_keep_storage, "Keep the most recently used cache within this size (e.g. 2GB)");
     c->add_option("--filter", prune_filters, "until=DURATION: keep cache used within DURATION (e.g. 24h)");
     c->add_flag("-a,--all", prune_all, "Also the RUN --mount=type=cache directories");
@@ -306,18 +308,18 @@ int main(int argc, char** argv) {
 
   auto* inspect = subcommand("inspect");
   std::string inspect_ref;
-  if (auto* c = named == "inspect" ? inspect : nullptr) c->add_option("ref", inspect_ref, "Image")->required();
+  if (auto* c = declared(inspect)) c->add_option("ref", inspect_ref, "Image")->required();
 
   auto* history = subcommand("history");
   std::string history_ref;
-  if (auto* c = named == "history" ? history : nullptr) c->add_option("ref", history_ref, "Image")->required();
+  if (auto* c = declared(history)) c->add_option("ref", history_ref, "Image")->required();
 
   auto* run = subcommand("run");
   std::string run_ref, run_network = "none", run_user, run_memory;
   std::vector<std::string> run_cmd, run_env;
   bool run_rm = false;
   int64_t run_pids = 0;
-  if (auto* c = named == "run" ? run : nullptr) {
+  if (auto* c = declared(run)) {
     c->add_flag("--rm", run_rm, "Remove the container when it exits (always the case; accepted for docker compatibility)");
     c->add_option("--network", run_network, "none (default) or host");
     c->add_option("-e,--env", run_env, "Environment variable KEY=VALUE");
@@ -330,26 +332,26 @@ int main(int argc, char** argv) {
 
   auto* import = subcommand("import");
   std::string import_tar, import_name;
-  if (auto* c = named == "import" ? import : nullptr) {
+  if (auto* c = declared(import)) {
     c->add_option("tarball", import_tar, "Root file system tarball")->required();
     c->add_option("name", import_name, "Image name")->required();
   }
 
   auto* tag = subcommand("tag");
   std::string tag_src, tag_dst;
-  if (auto* c = named == "tag" ? tag : nullptr) {
+  if (auto* c = declared(tag)) {
     c->add_option("source", tag_src)->required();
     c->add_option("target", tag_dst)->required();
   }
 
   auto* rmi = subcommand("rmi");
   std::vector<std::string> rmi_refs;
-  if (auto* c = named == "rmi" ? rmi : nullptr) c->add_option("refs", rmi_refs)->required();
+  if (auto* c = declared(rmi)) c->add_option("refs", rmi_refs)->required();
 
   auto* debug = subcommand("debug");
   std::string debug_id;
   bool debug_last = false;
-  if (auto* c = named == "debug" ? debug : nullptr) {
+  if (auto* c = declared(debug)) {
     c->add_option("build_id", debug_id, "Build id (default: the last failed build)");
     c->add_flag("--last", debug_last, "The last failed build (the default)");
   }
@@ -357,14 +359,14 @@ int main(int argc, char** argv) {
   auto* explain = subcommand("explain");
   std::string explain_id;
   bool explain_last = false;
-  if (auto* c = named == "explain" ? explain : nullptr) {
+  if (auto* c = declared(explain)) {
     c->add_option("build_id", explain_id, "Build id (default: the last build)");
     c->add_flag("--last", explain_last, "The last build (the default)");
   }
 
   auto* lint = subcommand("lint");
   std::string lint_file = "Dockerfile";
-  if (auto* c = named == "lint" ? lint : nullptr) c->add_option("-f,--file,dockerfile", lint_file, "The Dockerfile (default ./Dockerfile)");
+  if (auto* c = declared(lint)) c->add_option("-f,--file,dockerfile", lint_file, "The Dockerfile (default ./Dockerfile)");
 
   auto* mcp = subcommand("mcp");
   std::string mcp_transport = "stdio", mcp_listen = "127.0.0.1:0", mcp_token_file, mcp_memory = "2g";
@@ -372,7 +374,7 @@ int main(int argc, char** argv) {
   bool mcp_read_only = false, mcp_fixtures = false;
   size_t mcp_max_connections = 1024;
   int64_t mcp_pids = 1024;
-  if (auto* c = named == "mcp" ? mcp : nullptr) {
+  if (auto* c = declared(mcp)) {
     c->add_option("--transport", mcp_transport, "stdio (default) or http");
     c->add_option("--listen", mcp_listen, "HTTP address, HOST:PORT (default 127.0.0.1:0, a free port)");
     c->add_option("--root", mcp_roots, "A workspace directory the agent may read and write (repeatable; default .)");

@@ -7,24 +7,10 @@
 #include <cstdlib>
 
 #include "base/fs.h"
+#include "base/process.h"
 
 namespace kiln::store {
 namespace {
-
-/// A process's start time (clock ticks since boot, /proc/PID/stat's 22nd field); empty when it is gone or a zombie.
-std::string StartTimeOf(const std::string& pid) {
-  auto stat = ReadFile("/proc/" + pid + "/stat");
-  if (!stat.ok()) return "";
-  size_t paren = stat->rfind(')');  // the command name may itself hold ')': the fields follow the last one
-  if (paren == std::string::npos || paren + 2 >= stat->size() || (*stat)[paren + 2] == 'Z') return "";
-  size_t at = paren + 2;  // field 3, the state
-  for (int field = 3; field < 22 && at != std::string::npos; field++) {
-    at = stat->find(' ', at);
-    if (at != std::string::npos) at++;
-  }
-  if (at == std::string::npos) return "";
-  return stat->substr(at, stat->find(' ', at) - at);
-}
 
 std::string BootId() {
   auto id = ReadFile("/proc/sys/kernel/random/boot_id");
@@ -40,8 +26,7 @@ Result<std::unique_ptr<ProcessMark>> ProcessMark::Open(const std::string& root, 
   if (recover) KILN_TRY(MakeDirs(dir, 0700));
   std::string mine;
   if (leave) {
-    std::string pid = std::to_string(getpid());
-    mine = pid + "-" + StartTimeOf(pid) + "-" + std::to_string(count++);
+    mine = std::to_string(getpid()) + "-" + ProcessStartTime(getpid()) + "-" + std::to_string(count++);
   }
   std::unique_ptr<ProcessMark> mark(new ProcessMark(dir, mine));
 
@@ -55,7 +40,8 @@ Result<std::unique_ptr<ProcessMark>> ProcessMark::Open(const std::string& root, 
   for (auto& name : names) {
     size_t dash = name.find('-'), second = name.find('-', dash + 1);
     if (dash == std::string::npos || second == std::string::npos) continue;  // "boot"
-    if (StartTimeOf(name.substr(0, dash)) == name.substr(dash + 1, second - dash - 1)) continue;  // alive
+    pid_t pid = pid_t(atol(name.c_str()));
+    if (ProcessStartTime(pid) == name.substr(dash + 1, second - dash - 1)) continue;  // alive
     mark->gone_.push_back(name);
     recover = true;
   }

@@ -31,9 +31,7 @@ bool LooksSecret(const std::string& name) {
   while (start <= name.size()) {
     size_t end = name.find_first_of("_-", start);
     if (end == std::string::npos) end = name.size();
-    std::string word = name.substr(start, end - start);
-    std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (words.count(word)) return true;
+    if (words.count(AsciiLower(std::string_view(name).substr(start, end - start)))) return true;
     start = end + 1;
   }
   for (const char* camel : {"ApiKey", "Auth", "Credential", "Password", "Secret", "Token"})
