@@ -1,5 +1,6 @@
 // The end of a build, once its graph is solved: the image (layers, config, names), its pushes, the cache
 // exports, and the file outputs.
+#include <algorithm>
 #include <set>
 
 #include "api/engine.h"
@@ -91,9 +92,11 @@ class LayerDepths {
 
 }  // namespace
 
-Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefinition& def, solver::SolveReport& report,
-                           const std::function<Result<remote::Registry*>()>& registry, int steps_shown,
-                           std::optional<int64_t> epoch, BuildResult& result) {
+Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile::BuildDefinition>& defs,
+                           solver::SolveReport& report, const std::function<Result<remote::Registry*>()>& registry,
+                           int steps_shown, std::optional<int64_t> epoch, BuildResult& result) {
+  const dockerfile::BuildDefinition& def = defs.at(0);
+  bool multi = defs.size() > 1;
   solver::VertexOutput& top = report.results.at(def.result);
   // The names the image is stored under locally, and those it is pushed to.
   std::vector<std::string> local_names = result.tags, push_names;
@@ -110,6 +113,11 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
       if (o.type == "image") local_names.push_back(r->String());
       if (o.push) push_names.push_back(r->String());
     }
+  }
+  if (multi) {
+    for (auto& o : req.outputs)
+      if (o.type == "tar")
+        return Status::Error("--output type=tar: one platform at a time (type=local writes a directory per platform)");
   }
   KILN_ASSIGN(ImageOptions options, ImageOptionsOf(req.outputs, epoch));
   // The local store keeps new layers uncompressed, any blob a layer already has serving: they are compressed only
@@ -138,7 +146,8 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
   std::vector<cache::ExportRecord> min_records, max_records;
   if (!req.cache_to.empty()) {
     std::set<size_t> final_steps;
-    for (size_t v = def.result; !IsSource(def.graph.at(v)); v = def.graph.at(v).inputs.at(0)) final_steps.insert(v);
+    for (auto& d : defs)
+      for (size_t v = d.result; !IsSource(d.graph.at(v)); v = d.graph.at(v).inputs.at(0)) final_steps.insert(v);
     for (auto& [v, out] : report.results) {
       if (IsSource(def.graph.at(v))) continue;
       KILN_ASSIGN(auto layers, layers_of(out));
@@ -162,24 +171,26 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
   };
 
   int number = steps_shown;
-  if (wants_image) {
+  // The image of one platform's definition, committed to the content store.
+  auto commit = [&](const dockerfile::BuildDefinition& d) -> Result<exporter::Image> {
+    solver::VertexOutput& result_of_d = report.results.at(d.result);
     exporter::ImageSpec spec;
-    spec.config = def.config;
+    spec.config = d.config;
     spec.oci_mediatypes = options.oci_mediatypes;
-    LayerDepths depths(def, report, *s_->snapshotter);
-    KILN_ASSIGN(spec.base_depth, depths.Of(def.base_vertex));
-    spec.top = top.snapshot;
+    LayerDepths depths(d, report, *s_->snapshotter);
+    KILN_ASSIGN(spec.base_depth, depths.Of(d.base_vertex));
+    spec.top = result_of_d.snapshot;
     spec.reuse_blobs = store_image && !options.compression_given;
-    if (!top.materialized) {
+    if (!result_of_d.materialized) {
       // Found in imported cache and never unpacked: the image is made of the record's layers, fetched now.
-      KILN_TRY(fetch_layers(top.layers).Prefixed("export image"));
-      spec.top_layers = top.layers;
+      KILN_TRY(fetch_layers(result_of_d.layers).Prefixed("export image"));
+      spec.top_layers = result_of_d.layers;
     }
-    for (auto& h : def.history) {
-      std::optional<size_t> d;
+    for (auto& h : d.history) {
+      std::optional<size_t> depth;
       std::optional<int64_t> made;
       if (h.vertex) {
-        KILN_ASSIGN(d, depths.Of(*h.vertex));
+        KILN_ASSIGN(depth, depths.Of(*h.vertex));
         // A cached step is dated by when it ran: a build that changed nothing makes the same image.
         made = int64_t(time(nullptr));
         auto out = report.results.find(*h.vertex);
@@ -188,15 +199,50 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
           made = snapshot.created;
         }
       }
-      spec.history.push_back({h.entry, d, made});
+      spec.history.push_back({h.entry, depth, made});
     }
     if (inline_cache) {
-      KILN_ASSIGN(auto image_layers, layers_of(top));
+      KILN_ASSIGN(auto image_layers, layers_of(result_of_d));
       spec.inline_cache = cache::InlineCache(min_records, image_layers);
     }
     auto committed = exp.Commit(spec);
     if (!committed.ok()) return committed.status().Prefixed("export image");
-    const exporter::Image& image = *committed;
+    return *committed;
+  };
+  if (wants_image && multi) {
+    for (auto& d : defs) {
+      KILN_ASSIGN(exporter::Image image, commit(d));
+      result.platform_images.push_back(image);
+    }
+    result.image = result.platform_images[0];
+    KILN_ASSIGN(oci::Descriptor index, PutIndex(result.platform_images, options.oci_mediatypes));
+    result.index = index;
+    for (auto& name : local_names) KILN_TRY(s_->metadata->SetImage(name, index.digest));
+    // As it leaves kiln (archives, pushes): each image compressed, under an index of its own.
+    std::optional<std::pair<oci::Descriptor, std::vector<exporter::Image>>> left;
+    auto index_that_leaves = [&]() -> Result<std::pair<oci::Descriptor, std::vector<exporter::Image>>> {
+      if (!left) {
+        KILN_ASSIGN(left, LeavingIndex(leaving, result.platform_images, index.media_type));
+      }
+      return *left;
+    };
+    for (auto& o : req.outputs) {
+      if (o.type != "oci" && o.type != "docker") continue;
+      auto format = o.type == "oci" ? oci::ArchiveFormat::kOci : oci::ArchiveFormat::kDocker;
+      auto archived = index_that_leaves();
+      if (!archived.ok()) return archived.status().Prefixed("--output type=" + o.type);
+      KILN_TRY(exp.ExportIndexArchive(archived->first, archived->second, o.dest, format,
+                                      o.names.empty() ? result.tags : o.names, o.tar)
+                   .Prefixed("--output type=" + o.type));
+    }
+    for (auto& name : push_names) {
+      KILN_ASSIGN(remote::Registry * r, registry());
+      KILN_ASSIGN(auto pushed_index, index_that_leaves());
+      KILN_ASSIGN(PushResult pushed, PushIndex(*r, pushed_index.first, pushed_index.second, name, req.progress, ++number));
+      result.pushed.push_back(pushed);
+    }
+  } else if (wants_image) {
+    KILN_ASSIGN(exporter::Image image, commit(def));
     result.image = image;
     for (auto& name : local_names) KILN_TRY(s_->metadata->SetImage(name, image.descriptor.digest));
     std::optional<exporter::Image> leaving_image;
@@ -235,19 +281,31 @@ Status Engine::ExportBuild(const BuildRequest& req, const dockerfile::BuildDefin
   }
   if (req.progress && number > steps_shown) req.progress->Finish();
 
-  if (wants_files && !top.materialized) {
-    std::vector<oci::Descriptor> blobs;
-    std::vector<std::string> diff_ids;
-    for (auto& l : top.layers) {
-      blobs.push_back(l.blob);
-      diff_ids.push_back(l.diff_id);
+  if (!wants_files) return Status::Ok();
+  // Each platform's file system; several go into a directory each, named as BuildKit names them ("linux_arm64").
+  for (auto& d : defs) {
+    solver::VertexOutput& out = report.results.at(d.result);
+    if (!out.materialized) {
+      std::vector<oci::Descriptor> blobs;
+      std::vector<std::string> diff_ids;
+      for (auto& l : out.layers) {
+        blobs.push_back(l.blob);
+        diff_ids.push_back(l.diff_id);
+      }
+      KILN_TRY(fetch_layers(out.layers).Prefixed("--output"));
+      KILN_ASSIGN(out.snapshot, snapshot::UnpackLayers(blobs, diff_ids, *s_->content, *s_->metadata, *s_->snapshotter));
+      out.materialized = true;
     }
-    KILN_TRY(fetch_layers(top.layers).Prefixed("--output"));
-    KILN_ASSIGN(top.snapshot, snapshot::UnpackLayers(blobs, diff_ids, *s_->content, *s_->metadata, *s_->snapshotter));
-  }
-  for (auto& o : req.outputs) {
-    if (o.type == "local") KILN_TRY(exp.ExportLocal(top.snapshot, o.dest).Prefixed("--output type=local"));
-    if (o.type == "tar") KILN_TRY(exp.ExportRootTar(top.snapshot, o.dest, epoch).Prefixed("--output type=tar"));
+    std::string subdir;
+    if (multi) {
+      subdir = d.config.platform.Normalized().ToString();
+      std::replace(subdir.begin(), subdir.end(), '/', '_');
+    }
+    for (auto& o : req.outputs) {
+      if (o.type == "local")
+        KILN_TRY(exp.ExportLocal(out.snapshot, multi ? JoinPath(o.dest, subdir) : o.dest).Prefixed("--output type=local"));
+      if (o.type == "tar") KILN_TRY(exp.ExportRootTar(out.snapshot, o.dest, epoch).Prefixed("--output type=tar"));
+    }
   }
   return Status::Ok();
 }

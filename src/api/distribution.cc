@@ -1,4 +1,5 @@
 // The engine's registry half: pull, push, login and logout.
+#include <algorithm>
 #include <chrono>
 
 #include "api/engine.h"
@@ -71,7 +72,18 @@ Result<std::unique_ptr<remote::Registry>> Engine::NewRegistry(std::function<bool
 Result<exporter::Image> Engine::Pull(const PullRequest& req) {
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   KILN_ASSIGN(auto registry, NewRegistry(req.cancelled));
-  auto image = PullImage(*registry, req.ref, req.platform, req.progress, 1);
+  // "p1,p2": each platform's image joins the name's index.
+  std::vector<std::string> platforms;
+  for (size_t start = 0; start <= req.platform.size();) {
+    size_t comma = std::min(req.platform.find(',', start), req.platform.size());
+    platforms.push_back(req.platform.substr(start, comma - start));
+    start = comma + 1;
+  }
+  Result<exporter::Image> image = Status::Error("nothing pulled");
+  for (size_t i = 0; i < platforms.size(); i++) {
+    image = PullImage(*registry, req.ref, platforms[i], req.progress, int(i) + 1);
+    if (!image.ok()) break;
+  }
   if (req.progress) req.progress->Finish();
   return image;
 }
@@ -124,7 +136,14 @@ Result<exporter::Image> Engine::PullImage(remote::Registry& registry, const std:
                            " layers but the config " + std::to_string(config.diff_ids.size()) + " diff_ids");
     KILN_TRY(s_->content->Put(manifest.media_type, manifest.data).status());
     for (auto& d : blobs) (void)s_->metadata->AddBlobSource(d.digest, ref.registry, ref.repository);
-    KILN_TRY(s_->metadata->SetImage(ref.String(), manifest.digest));
+    // A name that is an index keeps it: its other platforms are pulled into it when asked for, each beside the
+    // others, as containerd's image store does.
+    std::string named = manifest.digest;
+    if (oci::IsIndexType(top.media_type)) {
+      KILN_TRY(s_->content->Put(top.media_type, top.data).status());
+      named = top.digest;
+    }
+    KILN_TRY(s_->metadata->SetImage(ref.String(), named));
     return exporter::LoadImage(*s_->content, manifest.digest);
   }();
   if (!pulled.ok()) return step.Failed(pulled.status());
@@ -134,16 +153,88 @@ Result<exporter::Image> Engine::PullImage(remote::Registry& registry, const std:
 
 Result<PushResult> Engine::Push(const PushRequest& req) {
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
-  KILN_ASSIGN(exporter::Image stored, FindImage(req.ref));
-  KILN_ASSIGN(exporter::Image image, LeavingImage(stored));
   std::string dest = req.dest;
   if (dest.empty()) {
     KILN_ASSIGN(oci::Reference r, oci::ParseReference(req.ref));
     dest = r.String();
   }
+  KILN_ASSIGN(std::string digest, StoredDigest(req.ref));
+  KILN_ASSIGN(std::string text, s_->content->Read(digest));
+  if (oci::IsIndexDocument(text)) {
+    // A multi-platform image goes whole: every platform, and the index.
+    KILN_ASSIGN(oci::Index stored_index, oci::IndexFromJson(text));
+    KILN_ASSIGN(auto images, IndexImagesHeld(digest, "image \"" + req.ref + "\""));
+    exporter::Exporter leaving(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), snapshot::LayerOptions{});
+    KILN_ASSIGN(auto left, LeavingIndex(leaving, images, stored_index.media_type));
+    KILN_ASSIGN(auto registry, NewRegistry(req.cancelled));
+    auto pushed = PushIndex(*registry, left.first, left.second, dest, req.progress, 1);
+    if (req.progress) req.progress->Finish();
+    return pushed;
+  }
+  KILN_ASSIGN(exporter::Image stored, FindImage(req.ref));
+  KILN_ASSIGN(exporter::Image image, LeavingImage(stored));
   KILN_ASSIGN(auto registry, NewRegistry(req.cancelled));
   auto pushed = PushImage(*registry, image, dest, req.progress, 1);
   if (req.progress) req.progress->Finish();
+  return pushed;
+}
+
+Result<std::vector<exporter::Image>> Engine::IndexImagesHeld(const std::string& index_digest, const std::string& what) {
+  KILN_ASSIGN(std::string text, s_->content->Read(index_digest));
+  KILN_ASSIGN(oci::Index index, oci::IndexFromJson(text));
+  std::vector<exporter::Image> images;
+  for (auto& m : exporter::IndexImages(index)) {
+    std::string platform = m.platform->Normalized().ToString();
+    if (!s_->content->Has(m.digest))
+      return Status::Error(what + ": its " + platform + " image is not in the local store (kiln pull --platform " + platform + ")");
+    KILN_ASSIGN(exporter::Image image, exporter::LoadImage(*s_->content, m.digest));
+    images.push_back(std::move(image));
+  }
+  return images;
+}
+
+Result<std::pair<oci::Descriptor, std::vector<exporter::Image>>> Engine::LeavingIndex(
+    exporter::Exporter& leaving, const std::vector<exporter::Image>& images, const std::string& index_media_type) {
+  std::vector<exporter::Image> out;
+  for (auto& image : images) {
+    KILN_ASSIGN(exporter::Image left, leaving.ForLeaving(image));
+    out.push_back(std::move(left));
+  }
+  KILN_ASSIGN(oci::Descriptor index, PutIndex(out, index_media_type != oci::kDockerMediaTypeManifestList));
+  return std::make_pair(index, out);
+}
+
+Result<PushResult> Engine::PushIndex(remote::Registry& registry, const oci::Descriptor& index,
+                                     const std::vector<exporter::Image>& images, const std::string& name,
+                                     progress::Sink* progress, int number) {
+  KILN_ASSIGN(oci::Reference dest, oci::ParseReference(name));
+  StepProgress step(progress, number, "[internal] push " + dest.String());
+  step.Started();
+  auto pushed = [&]() -> Result<PushResult> {
+    std::vector<oci::Descriptor> blobs;
+    for (auto& image : images) {
+      blobs.insert(blobs.end(), image.manifest.layers.begin(), image.manifest.layers.end());
+      blobs.push_back(image.manifest.config);
+    }
+    // Two platforms may share a layer (a COPY of the same files onto scratch): it goes once.
+    std::sort(blobs.begin(), blobs.end(), [](auto& a, auto& b) { return a.digest < b.digest; });
+    blobs.erase(std::unique(blobs.begin(), blobs.end(), [](auto& a, auto& b) { return a.digest == b.digest; }),
+                blobs.end());
+    KILN_TRY(PushBlobs(registry, dest, blobs, nullptr,
+                       [&](const std::string& id, int64_t done, int64_t size) { step.Bytes(id, done, size); }));
+    // Each platform's manifest by its digest, then the index that names them, under the tag.
+    for (auto& image : images) {
+      oci::Reference by_digest = dest;
+      by_digest.digest = image.descriptor.digest;
+      KILN_ASSIGN(std::string manifest, s_->content->Read(image.descriptor.digest));
+      KILN_TRY(registry.PutManifest(by_digest, image.manifest.media_type, manifest));
+    }
+    KILN_ASSIGN(std::string index_json, s_->content->Read(index.digest));
+    KILN_TRY(registry.PutManifest(dest, index.media_type, index_json));
+    return PushResult{dest.String(), index.digest};
+  }();
+  if (!pushed.ok()) return step.Failed(pushed.status());
+  step.Done();
   return pushed;
 }
 

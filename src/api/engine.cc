@@ -19,6 +19,7 @@
 #include "base/fs.h"
 #include "base/pattern.h"
 #include "base/text.h"
+#include "executor/emulation.h"
 #include "executor/executor.h"
 #include "executor/ssh_agent.h"
 #include "frontend/dockerfile/convert.h"
@@ -250,10 +251,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   return std::unique_ptr<Engine>(new Engine(std::move(s)));
 }
 
-Result<exporter::Image> Engine::FindImage(const std::string& ref) {
+Result<std::string> Engine::StoredDigest(const std::string& ref) {
   std::string needle = ref;
   if (needle.rfind("sha256:", 0) == 0 || (needle.size() >= 4 && needle.find_first_not_of("0123456789abcdef") == std::string::npos)) {
-    // A manifest digest or a prefix of one.
+    // A manifest (or index) digest or a prefix of one.
     std::string hex = DigestHex(needle);
     KILN_ASSIGN(auto images, s_->metadata->ListImages());
     std::string found;
@@ -263,17 +264,19 @@ Result<exporter::Image> Engine::FindImage(const std::string& ref) {
         found = img.digest;
       }
     }
-    if (!found.empty()) return exporter::LoadImage(*s_->content, found);
+    if (!found.empty()) return found;
     if (needle.rfind("sha256:", 0) == 0) return Status::Error("image \"" + ref + "\" not found in the local store");
   }
   KILN_ASSIGN(oci::Reference r, oci::ParseReference(ref));
   KILN_ASSIGN(auto rec, s_->metadata->GetImage(r.String()));
-  if (rec) return exporter::LoadImage(*s_->content, rec->digest);
-  if (!r.digest.empty() && s_->content->Has(r.digest)) {
-    auto image = exporter::LoadImage(*s_->content, r.digest);
-    if (image.ok()) return image;
-  }
+  if (rec) return rec->digest;
+  if (!r.digest.empty() && s_->content->Has(r.digest)) return r.digest;
   return Status::Error("image \"" + ref + "\" not found in the local store (kiln pull " + r.Familiar() + ")");
+}
+
+Result<exporter::Image> Engine::FindImage(const std::string& ref, const std::optional<oci::Platform>& platform) {
+  KILN_ASSIGN(std::string digest, StoredDigest(ref));
+  return exporter::LoadPlatformImage(*s_->content, digest, platform, "image \"" + ref + "\"");
 }
 
 BuildResult Engine::Build(const BuildRequest& req) {
@@ -393,19 +396,41 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     }
     return registry.get();
   };
+  std::vector<oci::Platform> platforms;
+  for (const std::string& list : req.platforms) {  // each "p1,p2,..."
+    for (size_t start = 0; start <= list.size();) {
+      size_t comma = std::min(list.find(',', start), list.size());
+      std::string item = list.substr(start, comma - start);
+      start = comma + 1;
+      item.erase(0, item.find_first_not_of(' '));
+      item.erase(item.find_last_not_of(' ') + 1);
+      auto p = oci::Platform::Parse(item);
+      if (!p.ok()) return fail(p.status().Prefixed("--platform"));
+      if (std::find(platforms.begin(), platforms.end(), *p) == platforms.end()) platforms.push_back(*p);
+    }
+  }
+  if (platforms.empty()) platforms.push_back(oci::Platform::Host());
+  co.platform = platforms[0];
+  co.name_platform = platforms.size() > 1;
   int steps_shown = 0;
-  std::map<std::string, exporter::Image> resolved;  // a base named twice is pulled once
-  co.resolve = [&](const std::string& ref) -> Result<dockerfile::ResolvedImage> {
-    auto known = resolved.find(ref);
+  std::map<std::string, exporter::Image> resolved;  // a base named twice is pulled once, per platform
+  const oci::Platform host = oci::Platform::Host();
+  co.resolve = [&](const std::string& ref, const oci::Platform& platform) -> Result<dockerfile::ResolvedImage> {
+    std::string key = ref + "\n" + platform.ToString();
+    auto known = resolved.find(key);
     if (known == resolved.end()) {
+      // For this host, a stored image of the name serves whatever its platform says (the build checks warn); for
+      // another platform, only that platform's image does.
+      std::optional<oci::Platform> wanted;
+      if (!(platform == host)) wanted = platform;
       Result<exporter::Image> img = Status::Error("");
-      if (req.pull != PullPolicy::kAlways) img = FindImage(ref);
+      if (req.pull != PullPolicy::kAlways) img = FindImage(ref, wanted);
       if (!img.ok() && req.pull == PullPolicy::kNever) return img.status().Prefixed("--pull=never");
       if (!img.ok()) {
         KILN_ASSIGN(remote::Registry * r, get_registry());
-        KILN_ASSIGN(img, PullImage(*r, ref, "", req.progress, ++steps_shown));
+        KILN_ASSIGN(img, PullImage(*r, ref, platform.ToString(), req.progress, ++steps_shown));
       }
-      known = resolved.emplace(ref, *img).first;
+      known = resolved.emplace(key, *img).first;
       result.bases.push_back({ref, img->descriptor.digest});
     }
     return dockerfile::ResolvedImage{known->second.descriptor.digest, known->second.config};
@@ -453,7 +478,26 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   so.cancelled = req.cancelled;
   auto imported = ImportCaches(req.cache_from, get_registry, result.warnings);
   for (auto& source : imported) so.remote_caches.push_back(source.get());
-  solver::SolveReport report = solver.Solve(def->graph, def->result, so);
+  // Each further platform is lowered as its own graph, then merged into the first: the steps that do not depend on
+  // the target platform (a stage FROM --platform=$BUILDPLATFORM) are one vertex, run once for all.
+  std::vector<dockerfile::BuildDefinition> defs = {std::move(*def)};
+  for (size_t i = 1; i < platforms.size(); i++) {
+    dockerfile::ConvertOptions other = co;
+    other.platform = platforms[i];
+    auto more = dockerfile::Convert(*df, other);
+    if (!more.ok()) return fail(dockerfile::WithQuotedSource(more.status(), display, *text));
+    std::vector<size_t> where = defs[0].graph.Merge(more->graph);
+    more->result = where.at(more->result);
+    more->base_vertex = where.at(more->base_vertex);
+    for (auto& h : more->history)
+      if (h.vertex) h.vertex = where.at(*h.vertex);
+    defs.push_back(std::move(*more));
+  }
+  for (size_t i = 1; i < defs.size(); i++) defs[i].graph = defs[0].graph;
+  std::vector<size_t> targets;
+  for (auto& d : defs) targets.push_back(d.result);
+  if (Status emulated = CheckEmulators(defs[0].graph, targets); !emulated.ok()) return fail(emulated);
+  solver::SolveReport report = solver.Solve(defs[0].graph, targets, so);
   result.steps = report.steps;
   result.failure = report.failure;
   if (report.failure && !KeepDebugState(result.build_id, *report.failure)) result.failure->state = 0;
@@ -469,9 +513,29 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   }
   if (!report.status.ok()) return fail(report.status);
 
-  Status exported = ExportBuild(req, *def, report, get_registry, after_pulls.highest(), co.epoch, result);
+  Status exported = ExportBuild(req, defs, report, get_registry, after_pulls.highest(), co.epoch, result);
   if (!exported.ok()) return fail(exported);
   return result;
+}
+
+Status Engine::CheckEmulators(const graph::Graph& graph, const std::vector<size_t>& targets) {
+  std::vector<bool> needed(graph.vertices().size(), false);
+  for (size_t t : targets) needed[t] = true;
+  std::set<std::string> lacking;
+  for (size_t i = graph.vertices().size(); i-- > 0;) {
+    if (!needed[i]) continue;
+    for (size_t in : graph.at(i).inputs) needed[in] = true;
+    auto* exec = std::get_if<graph::ExecOp>(&graph.at(i).op);
+    if (!exec || exec->platform.empty()) continue;
+    auto platform = oci::Platform::Parse(exec->platform);
+    if (platform.ok() && !executor::CanRun(*platform)) lacking.insert(platform->ToString());
+  }
+  if (lacking.empty()) return Status::Ok();
+  std::string list;
+  for (auto& p : lacking) list += (list.empty() ? "" : ", ") + p;
+  return Status::Error("this " + oci::Platform::Host().ToString() + " machine cannot run the RUN steps for " + list +
+                       ": no emulator is registered for " + (lacking.size() == 1 ? "it" : "them") +
+                       " (install qemu-user-static and run kiln setup-binfmt)");
 }
 
 bool Engine::SameAsLastBuild(const Json& record, bool id_is_ours, std::string& outcome, std::string& build_id) {
@@ -498,26 +562,73 @@ Result<std::vector<ImageInfo>> Engine::Images() {
     info.name = ref.ok() ? ref->Familiar() : r.name;
     info.digest = r.digest;
     info.created = r.created;
-    auto img = exporter::LoadImage(*s_->content, r.digest);
-    if (img.ok()) {
-      info.size = img->manifest.config.size;
+    auto add = [&](const std::string& manifest_digest) {
+      auto img = exporter::LoadImage(*s_->content, manifest_digest);
+      if (!img.ok()) return;
+      info.size += img->manifest.config.size;
       for (auto& l : img->manifest.layers) info.size += l.size;
+      info.platforms.push_back(img->config.platform.Normalized().ToString());
+    };
+    auto text = s_->content->Read(r.digest);
+    if (text.ok() && oci::IsIndexDocument(*text)) {
+      auto index = oci::IndexFromJson(*text);
+      if (index.ok())
+        for (auto& m : exporter::IndexImages(*index))
+          if (s_->content->Has(m.digest)) add(m.digest);
+    } else {
+      add(r.digest);
     }
     out.push_back(info);
   }
   return out;
 }
 
-Result<ImageDetails> Engine::Inspect(const std::string& ref) {
-  KILN_ASSIGN(exporter::Image img, FindImage(ref));
-  ImageDetails d{img.descriptor.digest, img.manifest, img.config, img.manifest.config.size};
+Result<ImageDetails> Engine::Inspect(const std::string& ref, const std::string& platform) {
+  std::optional<oci::Platform> wanted;
+  if (!platform.empty()) {
+    KILN_ASSIGN(wanted, oci::Platform::Parse(platform));
+  } else {
+    KILN_ASSIGN(std::string digest, StoredDigest(ref));
+    KILN_ASSIGN(std::string text, s_->content->Read(digest));
+    if (oci::IsIndexDocument(text)) {
+      ImageDetails d;
+      d.digest = digest;
+      KILN_ASSIGN(d.index, oci::IndexFromJson(text));
+      d.size = int64_t(text.size());
+      for (auto& m : exporter::IndexImages(*d.index)) {
+        auto img = exporter::LoadImage(*s_->content, m.digest);
+        if (!img.ok()) continue;
+        d.platforms.push_back(m.platform->Normalized().ToString());
+        d.size += img->descriptor.size + img->manifest.config.size;
+        for (auto& l : img->manifest.layers) d.size += l.size;
+      }
+      return d;
+    }
+  }
+  KILN_ASSIGN(exporter::Image img, FindImage(ref, wanted));
+  ImageDetails d;
+  d.digest = img.descriptor.digest;
+  d.manifest = img.manifest;
+  d.config = img.config;
+  d.size = img.manifest.config.size;
   for (auto& l : img.manifest.layers) d.size += l.size;
   return d;
 }
 
 Result<int> Engine::Run(const RunRequest& req) {
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
-  KILN_ASSIGN(exporter::Image img, FindImage(req.ref));
+  std::optional<oci::Platform> platform;
+  if (!req.platform.empty()) {
+    auto parsed = oci::Platform::Parse(req.platform);
+    if (!parsed.ok()) return parsed.status().Prefixed("--platform");
+    platform = *parsed;
+  }
+  KILN_ASSIGN(exporter::Image img, FindImage(req.ref, platform));
+  if (!executor::CanRun(img.config.platform)) {
+    return Status::Error("image \"" + req.ref + "\" is for " + img.config.platform.Normalized().ToString() +
+                         ", which this machine cannot run: no emulator is registered (install qemu-user-static and "
+                         "run kiln setup-binfmt)");
+  }
   KILN_ASSIGN(store::SnapshotId top,
               snapshot::UnpackImage(img.manifest, img.config, *s_->content, *s_->metadata, *s_->snapshotter));
   const oci::ContainerConfig& cc = img.config.config;
@@ -552,7 +663,8 @@ Result<int> Engine::Run(const RunRequest& req) {
   return s_->executor->Run(root.path(), spec, io);
 }
 
-Result<exporter::Image> Engine::Import(const std::string& tarball, const std::string& name) {
+Result<exporter::Image> Engine::Import(const std::string& tarball, const std::string& name,
+                                       const std::optional<oci::Platform>& platform) {
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   KILN_ASSIGN(oci::Reference ref, oci::ParseReference(name));
   if (!PathExists(tarball)) return Status::Error("import: " + tarball + ": no such file");
@@ -578,7 +690,7 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   }
   exporter::ImageSpec spec;
   spec.config.created = oci::FormatTime(time(nullptr));
-  spec.config.platform = oci::Platform::Host();
+  spec.config.platform = platform.value_or(oci::Platform::Host());
   spec.config.config.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
   spec.top = top;
   spec.reuse_blobs = true;
@@ -588,14 +700,49 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   h.comment = "imported from a root file system tarball";
   spec.history.push_back({h, size_t(1), std::nullopt});
   KILN_ASSIGN(exporter::Image image, exp.Commit(spec));
-  KILN_TRY(s_->metadata->SetImage(ref.String(), image.descriptor.digest));
+  if (!platform) {
+    KILN_TRY(s_->metadata->SetImage(ref.String(), image.descriptor.digest));
+    return image;
+  }
+  // One platform of a multi-platform image: it joins (or replaces its platform in) what the name holds.
+  std::vector<exporter::Image> images;
+  auto held = StoredDigest(ref.String());
+  if (held.ok()) {
+    auto text = s_->content->Read(*held);
+    if (text.ok() && oci::IsIndexDocument(*text)) {
+      KILN_ASSIGN(oci::Index index, oci::IndexFromJson(*text));
+      for (auto& m : exporter::IndexImages(index)) {
+        auto other = exporter::LoadImage(*s_->content, m.digest);
+        if (other.ok()) images.push_back(*other);
+      }
+    } else if (text.ok()) {
+      auto other = exporter::LoadImage(*s_->content, *held);
+      if (other.ok()) images.push_back(*other);
+    }
+  }
+  oci::Platform mine = spec.config.platform.Normalized();
+  std::erase_if(images, [&](const exporter::Image& i) { return i.config.platform.Normalized() == mine; });
+  images.push_back(image);
+  KILN_ASSIGN(oci::Descriptor index, PutIndex(images, true));
+  KILN_TRY(s_->metadata->SetImage(ref.String(), index.digest));
   return image;
 }
 
+Result<oci::Descriptor> Engine::PutIndex(const std::vector<exporter::Image>& images, bool oci_mediatypes) {
+  oci::Index index;
+  if (!oci_mediatypes) index.media_type = oci::kDockerMediaTypeManifestList;
+  for (auto& image : images) {
+    oci::Descriptor d = image.descriptor;
+    d.platform = image.config.platform.Normalized();
+    index.manifests.push_back(d);
+  }
+  return s_->content->Put(index.media_type, oci::Serialize(oci::ToJson(index)));
+}
+
 Status Engine::Tag(const std::string& ref, const std::string& name) {
-  KILN_ASSIGN(exporter::Image img, FindImage(ref));
+  KILN_ASSIGN(std::string digest, StoredDigest(ref));  // a multi-platform image is tagged whole
   KILN_ASSIGN(oci::Reference r, oci::ParseReference(name));
-  return s_->metadata->SetImage(r.String(), img.descriptor.digest);
+  return s_->metadata->SetImage(r.String(), digest);
 }
 
 Status Engine::RemoveImage(const std::string& ref) {

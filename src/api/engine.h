@@ -81,6 +81,9 @@ struct BuildRequest {
   /// Named build contexts (--build-context NAME=VALUE): a directory, docker-image://REF or oci-layout://PATH[:TAG].
   std::map<std::string, std::string> build_contexts;
   std::string target;
+  /// --platform: "os/arch[/variant]" each, or several in one, comma-separated. Empty: this host's. With more than
+  /// one, the image is an index of one image per platform.
+  std::vector<std::string> platforms;
   /// Ask about the Dockerfile instead of building, as `docker buildx build --call`: "check" (the build checks of
   /// every stage, or of the target's), "targets" (the stages), "outline" (what the target takes: build args,
   /// secrets, ssh). "" builds.
@@ -130,7 +133,10 @@ struct PushResult {
 struct BuildResult {
   Status status;
   std::string build_id;
-  std::optional<exporter::Image> image;
+  std::optional<exporter::Image> image;  // the image (of the first platform, when several were built)
+  /// A multi-platform build's index, and its images, one per platform in the order asked.
+  std::optional<oci::Descriptor> index;
+  std::vector<exporter::Image> platform_images;
   std::vector<std::string> tags;  // normalized names given to the image
   /// What was pushed to registries: the layers leave compressed, so the digest is not the stored image's.
   std::vector<PushResult> pushed;
@@ -161,7 +167,10 @@ struct BuildRecord {
 
 /// An image as `kiln inspect` shows it.
 struct ImageDetails {
-  std::string digest;  // the manifest's
+  std::string digest;  // the manifest's, or the index's
+  /// A multi-platform image asked for without a platform: its index, and the platforms the store holds.
+  std::optional<oci::Index> index;
+  std::vector<std::string> platforms;
   oci::Manifest manifest;
   oci::ImageConfig config;
   int64_t size = 0;  // config and layers
@@ -181,7 +190,7 @@ struct DebugRequest {
 
 struct PullRequest {
   std::string ref;
-  std::string platform;  // "" is the host's (linux/amd64 here)
+  std::string platform;  // "" is the host's (linux/amd64 here); "p1,p2" pulls each into the name's index
   progress::Sink* progress = nullptr;
   std::function<bool()> cancelled;
 };
@@ -195,13 +204,15 @@ struct PushRequest {
 
 struct ImageInfo {
   std::string name;    // familiar form: "app:1"
-  std::string digest;  // manifest digest
-  int64_t size = 0;    // config + layers, compressed
+  std::string digest;  // manifest digest, or an index's for a multi-platform image
+  int64_t size = 0;    // config + layers, compressed (of every platform held)
   int64_t created = 0;
+  std::vector<std::string> platforms;  // "linux/amd64"; for an index, those whose image the store holds
 };
 
 struct RunRequest {
   std::string ref;
+  std::string platform;  // which image of a multi-platform one ("" this host's); another architecture is emulated
   std::vector<std::string> command;  // empty: the image's entrypoint + cmd
   std::vector<std::string> env;      // extra "K=V"
   std::string network = "none";
@@ -245,16 +256,22 @@ class Engine {
 
   BuildResult Build(const BuildRequest& request);
   Result<std::vector<ImageInfo>> Images();
-  /// An image by name, familiar name or manifest digest (or a unique prefix of one).
-  Result<exporter::Image> FindImage(const std::string& ref);
+  /// An image by name, familiar name or manifest digest (or a unique prefix of one), for `platform` when the name
+  /// holds an index (by default this host's, or the index's only image).
+  Result<exporter::Image> FindImage(const std::string& ref, const std::optional<oci::Platform>& platform = std::nullopt);
+  /// The digest a name (or a digest, or a unique prefix of one) stands for in the store: a manifest or an index.
+  Result<std::string> StoredDigest(const std::string& ref);
   /// Copies the image an OCI layout directory names ("DIR", "DIR:TAG" or "DIR@DIGEST"; DIR alone must hold one
   /// image) into the store, kept under its digest, and returns that manifest digest.
   Result<std::string> ImportLayoutImage(const std::string& spec);
-  Result<ImageDetails> Inspect(const std::string& ref);
+  /// An image's manifest and config; for a multi-platform image, its index unless `platform` picks one image.
+  Result<ImageDetails> Inspect(const std::string& ref, const std::string& platform = "");
   /// Runs a container of the image and returns its exit code; its file system changes are discarded.
   Result<int> Run(const RunRequest& request);
-  /// Makes an image of one layer from a root file system tarball (plain or compressed).
-  Result<exporter::Image> Import(const std::string& tarball, const std::string& name);
+  /// Makes an image of one layer from a root file system tarball (plain or compressed). With a platform, the
+  /// image is that platform's in an index under `name`, beside the other platforms the name already holds.
+  Result<exporter::Image> Import(const std::string& tarball, const std::string& name,
+                                 const std::optional<oci::Platform>& platform = std::nullopt);
   /// Pulls an image (for one platform of an index) into the store under its name; layers already held are not
   /// fetched again, and nothing is stored unless its digest matches.
   Result<exporter::Image> Pull(const PullRequest& request);
@@ -310,6 +327,18 @@ class Engine {
   /// recorded again, so that it writes nothing to the store, and `build_id` becomes the last build's. Sets
   /// `outcome`, the digest builds that came out the same share.
   bool SameAsLastBuild(const Json& record, bool id_is_ours, std::string& outcome, std::string& build_id);
+  /// Stores an index of `images`, each under its config's platform.
+  Result<oci::Descriptor> PutIndex(const std::vector<exporter::Image>& images, bool oci_mediatypes);
+  /// The images of a stored index, every one of them held here (`what` names it in the error when one is not).
+  Result<std::vector<exporter::Image>> IndexImagesHeld(const std::string& index_digest, const std::string& what);
+  /// A multi-platform image as it leaves kiln: each image compressed (ForLeaving), and an index of them.
+  Result<std::pair<oci::Descriptor, std::vector<exporter::Image>>> LeavingIndex(exporter::Exporter& leaving,
+                                                                               const std::vector<exporter::Image>& images,
+                                                                               const std::string& index_media_type);
+  /// Pushes each image (blobs, then its manifest by digest) and then the index under `name`.
+  Result<PushResult> PushIndex(remote::Registry& registry, const oci::Descriptor& index,
+                               const std::vector<exporter::Image>& images, const std::string& name,
+                               progress::Sink* progress, int number);
   /// A --build-context value as the frontend takes it.
   Result<dockerfile::NamedContext> NamedContextOf(const std::string& name, const std::string& value);
   /// After a build failed for lack of space: removes what it cached (and what only that needed), so the next build
@@ -345,7 +374,9 @@ class Engine {
                    const std::function<void(const std::string& id, int64_t done, int64_t size)>& progress);
   /// After a successful solve: the image (names, archives, pushes), the cache exports and the file outputs.
   /// Progress steps it shows are numbered after `steps_shown`.
-  Status ExportBuild(const BuildRequest& req, const dockerfile::BuildDefinition& def, solver::SolveReport& report,
+  /// Before solving: an error naming every platform whose RUN steps this machine cannot run (no emulator).
+  Status CheckEmulators(const graph::Graph& graph, const std::vector<size_t>& targets);
+  Status ExportBuild(const BuildRequest& req, const std::vector<dockerfile::BuildDefinition>& defs, solver::SolveReport& report,
                      const std::function<Result<remote::Registry*>()>& registry, int steps_shown,
                      std::optional<int64_t> epoch, BuildResult& result);
   /// --cache-from: the sources that could be read; a warning for each that could not (as BuildKit, the build

@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "api/engine.h"
+#include "executor/emulation.h"
 #include "base/text.h"
 #include "cli/mcp_command.h"
 #include "cli/stdin_build.h"
@@ -169,6 +170,7 @@ int main(int argc, char** argv) {
     {"debug", "Step into the file system a failed RUN step left: kiln debug [--last|BUILD_ID] [-- CMD...] (default: a shell)"},
     {"explain", "Why each step of a build hit or missed the cache"},
     {"lint", "Run BuildKit's build checks on a Dockerfile"},
+    {"setup-binfmt", "Register the installed QEMU emulators with binfmt_misc (F flag), for builds and runs of other platforms"},
     {"mcp", "Serve kiln to AI agents over the Model Context Protocol"},
   };
   const std::string named = NamedSubcommand(argc, argv);
@@ -182,7 +184,8 @@ int main(int argc, char** argv) {
 
   auto* build = subcommand("build");
   std::string context = ".", file, target, progress_mode = "auto", network = "host";
-  std::vector<std::string> tags, build_args, outputs, secrets, build_contexts, allow, ssh, cache_from, cache_to;
+  std::vector<std::string> tags, build_args, outputs, secrets, build_contexts, allow, ssh, cache_from, cache_to,
+      build_platforms;
   bool no_cache = false, quiet = false, check_only = false, push_tags = false;
   std::string call, call_format = "text", on_error = "fail", build_memory, pull_policy = "missing";
   int max_parallelism = 0;
@@ -196,6 +199,8 @@ int main(int argc, char** argv) {
                       "Named context NAME=DIR|docker-image://REF|oci-layout://DIR[:TAG|@DIGEST], for FROM NAME, "
                       "COPY --from=NAME and RUN --mount=from=NAME (repeatable)");
     build->add_option("--target", target, "Build stage to stop at");
+    build->add_option("--platform", build_platforms,
+                      "Target platforms os/arch[/variant], comma-separated (default this host's); several make an index");
     build->add_option("--call", call,
                       "Ask about the Dockerfile instead of building: check (the build checks; exits 1 on findings), "
                       "targets (its stages), outline (the target's build args, secrets and ssh ids)")
@@ -237,7 +242,7 @@ int main(int argc, char** argv) {
   bool pull_quiet = false;
   if (auto* c = declared(pull)) {
     c->add_option("ref", pull_ref, "Image, e.g. alpine or registry:5000/app:1")->required();
-    c->add_option("--platform", pull_platform, "Platform of an index to pull: os/arch[/variant] (default this host's)");
+    c->add_option("--platform", pull_platform, "Platforms of an index to pull, os/arch[/variant], comma-separated (default this host's)");
     c->add_option("--progress", pull_progress, "Progress output: auto, plain, tty, rawjson, quiet");
     c->add_flag("-q,--quiet", pull_quiet, "Print only the manifest digest");
     allow_insecure(c);
@@ -307,15 +312,21 @@ int main(int argc, char** argv) {
   }
 
   auto* inspect = subcommand("inspect");
-  std::string inspect_ref;
-  if (auto* c = declared(inspect)) c->add_option("ref", inspect_ref, "Image")->required();
+  std::string inspect_ref, inspect_platform;
+  if (auto* c = declared(inspect)) {
+    c->add_option("ref", inspect_ref, "Image")->required();
+    c->add_option("--platform", inspect_platform, "One platform's image of a multi-platform image");
+  }
+
+  auto* setup_binfmt = subcommand("setup-binfmt");
+  declared(setup_binfmt);
 
   auto* history = subcommand("history");
   std::string history_ref;
   if (auto* c = declared(history)) c->add_option("ref", history_ref, "Image")->required();
 
   auto* run = subcommand("run");
-  std::string run_ref, run_network = "none", run_user, run_memory;
+  std::string run_ref, run_network = "none", run_user, run_memory, run_platform;
   std::vector<std::string> run_cmd, run_env;
   bool run_rm = false;
   int64_t run_pids = 0;
@@ -324,6 +335,7 @@ int main(int argc, char** argv) {
     c->add_option("--network", run_network, "none (default) or host");
     c->add_option("-e,--env", run_env, "Environment variable KEY=VALUE");
     c->add_option("-u,--user", run_user, "User to run as");
+    c->add_option("--platform", run_platform, "The platform's image of a multi-platform image (os/arch[/variant])");
     c->add_option("--memory", run_memory, "Memory limit, e.g. 512m, 2g");
     c->add_option("--pids-limit", run_pids, "Process limit")->check(CLI::Range(int64_t(1), int64_t(1) << 30));
     c->add_option("ref", run_ref, "Image")->required();
@@ -331,10 +343,12 @@ int main(int argc, char** argv) {
   }
 
   auto* import = subcommand("import");
-  std::string import_tar, import_name;
+  std::string import_tar, import_name, import_platform;
   if (auto* c = declared(import)) {
     c->add_option("tarball", import_tar, "Root file system tarball")->required();
     c->add_option("name", import_name, "Image name")->required();
+    c->add_option("--platform", import_platform,
+                  "The image's platform, os/arch[/variant]: it joins the name's other platforms in one index");
   }
 
   auto* tag = subcommand("tag");
@@ -411,6 +425,13 @@ int main(int argc, char** argv) {
 
   if (run->parsed()) run_cmd = run->remaining();  // prefix_command() leaves the command in remaining()
 
+  if (setup_binfmt->parsed()) {
+    auto said = kiln::executor::SetupBinfmt();
+    if (!said.ok()) return Fail(said.status());
+    for (auto& line : *said) printf("%s\n", line.c_str());
+    return 0;
+  }
+
   kiln::api::EngineOptions eo;
   eo.data_root = data_root;
   eo.runtime = runtime;
@@ -435,6 +456,7 @@ int main(int argc, char** argv) {
     req.dockerfile_text = input->dockerfile_text;
     req.tags = tags;
     req.target = target;
+    req.platforms = build_platforms;
     if (check_only && !call.empty() && call != "check") return Fail(kiln::Status::Error("--check and --call " + call + " disagree"));
     req.call = check_only ? "check" : call == "build" ? "" : call;
     req.no_cache = no_cache;
@@ -530,10 +552,16 @@ int main(int argc, char** argv) {
       return g_interrupted ? 130 : 1;
     }
     if (r.image) {
+      // A multi-platform build made an index of its images: that is the image named.
+      const std::string& digest = r.index ? r.index->digest : r.image->descriptor.digest;
       if (quiet) {
-        printf("%s\n", r.image->descriptor.digest.c_str());
+        printf("%s\n", digest.c_str());
       } else {
-        fprintf(stderr, "writing image %s\n", r.image->descriptor.digest.c_str());
+        if (r.index)
+          for (auto& i : r.platform_images)
+            fprintf(stderr, "writing image %s for %s\n", i.descriptor.digest.c_str(),
+                    i.config.platform.Normalized().ToString().c_str());
+        fprintf(stderr, "writing %s %s\n", r.index ? "image index" : "image", digest.c_str());
         for (auto& t : r.tags) fprintf(stderr, "naming to %s\n", t.c_str());
         for (auto& p : r.pushed) fprintf(stderr, "pushed %s@%s\n", p.name.c_str(), p.digest.c_str());
       }
@@ -622,14 +650,17 @@ int main(int argc, char** argv) {
     if (!list.ok()) return Fail(list.status());
     if (images_json) {
       kiln::Json j = kiln::Json::array();
-      for (auto& i : *list) j.push_back({{"ref", i.name}, {"digest", i.digest}, {"size", i.size}, {"created", i.created}});
+      for (auto& i : *list)
+        j.push_back({{"ref", i.name}, {"digest", i.digest}, {"size", i.size}, {"created", i.created}, {"platforms", i.platforms}});
       printf("%s\n", kiln::DumpLenient(j, 2).c_str());
       return 0;
     }
-    printf("%-50s %-14s %-16s %s\n", "REPOSITORY:TAG", "IMAGE ID", "CREATED", "SIZE");
+    printf("%-50s %-14s %-16s %-10s %s\n", "REPOSITORY:TAG", "IMAGE ID", "CREATED", "SIZE", "PLATFORMS");
     for (auto& i : *list) {
-      printf("%-50s %-14s %-16s %s\n", i.name.c_str(), i.digest.substr(7, 12).c_str(),
-             Ago(i.created).c_str(), HumanSize(i.size).c_str());
+      std::string platforms;
+      for (auto& p : i.platforms) platforms += (platforms.empty() ? "" : ",") + p;
+      printf("%-50s %-14s %-16s %-10s %s\n", i.name.c_str(), i.digest.substr(7, 12).c_str(),
+             Ago(i.created).c_str(), HumanSize(i.size).c_str(), platforms.c_str());
     }
     return 0;
   }
@@ -698,10 +729,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (inspect->parsed()) {
-    auto d = e.Inspect(inspect_ref);
+    auto d = e.Inspect(inspect_ref, inspect_platform);
     if (!d.ok()) return Fail(d.status());
-    kiln::Json j = {{"digest", d->digest}, {"manifest", kiln::oci::ToJson(d->manifest)},
-                    {"config", kiln::oci::ToJson(d->config)}, {"size", d->size}};
+    kiln::Json j;
+    if (d->index) {
+      j = {{"digest", d->digest}, {"index", kiln::oci::ToJson(*d->index)}, {"platforms", d->platforms}, {"size", d->size}};
+    } else {
+      j = {{"digest", d->digest}, {"manifest", kiln::oci::ToJson(d->manifest)},
+           {"config", kiln::oci::ToJson(d->config)}, {"size", d->size}};
+    }
     printf("%s\n", kiln::DumpLenient(j, 2).c_str());
     return 0;
   }
@@ -721,6 +757,7 @@ int main(int argc, char** argv) {
     }
     kiln::api::RunRequest req;
     req.ref = run_ref;
+    req.platform = run_platform;
     req.command = run_cmd;
     req.env = run_env;
     req.network = run_network;
@@ -738,7 +775,13 @@ int main(int argc, char** argv) {
     return *code;
   }
   if (import->parsed()) {
-    auto img = e.Import(import_tar, import_name);
+    std::optional<kiln::oci::Platform> platform;
+    if (!import_platform.empty()) {
+      auto p = kiln::oci::Platform::Parse(import_platform);
+      if (!p.ok()) return Fail(p.status().Prefixed("--platform"));
+      platform = *p;
+    }
+    auto img = e.Import(import_tar, import_name, platform);
     if (!img.ok()) return Fail(img.status());
     printf("%s\n", img->descriptor.digest.c_str());
     return 0;

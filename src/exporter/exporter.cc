@@ -154,6 +154,14 @@ Status Exporter::ExportArchive(const Image& image, const std::string& path, oci:
   return oci::WriteImageArchive(path, format, images, [&](const std::string& d) { return content_->BlobPath(d); }, tar);
 }
 
+Status Exporter::ExportIndexArchive(const oci::Descriptor& index, const std::vector<Image>& images,
+                                   const std::string& path, oci::ArchiveFormat format,
+                                   const std::vector<std::string>& names, bool tar) {
+  oci::ArchiveImage entry{index, {}, names, {}};
+  for (auto& image : images) entry.platforms.push_back({image.descriptor, image.manifest});
+  return oci::WriteImageArchive(path, format, {entry}, [&](const std::string& d) { return content_->BlobPath(d); }, tar);
+}
+
 Status Exporter::ExportRootTar(SnapshotId top, const std::string& dest, std::optional<int64_t> epoch) {
   KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountReadOnly(top));
   return snapshot::WriteTree(root.path(), dest, epoch);
@@ -174,6 +182,41 @@ Result<Image> LoadImage(const store::ContentStore& content, const std::string& m
   KILN_ASSIGN(std::string ctext, content.Read(image.manifest.config.digest));
   KILN_ASSIGN(image.config, oci::ImageConfigFromJson(ctext));
   return image;
+}
+
+std::vector<oci::Descriptor> IndexImages(const oci::Index& index) {
+  std::vector<oci::Descriptor> out;
+  for (auto& m : index.manifests) {
+    if (!m.platform || m.platform->os == "unknown" || !oci::IsManifestType(m.media_type)) continue;
+    out.push_back(m);
+  }
+  return out;
+}
+
+Result<Image> LoadPlatformImage(const store::ContentStore& content, const std::string& digest,
+                                const std::optional<oci::Platform>& platform, const std::string& what) {
+  KILN_ASSIGN(std::string text, content.Read(digest));
+  if (!oci::IsIndexDocument(text)) {
+    KILN_ASSIGN(Image image, LoadImage(content, digest));
+    if (platform) {
+      oci::Platform want = platform->Normalized(), got = image.config.platform.Normalized();
+      if (got.os != want.os || got.architecture != want.architecture ||
+          (!want.variant.empty() && got.variant != want.variant)) {
+        return Status::Error(what + " is an image for " + got.ToString() + ", not " + want.ToString());
+      }
+    }
+    return image;
+  }
+  KILN_ASSIGN(oci::Index index, oci::IndexFromJson(text));
+  std::vector<oci::Descriptor> images = IndexImages(index);
+  auto chosen = oci::SelectPlatform(index, platform.value_or(oci::Platform::Host()), what);
+  if (!chosen.ok() && !platform && images.size() == 1) chosen = images[0];
+  if (!chosen.ok()) return chosen.status();
+  if (!content.Has(chosen->digest)) {
+    std::string p = chosen->platform ? chosen->platform->Normalized().ToString() : "?";
+    return Status::Error(what + ": its " + p + " image is not in the local store (kiln pull --platform " + p + ")");
+  }
+  return LoadImage(content, chosen->digest);
 }
 
 }  // namespace kiln::exporter

@@ -72,6 +72,9 @@ class Exporter {
   /// An OCI or Docker archive (a tar, or with `tar` false an OCI layout directory).
   Status ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
                        const std::vector<std::string>& names, bool tar = true);
+  /// The same for a multi-platform image: `index` and its images.
+  Status ExportIndexArchive(const oci::Descriptor& index, const std::vector<Image>& images, const std::string& path,
+                            oci::ArchiveFormat format, const std::vector<std::string>& names, bool tar = true);
   /// The file system of `top` as one tar (type=tar), file times clamped to `epoch` when given.
   Status ExportRootTar(SnapshotId top, const std::string& dest, std::optional<int64_t> epoch);
   /// Copies the file system of `top` into `dest` (created if missing).
@@ -92,5 +95,14 @@ void DateHistory(std::vector<oci::HistoryEntry>& history);
 
 /// Loads an image's manifest and config from the content store.
 Result<Image> LoadImage(const store::ContentStore& content, const std::string& manifest_digest);
+
+/// The image a stored digest names for `platform`: the manifest itself (which must be for that platform when one
+/// is asked for), or an index's manifest for the platform. Without a platform, an index gives this host's image,
+/// or its only one. `what` names the image in errors.
+Result<Image> LoadPlatformImage(const store::ContentStore& content, const std::string& digest,
+                                const std::optional<oci::Platform>& platform, const std::string& what);
+
+/// The platforms of the images an index holds (attestations left out), as stored.
+std::vector<oci::Descriptor> IndexImages(const oci::Index& index);
 
 }  // namespace kiln::exporter

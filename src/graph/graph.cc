@@ -28,6 +28,7 @@ struct ToJson {
                               {"mode", s.mode}, {"uid", s.uid}, {"gid", s.gid}});
     }
     if (e.security != "sandbox") j["security"] = e.security;
+    if (!e.platform.empty()) j["platform"] = e.platform;
     for (auto& m : e.mounts) {
       Json mj = {{"type", MountTypeName(m.type)}, {"target", m.target}, {"readonly", m.readonly}};
       if (m.input) mj["input"] = *m.input;
@@ -102,6 +103,19 @@ size_t Graph::Add(Op op, std::vector<size_t> inputs, std::string name, std::stri
   vertices_.push_back(Vertex{std::move(op), std::move(inputs), digest, std::move(name), std::move(location), "", {}});
   by_digest_[digest] = vertices_.size() - 1;
   return vertices_.size() - 1;
+}
+
+std::vector<size_t> Graph::Merge(const Graph& other) {
+  std::vector<size_t> where;
+  for (const Vertex& v : other.vertices_) {
+    std::vector<size_t> inputs;
+    for (size_t in : v.inputs) inputs.push_back(where.at(in));
+    size_t before = vertices_.size();
+    size_t i = Add(v.op, inputs, v.name, v.location);
+    if (vertices_.size() > before) Describe(i, v.step_id, v.arg_names);
+    where.push_back(i);
+  }
+  return where;
 }
 
 void Graph::Describe(size_t i, std::string step_id, std::vector<std::string> arg_names) {

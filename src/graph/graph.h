@@ -89,6 +89,9 @@ struct ExecOp {
   std::vector<SecretMount> secrets;
   std::vector<ExecMount> mounts;
   std::string security = "sandbox";  // or "insecure" (RUN --security=insecure)
+  /// Where the command runs, "os/arch[/variant]": part of the key, and another architecture than the host's runs
+  /// under emulation.
+  std::string platform;
 };
 
 /// COPY: paths of one input copied into the file system of the op's first input.
@@ -156,6 +159,8 @@ class Graph {
   const Vertex& at(size_t i) const { return vertices_[i]; }
   /// Sets the vertex's step_id and arg_names (see Vertex).
   void Describe(size_t i, std::string step_id, std::vector<std::string> arg_names);
+  /// Adds every vertex of `other` (identical ones are shared); returns where each of its vertices is now.
+  std::vector<size_t> Merge(const Graph& other);
 
  private:
   std::vector<Vertex> vertices_;

@@ -38,7 +38,12 @@ Outcome RunBuild(Context& c, RequestContext& ctx, api::BuildRequest& req) {
   if (r.image) {
     Json pushed = Json::array();
     for (auto& p : r.pushed) pushed.push_back({{"name", p.name}, {"digest", p.digest}});
-    out["image"] = {{"digest", r.image->descriptor.digest}, {"tags", r.tags}, {"pushed", pushed}};
+    out["image"] = {{"digest", r.index ? r.index->digest : r.image->descriptor.digest}, {"tags", r.tags}, {"pushed", pushed}};
+    if (r.index) {
+      Json platforms = Json::object();
+      for (auto& i : r.platform_images) platforms[i.config.platform.Normalized().ToString()] = i.descriptor.digest;
+      out["image"]["platforms"] = platforms;
+    }
   }
   return Structured(out);
 }
@@ -104,6 +109,9 @@ std::vector<ToolRow> BuildTools(Context& c) {
                                            "a directory (relative to the workspace root), docker-image://REF or "
                                            "oci-layout://DIR[:TAG|@DIGEST]"}}},
        {"target", Str("Stage to build (default: the last)")},
+       {"platforms", {{"type", "array"}, {"items", {{"type", "string"}}},
+                      {"description", "Target platforms, os/arch[/variant] (default this host's); several make one "
+                                      "multi-platform image (an index)"}}},
        {"no_cache", {{"type", "boolean"}, {"description", "Run every step again"}}},
        {"max_parallelism", {{"type", "integer"}, {"minimum", 1}, {"maximum", 64},
                             {"description", "Steps run at once at most (default: one per core)"}}},
@@ -178,6 +186,9 @@ std::vector<ToolRow> BuildTools(Context& c) {
           }
         }
         req.target = a.value("target", "");
+        if (a.contains("platforms") && a["platforms"].is_array())
+          for (auto& p : a["platforms"])
+            if (p.is_string()) req.platforms.push_back(p.get<std::string>());
         req.no_cache = a.value("no_cache", false);
         req.memory_limit = c.options.memory_limit;
         req.pids_limit = c.options.pids_limit;

@@ -19,7 +19,8 @@ std::vector<ToolRow> ImageTools(Context& c) {
         Json out = Json::array();
         for (auto& i : *images) {
           if (!filter.empty() && i.name.find(filter) == std::string::npos) continue;
-          out.push_back({{"ref", i.name}, {"digest", i.digest}, {"size", i.size}, {"created", oci::FormatTime(i.created)}});
+          out.push_back({{"ref", i.name}, {"digest", i.digest}, {"size", i.size}, {"created", oci::FormatTime(i.created)},
+                        {"platforms", i.platforms}});
         }
         return Structured({{"images", out}});
       }});

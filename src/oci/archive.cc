@@ -145,10 +145,11 @@ Status WriteLayout(LayoutWriter& w, ArchiveFormat format, const std::vector<Arch
       }
       index.manifests.push_back(d);
     }
-    Json entry = {{"Config", "blobs/sha256/" + DigestHex(image.parsed.config.digest)},
+    const Manifest& listed = image.platforms.empty() ? image.parsed : image.platforms[0].second;
+    Json entry = {{"Config", "blobs/sha256/" + DigestHex(listed.config.digest)},
                   {"RepoTags", Json::array()}, {"Layers", Json::array()}};
     for (auto& n : image.names) entry["RepoTags"].push_back(DockerRepoTag(n));
-    for (auto& l : image.parsed.layers) entry["Layers"].push_back("blobs/sha256/" + DigestHex(l.digest));
+    for (auto& l : listed.layers) entry["Layers"].push_back("blobs/sha256/" + DigestHex(l.digest));
     docker.push_back(entry);
   }
   KILN_TRY(w.AddBytes("index.json", Serialize(ToJson(index))));
@@ -157,8 +158,14 @@ Status WriteLayout(LayoutWriter& w, ArchiveFormat format, const std::vector<Arch
   KILN_TRY(w.AddDir("blobs/sha256/"));
   std::set<std::string> written;
   for (auto& image : images) {
-    std::vector<std::string> digests = {image.manifest.digest, image.parsed.config.digest};
-    for (auto& l : image.parsed.layers) digests.push_back(l.digest);
+    std::vector<std::string> digests = {image.manifest.digest};
+    std::vector<std::pair<Descriptor, Manifest>> manifests = image.platforms;
+    if (manifests.empty()) manifests.push_back({image.manifest, image.parsed});
+    for (auto& [descriptor, manifest] : manifests) {
+      digests.push_back(descriptor.digest);
+      digests.push_back(manifest.config.digest);
+      for (auto& l : manifest.layers) digests.push_back(l.digest);
+    }
     for (auto& digest : digests) {
       if (!written.insert(digest).second) continue;
       KILN_TRY(w.AddFile("blobs/sha256/" + DigestHex(digest), blob_path(digest)));

@@ -11,9 +11,12 @@
 namespace kiln::oci {
 
 struct ArchiveImage {
-  Descriptor manifest;  // the manifest blob's descriptor
-  Manifest parsed;      // its content, for the config and layer digests
+  Descriptor manifest;  // the manifest blob's descriptor, or a multi-platform image's index
+  Manifest parsed;      // its content, for the config and layer digests (a manifest's)
   std::vector<std::string> names;  // full references, e.g. "docker.io/library/app:1"
+  /// An index's images, each written with its blobs. Docker's manifest.json lists the first (`docker load`
+  /// without the containerd store takes one image per name).
+  std::vector<std::pair<Descriptor, Manifest>> platforms;
 };
 
 enum class ArchiveFormat { kOci, kDocker };

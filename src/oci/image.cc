@@ -2,15 +2,47 @@
 
 #include <sys/utsname.h>
 
+#include <cctype>
 #include <cstdint>
+#include <set>
 #include <ctime>
 
 #include "base/digest.h"
+#include "base/text.h"
 
 namespace kiln::oci {
 
 std::string Platform::ToString() const {
   return os + "/" + architecture + (variant.empty() ? "" : "/" + variant);
+}
+
+Platform Platform::Normalized() const {
+  // containerd's normalisation (platforms.Normalize), which BuildKit applies to every platform it is given.
+  Platform p{AsciiLower(os), AsciiLower(architecture), AsciiLower(variant)};
+  if (p.os == "macos") p.os = "darwin";
+  std::string& a = p.architecture;
+  std::string& v = p.variant;
+  if (a == "i386" || a == "i486" || a == "i586" || a == "i686" || a == "x86") {
+    a = "386";
+    v.clear();
+  } else if (a == "x86_64" || a == "x86-64" || a == "amd64") {
+    a = "amd64";
+    if (v == "v1") v.clear();
+  } else if (a == "aarch64" || a == "arm64") {
+    a = "arm64";
+    if (v == "8" || v == "v8" || v == "v8.0") v.clear();
+    if (v == "9" || v == "9.0" || v == "v9.0") v = "v9";
+  } else if (a == "armhf") {
+    a = "arm";
+    v = "v7";
+  } else if (a == "armel") {
+    a = "arm";
+    v = "v6";
+  } else if (a == "arm") {
+    if (v.empty() || v == "7") v = "v7";
+    if (v == "5" || v == "6" || v == "8") v = "v" + v;
+  }
+  return p;
 }
 
 Result<Platform> Platform::Parse(const std::string& s) {
@@ -22,35 +54,41 @@ Result<Platform> Platform::Parse(const std::string& s) {
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
-  for (auto& p : parts)
-    if (p.empty()) return Status::Error("invalid platform \"" + s + "\"");
-  Platform p;
+  auto invalid = [&](const std::string& why) {
+    return Status::Error("invalid platform \"" + s + "\": " + why + " (os/arch[/variant], as linux/arm64 or linux/arm/v7)");
+  };
+  for (auto& p : parts) {
+    if (p.empty()) return invalid("an empty part");
+    for (char c : p)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return invalid("a bad character");
+  }
+  if (parts.size() > 3) return invalid("too many parts");
+  Platform p = Host();
+  p.variant.clear();
+  static const std::set<std::string> kKnownOs = {"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd",
+                                                 "solaris", "illumos", "android", "ios", "aix", "plan9", "macos"};
   if (parts.size() == 1) {
-    p.architecture = parts[0];
-  } else if (parts.size() <= 3) {
+    // One word is an OS (with this host's architecture) or an architecture (with this host's OS), as containerd.
+    if (kKnownOs.count(AsciiLower(parts[0]))) {
+      p.os = parts[0];
+      p.variant = Host().variant;
+    } else {
+      p.architecture = parts[0];
+    }
+  } else {
     p.os = parts[0];
     p.architecture = parts[1];
     if (parts.size() == 3) p.variant = parts[2];
-  } else {
-    return Status::Error("invalid platform \"" + s + "\"");
   }
-  return p;
+  return p.Normalized();
 }
 
 Platform Platform::Host() {
   Platform p;
   utsname u;
   uname(&u);
-  std::string m = u.machine;
-  if (m == "x86_64") {
-    p.architecture = "amd64";
-  } else if (m == "aarch64") {
-    p.architecture = "arm64";
-    p.variant = "v8";
-  } else {
-    p.architecture = m;
-  }
-  return p;
+  p.architecture = u.machine;
+  return p.Normalized();
 }
 
 Json ToJson(const Platform& p) {
@@ -75,8 +113,9 @@ Json ToJson(const Manifest& m) {
 }
 
 Json ToJson(const Index& i) {
-  Json j = {{"schemaVersion", 2}, {"mediaType", kMediaTypeIndex}, {"manifests", Json::array()}};
+  Json j = {{"schemaVersion", 2}, {"mediaType", i.media_type}, {"manifests", Json::array()}};
   for (auto& d : i.manifests) j["manifests"].push_back(ToJson(d));
+  if (!i.annotations.empty()) j["annotations"] = i.annotations;
   return j;
 }
 
@@ -199,6 +238,10 @@ Result<Manifest> ManifestFromJson(const std::string& text) {
 Result<Index> IndexFromJson(const std::string& text) {
   KILN_ASSIGN(Json j, ParseObject(text, "index"));
   Index i;
+  if (j.contains("mediaType") && j["mediaType"].is_string()) i.media_type = j["mediaType"];
+  if (j.contains("annotations") && j["annotations"].is_object())
+    for (auto& [k, v] : j["annotations"].items())
+      if (v.is_string()) i.annotations[k] = v;
   if (j.contains("manifests"))
     for (auto& m : j["manifests"]) {
       KILN_ASSIGN(Descriptor d, DescriptorFromJson(m));
@@ -295,6 +338,13 @@ std::string FormatTime(int64_t unix_seconds) {
   return buf;
 }
 
+bool IsIndexDocument(const std::string& text) {
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return false;
+  if (j.contains("mediaType") && j["mediaType"].is_string()) return IsIndexType(j["mediaType"].get<std::string>());
+  return j.contains("manifests") && !j.contains("config");
+}
+
 bool IsManifestType(std::string_view t) {
   return t == kMediaTypeManifest || t == kDockerMediaTypeManifest;
 }
@@ -302,19 +352,15 @@ bool IsManifestType(std::string_view t) {
 bool IsIndexType(std::string_view t) { return t == kMediaTypeIndex || t == kDockerMediaTypeManifestList; }
 
 Result<Descriptor> SelectPlatform(const Index& index, const Platform& want, const std::string& what) {
-  auto variant_of = [](const Platform& p) {
-    return p.architecture == "arm64" && p.variant == "v8" ? std::string() : p.variant;
-  };
+  Platform w = want.Normalized();
   std::vector<std::string> offered;
   for (auto& m : index.manifests) {
     if (!m.platform) continue;
     // Attestation manifests BuildKit adds to indexes say unknown/unknown.
     if (m.platform->os == "unknown") continue;
-    offered.push_back(m.platform->ToString());
-    if (m.platform->os == want.os && m.platform->architecture == want.architecture &&
-        (want.variant.empty() || variant_of(*m.platform) == variant_of(want))) {
-      return m;
-    }
+    Platform p = m.platform->Normalized();
+    offered.push_back(p.ToString());
+    if (p.os == w.os && p.architecture == w.architecture && (w.variant.empty() || p.variant == w.variant)) return m;
   }
   std::string list;
   for (auto& o : offered) list += (list.empty() ? "" : ", ") + o;

@@ -29,8 +29,15 @@ struct Platform {
   std::string variant;
   /// "os/arch[/variant]".
   std::string ToString() const;
-  /// Parses "linux/amd64", "linux/arm64/v8", "amd64".
+  /// Parses "linux/amd64", "linux/arm64/v8", "amd64" (this host's OS), "linux" (this host's architecture), and
+  /// normalises the result.
   static Result<Platform> Parse(const std::string& s);
+  /// As containerd normalises platforms: lower case, aliases resolved (aarch64 is arm64, x86_64 amd64, armhf
+  /// arm/v7), default variants dropped (arm64/v8 is arm64) or made explicit (arm is arm/v7).
+  Platform Normalized() const;
+  bool operator==(const Platform& o) const {
+    return os == o.os && architecture == o.architecture && variant == o.variant;
+  }
   /// The platform this kiln runs on.
   static Platform Host();
 };
@@ -52,7 +59,9 @@ struct Manifest {
 };
 
 struct Index {
+  std::string media_type = kMediaTypeIndex;  // or Docker's manifest list
   std::vector<Descriptor> manifests;
+  std::map<std::string, std::string> annotations;
 };
 
 struct HistoryEntry {
@@ -118,6 +127,8 @@ Result<Manifest> ManifestFromJson(const std::string& text);
 Result<Index> IndexFromJson(const std::string& text);
 Result<ImageConfig> ImageConfigFromJson(const std::string& text);
 
+/// Whether a stored JSON document is an index (or a Docker manifest list) rather than a manifest.
+bool IsIndexDocument(const std::string& text);
 /// The media types kiln reads as an image manifest, an index, or neither.
 bool IsManifestType(std::string_view media_type);
 bool IsIndexType(std::string_view media_type);

@@ -23,10 +23,47 @@ TEST(Reference, NormalizesLikeDocker) {
   EXPECT_FALSE(ParseReference("").ok());
 }
 
-TEST(Platform, Parse) {
-  EXPECT_EQ(Platform::Parse("linux/arm64/v8")->ToString(), "linux/arm64/v8");
+TEST(Platform, ParsesAndNormalisesAsContainerd) {
+  EXPECT_EQ(Platform::Parse("linux/arm64/v8")->ToString(), "linux/arm64");
+  EXPECT_EQ(Platform::Parse("linux/aarch64")->ToString(), "linux/arm64");
+  EXPECT_EQ(Platform::Parse("linux/arm64/v9")->ToString(), "linux/arm64/v9");
   EXPECT_EQ(Platform::Parse("amd64")->ToString(), "linux/amd64");
+  EXPECT_EQ(Platform::Parse("Linux/X86_64")->ToString(), "linux/amd64");
+  EXPECT_EQ(Platform::Parse("linux/amd64/v1")->ToString(), "linux/amd64");
+  EXPECT_EQ(Platform::Parse("linux/amd64/v3")->ToString(), "linux/amd64/v3");
+  EXPECT_EQ(Platform::Parse("linux/arm")->ToString(), "linux/arm/v7");
+  EXPECT_EQ(Platform::Parse("linux/arm/6")->ToString(), "linux/arm/v6");
+  EXPECT_EQ(Platform::Parse("linux/armhf")->ToString(), "linux/arm/v7");
+  EXPECT_EQ(Platform::Parse("linux/armel")->ToString(), "linux/arm/v6");
+  EXPECT_EQ(Platform::Parse("linux/i386")->ToString(), "linux/386");
+  EXPECT_EQ(Platform::Parse("linux/386")->ToString(), "linux/386");
+  EXPECT_EQ(Platform::Parse("linux/ppc64le")->ToString(), "linux/ppc64le");
+  EXPECT_EQ(Platform::Parse("linux")->os, "linux");
+  EXPECT_EQ(Platform::Parse("linux")->architecture, Platform::Host().architecture);
+  EXPECT_TRUE(*Platform::Parse("linux/aarch64") == *Platform::Parse("linux/arm64/v8"));
   EXPECT_FALSE(Platform::Parse("linux//x").ok());
+  EXPECT_FALSE(Platform::Parse("linux/amd64/v2/x").ok());
+  EXPECT_FALSE(Platform::Parse("linux/am d64").ok());
+  EXPECT_FALSE(Platform::Parse("").ok());
+}
+
+TEST(Platform, IndexSelectionNormalises) {
+  Index index;
+  Descriptor arm;
+  arm.digest = "sha256:arm";
+  arm.media_type = kMediaTypeManifest;
+  arm.platform = Platform{"linux", "arm64", "v8"};
+  Descriptor att = arm;
+  att.digest = "sha256:attestation";
+  att.platform = Platform{"unknown", "unknown", ""};
+  index.manifests = {att, arm};
+  EXPECT_EQ(SelectPlatform(index, *Platform::Parse("linux/aarch64"), "x")->digest, "sha256:arm");
+  auto missing = SelectPlatform(index, *Platform::Parse("linux/s390x"), "img");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("linux/arm64"), std::string::npos);
+  EXPECT_TRUE(IsIndexDocument(Serialize(ToJson(index))));
+  Manifest m;
+  EXPECT_FALSE(IsIndexDocument(Serialize(ToJson(m))));
 }
 
 TEST(ImageConfig, RoundTrips) {

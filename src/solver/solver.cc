@@ -68,16 +68,20 @@ class Job {
   /// imported cache); nothing runs. Then the steps that missed run, but only those the target needs: a stage whose
   /// only use is a COPY --from that hit the cache never runs, as in BuildKit. Steps whose inputs are done run at
   /// once, up to max_parallelism of them.
-  SolveReport Run(size_t target) {
+  SolveReport Run(const std::vector<size_t>& targets) {
     size_t n = g_.vertices().size();
     std::vector<bool> needed(n, false);
-    needed[target] = true;
-    for (size_t i = target + 1; i-- > 0;)
+    size_t last = 0;  // the highest target: nothing after it is needed
+    for (size_t t : targets) {
+      needed[t] = true;
+      last = std::max(last, t);
+    }
+    for (size_t i = last + 1; i-- > 0;)
       if (needed[i])
         for (size_t in : g_.at(i).inputs) needed[in] = true;
     outputs_.resize(n);
     materialize_mu_ = std::make_unique<std::mutex[]>(n);
-    for (size_t i = 0; i <= target && report_.status.ok(); i++) {
+    for (size_t i = 0; i <= last && report_.status.ok(); i++) {
       if (!needed[i]) continue;
       if (Cancelled()) report_.status = Status::Error("build cancelled");
       if (report_.status.ok()) report_.status = Resolve(i);
@@ -86,7 +90,8 @@ class Job {
     // their file systems (unpacked base images, fetched imported layers); the rest stays as keys and layers.
     std::vector<bool> run(n, false), need_files(n, false);
     std::vector<size_t> stack;
-    if (report_.status.ok() && outputs_[target].pending) stack.push_back(target);
+    for (size_t t : targets)
+      if (report_.status.ok() && outputs_[t].pending) stack.push_back(t);
     while (!stack.empty()) {
       size_t i = stack.back();
       stack.pop_back();
@@ -98,7 +103,7 @@ class Job {
       }
     }
     std::vector<size_t> todo;
-    for (size_t i = 0; i <= target; i++) {
+    for (size_t i = 0; i <= last; i++) {
       if (!needed[i] || (outputs_[i].pending && !run[i])) continue;
       todo.push_back(i);
       if (std::holds_alternative<graph::LocalSource>(g_.at(i).op)) continue;
@@ -111,7 +116,7 @@ class Job {
       Status saved = o.digests->Save();
       if (report_.status.ok()) report_.status = saved;
     }
-    for (size_t i = 0; i <= target; i++) {
+    for (size_t i = 0; i <= last; i++) {
       const Output& o = outputs_[i];
       if (o.reported) report_.steps.push_back(o.step);
       if (report_.status.ok() && needed[i] && !o.pending) {
@@ -720,8 +725,12 @@ class Job {
 }  // namespace
 
 SolveReport Solver::Solve(const graph::Graph& graph, size_t target, const SolveOptions& options) {
+  return Solve(graph, std::vector<size_t>{target}, options);
+}
+
+SolveReport Solver::Solve(const graph::Graph& graph, const std::vector<size_t>& targets, const SolveOptions& options) {
   Job job(graph, options, content_, metadata_, &cache_, snapshotter_, executor_, cache_mounts_);
-  return job.Run(target);
+  return job.Run(targets);
 }
 
 }  // namespace kiln::solver

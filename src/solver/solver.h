@@ -90,6 +90,8 @@ class Solver {
   /// another) that need a step this one is running wait for it and take its result. REQUIRES: one Solve at a time
   /// per Solver.
   SolveReport Solve(const graph::Graph& graph, size_t target, const SolveOptions& options);
+  /// The same for several targets at once (the images of a multi-platform build): a step they share runs once.
+  SolveReport Solve(const graph::Graph& graph, const std::vector<size_t>& targets, const SolveOptions& options);
 
  private:
   const store::ContentStore* content_;

@@ -22,14 +22,26 @@ Result<std::vector<std::string>> Collector::ImageBlobs(int64_t* images) {
   KILN_ASSIGN(auto records, metadata_.ListImages());
   *images = int64_t(records.size());
   std::vector<std::string> out;
-  for (auto& r : records) {
-    out.push_back(r.digest);
-    auto text = content_.Read(r.digest);
-    if (!text.ok()) continue;  // a broken image keeps nothing else alive
+  auto keep_manifest = [&](const std::string& digest) {
+    out.push_back(digest);
+    auto text = content_.Read(digest);
+    if (!text.ok()) return;  // a broken image (or an index's platform never pulled) keeps nothing else alive
     auto m = oci::ManifestFromJson(*text);
-    if (!m.ok()) continue;
+    if (!m.ok()) return;
     out.push_back(m->config.digest);
     for (auto& l : m->layers) out.push_back(l.digest);
+  };
+  for (auto& r : records) {
+    auto text = content_.Read(r.digest);
+    if (text.ok() && oci::IsIndexDocument(*text)) {
+      // A multi-platform image: the index, and each of its manifests held here (attestations too).
+      out.push_back(r.digest);
+      auto index = oci::IndexFromJson(*text);
+      if (index.ok())
+        for (auto& m : index->manifests) keep_manifest(m.digest);
+      continue;
+    }
+    keep_manifest(r.digest);
   }
   return out;
 }

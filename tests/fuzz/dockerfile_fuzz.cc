@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.context_dir = "/nonexistent-context";
   o.epoch = 0;
   o.build_args = {{"A", "1"}, {"TARGETPLATFORM", "linux/arm64"}};
-  o.resolve = [](const std::string& ref) -> kiln::Result<kiln::dockerfile::ResolvedImage> {
+  o.resolve = [](const std::string& ref, const kiln::oci::Platform&) -> kiln::Result<kiln::dockerfile::ResolvedImage> {
     if (ref.find("missing") != std::string::npos) return kiln::Status::Error("no such image " + ref);
     kiln::dockerfile::ResolvedImage img;
     img.manifest_digest = "sha256:" + std::string(64, 'a');

@@ -19,7 +19,7 @@ std::set<std::string> Findings(const std::string& text, const std::string& confi
   o.context_dir = "/ctx";
   o.exclude_patterns = std::move(excludes);
   o.all_stages = true;
-  o.resolve = [](const std::string& ref) -> Result<ResolvedImage> {
+  o.resolve = [](const std::string& ref, const kiln::oci::Platform&) -> Result<ResolvedImage> {
     ResolvedImage img;
     img.manifest_digest = "sha256:" + std::string(64, 'a');
     img.config.config.env = {"PATH=/bin"};
@@ -76,7 +76,7 @@ TEST(Checks, UndefinedVarSuggestsAndSkipsDeclaredArgs) {
   auto df = Parse("FROM img\nARG NOVALUE\nENV X=$NOVALUE Y=$PAHT\n", "Dockerfile");
   ASSERT_TRUE(df.ok());
   ConvertOptions o;
-  o.resolve = [](const std::string&) -> Result<ResolvedImage> {
+  o.resolve = [](const std::string&, const kiln::oci::Platform&) -> Result<ResolvedImage> {
     ResolvedImage img;
     img.config.config.env = {"PATH=/bin"};
     return img;
@@ -128,7 +128,7 @@ TEST(Checks, DescriptionsTargetsAndOutline) {
 
   ConvertOptions o;
   o.target = "build";
-  o.resolve = [](const std::string&) -> Result<ResolvedImage> { return ResolvedImage{}; };
+  o.resolve = [](const std::string&, const kiln::oci::Platform&) -> Result<ResolvedImage> { return ResolvedImage{}; };
   auto def = Convert(*df, o);
   ASSERT_TRUE(def.ok()) << def.status().message();
   const Outline& out = def->outline;

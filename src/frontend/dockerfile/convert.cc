@@ -257,16 +257,18 @@ Status Converter::LowerStage(size_t index) {
     std::string closest = SuggestClosest(f.name, {"platform"});
     return Error(from, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"), f.column);
   }
+  oci::Platform platform = o_.platform;
+  bool platform_given = false;
   if (auto p = FlagValue(from, "platform")) {
     auto expanded = lex_.ProcessWord(*p, global_lookup);
     if (!expanded.ok()) return Error(from, expanded.status().message());
     auto plat = oci::Platform::Parse(*expanded);
-    if (!plat.ok()) return Error(from, plat.status().message());
-    if (plat->ToString() != o_.platform.ToString()) {
-      return Error(from, "building for platform " + plat->ToString() + " is not supported yet");
-    }
+    if (!plat.ok()) return Error(from, "--platform: " + plat.status().message());
+    platform = *plat;
+    platform_given = true;
   }
-  std::string stage_label = stage.name.empty() ? "stage-" + std::to_string(index) : stage.name;
+  std::string stage_label = (o_.name_platform ? platform.ToString() + " " : "") +
+                            (stage.name.empty() ? "stage-" + std::to_string(index) : stage.name);
   std::string from_name = "[" + stage_label + " 1/" + std::to_string(stage.end - stage.first + 1) + "] FROM ";
 
   // A named context of the stage's own name replaces the whole stage; one of its base's name, the base.
@@ -276,10 +278,10 @@ Status Converter::LowerStage(size_t index) {
   std::string base_name = replaces_stage ? stage.name : *base_ref;
   bool from_stage = false;
   if (named_base) {
-    KILN_ASSIGN(st.vertex, NamedContextVertex(from, base_name, *named_base, from_name + base_name));
+    KILN_ASSIGN(st.vertex, NamedContextVertex(from, base_name, *named_base, from_name + base_name, platform));
     st.base_vertex = st.vertex;
     if (named_base->kind == NamedContext::Kind::kImage) {
-      auto img = o_.resolve(named_base->value);
+      auto img = o_.resolve(named_base->value, platform);
       if (!img.ok()) return Error(from, "build context " + base_name + ": " + img.status().message());
       StartFromImage(st, img->config);
     } else {
@@ -295,6 +297,7 @@ Status Converter::LowerStage(size_t index) {
     // The parent's build arguments stay declared, and in the environment of RUN steps, as in BuildKit.
     st.run_env = parent.run_env;
     st.args = parent.args;
+    if (!platform_given) platform = parent.platform;  // a stage built on another runs where it ran
     from_stage = true;
   } else if (AsciiLower(*base_ref) == "scratch") {
     st.vertex = def_.graph.Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
@@ -302,12 +305,12 @@ Status Converter::LowerStage(size_t index) {
     StartFromScratch(st);
   } else {
     if (!o_.resolve) return Error(from, "no image resolver");
-    auto img = o_.resolve(*base_ref);
+    auto img = o_.resolve(*base_ref, platform);
     if (!img.ok()) return Error(from, img.status().message());
-    const oci::Platform& got = img->config.platform;
-    if (!got.architecture.empty() && (got.os != o_.platform.os || got.architecture != o_.platform.architecture)) {
+    oci::Platform got = img->config.platform.Normalized();
+    if (!got.architecture.empty() && (got.os != platform.os || got.architecture != platform.architecture)) {
       AddFinding("InvalidBaseImagePlatform", from, "Base image " + *base_ref + " was pulled with platform \"" +
-                                                       got.ToString() + "\", expected \"" + o_.platform.ToString() +
+                                                       got.ToString() + "\", expected \"" + platform.ToString() +
                                                        "\" for current build");
     }
     st.vertex = def_.graph.Add(graph::ImageSource{*base_ref, img->manifest_digest}, {}, from_name + *base_ref);
@@ -315,6 +318,8 @@ Status Converter::LowerStage(size_t index) {
     StartFromImage(st, img->config);
   }
   st.cmd_set = false;
+  st.platform = platform;
+  st.config.platform = platform;  // the image is for the platform its steps ran on, whatever its base says
   if (!from_stage) st.run_env = st.config.config.env;
   // ONBUILD triggers of a base image run first in this stage, as BuildKit runs them, and are not passed on. A
   // stage built FROM another stage inherits none: they ran there.
@@ -337,11 +342,11 @@ void Converter::StartFromImage(StageState& st, const oci::ImageConfig& config) {
 }
 
 void Converter::StartFromScratch(StageState& st) {
-  st.config.platform = o_.platform;
   st.config.config.env = {std::string("PATH=") + kDefaultPath};
 }
 
-Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index) {
+Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index,
+                                     const oci::Platform& platform) {
   if (auto dep = FindStage(ref, index)) {
     KILN_TRY(LowerStage(*dep));
     return states_[*dep].vertex;
@@ -352,10 +357,10 @@ Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& w
       // COPY --from and bind mounts read a directory in place, as they read the build context.
       return def_.graph.Add(graph::LocalSource{NamedContextKey(ref), nc->value, {}}, {}, "[internal] load build context " + ref);
     }
-    return NamedContextVertex(in, ref, *nc, "[internal] image " + nc->value);
+    return NamedContextVertex(in, ref, *nc, "[internal] image " + nc->value, platform);
   }
   if (!o_.resolve) return Error(in, "no image resolver");
-  auto img = o_.resolve(ref);
+  auto img = o_.resolve(ref, platform);
   if (!img.ok()) return Error(in, what + ref + ": " + img.status().message());
   return def_.graph.Add(graph::ImageSource{ref, img->manifest_digest}, {}, "[internal] image " + ref);
 }
@@ -366,10 +371,10 @@ const NamedContext* Converter::FindNamedContext(const std::string& ref) const {
 }
 
 Result<size_t> Converter::NamedContextVertex(const Instruction& in, const std::string& name, const NamedContext& nc,
-                                             const std::string& step_name) {
+                                             const std::string& step_name, const oci::Platform& platform) {
   if (nc.kind == NamedContext::Kind::kImage) {
     if (!o_.resolve) return Error(in, "no image resolver");
-    auto img = o_.resolve(nc.value);
+    auto img = o_.resolve(nc.value, platform);
     if (!img.ok()) return Error(in, "build context " + name + ": " + img.status().message());
     return def_.graph.Add(graph::ImageSource{nc.value, img->manifest_digest}, {}, step_name);
   }

@@ -21,8 +21,8 @@ struct ResolvedImage {
   oci::ImageConfig config;
 };
 
-/// Finds a base image by reference ("busybox", "reg:5000/app:1", "app@sha256:...").
-using ImageResolver = std::function<Result<ResolvedImage>(const std::string& ref)>;
+/// Finds a base image by reference ("busybox", "reg:5000/app:1", "app@sha256:...") for a platform.
+using ImageResolver = std::function<Result<ResolvedImage>(const std::string& ref, const oci::Platform& platform)>;
 
 /// A build context given by name (--build-context NAME=VALUE): used by FROM NAME, COPY --from=NAME and RUN
 /// --mount=from=NAME before any image of that name, and in place of a stage of that name.
@@ -39,7 +39,10 @@ struct ConvertOptions {
   std::map<std::string, NamedContext> named_contexts;  // by name, as NamedContextKey gives it
   std::string target;  // stage name; "" is the last stage
   bool all_stages = false;  // lower every stage, not only the target's (build checks of the whole file)
-  oci::Platform platform = oci::Platform::Host();
+  oci::Platform platform = oci::Platform::Host();  // the target platform (TARGETPLATFORM)
+  /// One of several platforms built at once: step names start with the platform of their stage, as BuildKit's
+  /// ("[linux/arm64 builder 2/4] RUN make").
+  bool name_platform = false;
   std::string network = "host";  // default for RUN
   ImageResolver resolve;
   /// SOURCE_DATE_EPOCH; nullopt uses the current time for history and created.

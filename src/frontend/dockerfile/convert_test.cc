@@ -14,7 +14,7 @@ class ConvertTest : public testing::Test {
     ConvertOptions o;
     o.context_dir = "/ctx";
     o.epoch = 0;
-    o.resolve = [this](const std::string& ref) -> Result<ResolvedImage> {
+    o.resolve = [this](const std::string& ref, const kiln::oci::Platform&) -> Result<ResolvedImage> {
       resolved.push_back(ref);
       if (ref == "missing") return Status::Error("image \"missing\" not found");
       ResolvedImage img;

@@ -20,7 +20,7 @@ ConvertOptions GoldenOptions(const std::string& dockerfile_text) {
   o.epoch = 0;
   o.exclude_patterns = {"*.secret"};
   // An image's digest and config follow from its name, so expectations do not depend on a store.
-  o.resolve = [](const std::string& ref) -> Result<ResolvedImage> {
+  o.resolve = [](const std::string& ref, const kiln::oci::Platform&) -> Result<ResolvedImage> {
     ResolvedImage img;
     img.manifest_digest = DigestOf(ref);
     img.config.config.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "IMAGE=" + ref};
@@ -29,12 +29,13 @@ ConvertOptions GoldenOptions(const std::string& dockerfile_text) {
     if (ref == "onbuild-base") img.config.config.on_build = {"RUN echo triggered", "ENV TRIGGERED=1"};
     return img;
   };
-  // "# golden-args: target=NAME build-arg=K=V named-context=NAME=docker-image://REF"
+  // "# golden-args: target=NAME platform=OS/ARCH build-arg=K=V named-context=NAME=docker-image://REF"
   size_t at = dockerfile_text.find("# golden-args:");
   if (at != std::string::npos) {
     std::string line = dockerfile_text.substr(at + 14, dockerfile_text.find('\n', at) - at - 14);
     for (auto& word : SplitWords(line, '\\')) {
       if (word.rfind("target=", 0) == 0) o.target = word.substr(7);
+      if (word.rfind("platform=", 0) == 0) o.platform = *kiln::oci::Platform::Parse(word.substr(9));
       if (word.rfind("build-arg=", 0) == 0) {
         std::string kv = word.substr(10);
         o.build_args[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);

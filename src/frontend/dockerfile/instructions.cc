@@ -14,7 +14,8 @@ namespace kiln::dockerfile::internal {
 
 StageLowering::StageLowering(Converter& c, size_t index, StageState& st)
     : c_(c), index_(index), stage_(c.stage(index)), st_(st),
-      label_(stage_.name.empty() ? "stage-" + std::to_string(index) : stage_.name) {}
+      label_((c.options().name_platform ? st.platform.ToString() + " " : "") +
+             (stage_.name.empty() ? "stage-" + std::to_string(index) : stage_.name)) {}
 
 const std::map<std::string, StageLowering::Handler>& StageLowering::Handlers() {
   static const std::map<std::string, Handler> table = {
@@ -283,6 +284,7 @@ Status StageLowering::Run(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {"mount", "network", "security"}));
   graph::ExecOp op;
   op.network = c_.options().network;
+  op.platform = st_.platform.ToString();
   std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
   std::vector<size_t> inputs = {st_.vertex};
   std::string cwd = WorkingDir();
@@ -304,7 +306,7 @@ Status StageLowering::Run(const Instruction& in) {
     std::optional<size_t> source;
     if (m.type == graph::ExecMount::Type::kBind && parsed->from.empty()) source = c_.ContextVertex();
     if (!parsed->from.empty()) {
-      KILN_ASSIGN(source, c_.FromVertex(in, "--mount from=", parsed->from, index_));
+      KILN_ASSIGN(source, c_.FromVertex(in, "--mount from=", parsed->from, index_, st_.platform));
     }
     if (source) {
       auto at = std::find(inputs.begin() + 1, inputs.end(), *source);
@@ -526,7 +528,7 @@ Status StageLowering::Copy(const Instruction& in) {
   if (auto from_flag = FlagValue(in, "from")) {
     KILN_ASSIGN(std::string ref, Expand(in, *from_flag));
     if (!local.sources.empty()) {
-      KILN_ASSIGN(size_t source, c_.FromVertex(in, "COPY --from=", ref, index_));
+      KILN_ASSIGN(size_t source, c_.FromVertex(in, "COPY --from=", ref, index_, st_.platform));
       inputs.push_back(source);
       local.source_input = inputs.size() - 1;
     }

@@ -32,6 +32,9 @@ struct Stage {
 
 struct StageState {
   bool lowered = false;
+  /// The platform the stage's steps run on and its image is for: FROM --platform's, else the parent stage's, else
+  /// the target platform.
+  oci::Platform platform;
   size_t vertex = 0;
   size_t base_vertex = 0;
   oci::ImageConfig config;
@@ -63,14 +66,15 @@ class Converter {
   Status DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, ArgScope* global = nullptr,
                      ArgScope* declared = nullptr);
   /// The vertex a --from (of COPY, or of a RUN mount) names: a stage defined before stage `index`, or an image.
-  Result<size_t> FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index);
+  Result<size_t> FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index,
+                            const oci::Platform& platform);
   /// The build context, as a source vertex.
   size_t ContextVertex();
   /// The named context `ref` stands for, if any.
   const NamedContext* FindNamedContext(const std::string& ref) const;
   /// A named context's file system: an image, or a directory copied onto scratch (root-owned, as the context).
   Result<size_t> NamedContextVertex(const Instruction& in, const std::string& name, const NamedContext& nc,
-                                    const std::string& step_name);
+                                    const std::string& step_name, const oci::Platform& platform);
 
   const Dockerfile& df() const { return df_; }
   const ConvertOptions& options() const { return o_; }

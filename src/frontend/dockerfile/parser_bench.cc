@@ -38,7 +38,7 @@ void BM_ParseAndLower(benchmark::State& state) {
   ConvertOptions options;
   options.context_dir = "/nonexistent/context";
   options.epoch = 0;
-  options.resolve = [](const std::string&) -> Result<ResolvedImage> {
+  options.resolve = [](const std::string&, const kiln::oci::Platform&) -> Result<ResolvedImage> {
     ResolvedImage image;
     image.manifest_digest = "sha256:" + std::string(64, 'a');
     image.config.config.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Multi-platform builds: one command builds linux/amd64 and linux/arm64 (the latter under QEMU through
+# binfmt_misc), the platform arguments are BuildKit's, a FROM --platform=$BUILDPLATFORM stage runs once for both,
+# and the result is one index whose images run on their own platforms.
+source "$(dirname "$0")/lib.sh"
+ARM64_BUSYBOX=/usr/local/share/kiln/arm64/busybox
+[ -x /usr/bin/qemu-aarch64-static ] || skip "qemu-user-static is not installed (scripts/install-deps installs it)"
+[ -x "$ARM64_BUSYBOX" ] || skip "no arm64 busybox at $ARM64_BUSYBOX (scripts/install-deps puts it there)"
+
+out=$(kiln setup-binfmt) || fail "setup-binfmt failed: $out"
+assert_contains "$(kiln setup-binfmt)" "qemu-aarch64: already registered" "setup-binfmt is idempotent"
+
+# One base image name holding both platforms, made with import --platform.
+for arch in amd64 arm64; do
+  mkdir -p "$WORK/rootfs-$arch/bin"
+  if [ $arch = amd64 ]; then cp /bin/busybox "$WORK/rootfs-$arch/bin/"; else cp "$ARM64_BUSYBOX" "$WORK/rootfs-$arch/bin/"; fi
+  for a in sh uname cat echo date; do ln -s busybox "$WORK/rootfs-$arch/bin/$a"; done
+  tar -C "$WORK/rootfs-$arch" -cf "$WORK/rootfs-$arch.tar" .
+  kiln import --platform linux/$arch "$WORK/rootfs-$arch.tar" bb:multi >/dev/null
+done
+assert_contains "$(kiln images)" "linux/amd64,linux/arm64" "both platforms under one name"
+assert_eq "$(kiln run --platform linux/arm64 bb:multi uname -m)" "aarch64" "the arm64 image runs under emulation"
+assert_eq "$(kiln run --platform aarch64 bb:multi uname -m)" "aarch64" "platforms are normalised"
+assert_eq "$(kiln run bb:multi uname -m)" "x86_64" "without --platform, the host's image"
+
+ctx=$WORK/ctx
+mkdir -p "$ctx"
+cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM --platform=$BUILDPLATFORM bb:multi AS native
+RUN date +%s%N > /stamp && uname -m > /built-on
+FROM --platform=$BUILDPLATFORM bb:multi AS cross
+ARG TARGETARCH
+RUN echo "compiled on $(uname -m) for $TARGETARCH" > /binary
+FROM bb:multi
+ARG TARGETPLATFORM TARGETOS TARGETARCH TARGETVARIANT BUILDPLATFORM BUILDARCH
+COPY --from=native /stamp /built-on /
+COPY --from=cross /binary /binary
+RUN uname -m > /arch && echo "$TARGETPLATFORM $TARGETOS $TARGETARCH [$TARGETVARIANT] $BUILDPLATFORM $BUILDARCH" > /args
+DOCKERFILE
+out=$(kiln build --progress plain --platform linux/amd64,linux/arm64 -t app:multi "$ctx" 2>&1) || fail "build failed:"$'\n'"$out"
+assert_contains "$out" "[linux/arm64 stage-2 5/5] RUN" "step names carry their platform"
+assert_eq "$(grep -c '^#[0-9]* \[linux/amd64 native 2/2\] RUN' <<<"$out")" 1 "the native stage runs once for both platforms"
+
+assert_eq "$(kiln run --platform linux/arm64 app:multi cat /arch)" "aarch64" "arm64's RUN ran on arm64"
+assert_eq "$(kiln run --platform linux/amd64 app:multi cat /arch)" "x86_64" "amd64's RUN ran on amd64"
+assert_eq "$(kiln run --platform linux/arm64 app:multi cat /args)" "linux/arm64 linux arm64 [] linux/amd64 amd64" "arm64's platform args"
+assert_eq "$(kiln run --platform linux/amd64 app:multi cat /args)" "linux/amd64 linux amd64 [] linux/amd64 amd64" "amd64's platform args"
+assert_eq "$(kiln run --platform linux/arm64 app:multi cat /binary)" "compiled on x86_64 for arm64" "cross-compiled natively"
+assert_eq "$(kiln run --platform linux/arm64 app:multi cat /built-on)" "x86_64" "the native stage ran on the build platform"
+assert_eq "$(kiln run --platform linux/arm64 app:multi cat /stamp)" "$(kiln run --platform linux/amd64 app:multi cat /stamp)" \
+  "both images got the one run of the native stage"
+
+# The index and each image's config.
+inspect=$(kiln inspect app:multi)
+python3 - "$inspect" <<'PY' || fail "index: $inspect"
+import json, sys
+j = json.loads(sys.argv[1])
+idx = j["index"]
+assert idx["mediaType"] == "application/vnd.oci.image.index.v1+json", idx
+plats = [(m["platform"]["os"], m["platform"]["architecture"]) for m in idx["manifests"]]
+assert plats == [("linux", "amd64"), ("linux", "arm64")], plats
+assert all(m["mediaType"] == "application/vnd.oci.image.manifest.v1+json" for m in idx["manifests"])
+PY
+assert_eq "$(kiln inspect --platform linux/arm64 app:multi | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["architecture"])')" \
+  arm64 "the arm64 image's config says arm64"
+
+# Warm: nothing runs again; the same index.
+first=$(kiln build -q --platform linux/amd64,linux/arm64 "$ctx")
+again=$(kiln build --progress plain --platform linux/arm64,linux/amd64 "$ctx" 2>&1)
+assert_not_contains "$again" "DONE" "a warm multi-platform build runs nothing"
+
+# Pushed as one reference: the registry holds the index and both images; a fresh store pulls both platforms into
+# one name, and each runs.
+start_registry
+kiln push --progress quiet app:multi "$REGISTRY/app:multi"
+raw=$(skopeo inspect --tls-verify=false --raw "docker://$REGISTRY/app:multi")
+python3 - "$raw" <<'PY' || fail "pushed index: $raw"
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["mediaType"] == "application/vnd.oci.image.index.v1+json", j
+assert sorted(m["platform"]["architecture"] for m in j["manifests"]) == ["amd64", "arm64"], j
+PY
+arm_config=$(skopeo inspect --tls-verify=false --override-arch arm64 --config "docker://$REGISTRY/app:multi")
+assert_contains "$arm_config" '"architecture": "arm64"' "the registry serves the arm64 image to arm64"
+export KILN_ROOT=$WORK/root-pulled
+kiln pull --progress quiet --insecure-registry "$REGISTRY" --platform linux/amd64,linux/arm64 "$REGISTRY/app:multi"
+assert_contains "$(kiln images)" "linux/amd64,linux/arm64" "both platforms pulled under one name"
+assert_eq "$(kiln run --platform linux/arm64 "$REGISTRY/app:multi" cat /arch)" "aarch64" "the pulled arm64 image"
+assert_eq "$(kiln run "$REGISTRY/app:multi" cat /arch)" "x86_64" "the pulled amd64 image"
+export KILN_ROOT=$WORK/root
+
+# Built and pushed in one command, and written as an OCI layout and as per-platform directories.
+kiln build --progress quiet --platform linux/amd64,linux/arm64 --push -t "$REGISTRY/app:pushed" \
+  -o type=oci,dest="$WORK/multi.tar" -o type=local,dest="$WORK/files" --insecure-registry "$REGISTRY" "$ctx"
+[ "$(skopeo inspect --tls-verify=false --raw "docker://$REGISTRY/app:pushed" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["manifests"]))')" = 2 ] \
+  || fail "the pushed build is an index of two images"
+assert_eq "$(cat "$WORK/files/linux_arm64/arch")" "aarch64" "type=local writes linux_arm64/"
+assert_eq "$(cat "$WORK/files/linux_amd64/arch")" "x86_64" "type=local writes linux_amd64/"
+mkdir -p "$WORK/layout" && tar -xf "$WORK/multi.tar" -C "$WORK/layout"
+python3 - "$WORK/layout" <<'PY' || fail "the OCI layout holds an index of both images"
+import json, sys, os, hashlib
+root = sys.argv[1]
+def blob(d):
+    data = open(os.path.join(root, "blobs", "sha256", d.split(":")[1]), "rb").read()
+    assert hashlib.sha256(data).hexdigest() == d.split(":")[1]
+    return json.loads(data)
+top = json.load(open(os.path.join(root, "index.json")))["manifests"]
+assert len(top) == 1 and top[0]["mediaType"] == "application/vnd.oci.image.index.v1+json", top
+index = blob(top[0]["digest"])
+for m in index["manifests"]:
+    manifest = blob(m["digest"])
+    config = blob(manifest["config"]["digest"])
+    assert config["architecture"] == m["platform"]["architecture"], (config, m)
+    for l in manifest["layers"]:
+        assert l["mediaType"].endswith("tar+gzip"), l
+        open(os.path.join(root, "blobs", "sha256", l["digest"].split(":")[1]), "rb").close()
+PY
+if command -v umoci >/dev/null; then
+  umoci list --layout "$WORK/layout" >/dev/null || fail "umoci reads the layout"
+fi
+
+# Reproducible under SOURCE_DATE_EPOCH: a build with no cache makes the same index.
+cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM bb:multi
+ARG TARGETARCH
+RUN uname -m > /arch && echo "$TARGETARCH" > /target
+DOCKERFILE
+one=$(kiln build -q --no-cache --build-arg SOURCE_DATE_EPOCH=1700000000 --platform linux/amd64,linux/arm64 "$ctx")
+two=$(kiln build -q --no-cache --build-arg SOURCE_DATE_EPOCH=1700000000 --platform linux/amd64,linux/arm64 "$ctx")
+assert_eq "$two" "$one" "the same index digest from a build that ran again"
+
+# A platform this machine cannot run is named before anything runs, with the fix.
+kiln import --platform linux/riscv32 "$WORK/rootfs-amd64.tar" odd:1 >/dev/null
+printf 'FROM odd:1\nRUN true\n' > "$ctx/Dockerfile"
+err=$(must_fail kiln build --platform linux/riscv32 "$ctx")
+assert_contains "$err" "cannot run the RUN steps for linux/riscv32" "the platform without an emulator is named"
+assert_contains "$err" "install qemu-user-static and run kiln setup-binfmt" "the fix is given"
+err=$(must_fail kiln build --platform linux/amd64/x/y "$ctx")
+assert_contains "$err" "--platform" "a malformed platform names the flag"
+assert_store_consistent "$KILN_ROOT"
+echo PASS
