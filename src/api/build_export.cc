@@ -94,9 +94,11 @@ class LayerDepths {
 
 Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile::BuildDefinition>& defs,
                            solver::SolveReport& report, const std::function<Result<remote::Registry*>()>& registry,
-                           int steps_shown, std::optional<int64_t> epoch, BuildResult& result) {
+                           int steps_shown, std::optional<int64_t> epoch, const BuildSource& source,
+                           BuildResult& result) {
   const dockerfile::BuildDefinition& def = defs.at(0);
-  bool multi = defs.size() > 1;
+  // Several platforms, or attestations beside the image: the image is an index.
+  bool multi = defs.size() > 1 || req.sbom || !req.provenance.empty();
   solver::VertexOutput& top = report.results.at(def.result);
   // The names the image is stored under locally, and those it is pushed to.
   std::vector<std::string> local_names = result.tags, push_names;
@@ -114,7 +116,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       if (o.push) push_names.push_back(r->String());
     }
   }
-  if (multi) {
+  if (defs.size() > 1) {
     for (auto& o : req.outputs)
       if (o.type == "tar")
         return Status::Error("--output type=tar: one platform at a time (type=local writes a directory per platform)");
@@ -170,6 +172,23 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
     return Status::Ok();
   };
 
+  // The snapshot of a definition's result, unpacked first when it came from imported cache untouched.
+  auto materialized = [&](const dockerfile::BuildDefinition& d) -> Result<store::SnapshotId> {
+    solver::VertexOutput& out = report.results.at(d.result);
+    if (!out.materialized) {
+      std::vector<oci::Descriptor> blobs;
+      std::vector<std::string> diff_ids;
+      for (auto& l : out.layers) {
+        blobs.push_back(l.blob);
+        diff_ids.push_back(l.diff_id);
+      }
+      KILN_TRY(fetch_layers(out.layers).Prefixed("--output"));
+      KILN_ASSIGN(out.snapshot, snapshot::UnpackLayers(blobs, diff_ids, *s_->content, *s_->metadata, *s_->snapshotter));
+      out.materialized = true;
+    }
+    return out.snapshot;
+  };
+
   int number = steps_shown;
   // The image of one platform's definition, committed to the content store.
   auto commit = [&](const dockerfile::BuildDefinition& d) -> Result<exporter::Image> {
@@ -210,19 +229,28 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
     return *committed;
   };
   if (wants_image && multi) {
+    MultiImage made;
+    made.media_type = options.oci_mediatypes ? oci::kMediaTypeIndex : oci::kDockerMediaTypeManifestList;
+    made.subject_name = result.tags.empty() ? "" : "pkg:docker/" + result.tags[0];
     for (auto& d : defs) {
       KILN_ASSIGN(exporter::Image image, commit(d));
-      result.platform_images.push_back(image);
+      made.images.push_back(image);
+      if (req.sbom || !req.provenance.empty()) {
+        KILN_ASSIGN(store::SnapshotId root, materialized(d));
+        KILN_ASSIGN(auto attestations, Attest(req, d, root, image, source, epoch, result.build_id));
+        made.attestations.push_back(std::move(attestations));
+      }
     }
-    result.image = result.platform_images[0];
-    KILN_ASSIGN(oci::Descriptor index, PutIndex(result.platform_images, options.oci_mediatypes));
-    result.index = index;
-    for (auto& name : local_names) KILN_TRY(s_->metadata->SetImage(name, index.digest));
+    result.platform_images = made.images;
+    result.image = made.images[0];
+    KILN_ASSIGN(IndexParts stored_index, PutIndex(made));
+    result.index = stored_index.index;
+    for (auto& name : local_names) KILN_TRY(s_->metadata->SetImage(name, stored_index.index.digest));
     // As it leaves kiln (archives, pushes): each image compressed, under an index of its own.
-    std::optional<std::pair<oci::Descriptor, std::vector<exporter::Image>>> left;
-    auto index_that_leaves = [&]() -> Result<std::pair<oci::Descriptor, std::vector<exporter::Image>>> {
+    std::optional<IndexParts> left;
+    auto index_that_leaves = [&]() -> Result<IndexParts> {
       if (!left) {
-        KILN_ASSIGN(left, LeavingIndex(leaving, result.platform_images, index.media_type));
+        KILN_ASSIGN(left, LeavingIndex(leaving, made));
       }
       return *left;
     };
@@ -231,14 +259,14 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       auto format = o.type == "oci" ? oci::ArchiveFormat::kOci : oci::ArchiveFormat::kDocker;
       auto archived = index_that_leaves();
       if (!archived.ok()) return archived.status().Prefixed("--output type=" + o.type);
-      KILN_TRY(exp.ExportIndexArchive(archived->first, archived->second, o.dest, format,
+      KILN_TRY(exp.ExportIndexArchive(archived->index, archived->manifests, o.dest, format,
                                       o.names.empty() ? result.tags : o.names, o.tar)
                    .Prefixed("--output type=" + o.type));
     }
     for (auto& name : push_names) {
       KILN_ASSIGN(remote::Registry * r, registry());
-      KILN_ASSIGN(auto pushed_index, index_that_leaves());
-      KILN_ASSIGN(PushResult pushed, PushIndex(*r, pushed_index.first, pushed_index.second, name, req.progress, ++number));
+      KILN_ASSIGN(IndexParts pushed_index, index_that_leaves());
+      KILN_ASSIGN(PushResult pushed, PushIndex(*r, pushed_index, name, req.progress, ++number));
       result.pushed.push_back(pushed);
     }
   } else if (wants_image) {
@@ -284,30 +312,65 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
   if (!wants_files) return Status::Ok();
   // Each platform's file system; several go into a directory each, named as BuildKit names them ("linux_arm64").
   for (auto& d : defs) {
-    solver::VertexOutput& out = report.results.at(d.result);
-    if (!out.materialized) {
-      std::vector<oci::Descriptor> blobs;
-      std::vector<std::string> diff_ids;
-      for (auto& l : out.layers) {
-        blobs.push_back(l.blob);
-        diff_ids.push_back(l.diff_id);
-      }
-      KILN_TRY(fetch_layers(out.layers).Prefixed("--output"));
-      KILN_ASSIGN(out.snapshot, snapshot::UnpackLayers(blobs, diff_ids, *s_->content, *s_->metadata, *s_->snapshotter));
-      out.materialized = true;
-    }
+    KILN_ASSIGN(store::SnapshotId root, materialized(d));
     std::string subdir;
-    if (multi) {
+    if (defs.size() > 1) {
       subdir = d.config.platform.Normalized().ToString();
       std::replace(subdir.begin(), subdir.end(), '/', '_');
     }
     for (auto& o : req.outputs) {
       if (o.type == "local")
-        KILN_TRY(exp.ExportLocal(out.snapshot, multi ? JoinPath(o.dest, subdir) : o.dest).Prefixed("--output type=local"));
-      if (o.type == "tar") KILN_TRY(exp.ExportRootTar(out.snapshot, o.dest, epoch).Prefixed("--output type=tar"));
+        KILN_TRY(exp.ExportLocal(root, defs.size() > 1 ? JoinPath(o.dest, subdir) : o.dest).Prefixed("--output type=local"));
+      if (o.type == "tar") KILN_TRY(exp.ExportRootTar(root, o.dest, epoch).Prefixed("--output type=tar"));
     }
   }
   return Status::Ok();
+}
+
+Result<std::vector<exporter::Attestation>> Engine::Attest(const BuildRequest& req, const dockerfile::BuildDefinition& def,
+                                                          store::SnapshotId top, const exporter::Image& image,
+                                                          const BuildSource& source, std::optional<int64_t> epoch,
+                                                          const std::string& build_id) {
+  std::vector<exporter::Attestation> out;
+  std::string platform = image.config.platform.Normalized().ToString();
+  std::string now = oci::FormatTime(epoch.value_or(int64_t(time(nullptr))));
+  if (req.sbom) {
+    KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(top));
+    std::string name = (req.tags.empty() ? std::string("image") : req.tags[0]) + " " + platform;
+    KILN_ASSIGN(Json sbom, exporter::ScanSbom(root.path(), name, now));
+    out.push_back({exporter::kSpdxPredicateType, sbom});
+  }
+  if (!req.provenance.empty()) {
+    exporter::ProvenanceInput in;
+    in.max = req.provenance == "max";
+    in.build_id = build_id;
+    in.started = oci::FormatTime(source.started);
+    in.finished = oci::FormatTime(int64_t(time(nullptr)));
+    in.platform = platform;
+    in.target = req.target;
+    in.build_args = req.build_args;
+    in.dockerfile_name = source.dockerfile_name;
+    if (in.max) in.dockerfile = source.dockerfile;
+    // The base images this platform's image was built from, and (max) every step.
+    std::vector<bool> needed(def.graph.vertices().size(), false);
+    needed[def.result] = true;
+    for (size_t i = def.result + 1; i-- > 0;) {
+      if (!needed[i]) continue;
+      const graph::Vertex& v = def.graph.at(i);
+      for (size_t input : v.inputs) needed[input] = true;
+    }
+    for (size_t i = 0; i < def.graph.vertices().size(); i++) {
+      if (!needed[i]) continue;
+      const graph::Vertex& v = def.graph.at(i);
+      if (auto* img = std::get_if<graph::ImageSource>(&v.op); img && !img->manifest_digest.empty()) {
+        auto ref = oci::ParseReference(img->ref);
+        in.materials.push_back({ref.ok() ? ref->String() : img->ref, img->manifest_digest});
+      }
+      if (in.max) in.steps.push_back(v.name);
+    }
+    out.push_back({exporter::kSlsaProvenanceV02, exporter::Provenance(in)});
+  }
+  return out;
 }
 
 }  // namespace kiln::api

@@ -162,12 +162,11 @@ Result<PushResult> Engine::Push(const PushRequest& req) {
   KILN_ASSIGN(std::string text, s_->content->Read(digest));
   if (oci::IsIndexDocument(text)) {
     // A multi-platform image goes whole: every platform, and the index.
-    KILN_ASSIGN(oci::Index stored_index, oci::IndexFromJson(text));
-    KILN_ASSIGN(auto images, IndexImagesHeld(digest, "image \"" + req.ref + "\""));
+    KILN_ASSIGN(MultiImage stored, StoredIndex(digest, "image \"" + req.ref + "\""));
     exporter::Exporter leaving(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), snapshot::LayerOptions{});
-    KILN_ASSIGN(auto left, LeavingIndex(leaving, images, stored_index.media_type));
+    KILN_ASSIGN(IndexParts left, LeavingIndex(leaving, stored));
     KILN_ASSIGN(auto registry, NewRegistry(req.cancelled));
-    auto pushed = PushIndex(*registry, left.first, left.second, dest, req.progress, 1);
+    auto pushed = PushIndex(*registry, left, dest, req.progress, 1);
     if (req.progress) req.progress->Finish();
     return pushed;
   }
@@ -179,42 +178,57 @@ Result<PushResult> Engine::Push(const PushRequest& req) {
   return pushed;
 }
 
-Result<std::vector<exporter::Image>> Engine::IndexImagesHeld(const std::string& index_digest, const std::string& what) {
+Result<Engine::MultiImage> Engine::StoredIndex(const std::string& index_digest, const std::string& what) {
   KILN_ASSIGN(std::string text, s_->content->Read(index_digest));
   KILN_ASSIGN(oci::Index index, oci::IndexFromJson(text));
-  std::vector<exporter::Image> images;
+  MultiImage out;
+  out.media_type = index.media_type;
   for (auto& m : exporter::IndexImages(index)) {
     std::string platform = m.platform->Normalized().ToString();
     if (!s_->content->Has(m.digest))
       return Status::Error(what + ": its " + platform + " image is not in the local store (kiln pull --platform " + platform + ")");
     KILN_ASSIGN(exporter::Image image, exporter::LoadImage(*s_->content, m.digest));
-    images.push_back(std::move(image));
+    out.images.push_back(std::move(image));
   }
-  return images;
+  // Each image's attestations, and the name their statements gave it.
+  out.attestations.resize(out.images.size());
+  for (auto& m : index.manifests) {
+    auto type = m.annotations.find(exporter::kReferenceTypeAnnotation);
+    auto subject = m.annotations.find(exporter::kReferenceDigestAnnotation);
+    if (type == m.annotations.end() || type->second != "attestation-manifest" || subject == m.annotations.end()) continue;
+    for (size_t i = 0; i < out.images.size(); i++) {
+      if (out.images[i].descriptor.digest != subject->second || !s_->content->Has(m.digest)) continue;
+      KILN_ASSIGN(out.attestations[i], exporter::ReadAttestations(*s_->content, m.digest));
+      KILN_ASSIGN(exporter::Image manifest, exporter::LoadImage(*s_->content, m.digest));
+      if (!manifest.manifest.layers.empty()) {
+        KILN_ASSIGN(std::string statement, s_->content->Read(manifest.manifest.layers[0].digest));
+        Json j = Json::parse(statement, nullptr, false);
+        if (j.is_object() && j.contains("subject") && j["subject"].is_array() && !j["subject"].empty())
+          out.subject_name = j["subject"][0].value("name", "");
+      }
+    }
+  }
+  return out;
 }
 
-Result<std::pair<oci::Descriptor, std::vector<exporter::Image>>> Engine::LeavingIndex(
-    exporter::Exporter& leaving, const std::vector<exporter::Image>& images, const std::string& index_media_type) {
-  std::vector<exporter::Image> out;
-  for (auto& image : images) {
-    KILN_ASSIGN(exporter::Image left, leaving.ForLeaving(image));
-    out.push_back(std::move(left));
+Result<Engine::IndexParts> Engine::LeavingIndex(exporter::Exporter& leaving, const MultiImage& image) {
+  MultiImage out = image;
+  for (auto& i : out.images) {
+    KILN_ASSIGN(i, leaving.ForLeaving(i));
   }
-  KILN_ASSIGN(oci::Descriptor index, PutIndex(out, index_media_type != oci::kDockerMediaTypeManifestList));
-  return std::make_pair(index, out);
+  return PutIndex(out);
 }
 
-Result<PushResult> Engine::PushIndex(remote::Registry& registry, const oci::Descriptor& index,
-                                     const std::vector<exporter::Image>& images, const std::string& name,
+Result<PushResult> Engine::PushIndex(remote::Registry& registry, const IndexParts& parts, const std::string& name,
                                      progress::Sink* progress, int number) {
   KILN_ASSIGN(oci::Reference dest, oci::ParseReference(name));
   StepProgress step(progress, number, "[internal] push " + dest.String());
   step.Started();
   auto pushed = [&]() -> Result<PushResult> {
     std::vector<oci::Descriptor> blobs;
-    for (auto& image : images) {
-      blobs.insert(blobs.end(), image.manifest.layers.begin(), image.manifest.layers.end());
-      blobs.push_back(image.manifest.config);
+    for (auto& m : parts.manifests) {
+      blobs.insert(blobs.end(), m.manifest.layers.begin(), m.manifest.layers.end());
+      blobs.push_back(m.manifest.config);
     }
     // Two platforms may share a layer (a COPY of the same files onto scratch): it goes once.
     std::sort(blobs.begin(), blobs.end(), [](auto& a, auto& b) { return a.digest < b.digest; });
@@ -222,16 +236,16 @@ Result<PushResult> Engine::PushIndex(remote::Registry& registry, const oci::Desc
                 blobs.end());
     KILN_TRY(PushBlobs(registry, dest, blobs, nullptr,
                        [&](const std::string& id, int64_t done, int64_t size) { step.Bytes(id, done, size); }));
-    // Each platform's manifest by its digest, then the index that names them, under the tag.
-    for (auto& image : images) {
+    // Each manifest by its digest, then the index that names them, under the tag.
+    for (auto& m : parts.manifests) {
       oci::Reference by_digest = dest;
-      by_digest.digest = image.descriptor.digest;
-      KILN_ASSIGN(std::string manifest, s_->content->Read(image.descriptor.digest));
-      KILN_TRY(registry.PutManifest(by_digest, image.manifest.media_type, manifest));
+      by_digest.digest = m.descriptor.digest;
+      KILN_ASSIGN(std::string manifest, s_->content->Read(m.descriptor.digest));
+      KILN_TRY(registry.PutManifest(by_digest, m.manifest.media_type, manifest));
     }
-    KILN_ASSIGN(std::string index_json, s_->content->Read(index.digest));
-    KILN_TRY(registry.PutManifest(dest, index.media_type, index_json));
-    return PushResult{dest.String(), index.digest};
+    KILN_ASSIGN(std::string index_json, s_->content->Read(parts.index.digest));
+    KILN_TRY(registry.PutManifest(dest, parts.index.media_type, index_json));
+    return PushResult{dest.String(), parts.index.digest};
   }();
   if (!pushed.ok()) return step.Failed(pushed.status());
   step.Done();

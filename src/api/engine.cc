@@ -333,6 +333,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     return result;
   }
   result.build_id = req.build_id.empty() ? NewBuildId() : req.build_id;
+  const int64_t started = time(nullptr);
   auto fail = [&](Status st) {
     result.status = st;
     return result;
@@ -396,6 +397,8 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     }
     return registry.get();
   };
+  if (!req.provenance.empty() && req.provenance != "min" && req.provenance != "max")
+    return fail(Status::Error("--provenance: mode must be min or max, not \"" + req.provenance + "\""));
   std::vector<oci::Platform> platforms;
   for (const std::string& list : req.platforms) {  // each "p1,p2,..."
     for (size_t start = 0; start <= list.size();) {
@@ -513,7 +516,8 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   }
   if (!report.status.ok()) return fail(report.status);
 
-  Status exported = ExportBuild(req, defs, report, get_registry, after_pulls.highest(), co.epoch, result);
+  Status exported = ExportBuild(req, defs, report, get_registry, after_pulls.highest(), co.epoch,
+                                {display, *text, started}, result);
   if (!exported.ok()) return fail(exported);
   return result;
 }
@@ -723,20 +727,31 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   oci::Platform mine = spec.config.platform.Normalized();
   std::erase_if(images, [&](const exporter::Image& i) { return i.config.platform.Normalized() == mine; });
   images.push_back(image);
-  KILN_ASSIGN(oci::Descriptor index, PutIndex(images, true));
-  KILN_TRY(s_->metadata->SetImage(ref.String(), index.digest));
+  KILN_ASSIGN(IndexParts index, PutIndex({images, {}, "", oci::kMediaTypeIndex}));
+  KILN_TRY(s_->metadata->SetImage(ref.String(), index.index.digest));
   return image;
 }
 
-Result<oci::Descriptor> Engine::PutIndex(const std::vector<exporter::Image>& images, bool oci_mediatypes) {
+Result<Engine::IndexParts> Engine::PutIndex(const MultiImage& image) {
   oci::Index index;
-  if (!oci_mediatypes) index.media_type = oci::kDockerMediaTypeManifestList;
-  for (auto& image : images) {
-    oci::Descriptor d = image.descriptor;
-    d.platform = image.config.platform.Normalized();
+  index.media_type = image.media_type;
+  IndexParts parts;
+  for (auto& i : image.images) {
+    oci::Descriptor d = i.descriptor;
+    d.platform = i.config.platform.Normalized();
     index.manifests.push_back(d);
+    parts.manifests.push_back(i);
   }
-  return s_->content->Put(index.media_type, oci::Serialize(oci::ToJson(index)));
+  // BuildKit's layout: the attestation manifests after the images, each pointing at its image.
+  for (size_t i = 0; i < image.attestations.size() && i < image.images.size(); i++) {
+    if (image.attestations[i].empty()) continue;
+    KILN_ASSIGN(auto made, exporter::PutAttestationManifest(*s_->content, image.images[i], image.subject_name,
+                                                           image.attestations[i]));
+    index.manifests.push_back(made.second);
+    parts.manifests.push_back(made.first);
+  }
+  KILN_ASSIGN(parts.index, s_->content->Put(index.media_type, oci::Serialize(oci::ToJson(index))));
+  return parts;
 }
 
 Status Engine::Tag(const std::string& ref, const std::string& name) {

@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "base/status.h"
 #include "cache/transfer.h"
+#include "exporter/attestation.h"
 #include "exporter/exporter.h"
 #include "frontend/dockerfile/convert.h"
 #include "frontend/dockerfile/lint.h"
@@ -84,6 +85,10 @@ struct BuildRequest {
   /// --platform: "os/arch[/variant]" each, or several in one, comma-separated. Empty: this host's. With more than
   /// one, the image is an index of one image per platform.
   std::vector<std::string> platforms;
+  /// Attestations, as BuildKit's --sbom and --provenance: an SPDX SBOM of each image's packages, and a SLSA
+  /// provenance statement ("min" or "max"; "" for none). With either, the image is an index.
+  bool sbom = false;
+  std::string provenance;
   /// Ask about the Dockerfile instead of building, as `docker buildx build --call`: "check" (the build checks of
   /// every stage, or of the target's), "targets" (the stages), "outline" (what the target takes: build args,
   /// secrets, ssh). "" builds.
@@ -134,7 +139,7 @@ struct BuildResult {
   Status status;
   std::string build_id;
   std::optional<exporter::Image> image;  // the image (of the first platform, when several were built)
-  /// A multi-platform build's index, and its images, one per platform in the order asked.
+  /// A multi-platform (or attested) build's index, and its images, one per platform in the order asked.
   std::optional<oci::Descriptor> index;
   std::vector<exporter::Image> platform_images;
   std::vector<std::string> tags;  // normalized names given to the image
@@ -327,17 +332,27 @@ class Engine {
   /// recorded again, so that it writes nothing to the store, and `build_id` becomes the last build's. Sets
   /// `outcome`, the digest builds that came out the same share.
   bool SameAsLastBuild(const Json& record, bool id_is_ours, std::string& outcome, std::string& build_id);
-  /// Stores an index of `images`, each under its config's platform.
-  Result<oci::Descriptor> PutIndex(const std::vector<exporter::Image>& images, bool oci_mediatypes);
-  /// The images of a stored index, every one of them held here (`what` names it in the error when one is not).
-  Result<std::vector<exporter::Image>> IndexImagesHeld(const std::string& index_digest, const std::string& what);
-  /// A multi-platform image as it leaves kiln: each image compressed (ForLeaving), and an index of them.
-  Result<std::pair<oci::Descriptor, std::vector<exporter::Image>>> LeavingIndex(exporter::Exporter& leaving,
-                                                                               const std::vector<exporter::Image>& images,
-                                                                               const std::string& index_media_type);
-  /// Pushes each image (blobs, then its manifest by digest) and then the index under `name`.
-  Result<PushResult> PushIndex(remote::Registry& registry, const oci::Descriptor& index,
-                               const std::vector<exporter::Image>& images, const std::string& name,
+  /// A multi-platform image: one image per platform and, for each, its attestations (none, or an SBOM and a
+  /// provenance statement).
+  struct MultiImage {
+    std::vector<exporter::Image> images;
+    std::vector<std::vector<exporter::Attestation>> attestations;  // empty, or one list per image
+    std::string subject_name;  // the name statements give their subject (a tag), "" for none
+    std::string media_type = oci::kMediaTypeIndex;
+  };
+  /// A stored index and every manifest it lists: the images, then their attestation manifests.
+  struct IndexParts {
+    oci::Descriptor index;
+    std::vector<exporter::Image> manifests;
+  };
+  /// Stores the index of `image`: each image under its config's platform, each attestation manifest beside it.
+  Result<IndexParts> PutIndex(const MultiImage& image);
+  /// A stored index read back, every image of it held here (`what` names it in the error when one is not).
+  Result<MultiImage> StoredIndex(const std::string& index_digest, const std::string& what);
+  /// A multi-platform image as it leaves kiln: each image compressed (ForLeaving), attested again as it now is.
+  Result<IndexParts> LeavingIndex(exporter::Exporter& leaving, const MultiImage& image);
+  /// Pushes each manifest (blobs, then the manifest by digest) and then the index under `name`.
+  Result<PushResult> PushIndex(remote::Registry& registry, const IndexParts& parts, const std::string& name,
                                progress::Sink* progress, int number);
   /// A --build-context value as the frontend takes it.
   Result<dockerfile::NamedContext> NamedContextOf(const std::string& name, const std::string& value);
@@ -376,9 +391,19 @@ class Engine {
   /// Progress steps it shows are numbered after `steps_shown`.
   /// Before solving: an error naming every platform whose RUN steps this machine cannot run (no emulator).
   Status CheckEmulators(const graph::Graph& graph, const std::vector<size_t>& targets);
+  /// The Dockerfile a build read, for its provenance.
+  struct BuildSource {
+    std::string dockerfile_name, dockerfile;
+    int64_t started = 0;
+  };
   Status ExportBuild(const BuildRequest& req, const std::vector<dockerfile::BuildDefinition>& defs, solver::SolveReport& report,
                      const std::function<Result<remote::Registry*>()>& registry, int steps_shown,
-                     std::optional<int64_t> epoch, BuildResult& result);
+                     std::optional<int64_t> epoch, const BuildSource& source, BuildResult& result);
+  /// The attestations a build asked for, of the image `def` made.
+  Result<std::vector<exporter::Attestation>> Attest(const BuildRequest& req, const dockerfile::BuildDefinition& def,
+                                                    store::SnapshotId top, const exporter::Image& image,
+                                                    const BuildSource& source, std::optional<int64_t> epoch,
+                                                    const std::string& build_id);
   /// --cache-from: the sources that could be read; a warning for each that could not (as BuildKit, the build
   /// goes on without it).
   std::vector<std::unique_ptr<cache::RemoteSource>> ImportCaches(const std::vector<cache::CacheSpec>& specs,

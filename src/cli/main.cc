@@ -130,6 +130,53 @@ std::string NamedSubcommand(int argc, char** argv) {
 
 }  // namespace
 
+/// --sbom, --provenance and --attest, as docker buildx takes them, into the request.
+kiln::Status Attestations(const std::string& sbom, const std::string& provenance, const std::vector<std::string>& attests,
+                          kiln::api::BuildRequest& req) {
+  auto mode_of = [](const std::string& value, const std::string& flag) -> kiln::Result<std::string> {
+    if (value == "true" || value == "min" || value == "mode=min") return std::string("min");
+    if (value == "max" || value == "mode=max") return std::string("max");
+    if (value == "false" || value.empty()) return std::string();
+    return kiln::Status::Error(flag + ": expected true, false, mode=min or mode=max, got \"" + value + "\"");
+  };
+  if (!sbom.empty()) {
+    if (sbom != "true" && sbom != "false") return kiln::Status::Error("--sbom: expected true or false, got \"" + sbom + "\"");
+    req.sbom = sbom == "true";
+  }
+  if (!provenance.empty()) {
+    auto mode = mode_of(provenance, "--provenance");
+    if (!mode.ok()) return mode.status();
+    req.provenance = *mode;
+  }
+  for (auto& a : attests) {
+    auto attrs = kiln::ParseAttributes(a, "--attest");
+    if (!attrs.ok()) return attrs.status();
+    std::string type, mode = "min";
+    bool disabled = false;
+    for (auto& [k, v] : *attrs) {
+      if (k == "type") {
+        type = v;
+      } else if (k == "mode") {
+        mode = v;
+      } else if (k == "disabled") {
+        disabled = v == "true";
+      } else {
+        return kiln::Status::Error("--attest: unknown attribute \"" + k + "\" (type, mode, disabled)");
+      }
+    }
+    if (type == "sbom") {
+      req.sbom = !disabled;
+    } else if (type == "provenance") {
+      auto m = mode_of(mode, "--attest mode");
+      if (!m.ok()) return m.status();
+      req.provenance = disabled ? "" : *m;
+    } else {
+      return kiln::Status::Error("--attest: type must be sbom or provenance, got \"" + type + "\"");
+    }
+  }
+  return kiln::Status::Ok();
+}
+
 int main(int argc, char** argv) {
   // File names are bytes, mostly UTF-8: libarchive converts them through the locale's charset, which must not be
   // plain ASCII or a layer could not hold "café.txt" as BuildKit's do.
@@ -185,7 +232,8 @@ int main(int argc, char** argv) {
   auto* build = subcommand("build");
   std::string context = ".", file, target, progress_mode = "auto", network = "host";
   std::vector<std::string> tags, build_args, outputs, secrets, build_contexts, allow, ssh, cache_from, cache_to,
-      build_platforms;
+      build_platforms, attests;
+  std::string sbom, provenance;
   bool no_cache = false, quiet = false, check_only = false, push_tags = false;
   std::string call, call_format = "text", on_error = "fail", build_memory, pull_policy = "missing";
   int max_parallelism = 0;
@@ -199,6 +247,9 @@ int main(int argc, char** argv) {
                       "Named context NAME=DIR|docker-image://REF|oci-layout://DIR[:TAG|@DIGEST], for FROM NAME, "
                       "COPY --from=NAME and RUN --mount=from=NAME (repeatable)");
     build->add_option("--target", target, "Build stage to stop at");
+    build->add_option("--sbom", sbom, "Attach an SPDX SBOM of each image's packages: true or false");
+    build->add_option("--provenance", provenance, "Attach SLSA provenance: true (mode=min), mode=min, mode=max or false");
+    build->add_option("--attest", attests, "Attestation: type=sbom, or type=provenance[,mode=min|max] (repeatable)");
     build->add_option("--platform", build_platforms,
                       "Target platforms os/arch[/variant], comma-separated (default this host's); several make an index");
     build->add_option("--call", call,
@@ -457,6 +508,8 @@ int main(int argc, char** argv) {
     req.tags = tags;
     req.target = target;
     req.platforms = build_platforms;
+    auto attested = Attestations(sbom, provenance, attests, req);
+    if (!attested.ok()) return Fail(attested);
     if (check_only && !call.empty() && call != "check") return Fail(kiln::Status::Error("--check and --call " + call + " disagree"));
     req.call = check_only ? "check" : call == "build" ? "" : call;
     req.no_cache = no_cache;

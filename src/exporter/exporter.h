@@ -72,8 +72,8 @@ class Exporter {
   /// An OCI or Docker archive (a tar, or with `tar` false an OCI layout directory).
   Status ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
                        const std::vector<std::string>& names, bool tar = true);
-  /// The same for a multi-platform image: `index` and its images.
-  Status ExportIndexArchive(const oci::Descriptor& index, const std::vector<Image>& images, const std::string& path,
+  /// The same for a multi-platform image: `index` and the manifests it lists (images first).
+  Status ExportIndexArchive(const oci::Descriptor& index, const std::vector<Image>& manifests, const std::string& path,
                             oci::ArchiveFormat format, const std::vector<std::string>& names, bool tar = true);
   /// The file system of `top` as one tar (type=tar), file times clamped to `epoch` when given.
   Status ExportRootTar(SnapshotId top, const std::string& dest, std::optional<int64_t> epoch);

@@ -119,6 +119,76 @@ if command -v umoci >/dev/null; then
   umoci list --layout "$WORK/layout" >/dev/null || fail "umoci reads the layout"
 fi
 
+# Attestations: an SPDX SBOM and a SLSA provenance statement per platform, as in-toto statements in attestation
+# manifests the index lists beside each image, the way BuildKit lays them out.
+mkdir -p "$ctx/var/lib/dpkg"
+printf 'Package: libdemo\nStatus: install ok installed\nVersion: 1.0-1\nArchitecture: all\n' > "$ctx/var/lib/dpkg/status"
+printf 'FROM bb:multi\nARG API_TOKEN\nCOPY var /var\nRUN uname -m > /arch\n' > "$ctx/Dockerfile"
+kiln build --progress quiet --platform linux/amd64,linux/arm64 --sbom=true --provenance=mode=max \
+  --build-arg API_TOKEN=hunter2-secret --build-arg VERSION=7 -t attested:1 -o type=oci,dest="$WORK/attested.tar" "$ctx"
+rm -rf "$WORK/att" && mkdir -p "$WORK/att" && tar -xf "$WORK/attested.tar" -C "$WORK/att"
+check_attestations() {  # layout DIR, or registry REPO@REGISTRY INDEX_DIGEST
+  python3 - "$@" <<'PY'
+import json, sys, os, urllib.request
+kind, where = sys.argv[1], sys.argv[2]
+def blob(d):
+    if kind == "layout":
+        return json.load(open(os.path.join(where, "blobs", "sha256", d.split(":")[1])))
+    repo, registry = where.split("@")
+    return json.load(urllib.request.urlopen(f"http://{registry}/v2/{repo}/blobs/{d}"))
+def manifest(d):
+    if kind == "layout":
+        return blob(d)
+    repo, registry = where.split("@")
+    req = urllib.request.Request(f"http://{registry}/v2/{repo}/manifests/{d}",
+                                 headers={"Accept": "application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json"})
+    return json.load(urllib.request.urlopen(req))
+if kind == "layout":
+    index = blob(json.load(open(os.path.join(where, "index.json")))["manifests"][0]["digest"])
+else:
+    index = manifest(sys.argv[3])
+images = {m["digest"]: m["platform"] for m in index["manifests"] if m["platform"]["os"] != "unknown"}
+atts = [m for m in index["manifests"] if m["platform"]["os"] == "unknown"]
+assert len(images) == 2 and len(atts) == 2, index
+for a in atts:
+    assert a["annotations"]["vnd.docker.reference.type"] == "attestation-manifest", a
+    subject = a["annotations"]["vnd.docker.reference.digest"]
+    assert subject in images, (subject, images)
+    platform = images[subject]
+    m = manifest(a["digest"])
+    types = {}
+    for layer in m["layers"]:
+        assert layer["mediaType"] == "application/vnd.in-toto+json", layer
+        st = blob(layer["digest"])
+        assert "hunter2-secret" not in json.dumps(st), "a secret-looking build argument reached an attestation"
+        assert st["_type"] == "https://in-toto.io/Statement/v0.1", st["_type"]
+        assert st["predicateType"] == layer["annotations"]["in-toto.io/predicate-type"]
+        assert st["subject"][0]["digest"]["sha256"] == subject.split(":")[1], st["subject"]
+        types[st["predicateType"]] = st["predicate"]
+    spdx = types["https://spdx.dev/Document"]
+    for field in ("spdxVersion", "dataLicense", "SPDXID", "name", "documentNamespace", "creationInfo", "packages"):
+        assert field in spdx, field
+    assert spdx["spdxVersion"] == "SPDX-2.3" and spdx["SPDXID"] == "SPDXRef-DOCUMENT"
+    assert spdx["creationInfo"]["creators"] and spdx["creationInfo"]["created"].endswith("Z")
+    purls = [r["referenceLocator"] for p in spdx["packages"] for r in p["externalRefs"]]
+    assert "pkg:deb/debian/libdemo@1.0-1?arch=all" in purls, purls
+    for p in spdx["packages"]:
+        for field in ("name", "SPDXID", "downloadLocation"):
+            assert field in p, (field, p)
+    prov = types["https://slsa.dev/provenance/v0.2"]
+    assert prov["invocation"]["environment"]["platform"] == f'{platform["os"]}/{platform["architecture"]}', prov
+    assert prov["invocation"]["parameters"]["args"]["build-arg:VERSION"] == "7"
+    assert "build-arg:API_TOKEN" not in prov["invocation"]["parameters"]["args"]
+    assert any(mat["uri"].startswith("pkg:docker/docker.io/library/bb:multi") for mat in prov["materials"]), prov["materials"]
+    assert "COPY var /var" in json.dumps(prov), "mode=max carries the Dockerfile"
+PY
+}
+check_attestations layout "$WORK/att" || fail "the OCI layout's attestations"
+assert_eq "$(kiln run --platform linux/arm64 attested:1 cat /arch)" "aarch64" "an attested image still runs"
+kiln push --progress quiet attested:1 "$REGISTRY/attested:1"
+pushed=$(skopeo inspect --tls-verify=false --raw "docker://$REGISTRY/attested:1" | sha256sum | cut -d' ' -f1)
+check_attestations registry "attested@$REGISTRY" "sha256:$pushed" || fail "the pushed attestations point at the pushed images"
+
 # Reproducible under SOURCE_DATE_EPOCH: a build with no cache makes the same index.
 cat > "$ctx/Dockerfile" <<'DOCKERFILE'
 FROM bb:multi

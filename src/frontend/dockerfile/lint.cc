@@ -21,6 +21,23 @@ std::string FirstWord(const std::string& s) {
 bool IsLower(const std::string& s) { return std::none_of(s.begin(), s.end(), ::isupper); }
 bool IsUpper(const std::string& s) { return std::none_of(s.begin(), s.end(), ::islower); }
 
+
+/// InvalidDefinitionDescription: a comment right above a named FROM or an ARG is its description, and must start
+/// with the name it describes (as BuildKit's validateDefinitionDescription).
+template <typename Add>
+void DefinitionDescription(const Instruction& in, const std::string& instruction, const std::vector<std::string>& keys,
+                           Add& add) {
+  if (in.comments.empty() || keys.empty()) return;
+  const std::string& last = in.comments.back();
+  std::string first = last.substr(0, last.find(' '));
+  if (std::find(keys.begin(), keys.end(), first) != keys.end()) return;
+  std::string example = keys.size() > 1 ? "<arg_key>" : keys[0];
+  add("InvalidDefinitionDescription", in.line,
+      "Comment for " + instruction + " should follow the format: `# " + example + " <description>`");
+}
+
+}  // namespace
+
 /// ARG/ENV names that look like they carry a secret (BuildKit's SecretsUsedInArgOrEnv: one of its words, between
 /// '_' and '-' and in any case, or one of its CamelCase words). By hand: compiling BuildKit's two regular
 /// expressions took longer than the rest of a warm build's Dockerfile work.
@@ -38,22 +55,6 @@ bool LooksSecret(const std::string& name) {
     if (name.find(camel) != std::string::npos) return true;
   return false;
 }
-
-/// InvalidDefinitionDescription: a comment right above a named FROM or an ARG is its description, and must start
-/// with the name it describes (as BuildKit's validateDefinitionDescription).
-template <typename Add>
-void DefinitionDescription(const Instruction& in, const std::string& instruction, const std::vector<std::string>& keys,
-                           Add& add) {
-  if (in.comments.empty() || keys.empty()) return;
-  const std::string& last = in.comments.back();
-  std::string first = last.substr(0, last.find(' '));
-  if (std::find(keys.begin(), keys.end(), first) != keys.end()) return;
-  std::string example = keys.size() > 1 ? "<arg_key>" : keys[0];
-  add("InvalidDefinitionDescription", in.line,
-      "Comment for " + instruction + " should follow the format: `# " + example + " <description>`");
-}
-
-}  // namespace
 
 std::vector<Finding> Lint(const Dockerfile& df) {
   std::vector<Finding> out;

@@ -8,6 +8,9 @@
 
 namespace kiln::dockerfile {
 
+/// Whether an ARG/ENV name looks like it carries a secret (BuildKit's SecretsUsedInArgOrEnv).
+bool LooksSecret(const std::string& name);
+
 /// Every finding, in line order, whatever the configuration turns off (SelectFindings applies it).
 std::vector<Finding> Lint(const Dockerfile& df);
 

@@ -1,0 +1,58 @@
+// Build attestations as BuildKit attaches them to an image index: an SPDX SBOM of the packages in each platform's
+// image and a SLSA provenance statement of the build, each an in-toto statement in an attestation manifest that
+// the index lists beside its image (platform unknown/unknown, vnd.docker.reference.type=attestation-manifest).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "base/status.h"
+#include "exporter/exporter.h"
+#include "store/content.h"
+
+namespace kiln::exporter {
+
+inline constexpr const char* kSpdxPredicateType = "https://spdx.dev/Document";
+inline constexpr const char* kSlsaProvenanceV02 = "https://slsa.dev/provenance/v0.2";
+inline constexpr const char* kInTotoMediaType = "application/vnd.in-toto+json";
+inline constexpr const char* kInTotoStatementV01 = "https://in-toto.io/Statement/v0.1";
+inline constexpr const char* kReferenceTypeAnnotation = "vnd.docker.reference.type";
+inline constexpr const char* kReferenceDigestAnnotation = "vnd.docker.reference.digest";
+inline constexpr const char* kPredicateTypeAnnotation = "in-toto.io/predicate-type";
+
+/// One attestation of an image: what its statement asserts, whatever the image's digest.
+struct Attestation {
+  std::string predicate_type;
+  Json predicate;
+};
+
+/// An SPDX 2.3 document of the packages in the file system at `root`: Debian's (dpkg status), Alpine's (apk
+/// installed) and the Go modules built into Go programs (their embedded build info). `name` names the document.
+Result<Json> ScanSbom(const std::string& root, const std::string& name, const std::string& created);
+
+/// What a SLSA v0.2 provenance statement says of a build, as BuildKit's does.
+struct ProvenanceInput {
+  bool max = false;  // mode=max: also the Dockerfile and the steps
+  std::string build_id;
+  std::string started, finished;  // RFC 3339
+  std::string platform;           // the image's
+  std::string target;
+  std::map<std::string, std::string> build_args;  // those that look secret are left out
+  std::vector<std::pair<std::string, std::string>> materials;  // base image reference, manifest digest
+  std::string dockerfile_name, dockerfile;
+  std::vector<std::string> steps;  // step names (max)
+};
+Json Provenance(const ProvenanceInput& in);
+
+/// Stores the attestation manifest of `subject` (named `subject_name`, "" for none): a statement per
+/// attestation as one layer each, and returns it with the index entry that points it at the subject.
+Result<std::pair<Image, oci::Descriptor>> PutAttestationManifest(const store::ContentStore& content, const Image& subject,
+                                                                 const std::string& subject_name,
+                                                                 const std::vector<Attestation>& attestations);
+
+/// The attestations of a stored attestation manifest, read back from its statements.
+Result<std::vector<Attestation>> ReadAttestations(const store::ContentStore& content, const std::string& manifest_digest);
+
+}  // namespace kiln::exporter

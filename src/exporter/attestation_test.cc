@@ -1,0 +1,96 @@
+#include "exporter/attestation.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "base/fs.h"
+
+namespace kiln::exporter {
+namespace {
+
+class AttestationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/kiln-attest.XXXXXX";
+    root_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { (void)RemoveAll(root_); }
+  void Write(const std::string& rel, const std::string& data, int mode = 0644) {
+    ASSERT_TRUE(MakeDirs(DirName(root_ + rel)).ok());
+    ASSERT_TRUE(WriteFile(root_ + rel, data, mode).ok());
+  }
+  std::string root_;
+};
+
+/// A Go 1.18+ build info blob as the linker writes it: magic, pointer size, flags (2: strings inline), then the
+/// varint-prefixed version and module info, the latter between 16-byte sentinels.
+std::string GoBuildInfo(const std::string& version, const std::string& modinfo) {
+  std::string blob("\xff Go buildinf:", 14);
+  blob += char(8);
+  blob += char(2);
+  blob.resize(32, '\0');
+  auto put = [&](const std::string& s) {
+    size_t n = s.size();
+    while (n >= 0x80) {
+      blob += char((n & 0x7f) | 0x80);
+      n >>= 7;
+    }
+    blob += char(n);
+    blob += s;
+  };
+  put(version);
+  put(std::string(16, 'S') + modinfo + std::string(16, 'E'));
+  return blob;
+}
+
+TEST_F(AttestationTest, SbomListsDebianAlpineAndGoPackages) {
+  Write("/etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12\"\nID=debian\n");
+  Write("/var/lib/dpkg/status",
+        "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\nArchitecture: amd64\nDescription: c\n more\n\n"
+        "Package: gone\nStatus: deinstall ok config-files\nVersion: 1\nArchitecture: amd64\n");
+  Write("/lib/apk/db/installed", "C:Q1abc\nP:musl\nV:1.2.4-r2\nA:x86_64\nL:MIT\n\n");
+  std::string elf = std::string("\x7f" "ELF", 4) + std::string(60, '\0');
+  elf.resize(4096, '\0');  // the blob is 16-byte aligned
+  elf += GoBuildInfo("go1.19.8",
+                     "path\texample.com/server\nmod\texample.com/server\t(devel)\t\n"
+                     "dep\tgolang.org/x/text\tv0.3.7\th1:abc=\nbuild\t-compiler=gc\n");
+  Write("/usr/local/bin/server", elf, 0755);
+  Write("/usr/local/bin/not-executable", elf, 0644);
+
+  auto doc = ScanSbom(root_, "app:1 linux/amd64", "2024-01-02T03:04:05Z");
+  ASSERT_TRUE(doc.ok()) << doc.status().message();
+  EXPECT_EQ((*doc)["spdxVersion"], "SPDX-2.3");
+  EXPECT_EQ((*doc)["dataLicense"], "CC0-1.0");
+  EXPECT_EQ((*doc)["SPDXID"], "SPDXRef-DOCUMENT");
+  std::vector<std::string> purls;
+  for (auto& p : (*doc)["packages"]) {
+    EXPECT_EQ(p["SPDXID"].get<std::string>().rfind("SPDXRef-", 0), 0u);
+    purls.push_back(p["externalRefs"][0]["referenceLocator"]);
+  }
+  EXPECT_EQ(purls, (std::vector<std::string>{"pkg:deb/debian/libc6@2.36-9?arch=amd64",
+                                             "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64", "pkg:golang/stdlib@go1.19.8",
+                                             "pkg:golang/example.com/server", "pkg:golang/golang.org/x/text@v0.3.7"}));
+  EXPECT_EQ((*doc)["relationships"].size(), 5u);
+  // The same packages make the same document: reproducible builds stay reproducible.
+  EXPECT_EQ(ScanSbom(root_, "app:1 linux/amd64", "2024-01-02T03:04:05Z")->dump(), doc->dump());
+}
+
+TEST(Provenance, LeavesOutSecretLookingArgsAndKeepsTheDockerfileOnlyInMaxMode) {
+  ProvenanceInput in;
+  in.platform = "linux/arm64";
+  in.build_args = {{"VERSION", "1"}, {"NPM_TOKEN", "hunter2"}};
+  in.materials = {{"docker.io/library/busybox:latest", "sha256:" + std::string(64, 'a')}};
+  in.dockerfile_name = "Dockerfile";
+  in.dockerfile = "FROM busybox\n";
+  Json min = Provenance(in);
+  EXPECT_EQ(min["invocation"]["parameters"]["args"], Json({{"build-arg:VERSION", "1"}}));
+  EXPECT_EQ(min["materials"][0]["uri"], "pkg:docker/docker.io/library/busybox:latest?platform=linux%2Farm64");
+  EXPECT_EQ(min["materials"][0]["digest"]["sha256"], std::string(64, 'a'));
+  EXPECT_EQ(min.dump().find("hunter2"), std::string::npos);
+  EXPECT_EQ(min.dump().find("FROM busybox"), std::string::npos);
+  in.max = true;
+  EXPECT_NE(Provenance(in).dump().find("FROM busybox"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln::exporter
