@@ -13,6 +13,7 @@
 #            `runc run` of the same container (kiln's config.json) on the same root file system: kiln's own work
 #            is the difference
 #   rss      kiln's peak resident memory over a cold context5k build, and kiln mcp's under 8 concurrent callers
+#   platforms2  a linux/amd64 + linux/arm64 build, cold and warm (bench/platforms.sh)
 # Ratios are peer/kiln: above 1, kiln is faster. Usage: bench/all.sh [RUNS] (as root; RUNS defaults to 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -207,3 +208,6 @@ with open(out, "a") as f:
         f.write(f"{stamp}\t{commit}\t{case}\t{tool}\t{value:.2f}\t{unit}\n")
 print(f"medians appended to {out}")
 PY
+
+# --- a two-platform build (linux/amd64 + linux/arm64 under QEMU) ---
+bench/platforms.sh "$RUNS"

@@ -84,11 +84,15 @@ Result<Platform> Platform::Parse(const std::string& s) {
 }
 
 Platform Platform::Host() {
-  Platform p;
-  utsname u;
-  uname(&u);
-  p.architecture = u.machine;
-  return p.Normalized();
+  // Asked for every RUN step of every build: uname once.
+  static const Platform host = [] {
+    Platform p;
+    utsname u;
+    uname(&u);
+    p.architecture = u.machine;
+    return p.Normalized();
+  }();
+  return host;
 }
 
 Json ToJson(const Platform& p) {
