@@ -49,12 +49,28 @@ Status Engine::Save(const std::vector<std::string>& refs, const std::string& pat
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   std::vector<oci::ArchiveImage> images;
   for (auto& ref : refs) {
-    // Saved as stored (uncompressed layers, as docker save's are), so a save and load keep the image's digest.
-    KILN_ASSIGN(exporter::Image image, FindImage(ref));
     std::vector<std::string> names;
     auto parsed = oci::ParseReference(ref);
     // An image saved by name keeps it; one saved by id goes without, as docker save does.
     if (parsed.ok() && ref.rfind("sha256:", 0) != 0) names.push_back(parsed->String());
+    KILN_ASSIGN(std::string digest, StoredDigest(ref));
+    KILN_ASSIGN(std::string text, s_->content->Read(digest));
+    if (oci::IsIndexDocument(text)) {
+      // A multi-platform image goes whole: the index, and every image and attestation it lists.
+      KILN_ASSIGN(oci::Index index, oci::IndexFromJson(text));
+      oci::ArchiveImage entry{{index.media_type, digest, int64_t(text.size()), {}, {}}, {}, names, {}};
+      for (auto& m : index.manifests) {
+        if (!s_->content->Has(m.digest))
+          return Status::Error("save " + ref + ": its " + (m.platform ? m.platform->Normalized().ToString() : m.digest) +
+                               " image is not in the local store");
+        KILN_ASSIGN(exporter::Image image, exporter::LoadImage(*s_->content, m.digest));
+        entry.platforms.push_back({image.descriptor, image.manifest});
+      }
+      images.push_back(entry);
+      continue;
+    }
+    // Saved as stored (uncompressed layers, as docker save's are), so a save and load keep the image's digest.
+    KILN_ASSIGN(exporter::Image image, FindImage(ref));
     auto same = std::find_if(images.begin(), images.end(),
                              [&](const oci::ArchiveImage& x) { return x.manifest.digest == image.descriptor.digest; });
     if (same != images.end()) {
@@ -81,22 +97,34 @@ Result<std::vector<std::string>> Engine::Load(const std::string& path) {
   KILN_ASSIGN(auto images, oci::ReadImageArchive(path, oci::Platform::Host(), store, read_blob));
   if (images.empty()) return Status::Error("load: " + path + ": the archive holds no image");
   std::vector<std::string> loaded;
-  for (auto& image : images) {
-    KILN_TRY(s_->content->Put(image.manifest_media_type, image.manifest).status());
-    KILN_ASSIGN(exporter::Image check, exporter::LoadImage(*s_->content, image.manifest_digest));
+  auto store_manifest = [&](const std::string& media_type, const std::string& digest, const std::string& bytes) -> Status {
+    KILN_TRY(s_->content->Put(media_type, bytes).status());
+    KILN_ASSIGN(exporter::Image check, exporter::LoadImage(*s_->content, digest));
     for (auto& l : check.manifest.layers)
       if (!s_->content->Has(l.digest)) return Status::Error("load: " + path + ": layer " + l.digest + " is missing from the archive");
     if (check.config.diff_ids.size() != check.manifest.layers.size())
       return Status::Error("load: " + path + ": an image's config and manifest disagree on its layers");
+    return Status::Ok();
+  };
+  for (auto& image : images) {
+    KILN_TRY(store_manifest(image.manifest_media_type, image.manifest_digest, image.manifest));
+    // A multi-platform image keeps its index, with every platform the archive holds.
+    std::string named = image.manifest_digest;
+    if (!image.index_digest.empty()) {
+      for (auto& [digest, bytes] : image.index_manifests)
+        KILN_TRY(store_manifest(oci::kMediaTypeManifest, digest, bytes));
+      KILN_TRY(s_->content->Put(image.index_media_type, image.index).status());
+      named = image.index_digest;
+    }
     for (auto& name : image.names) {
       KILN_ASSIGN(oci::Reference r, oci::ParseReference(name));
-      KILN_TRY(s_->metadata->SetImage(r.String(), image.manifest_digest));
+      KILN_TRY(s_->metadata->SetImage(r.String(), named));
       loaded.push_back(r.Familiar());
     }
     if (image.names.empty()) {
       // Kept under its digest, as docker keeps a dangling image, so that no collection takes its blobs.
-      KILN_TRY(s_->metadata->SetImage(image.manifest_digest, image.manifest_digest));
-      loaded.push_back(image.manifest_digest);
+      KILN_TRY(s_->metadata->SetImage(named, named));
+      loaded.push_back(named);
     }
   }
   return loaded;

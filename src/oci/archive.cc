@@ -298,13 +298,30 @@ Result<std::vector<LoadedImage>> FromIndex(const std::string& path, const Archiv
   for (auto& d : index.manifests) {
     Descriptor m = d;
     KILN_ASSIGN(std::string data, read_blob(m.digest));
+    LoadedImage image;
     if (IsIndexType(m.media_type)) {
       KILN_ASSIGN(Index nested, IndexFromJson(data));
-      KILN_ASSIGN(m, SelectPlatform(nested, platform, path));
+      image.index_digest = m.digest;
+      image.index_media_type = m.media_type;
+      image.index = data;
+      for (auto& child : nested.manifests) {
+        auto bytes = read_blob(child.digest);
+        if (bytes.ok() && IsManifestType(child.media_type)) image.index_manifests.push_back({child.digest, *bytes});
+      }
+      auto chosen = SelectPlatform(nested, platform, path);
+      // An index without this host's platform still loads whole: its first image stands for it.
+      if (!chosen.ok() && !image.index_manifests.empty()) {
+        for (auto& child : nested.manifests)
+          if (child.digest == image.index_manifests[0].first) chosen = child;
+      }
+      if (!chosen.ok()) return chosen.status();
+      m = *chosen;
       KILN_ASSIGN(data, read_blob(m.digest));
     }
     if (!IsManifestType(m.media_type)) continue;  // attestations, artifacts: not images
-    LoadedImage image{m.digest, m.media_type, data, {}};
+    image.manifest_digest = m.digest;
+    image.manifest_media_type = m.media_type;
+    image.manifest = data;
     auto name = d.annotations.find("io.containerd.image.name");
     if (name != d.annotations.end()) image.names.push_back(name->second);
     // Several entries for one manifest (one per name): one image with every name.

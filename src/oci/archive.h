@@ -38,6 +38,10 @@ struct LoadedImage {
   std::string manifest_media_type;
   std::string manifest;  // the bytes, to store under manifest_digest
   std::vector<std::string> names;
+  /// A multi-platform image: its index (the names are its), and every manifest of it the archive holds (the
+  /// `platform` one above among them), digest and bytes.
+  std::string index_digest, index_media_type, index;
+  std::vector<std::pair<std::string, std::string>> index_manifests;
 };
 
 /// Reads an image archive (an OCI layout or docker save tar, plain or compressed, "-" for stdin) in one pass:

@@ -87,6 +87,12 @@ kiln pull --progress quiet --insecure-registry "$REGISTRY" --platform linux/amd6
 assert_contains "$(kiln images)" "linux/amd64,linux/arm64" "both platforms pulled under one name"
 assert_eq "$(kiln run --platform linux/arm64 "$REGISTRY/app:multi" cat /arch)" "aarch64" "the pulled arm64 image"
 assert_eq "$(kiln run "$REGISTRY/app:multi" cat /arch)" "x86_64" "the pulled amd64 image"
+# kiln save and load keep every platform.
+kiln save -o "$WORK/saved.tar" "$REGISTRY/app:multi"
+export KILN_ROOT=$WORK/root-loaded
+kiln load -i "$WORK/saved.tar" >/dev/null
+assert_contains "$(kiln images)" "linux/amd64,linux/arm64" "a saved index loads whole"
+assert_eq "$(kiln run --platform linux/arm64 "$REGISTRY/app:multi" cat /arch)" "aarch64" "the loaded arm64 image"
 export KILN_ROOT=$WORK/root
 
 # Built and pushed in one command, and written as an OCI layout and as per-platform directories.
