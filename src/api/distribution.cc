@@ -73,15 +73,15 @@ Result<exporter::Image> Engine::Pull(const PullRequest& req) {
   KILN_ASSIGN(store::StoreLock in_use, store::StoreLock::Shared(s_->root));  // no collection meanwhile
   KILN_ASSIGN(auto registry, NewRegistry(req.cancelled));
   // "p1,p2": each platform's image joins the name's index.
-  std::vector<std::string> platforms;
-  for (size_t start = 0; start <= req.platform.size();) {
-    size_t comma = std::min(req.platform.find(',', start), req.platform.size());
-    platforms.push_back(req.platform.substr(start, comma - start));
-    start = comma + 1;
+  std::vector<oci::Platform> platforms = {oci::Platform::Host()};
+  if (!req.platform.empty()) {
+    auto parsed = oci::Platform::ParseList({req.platform});
+    if (!parsed.ok()) return parsed.status().Prefixed("--platform");
+    platforms = *parsed;
   }
   Result<exporter::Image> image = Status::Error("nothing pulled");
   for (size_t i = 0; i < platforms.size(); i++) {
-    image = PullImage(*registry, req.ref, platforms[i], req.progress, int(i) + 1);
+    image = PullImage(*registry, req.ref, platforms[i].ToString(), req.progress, int(i) + 1);
     if (!image.ok()) break;
   }
   if (req.progress) req.progress->Finish();

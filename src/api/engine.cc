@@ -399,19 +399,9 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   };
   if (!req.provenance.empty() && req.provenance != "min" && req.provenance != "max")
     return fail(Status::Error("--provenance: mode must be min or max, not \"" + req.provenance + "\""));
-  std::vector<oci::Platform> platforms;
-  for (const std::string& list : req.platforms) {  // each "p1,p2,..."
-    for (size_t start = 0; start <= list.size();) {
-      size_t comma = std::min(list.find(',', start), list.size());
-      std::string item = list.substr(start, comma - start);
-      start = comma + 1;
-      item.erase(0, item.find_first_not_of(' '));
-      item.erase(item.find_last_not_of(' ') + 1);
-      auto p = oci::Platform::Parse(item);
-      if (!p.ok()) return fail(p.status().Prefixed("--platform"));
-      if (std::find(platforms.begin(), platforms.end(), *p) == platforms.end()) platforms.push_back(*p);
-    }
-  }
+  auto parsed_platforms = oci::Platform::ParseList(req.platforms);
+  if (!parsed_platforms.ok()) return fail(parsed_platforms.status().Prefixed("--platform"));
+  std::vector<oci::Platform> platforms = *parsed_platforms;
   if (platforms.empty()) platforms.push_back(oci::Platform::Host());
   co.platform = platforms[0];
   co.name_platform = platforms.size() > 1;

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -123,6 +124,27 @@ Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOption
     }
     for (auto& f : fds)
       if (f.fd >= 0) close(f.fd);
+  }
+  if (options.inherit_stdio && options.cancelled) {
+    // Nothing to drain, but a kill of kiln (a signal, not a terminal's Ctrl-C) must still stop the child: wait on
+    // a pidfd, waking to check for cancellation.
+    int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
+    bool signalled = false;
+    auto kill_deadline = std::chrono::steady_clock::time_point::max();
+    while (pidfd >= 0) {
+      pollfd exited = {pidfd, POLLIN, 0};
+      if (poll(&exited, 1, 100) > 0) break;
+      if (!options.cancelled()) continue;
+      auto now = std::chrono::steady_clock::now();
+      if (!signalled) {
+        kill(pid, options.kill_grace.count() > 0 ? SIGTERM : SIGKILL);
+        signalled = true;
+        kill_deadline = now + options.kill_grace;
+      } else if (now > kill_deadline) {
+        kill(pid, SIGKILL);
+      }
+    }
+    if (pidfd >= 0) close(pidfd);
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {

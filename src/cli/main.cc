@@ -822,6 +822,9 @@ int main(int argc, char** argv) {
     req.pids_limit = run_pids;
     std::string limit;
     req.limit_reached = &limit;
+    // A kill (not only a terminal's Ctrl-C, which reaches the container too) stops the container: SIGTERM, then
+    // SIGKILL after the grace.
+    req.cancelled = [] { return g_interrupted.load(); };
     auto code = e.Run(req);
     if (!code.ok()) return Fail(code.status());
     if (!limit.empty()) fprintf(stderr, "kiln: %s\n", limit.c_str());

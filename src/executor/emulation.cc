@@ -57,7 +57,8 @@ std::string QemuArch(const std::string& architecture) {
 
 bool CanRun(const oci::Platform& platform) {
   oci::Platform want = platform.Normalized(), host = oci::Platform::Host();
-  if (want.os != host.os) return false;
+  if (want.architecture.empty()) return true;  // an image that does not say (an old import): taken as the host's
+  if (want.os != host.os && !want.os.empty()) return false;
   if (want.architecture == host.architecture) return true;
   if (host.architecture == "amd64" && want.architecture == "386") return true;
   if (host.architecture == "arm64" && want.architecture == "arm" && want.variant != "v5") return true;

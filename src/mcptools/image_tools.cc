@@ -28,14 +28,23 @@ std::vector<ToolRow> ImageTools(Context& c) {
   rows.push_back({.name = "inspect_image",
                  .title = "Inspect an image",
                  .description = "An image's config (env, cmd, entrypoint, user, workdir, labels...), layers, platform and size.",
-                 .input = ObjectSchema({{"ref", Str("Image name or digest")}}, {"ref"}),
+                 .input = ObjectSchema({{"ref", Str("Image name or digest")},
+                                        {"platform", Str("For a multi-platform image, which platform's image "
+                                                         "(os/arch[/variant]; default this host's)")}},
+                                       {"ref"}),
                  .output = {{"type", "object"}, {"properties", {{"digest", {{"type", "string"}}}, {"config", {{"type", "object"}}},
                                                              {"layers", {{"type", "array"}}}, {"platform", {{"type", "string"}}},
                                                              {"size", {{"type", "integer"}}}}}},
                  .annotations = Annotations(true),
                  .quick = true,
                  .call = [&c](RequestContext&, const Json& a) {
-        auto img = c.engine.FindImage(a["ref"].get<std::string>());
+        std::optional<oci::Platform> platform;
+        if (a.contains("platform") && a["platform"].is_string()) {
+          auto p = oci::Platform::Parse(a["platform"].get<std::string>());
+          if (!p.ok()) return ToolError(p.status().message());
+          platform = *p;
+        }
+        auto img = c.engine.FindImage(a["ref"].get<std::string>(), platform);
         if (!img.ok()) return ToolError(img.status().message());
         Json layers = Json::array();
         int64_t size = img->manifest.config.size;
@@ -47,7 +56,7 @@ std::vector<ToolRow> ImageTools(Context& c) {
         }
         Json cfg = oci::ToJson(img->config)["config"];
         return Structured({{"digest", img->descriptor.digest}, {"config", cfg}, {"layers", layers},
-                           {"platform", img->config.platform.ToString()}, {"size", size}});
+                           {"platform", img->config.platform.Normalized().ToString()}, {"size", size}});
       }});
 
   rows.push_back({.name = "image_history",
@@ -140,6 +149,8 @@ std::vector<ToolRow> ImageTools(Context& c) {
                       {"command", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "Command and arguments (default: the image's)"}}},
                       {"env", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}},
                       {"network", {{"type", "string"}, {"enum", {"none", "host"}}}},
+                      {"platform", Str("For a multi-platform image, which platform's image (os/arch[/variant]; "
+                                       "another architecture runs under QEMU emulation)")},
                       {"timeout_s", {{"type", "integer"}, {"minimum", 1}, {"maximum", 600}}}},
                      {"ref"}),
                  .output = {{"type", "object"}, {"properties", {{"exit_code", {{"type", "integer"}}}, {"stdout", {{"type", "string"}}},
@@ -155,6 +166,7 @@ std::vector<ToolRow> ImageTools(Context& c) {
         if (a.contains("env"))
           for (auto& [k, v] : a["env"].items()) req.env.push_back(k + "=" + v.get<std::string>());
         req.network = a.value("network", "none");
+        req.platform = a.value("platform", "");
         req.interactive = false;
         req.memory_limit = c.options.memory_limit;
         req.pids_limit = c.options.pids_limit;

@@ -2,6 +2,7 @@
 
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <set>
@@ -81,6 +82,22 @@ Result<Platform> Platform::Parse(const std::string& s) {
     if (parts.size() == 3) p.variant = parts[2];
   }
   return p.Normalized();
+}
+
+Result<std::vector<Platform>> Platform::ParseList(const std::vector<std::string>& lists) {
+  std::vector<Platform> out;
+  for (const std::string& list : lists) {
+    for (size_t start = 0; start <= list.size();) {
+      size_t comma = std::min(list.find(',', start), list.size());
+      std::string item = list.substr(start, comma - start);
+      start = comma + 1;
+      item.erase(0, item.find_first_not_of(' '));
+      item.erase(item.find_last_not_of(' ') + 1);
+      KILN_ASSIGN(Platform p, Parse(item));
+      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    }
+  }
+  return out;
 }
 
 Platform Platform::Host() {

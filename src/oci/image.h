@@ -32,6 +32,8 @@ struct Platform {
   /// Parses "linux/amd64", "linux/arm64/v8", "amd64" (this host's OS), "linux" (this host's architecture), and
   /// normalises the result.
   static Result<Platform> Parse(const std::string& s);
+  /// Every platform of `lists`, each "p1,p2,..." (as --platform takes them), normalised, once each, in order.
+  static Result<std::vector<Platform>> ParseList(const std::vector<std::string>& lists);
   /// As containerd normalises platforms: lower case, aliases resolved (aarch64 is arm64, x86_64 amd64, armhf
   /// arm/v7), default variants dropped (arm64/v8 is arm64) or made explicit (arm is arm/v7).
   Platform Normalized() const;

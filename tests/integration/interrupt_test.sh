@@ -54,4 +54,18 @@ assert_eq "$(kiln run after:1 cat /first)" "first" "image after interruptions"
 # Snapshots of the killed process were cleaned up when the store was next opened.
 leftover=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from snapshots where committed=0").fetchone()[0])' "$KILN_ROOT/metadata.db")
 assert_eq "$leftover" "0" "abandoned snapshots removed"
+
+# kiln run stops its container when it is killed (SIGTERM from a script, not a terminal's Ctrl-C), and leaves none.
+"$KILN" run after:1 sh -c 'sleep 77' &
+pid=$!
+for _ in $(seq 100); do pgrep -f "sleep 77" >/dev/null && break; sleep 0.1; done
+pgrep -f "sleep 77" >/dev/null || fail "kiln run did not start its container"
+start=$(date +%s)
+kill -TERM $pid
+set +e
+wait $pid
+set -e
+[ $(( $(date +%s) - start )) -lt 10 ] || fail "kiln run took too long to stop after SIGTERM"
+! pgrep -f "sleep 77" >/dev/null || fail "the container of a killed kiln run is still running"
+[ -z "$(runc --root "$KILN_ROOT/run/runtime" list -q 2>/dev/null)" ] || fail "kiln run left a runc container"
 echo "PASS"

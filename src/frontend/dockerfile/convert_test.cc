@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/digest.h"
+
 #include "frontend/dockerfile/lowering.h"
 
 namespace kiln::dockerfile {
@@ -35,6 +37,49 @@ class ConvertTest : public testing::Test {
     return std::get<graph::ExecOp>(d.graph.at(d.result).op);
   }
 };
+
+TEST_F(ConvertTest, PlatformsShareWhatDoesNotDependOnTheTarget) {
+  const std::string text =
+      "FROM --platform=$BUILDPLATFORM img AS tools\nRUN make-tool\n"
+      "FROM --platform=$BUILDPLATFORM img AS cross\nARG TARGETARCH\nRUN build-for $TARGETARCH\n"
+      "FROM img\nCOPY --from=tools /t /t\nCOPY --from=cross /c /c\nRUN uname -m\n";
+  std::vector<BuildDefinition> defs;
+  std::vector<std::string> platforms;
+  for (const char* p : {"linux/amd64", "linux/arm64"}) {
+    auto o = Options();
+    o.platform = *oci::Platform::Parse(p);
+    o.name_platform = true;
+    o.resolve = [&platforms](const std::string&, const oci::Platform& platform) -> Result<ResolvedImage> {
+      platforms.push_back(platform.ToString());
+      ResolvedImage img;
+      img.manifest_digest = DigestOf(platform.ToString());  // one image per platform
+      return img;
+    };
+    auto d = Build(text, o);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    defs.push_back(std::move(*d));
+  }
+  // Every stage's base was resolved for its own platform: the $BUILDPLATFORM ones for this host's.
+  std::string host = oci::Platform::Host().ToString();
+  EXPECT_EQ(platforms, (std::vector<std::string>{"linux/amd64", host, host, "linux/arm64", host, host}));
+  graph::Graph merged = defs[0].graph;
+  size_t before = merged.vertices().size();
+  std::vector<size_t> where = merged.Merge(defs[1].graph);
+  auto execs = [&](const std::string& needle) {
+    std::vector<std::string> found;
+    for (auto& v : merged.vertices())
+      if (auto* e = std::get_if<graph::ExecOp>(&v.op); e && e->args.back().find(needle) != std::string::npos)
+        found.push_back(e->platform);
+    return found;
+  };
+  EXPECT_EQ(execs("make-tool"), std::vector<std::string>{host}) << "one tool build for both platforms";
+  EXPECT_EQ(execs("build-for"), (std::vector<std::string>{host, host})) << "one cross build per TARGETARCH";
+  EXPECT_EQ(execs("uname"), (std::vector<std::string>{"linux/amd64", "linux/arm64"}));
+  EXPECT_GT(merged.vertices().size(), before);
+  EXPECT_NE(where.at(defs[1].result), defs[0].result);
+  EXPECT_EQ(defs[1].config.platform.ToString(), "linux/arm64");
+  EXPECT_NE(merged.at(where.at(defs[1].result)).name.find("[linux/arm64 stage-2 4/4]"), std::string::npos);
+}
 
 TEST_F(ConvertTest, HealthcheckAndInheritedStageArgs) {
   auto d = Build("FROM img AS a\nARG V=1\nHEALTHCHECK --interval=90s --retries=2 CMD curl -f http://x/ || exit 1\n"
