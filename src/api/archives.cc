@@ -76,7 +76,7 @@ Status Engine::Save(const std::vector<std::string>& refs, const std::string& pat
     if (same != images.end()) {
       same->names.insert(same->names.end(), names.begin(), names.end());
     } else {
-      images.push_back({image.descriptor, image.manifest, names});
+      images.push_back({image.descriptor, image.manifest, names, {}});
     }
   }
   return oci::WriteImageArchive(path, oci::ArchiveFormat::kDocker, images,

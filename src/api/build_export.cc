@@ -99,7 +99,6 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
   const dockerfile::BuildDefinition& def = defs.at(0);
   // Several platforms, or attestations beside the image: the image is an index.
   bool multi = defs.size() > 1 || req.sbom || !req.provenance.empty();
-  solver::VertexOutput& top = report.results.at(def.result);
   // The names the image is stored under locally, and those it is pushed to.
   std::vector<std::string> local_names = result.tags, push_names;
   if (req.push) push_names = result.tags;

@@ -20,6 +20,29 @@ extern char** environ;
 namespace kiln {
 namespace {
 
+/// Once the caller cancels: SIGTERM to the child (SIGKILL with no grace), then SIGKILL when the grace is over.
+class CancelStop {
+ public:
+  CancelStop(pid_t pid, const ProcessOptions& options) : pid_(pid), options_(options) {}
+  void CheckCancelled() {
+    if (!options_.cancelled || !options_.cancelled()) return;
+    auto now = std::chrono::steady_clock::now();
+    if (!signalled_) {
+      kill(pid_, options_.kill_grace.count() > 0 ? SIGTERM : SIGKILL);
+      signalled_ = true;
+      deadline_ = now + options_.kill_grace;
+    } else if (now > deadline_) {
+      kill(pid_, SIGKILL);
+    }
+  }
+
+ private:
+  pid_t pid_;
+  const ProcessOptions& options_;
+  bool signalled_ = false;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+};
+
 /// write(2) to a pipe whose reader may be gone: EPIPE instead of the process-killing SIGPIPE.
 ssize_t WriteWithoutSigpipe(int fd, const char* data, size_t size) {
   sigset_t pipe_signal, old;
@@ -81,13 +104,12 @@ Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOption
     if (feed) close(in[1]);
     return Status::Error("cannot run " + argv[0] + ": " + strerror(rc));
   }
+  CancelStop stop(pid, options);
   if (!options.inherit_stdio) {
     // stdin is fed from the same loop that drains stdout and stderr, so neither side can block the other.
     pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {feed ? in[1] : -1, POLLOUT, 0}};
     size_t fed = 0;
     int open_fds = 2;
-    bool signalled = false;
-    auto kill_deadline = std::chrono::steady_clock::time_point::max();
     char buf[1 << 15];
     while (open_fds > 0) {
       int n = poll(fds, 3, 100);
@@ -111,16 +133,7 @@ Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOption
           open_fds--;
         }
       }
-      if (options.cancelled && options.cancelled()) {
-        auto now = std::chrono::steady_clock::now();
-        if (!signalled) {
-          kill(pid, options.kill_grace.count() > 0 ? SIGTERM : SIGKILL);
-          signalled = true;
-          kill_deadline = now + options.kill_grace;
-        } else if (now > kill_deadline) {
-          kill(pid, SIGKILL);
-        }
-      }
+      stop.CheckCancelled();
     }
     for (auto& f : fds)
       if (f.fd >= 0) close(f.fd);
@@ -129,20 +142,10 @@ Result<int> RunProcess(const std::vector<std::string>& argv, const ProcessOption
     // Nothing to drain, but a kill of kiln (a signal, not a terminal's Ctrl-C) must still stop the child: wait on
     // a pidfd, waking to check for cancellation.
     int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
-    bool signalled = false;
-    auto kill_deadline = std::chrono::steady_clock::time_point::max();
     while (pidfd >= 0) {
       pollfd exited = {pidfd, POLLIN, 0};
       if (poll(&exited, 1, 100) > 0) break;
-      if (!options.cancelled()) continue;
-      auto now = std::chrono::steady_clock::now();
-      if (!signalled) {
-        kill(pid, options.kill_grace.count() > 0 ? SIGTERM : SIGKILL);
-        signalled = true;
-        kill_deadline = now + options.kill_grace;
-      } else if (now > kill_deadline) {
-        kill(pid, SIGKILL);
-      }
+      stop.CheckCancelled();
     }
     if (pidfd >= 0) close(pidfd);
   }

@@ -54,6 +54,8 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }
+  /// The value, or `fallback` when there is none (the error is dropped: for callers to whom absence is normal).
+  T value_or(T fallback) && { return ok() ? std::get<0>(std::move(v_)) : std::move(fallback); }
   Status status() const { return ok() ? Status::Ok() : std::get<1>(v_); }
 
  private:

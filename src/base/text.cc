@@ -225,6 +225,16 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> SplitString(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  for (size_t start = 0;;) {
+    size_t at = text.find(sep, start);
+    out.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return out;
+    start = at + 1;
+  }
+}
+
 std::optional<int64_t> ParseRamSize(std::string_view text) {
   std::string t(text);
   char* end = nullptr;

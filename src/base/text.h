@@ -22,6 +22,9 @@ bool IsValidUtf8(std::string_view text);
 
 /// `text` with A-Z folded to a-z (keywords, header names, size units); other bytes unchanged.
 std::string AsciiLower(std::string_view text);
+
+/// The pieces of `text` between each `sep`, empty ones too: "a,,b" is three pieces, "" one empty piece.
+std::vector<std::string> SplitString(std::string_view text, char sep);
 /// A duration in Go's syntax (time.ParseDuration: "1h30m", "1.5s", "300ms", "-2us"), in nanoseconds; nullopt when
 /// malformed or out of range.
 std::optional<int64_t> ParseGoDuration(std::string_view text);

@@ -1,6 +1,5 @@
 #include "executor/emulation.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <cstring>
 
 #include "base/fs.h"
+#include "base/text.h"
 
 namespace kiln::executor {
 namespace {
@@ -77,14 +77,8 @@ Result<std::vector<std::string>> SetupBinfmt() {
     said.push_back("mounted binfmt_misc on " + std::string(kBinfmtDir));
   }
   std::vector<std::string> confs;
-  if (DIR* d = opendir(kHandlerConfDir)) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n.rfind("qemu-", 0) == 0 && n.size() > 5 && n.substr(n.size() - 5) == ".conf") confs.push_back(n);
-    }
-    closedir(d);
-  }
-  std::sort(confs.begin(), confs.end());
+  for (auto& n : ListDir(kHandlerConfDir).value_or(std::vector<std::string>{}))
+    if (n.rfind("qemu-", 0) == 0 && n.size() > 5 && n.substr(n.size() - 5) == ".conf") confs.push_back(n);
   if (confs.empty()) {
     return Status::Error(std::string("no QEMU handlers in ") + kHandlerConfDir +
                          ": install qemu-user-static (apt-get install qemu-user-static)");
@@ -95,12 +89,7 @@ Result<std::vector<std::string>> SetupBinfmt() {
     line.erase(line.find_last_not_of("\r\n ") + 1);
     // ":name:type:offset:magic:mask:interpreter:flags"; the magic and mask are escaped text, free of ':'.
     if (line.size() < 2 || line[0] != ':') continue;
-    std::vector<std::string> fields;
-    for (size_t start = 1; start <= line.size();) {
-      size_t colon = std::min(line.find(':', start), line.size());
-      fields.push_back(line.substr(start, colon - start));
-      start = colon + 1;
-    }
+    std::vector<std::string> fields = SplitString(std::string_view(line).substr(1), ':');
     if (fields.size() < 7) continue;
     const std::string& name = fields[0];
     if (name == "qemu-" + host_qemu) continue;  // the host's own programs need no emulator

@@ -1,6 +1,5 @@
 #include "exporter/attestation.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -14,6 +13,7 @@
 
 #include "base/digest.h"
 #include "base/fs.h"
+#include "base/text.h"
 #include "frontend/dockerfile/lint.h"
 
 namespace kiln::exporter {
@@ -28,12 +28,8 @@ struct Package {
 /// apk's installed database ("P:value") both are, close enough: `sep` is what ends a field's name.
 std::vector<std::map<std::string, std::string>> Paragraphs(const std::string& text, char sep) {
   std::vector<std::map<std::string, std::string>> out(1);
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + start, end - start);
-    start = end + 1;
+  for (const std::string& whole : SplitString(text, '\n')) {
+    std::string_view line(whole);
     if (line.empty()) {
       if (!out.back().empty()) out.emplace_back();
       continue;
@@ -67,11 +63,8 @@ void DpkgPackages(const std::string& root, std::vector<Package>& out) {
   std::vector<std::string> files;
   if (PathExists(root + "/var/lib/dpkg/status")) files.push_back(root + "/var/lib/dpkg/status");
   // Distroless images keep one file per package instead.
-  if (DIR* d = opendir((root + "/var/lib/dpkg/status.d").c_str())) {
-    while (dirent* e = readdir(d))
-      if (e->d_name[0] != '.') files.push_back(root + "/var/lib/dpkg/status.d/" + e->d_name);
-    closedir(d);
-  }
+  for (auto& n : ListDir(root + "/var/lib/dpkg/status.d").value_or(std::vector<std::string>{}))
+    if (n[0] != '.') files.push_back(root + "/var/lib/dpkg/status.d/" + n);
   std::string distro = "debian";
   if (auto os = ReadFile(root + "/etc/os-release"); os.ok()) {
     for (auto& p : Paragraphs(*os, '='))
@@ -148,18 +141,8 @@ void GoPackages(const std::string& path, const std::string& shown, std::vector<P
       // Between two 16-byte sentinels.
       std::string info = modinfo->size() >= 33 ? modinfo->substr(16, modinfo->size() - 32) : "";
       out.push_back({"stdlib", *version, "pkg:golang/stdlib@" + PurlEscape(*version), shown, ""});
-      size_t start = 0;
-      while (start < info.size()) {
-        size_t end = info.find('\n', start);
-        if (end == std::string::npos) end = info.size();
-        std::string line = info.substr(start, end - start);
-        start = end + 1;
-        std::vector<std::string> f;
-        for (size_t s = 0; s <= line.size();) {
-          size_t t = std::min(line.find('\t', s), line.size());
-          f.push_back(line.substr(s, t - s));
-          s = t + 1;
-        }
+      for (const std::string& line : SplitString(info, '\n')) {
+        std::vector<std::string> f = SplitString(line, '\t');
         if ((f[0] == "mod" || f[0] == "dep") && f.size() >= 3) {
           std::string v = f[2] == "(devel)" ? "" : f[2];
           out.push_back({f[1], v, "pkg:golang/" + f[1] + (v.empty() ? "" : "@" + PurlEscape(v)), shown, ""});
@@ -173,16 +156,9 @@ void GoPackages(const std::string& path, const std::string& shown, std::vector<P
 
 /// Every executable regular file under `root` (not into /proc, /sys or /dev), for Go programs.
 void WalkExecutables(const std::string& root, const std::string& rel, const std::function<void(const std::string&)>& f) {
-  DIR* d = opendir((root + rel).c_str());
-  if (!d) return;
-  std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  for (auto& n : names) {
+  auto names = ListDir(root + rel);
+  if (!names.ok()) return;
+  for (auto& n : *names) {
     std::string r = rel + "/" + n;
     if (r == "/proc" || r == "/sys" || r == "/dev") continue;
     struct stat st;

@@ -150,7 +150,7 @@ Result<Image> Exporter::Commit(const ImageSpec& spec) {
 
 Status Exporter::ExportArchive(const Image& image, const std::string& path, oci::ArchiveFormat format,
                                const std::vector<std::string>& names, bool tar) {
-  std::vector<oci::ArchiveImage> images = {{image.descriptor, image.manifest, names}};
+  std::vector<oci::ArchiveImage> images = {{image.descriptor, image.manifest, names, {}}};
   return oci::WriteImageArchive(path, format, images, [&](const std::string& d) { return content_->BlobPath(d); }, tar);
 }
 

@@ -47,14 +47,7 @@ Platform Platform::Normalized() const {
 }
 
 Result<Platform> Platform::Parse(const std::string& s) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    size_t slash = s.find('/', start);
-    parts.push_back(s.substr(start, slash - start));
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
+  std::vector<std::string> parts = SplitString(s, '/');
   auto invalid = [&](const std::string& why) {
     return Status::Error("invalid platform \"" + s + "\": " + why + " (os/arch[/variant], as linux/arm64 or linux/arm/v7)");
   };
@@ -87,10 +80,7 @@ Result<Platform> Platform::Parse(const std::string& s) {
 Result<std::vector<Platform>> Platform::ParseList(const std::vector<std::string>& lists) {
   std::vector<Platform> out;
   for (const std::string& list : lists) {
-    for (size_t start = 0; start <= list.size();) {
-      size_t comma = std::min(list.find(',', start), list.size());
-      std::string item = list.substr(start, comma - start);
-      start = comma + 1;
+    for (std::string item : SplitString(list, ',')) {
       item.erase(0, item.find_first_not_of(' '));
       item.erase(item.find_last_not_of(' ') + 1);
       KILN_ASSIGN(Platform p, Parse(item));

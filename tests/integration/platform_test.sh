@@ -39,7 +39,9 @@ RUN uname -m > /arch && echo "$TARGETPLATFORM $TARGETOS $TARGETARCH [$TARGETVARI
 DOCKERFILE
 out=$(kiln build --progress plain --platform linux/amd64,linux/arm64 -t app:multi "$ctx" 2>&1) || fail "build failed:"$'\n'"$out"
 assert_contains "$out" "[linux/arm64 stage-2 5/5] RUN" "step names carry their platform"
-assert_eq "$(grep -c '^#[0-9]* \[linux/amd64 native 2/2\] RUN' <<<"$out")" 1 "the native stage runs once for both platforms"
+# Counted by step number: plain progress shows a step's name again when its output resumes after another's.
+assert_eq "$(grep -o '^#[0-9]* \[linux/amd64 native 2/2\] RUN' <<<"$out" | sort -u | wc -l)" 1 \
+  "the native stage runs once for both platforms"
 
 assert_eq "$(kiln run --platform linux/arm64 app:multi cat /arch)" "aarch64" "arm64's RUN ran on arm64"
 assert_eq "$(kiln run --platform linux/amd64 app:multi cat /arch)" "x86_64" "amd64's RUN ran on amd64"
