@@ -556,8 +556,7 @@ Result<std::vector<ImageInfo>> Engine::Images() {
     info.name = ref.ok() ? ref->Familiar() : r.name;
     info.digest = r.digest;
     info.created = r.created;
-    auto add = [&](const std::string& manifest_digest) {
-      auto img = exporter::LoadImage(*s_->content, manifest_digest);
+    auto add = [&](const Result<exporter::Image>& img) {
       if (!img.ok()) return;
       info.size += img->manifest.config.size;
       for (auto& l : img->manifest.layers) info.size += l.size;
@@ -568,9 +567,9 @@ Result<std::vector<ImageInfo>> Engine::Images() {
       auto index = oci::IndexFromJson(*text);
       if (index.ok())
         for (auto& m : exporter::IndexImages(*index))
-          if (s_->content->Has(m.digest)) add(m.digest);
-    } else {
-      add(r.digest);
+          if (s_->content->Has(m.digest)) add(exporter::LoadImage(*s_->content, m.digest));
+    } else if (text.ok()) {
+      add(exporter::LoadImage(*s_->content, r.digest, *text));  // the manifest is read once
     }
     out.push_back(info);
   }

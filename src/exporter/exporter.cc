@@ -175,8 +175,12 @@ Status Exporter::ExportLocal(SnapshotId top, const std::string& dest) {
 }
 
 Result<Image> LoadImage(const store::ContentStore& content, const std::string& manifest_digest) {
-  Image image;
   KILN_ASSIGN(std::string mtext, content.Read(manifest_digest));
+  return LoadImage(content, manifest_digest, mtext);
+}
+
+Result<Image> LoadImage(const store::ContentStore& content, const std::string& manifest_digest, const std::string& mtext) {
+  Image image;
   KILN_ASSIGN(image.manifest, oci::ManifestFromJson(mtext));
   image.descriptor = {image.manifest.media_type, manifest_digest, int64_t(mtext.size()), {}, {}};
   KILN_ASSIGN(std::string ctext, content.Read(image.manifest.config.digest));
@@ -197,7 +201,7 @@ Result<Image> LoadPlatformImage(const store::ContentStore& content, const std::s
                                 const std::optional<oci::Platform>& platform, const std::string& what) {
   KILN_ASSIGN(std::string text, content.Read(digest));
   if (!oci::IsIndexDocument(text)) {
-    KILN_ASSIGN(Image image, LoadImage(content, digest));
+    KILN_ASSIGN(Image image, LoadImage(content, digest, text));
     if (platform) {
       oci::Platform want = platform->Normalized(), got = image.config.platform.Normalized();
       if (got.os != want.os || got.architecture != want.architecture ||

@@ -95,6 +95,8 @@ void DateHistory(std::vector<oci::HistoryEntry>& history);
 
 /// Loads an image's manifest and config from the content store.
 Result<Image> LoadImage(const store::ContentStore& content, const std::string& manifest_digest);
+/// The same from the manifest's bytes, already read.
+Result<Image> LoadImage(const store::ContentStore& content, const std::string& manifest_digest, const std::string& mtext);
 
 /// The image a stored digest names for `platform`: the manifest itself (which must be for that platform when one
 /// is asked for), or an index's manifest for the platform. Without a platform, an index gives this host's image,
