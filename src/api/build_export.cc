@@ -342,6 +342,7 @@ Result<std::vector<exporter::Attestation>> Engine::Attest(const BuildRequest& re
   if (!req.provenance.empty()) {
     exporter::ProvenanceInput in;
     in.max = req.provenance == "max";
+    in.builder_id = req.provenance_builder_id;
     in.build_id = build_id;
     in.started = oci::FormatTime(source.started);
     in.finished = oci::FormatTime(int64_t(time(nullptr)));

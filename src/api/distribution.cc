@@ -192,23 +192,29 @@ Result<Engine::MultiImage> Engine::StoredIndex(const std::string& index_digest, 
   }
   // Each image's attestations, and the name their statements gave it.
   out.attestations.resize(out.images.size());
-  for (auto& m : index.manifests) {
-    auto type = m.annotations.find(exporter::kReferenceTypeAnnotation);
-    auto subject = m.annotations.find(exporter::kReferenceDigestAnnotation);
-    if (type == m.annotations.end() || type->second != "attestation-manifest" || subject == m.annotations.end()) continue;
-    for (size_t i = 0; i < out.images.size(); i++) {
-      if (out.images[i].descriptor.digest != subject->second || !s_->content->Has(m.digest)) continue;
-      KILN_ASSIGN(out.attestations[i], exporter::ReadAttestations(*s_->content, m.digest));
-      KILN_ASSIGN(exporter::Image manifest, exporter::LoadImage(*s_->content, m.digest));
-      if (!manifest.manifest.layers.empty()) {
-        KILN_ASSIGN(std::string statement, s_->content->Read(manifest.manifest.layers[0].digest));
-        Json j = Json::parse(statement, nullptr, false);
-        if (j.is_object() && j.contains("subject") && j["subject"].is_array() && !j["subject"].empty())
-          out.subject_name = j["subject"][0].value("name", "");
-      }
+  for (size_t i = 0; i < out.images.size(); i++) {
+    auto m = exporter::AttestationManifestFor(index, out.images[i].descriptor.digest);
+    if (!m || !s_->content->Has(m->digest)) continue;
+    KILN_ASSIGN(out.attestations[i], exporter::ReadAttestations(*s_->content, m->digest));
+    KILN_ASSIGN(exporter::Image manifest, exporter::LoadImage(*s_->content, m->digest));
+    if (!manifest.manifest.layers.empty()) {
+      KILN_ASSIGN(std::string statement, s_->content->Read(manifest.manifest.layers[0].digest));
+      Json j = Json::parse(statement, nullptr, false);
+      if (j.is_object() && j.contains("subject") && j["subject"].is_array() && !j["subject"].empty())
+        out.subject_name = j["subject"][0].value("name", "");
     }
   }
   return out;
+}
+
+Result<std::vector<exporter::Attestation>> Engine::AttestationsOf(const std::string& ref, const std::string& image_digest) {
+  KILN_ASSIGN(std::string digest, StoredDigest(ref));
+  KILN_ASSIGN(std::string text, s_->content->Read(digest));
+  if (!oci::IsIndexDocument(text)) return std::vector<exporter::Attestation>{};
+  KILN_ASSIGN(oci::Index index, oci::IndexFromJson(text));
+  auto manifest = exporter::AttestationManifestFor(index, image_digest);
+  if (!manifest || !s_->content->Has(manifest->digest)) return std::vector<exporter::Attestation>{};
+  return exporter::ReadAttestations(*s_->content, manifest->digest);
 }
 
 Result<Engine::IndexParts> Engine::LeavingIndex(exporter::Exporter& leaving, const MultiImage& image) {

@@ -89,6 +89,8 @@ struct BuildRequest {
   /// provenance statement ("min" or "max"; "" for none). With either, the image is an index.
   bool sbom = false;
   std::string provenance;
+  /// The provenance's builder.id (BuildKit's builder-id attribute); empty: kiln's own URI.
+  std::string provenance_builder_id;
   /// Ask about the Dockerfile instead of building, as `docker buildx build --call`: "check" (the build checks of
   /// every stage, or of the target's), "targets" (the stages), "outline" (what the target takes: build args,
   /// secrets, ssh). "" builds.
@@ -266,6 +268,9 @@ class Engine {
   Result<exporter::Image> FindImage(const std::string& ref, const std::optional<oci::Platform>& platform = std::nullopt);
   /// The digest a name (or a digest, or a unique prefix of one) stands for in the store: a manifest or an index.
   Result<std::string> StoredDigest(const std::string& ref);
+  /// The attestations (SBOM, provenance) the index `ref` names holds for its image `image_digest`; none when
+  /// `ref` names a single image or the image has none.
+  Result<std::vector<exporter::Attestation>> AttestationsOf(const std::string& ref, const std::string& image_digest);
   /// Copies the image an OCI layout directory names ("DIR", "DIR:TAG" or "DIR@DIGEST"; DIR alone must hold one
   /// image) into the store, kept under its digest, and returns that manifest digest.
   Result<std::string> ImportLayoutImage(const std::string& spec);

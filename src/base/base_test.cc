@@ -35,7 +35,7 @@ TEST(Path, Clean) {
 TEST(Fs, AtomicWriteAndTempDir) {
   std::string path;
   {
-    auto dir = TempDir::Create(testing::TempDir(), "fs-test-");
+    auto dir = TempDir::Create(::testing::TempDir(), "fs-test-");
     ASSERT_TRUE(dir.ok()) << dir.status().message();
     path = dir->path();
     std::string f = JoinPath(path, "x/y/file");
@@ -51,7 +51,7 @@ TEST(Fs, AtomicWriteAndTempDir) {
 }
 
 TEST(Fs, CopyFileAtomicIsACopyNotALink) {
-  auto dir = TempDir::Create(testing::TempDir(), "copy-test-");
+  auto dir = TempDir::Create(::testing::TempDir(), "copy-test-");
   ASSERT_TRUE(dir.ok());
   std::string from = dir->path() + "/from", to = dir->path() + "/to";
   std::string big(3 << 20, 'x');

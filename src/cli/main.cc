@@ -134,46 +134,59 @@ std::string NamedSubcommand(int argc, char** argv) {
 kiln::Status Attestations(const std::string& sbom, const std::string& provenance, const std::vector<std::string>& attests,
                           kiln::api::BuildRequest& req) {
   auto mode_of = [](const std::string& value, const std::string& flag) -> kiln::Result<std::string> {
-    if (value == "true" || value == "min" || value == "mode=min") return std::string("min");
-    if (value == "max" || value == "mode=max") return std::string("max");
-    if (value == "false" || value.empty()) return std::string();
-    return kiln::Status::Error(flag + ": expected true, false, mode=min or mode=max, got \"" + value + "\"");
+    if (value == "true" || value == "min") return std::string("min");
+    if (value == "max") return std::string("max");
+    if (value == "false") return std::string();
+    return kiln::Status::Error(flag + ": expected true, false, min or max, got \"" + value + "\"");
+  };
+  // One attestation's attributes: type (from --attest only), mode, builder-id (provenance) and disabled.
+  auto apply = [&](const std::string& value, const std::string& flag, std::string type) -> kiln::Status {
+    auto attrs = kiln::ParseAttributes(value, flag);
+    if (!attrs.ok()) return attrs.status();
+    std::string mode = "min", builder_id;
+    bool disabled = false;
+    for (auto& [k, v] : *attrs) {
+      if (k == "type" && flag == "--attest") {
+        type = v;
+      } else if (k == "mode") {
+        mode = v;
+      } else if (k == "builder-id") {
+        builder_id = v;
+      } else if (k == "disabled") {
+        disabled = v == "true";
+      } else {
+        return kiln::Status::Error(flag + ": unknown attribute \"" + k + "\" (" +
+                                   (flag == "--attest" ? "type, " : "") + "mode, builder-id, disabled)");
+      }
+    }
+    if (type == "sbom") {
+      req.sbom = !disabled;
+    } else if (type == "provenance") {
+      auto m = mode_of(mode, flag + " mode");
+      if (!m.ok()) return m.status();
+      req.provenance = disabled ? "" : *m;
+      req.provenance_builder_id = builder_id;
+    } else {
+      return kiln::Status::Error("--attest: type must be sbom or provenance, got \"" + type + "\"");
+    }
+    return kiln::Status::Ok();
   };
   if (!sbom.empty()) {
     if (sbom != "true" && sbom != "false") return kiln::Status::Error("--sbom: expected true or false, got \"" + sbom + "\"");
     req.sbom = sbom == "true";
   }
   if (!provenance.empty()) {
-    auto mode = mode_of(provenance, "--provenance");
-    if (!mode.ok()) return mode.status();
-    req.provenance = *mode;
-  }
-  for (auto& a : attests) {
-    auto attrs = kiln::ParseAttributes(a, "--attest");
-    if (!attrs.ok()) return attrs.status();
-    std::string type, mode = "min";
-    bool disabled = false;
-    for (auto& [k, v] : *attrs) {
-      if (k == "type") {
-        type = v;
-      } else if (k == "mode") {
-        mode = v;
-      } else if (k == "disabled") {
-        disabled = v == "true";
-      } else {
-        return kiln::Status::Error("--attest: unknown attribute \"" + k + "\" (type, mode, disabled)");
-      }
-    }
-    if (type == "sbom") {
-      req.sbom = !disabled;
-    } else if (type == "provenance") {
-      auto m = mode_of(mode, "--attest mode");
-      if (!m.ok()) return m.status();
-      req.provenance = disabled ? "" : *m;
-    } else {
-      return kiln::Status::Error("--attest: type must be sbom or provenance, got \"" + type + "\"");
+    // --provenance=true|false|min|max, or attributes as --attest type=provenance takes them (mode=max,builder-id=URI).
+    if (provenance.find('=') == std::string::npos) {
+      auto mode = mode_of(provenance, "--provenance");
+      if (!mode.ok()) return mode.status();
+      req.provenance = *mode;
+    } else if (auto s = apply(provenance, "--provenance", "provenance"); !s.ok()) {
+      return s;
     }
   }
+  for (auto& a : attests)
+    if (auto s = apply(a, "--attest", ""); !s.ok()) return s;
   return kiln::Status::Ok();
 }
 
@@ -248,7 +261,7 @@ int main(int argc, char** argv) {
                       "COPY --from=NAME and RUN --mount=from=NAME (repeatable)");
     build->add_option("--target", target, "Build stage to stop at");
     build->add_option("--sbom", sbom, "Attach an SPDX SBOM of each image's packages: true or false");
-    build->add_option("--provenance", provenance, "Attach SLSA provenance: true (mode=min), mode=min, mode=max or false");
+    build->add_option("--provenance", provenance, "Attach SLSA provenance: true (mode=min), false, or attributes mode=min|max,builder-id=URI");
     build->add_option("--attest", attests, "Attestation: type=sbom, or type=provenance[,mode=min|max] (repeatable)");
     build->add_option("--platform", build_platforms,
                       "Target platforms os/arch[/variant], comma-separated (default this host's); several make an index");

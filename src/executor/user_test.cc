@@ -7,10 +7,10 @@
 namespace kiln::executor {
 namespace {
 
-class UserTest : public testing::Test {
+class UserTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create(testing::TempDir(), "user-test-");
+    auto d = TempDir::Create(::testing::TempDir(), "user-test-");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
     ASSERT_TRUE(MakeDirs(dir_->path() + "/etc").ok());

@@ -231,7 +231,7 @@ Json Provenance(const ProvenanceInput& in) {
     if (!dockerfile::LooksSecret(k)) args["build-arg:" + k] = v;
   if (!in.target.empty()) args["target"] = in.target;
   Json predicate = {
-      {"builder", {{"id", ""}}},
+      {"builder", {{"id", in.builder_id.empty() ? std::string(kKilnBuilderId) : in.builder_id}}},
       {"buildType", "https://mobyproject.org/buildkit@v1"},
       {"materials", materials},
       {"invocation",
@@ -282,6 +282,17 @@ Result<std::pair<Image, oci::Descriptor>> PutAttestationManifest(const store::Co
   entry.annotations[kReferenceTypeAnnotation] = "attestation-manifest";
   entry.annotations[kReferenceDigestAnnotation] = subject.descriptor.digest;
   return std::make_pair(out, entry);
+}
+
+std::optional<oci::Descriptor> AttestationManifestFor(const oci::Index& index, const std::string& image_digest) {
+  for (auto& m : index.manifests) {
+    auto type = m.annotations.find(kReferenceTypeAnnotation);
+    auto subject = m.annotations.find(kReferenceDigestAnnotation);
+    if (type != m.annotations.end() && type->second == "attestation-manifest" && subject != m.annotations.end() &&
+        subject->second == image_digest)
+      return m;
+  }
+  return std::nullopt;
 }
 
 Result<std::vector<Attestation>> ReadAttestations(const store::ContentStore& content, const std::string& manifest_digest) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ Result<Json> ScanSbom(const std::string& root, const std::string& name, const st
 /// What a SLSA v0.2 provenance statement says of a build, as BuildKit's does.
 struct ProvenanceInput {
   bool max = false;  // mode=max: also the Dockerfile and the steps
+  std::string builder_id;  // builder.id, which SLSA requires; empty: kKilnBuilderId
   std::string build_id;
   std::string started, finished;  // RFC 3339
   std::string platform;           // the image's
@@ -44,6 +46,8 @@ struct ProvenanceInput {
   std::string dockerfile_name, dockerfile;
   std::vector<std::string> steps;  // step names (max)
 };
+/// The builder.id of a provenance whose build named none: this tool, as SLSA asks for a URI of the builder.
+inline constexpr const char* kKilnBuilderId = "https://kiln.dev/kiln";
 Json Provenance(const ProvenanceInput& in);
 
 /// Stores the attestation manifest of `subject` (named `subject_name`, "" for none): a statement per
@@ -51,6 +55,9 @@ Json Provenance(const ProvenanceInput& in);
 Result<std::pair<Image, oci::Descriptor>> PutAttestationManifest(const store::ContentStore& content, const Image& subject,
                                                                  const std::string& subject_name,
                                                                  const std::vector<Attestation>& attestations);
+
+/// The attestation manifest an index lists for its image `image_digest`, if any.
+std::optional<oci::Descriptor> AttestationManifestFor(const oci::Index& index, const std::string& image_digest);
 
 /// The attestations of a stored attestation manifest, read back from its statements.
 Result<std::vector<Attestation>> ReadAttestations(const store::ContentStore& content, const std::string& manifest_digest);

@@ -92,5 +92,12 @@ TEST(Provenance, LeavesOutSecretLookingArgsAndKeepsTheDockerfileOnlyInMaxMode) {
   EXPECT_NE(Provenance(in).dump().find("FROM busybox"), std::string::npos);
 }
 
+TEST(Provenance, NamesTheBuilderItWasGivenOrKiln) {
+  ProvenanceInput in;
+  EXPECT_EQ(Provenance(in)["builder"]["id"], kKilnBuilderId);  // SLSA requires one
+  in.builder_id = "https://ci.example/runners/7";
+  EXPECT_EQ(Provenance(in)["builder"]["id"], "https://ci.example/runners/7");
+}
+
 }  // namespace
 }  // namespace kiln::exporter

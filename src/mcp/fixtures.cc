@@ -3,6 +3,9 @@
 #include <thread>
 
 namespace kiln::mcp {
+
+Json TextItem(const std::string& text) { return {{"type", "text"}, {"text", text}}; }
+
 namespace {
 
 // A 1x1 red PNG and an empty 8 kHz WAV: the smallest real media for the content-type fixtures.
@@ -10,7 +13,6 @@ constexpr const char* kPng =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 constexpr const char* kWav = "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA=";
 
-Json Text(const std::string& t) { return {{"type", "text"}, {"text", t}}; }
 Json Content(Json items) { return {{"content", std::move(items)}}; }
 Json EmptySchema() { return {{"type", "object"}, {"properties", Json::object()}}; }
 
@@ -23,11 +25,11 @@ void AddTool(Server& s, const std::string& name, const std::string& description,
 
 Outcome ElicitTool(RequestContext& ctx, Json params) {
   if (!ctx.client_capabilities().contains("elicitation")) {
-    return Outcome::Ok({{"content", {Text("the client does not support elicitation")}}, {"isError", true}});
+    return Outcome::Ok({{"content", {TextItem("the client does not support elicitation")}}, {"isError", true}});
   }
   auto answer = ctx.RequestClient("elicitation/create", std::move(params));
-  if (!answer.ok()) return Outcome::Ok({{"content", {Text(answer.status().message())}}, {"isError", true}});
-  return Outcome::Ok(Content({Text("Elicitation completed: action=" + answer->value("action", "") +
+  if (!answer.ok()) return Outcome::Ok({{"content", {TextItem(answer.status().message())}}, {"isError", true}});
+  return Outcome::Ok(Content({TextItem("Elicitation completed: action=" + answer->value("action", "") +
                                    ", content=" + answer->value("content", Json::object()).dump())}));
 }
 
@@ -36,7 +38,7 @@ Outcome ElicitTool(RequestContext& ctx, Json params) {
 void AddConformanceFixtures(Server& s) {
   AddStatelessFixtures(s);
   AddTool(s, "test_simple_text", "Returns simple text", EmptySchema(), [](RequestContext&, const Json&) {
-    return Outcome::Ok(Content({Text("This is a simple text response for testing.")}));
+    return Outcome::Ok(Content({TextItem("This is a simple text response for testing.")}));
   });
   AddTool(s, "test_image_content", "Returns an image", EmptySchema(), [](RequestContext&, const Json&) {
     return Outcome::Ok(Content({{{"type", "image"}, {"data", kPng}, {"mimeType", "image/png"}}}));
@@ -52,7 +54,7 @@ void AddConformanceFixtures(Server& s) {
   AddTool(s, "test_multiple_content_types", "Returns text, an image and a resource", EmptySchema(),
           [](RequestContext&, const Json&) {
             return Outcome::Ok(Content(
-                {Text("Multiple content types test:"), {{"type", "image"}, {"data", kPng}, {"mimeType", "image/png"}},
+                {TextItem("Multiple content types test:"), {{"type", "image"}, {"data", kPng}, {"mimeType", "image/png"}},
                  {{"type", "resource"},
                   {"resource", {{"uri", "test://mixed-content-resource"}, {"mimeType", "application/json"},
                                 {"text", R"({"test":"data","value":123})"}}}}}));
@@ -63,7 +65,7 @@ void AddConformanceFixtures(Server& s) {
     ctx.Log("info", "Tool processing data", "conformance");
     Sleep(50);
     ctx.Log("info", "Tool execution completed", "conformance");
-    return Outcome::Ok(Content({Text("Tool with logging executed successfully")}));
+    return Outcome::Ok(Content({TextItem("Tool with logging executed successfully")}));
   });
   AddTool(s, "test_tool_with_progress", "Reports progress", EmptySchema(), [](RequestContext& ctx, const Json&) {
     ctx.Progress(0, 100);
@@ -71,23 +73,23 @@ void AddConformanceFixtures(Server& s) {
     ctx.Progress(50, 100);
     Sleep(50);
     ctx.Progress(100, 100);
-    return Outcome::Ok(Content({Text("Tool with progress executed successfully")}));
+    return Outcome::Ok(Content({TextItem("Tool with progress executed successfully")}));
   });
   AddTool(s, "test_error_handling", "Always fails", EmptySchema(), [](RequestContext&, const Json&) {
-    return Outcome::Ok({{"content", {Text("This tool intentionally returns an error for testing")}}, {"isError", true}});
+    return Outcome::Ok({{"content", {TextItem("This tool intentionally returns an error for testing")}}, {"isError", true}});
   });
   AddTool(s, "test_sampling", "Asks the client's LLM",
           {{"type", "object"}, {"properties", {{"prompt", {{"type", "string"}}}}}, {"required", {"prompt"}}},
           [](RequestContext& ctx, const Json& args) {
             if (!ctx.client_capabilities().contains("sampling")) {
-              return Outcome::Ok({{"content", {Text("the client does not support sampling")}}, {"isError", true}});
+              return Outcome::Ok({{"content", {TextItem("the client does not support sampling")}}, {"isError", true}});
             }
-            Json params = {{"messages", {{{"role", "user"}, {"content", Text(args["prompt"].get<std::string>())}}}},
+            Json params = {{"messages", {{{"role", "user"}, {"content", TextItem(args["prompt"].get<std::string>())}}}},
                            {"maxTokens", 100}};
             auto answer = ctx.RequestClient("sampling/createMessage", params);
-            if (!answer.ok()) return Outcome::Ok({{"content", {Text(answer.status().message())}}, {"isError", true}});
+            if (!answer.ok()) return Outcome::Ok({{"content", {TextItem(answer.status().message())}}, {"isError", true}});
             std::string text = answer->value("content", Json::object()).value("text", "");
-            return Outcome::Ok(Content({Text("LLM response: " + text)}));
+            return Outcome::Ok(Content({TextItem("LLM response: " + text)}));
           });
   AddTool(s, "test_elicitation", "Asks the user",
           {{"type", "object"}, {"properties", {{"message", {{"type", "string"}}}}}, {"required", {"message"}}},
@@ -135,7 +137,7 @@ void AddConformanceFixtures(Server& s) {
             Sleep(50);
             ctx.DisconnectStream();
             Sleep(100);
-            return Outcome::Ok(Content({Text("Reconnection test completed successfully")}));
+            return Outcome::Ok(Content({TextItem("Reconnection test completed successfully")}));
           });
   // Every 2020-12 keyword family a client must pass through unchanged: $defs with an $anchor, $ref, composition
   // and conditionals. The arguments are validated against all of it.
@@ -158,7 +160,7 @@ void AddConformanceFixtures(Server& s) {
                 {"then", {{"required", {"phone"}}}},
                 {"else", {{"required", {"email"}}}},
                 {"additionalProperties", false}}}},
-             [](RequestContext&, const Json& args) { return Outcome::Ok(Content({Text("Received: " + args.dump())})); }});
+             [](RequestContext&, const Json& args) { return Outcome::Ok(Content({TextItem("Received: " + args.dump())})); }});
 
   s.AddResource({{{"uri", "test://static-text"}, {"name", "static-text"}, {"description", "A static text resource"},
                   {"mimeType", "text/plain"}},
@@ -194,7 +196,7 @@ void AddConformanceFixtures(Server& s) {
   auto user = [](Json content) { return Json{{"role", "user"}, {"content", std::move(content)}}; };
   s.AddPrompt({{{"name", "test_simple_prompt"}, {"description", "A simple prompt"}},
                [user](RequestContext&, const std::map<std::string, std::string>&) {
-                 return Outcome::Ok({{"messages", {user(Text("This is a simple prompt for testing."))}}});
+                 return Outcome::Ok({{"messages", {user(TextItem("This is a simple prompt for testing."))}}});
                },
                nullptr});
   s.AddPrompt({{{"name", "test_prompt_with_arguments"},
@@ -202,7 +204,7 @@ void AddConformanceFixtures(Server& s) {
                 {"arguments", {{{"name", "arg1"}, {"description", "First test argument"}, {"required", true}},
                                {{"name", "arg2"}, {"description", "Second test argument"}, {"required", true}}}}},
                [user](RequestContext&, const std::map<std::string, std::string>& a) {
-                 return Outcome::Ok({{"messages", {user(Text("Prompt with arguments: arg1='" + a.at("arg1") +
+                 return Outcome::Ok({{"messages", {user(TextItem("Prompt with arguments: arg1='" + a.at("arg1") +
                                                              "', arg2='" + a.at("arg2") + "'"))}}});
                },
                [](const std::string&, const std::string& prefix) {
@@ -220,13 +222,13 @@ void AddConformanceFixtures(Server& s) {
                        {user({{"type", "resource"},
                               {"resource", {{"uri", a.at("resourceUri")}, {"mimeType", "text/plain"},
                                             {"text", "Embedded resource content for testing."}}}}),
-                        user(Text("Please process the embedded resource above."))}}});
+                        user(TextItem("Please process the embedded resource above."))}}});
                },
                nullptr});
   s.AddPrompt({{{"name", "test_prompt_with_image"}, {"description", "A prompt with an image"}},
                [user](RequestContext&, const std::map<std::string, std::string>&) {
                  return Outcome::Ok({{"messages", {user({{"type", "image"}, {"data", kPng}, {"mimeType", "image/png"}}),
-                                                   user(Text("Please analyze the image above."))}}});
+                                                   user(TextItem("Please analyze the image above."))}}});
                },
                nullptr});
 }

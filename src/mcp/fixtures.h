@@ -10,4 +10,7 @@ void AddConformanceFixtures(Server& server);
 /// Those of the 2026-07-28 scenarios (fixtures_modern.cc).
 void AddStatelessFixtures(Server& server);
 
+/// A text content item: {"type": "text", "text": text}.
+Json TextItem(const std::string& text);
+
 }  // namespace kiln::mcp

@@ -8,8 +8,7 @@
 namespace kiln::mcp {
 namespace {
 
-Json Text(const std::string& t) { return {{"type", "text"}, {"text", t}}; }
-Outcome Says(const std::string& t) { return Outcome::Ok({{"content", {Text(t)}}}); }
+Outcome Says(const std::string& t) { return Outcome::Ok({{"content", {TextItem(t)}}}); }
 Json NoArguments() { return {{"type", "object"}, {"properties", Json::object()}}; }
 
 /// An elicitation for one string field.
@@ -19,7 +18,7 @@ Json AskFor(const std::string& message, const std::string& field, const std::str
 }
 Json Sample(const std::string& text, int max_tokens) {
   return {{"method", "sampling/createMessage"},
-          {"params", {{"messages", {{{"role", "user"}, {"content", Text(text)}}}}, {"maxTokens", max_tokens}}}};
+          {"params", {{"messages", {{{"role", "user"}, {"content", TextItem(text)}}}}, {"maxTokens", max_tokens}}}};
 }
 Json ListRoots() { return {{"method", "roots/list"}, {"params", Json::object()}}; }
 
@@ -150,7 +149,7 @@ void AddInputFixtures(Server& s) {
                  auto context = ctx.RequestInput("user_context", "elicitation/create",
                                                  AskFor("What context should the prompt use?", "context")["params"]);
                  std::string text = context.ok() ? "Prompt with context: " + Field(*context, "context") : context.status().message();
-                 return Outcome::Ok({{"messages", {{{"role", "user"}, {"content", Text(text)}}}}});
+                 return Outcome::Ok({{"messages", {{{"role", "user"}, {"content", TextItem(text)}}}}});
                },
                nullptr});
 }
@@ -171,7 +170,7 @@ void AddTaskFixtures(Server& s) {
   Add(s, "failing_job", "Fails as a tool after a second; only as a task", NoArguments(),
       [](RequestContext& ctx, const Json&) {
         SleepUnlessCancelled(ctx, 1000);
-        return Outcome::Ok({{"content", {Text("the job failed")}}, {"isError", true}});
+        return Outcome::Ok({{"content", {TextItem("the job failed")}}, {"isError", true}});
       },
       TaskSupport::kRequired);
   Add(s, "protocol_error_job", "Fails with a protocol error, as a task", NoArguments(),

@@ -54,7 +54,7 @@ TEST(Protocol, ClassifiesMessages) {
 }
 
 
-class ServerTest : public testing::Test {
+class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (int i = 0; i < 120; i++) {

@@ -139,7 +139,7 @@ TEST(StandardHeaders, MustAgreeWithTheBody) {
 }
 
 
-class StatelessTest : public testing::Test {
+class StatelessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Tool ask{{{"name", "ask"}, {"inputSchema", {{"type", "object"}}}}, [](RequestContext& ctx, const Json&) {

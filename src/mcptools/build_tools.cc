@@ -112,6 +112,10 @@ std::vector<ToolRow> BuildTools(Context& c) {
        {"platforms", {{"type", "array"}, {"items", {{"type", "string"}}},
                       {"description", "Target platforms, os/arch[/variant] (default this host's); several make one "
                                       "multi-platform image (an index)"}}},
+       {"sbom", {{"type", "boolean"}, {"description", "Attach an SPDX SBOM of each image's packages, as --sbom=true"}}},
+       {"provenance", {{"type", "string"}, {"enum", {"min", "max"}},
+                       {"description", "Attach SLSA provenance, as --provenance=mode=min|max (max also records the "
+                                       "Dockerfile and steps)"}}},
        {"no_cache", {{"type", "boolean"}, {"description", "Run every step again"}}},
        {"max_parallelism", {{"type", "integer"}, {"minimum", 1}, {"maximum", 64},
                             {"description", "Steps run at once at most (default: one per core)"}}},
@@ -189,6 +193,8 @@ std::vector<ToolRow> BuildTools(Context& c) {
         if (a.contains("platforms") && a["platforms"].is_array())
           for (auto& p : a["platforms"])
             if (p.is_string()) req.platforms.push_back(p.get<std::string>());
+        req.sbom = a.value("sbom", false);
+        req.provenance = a.value("provenance", "");
         req.no_cache = a.value("no_cache", false);
         req.memory_limit = c.options.memory_limit;
         req.pids_limit = c.options.pids_limit;

@@ -27,14 +27,16 @@ std::vector<ToolRow> ImageTools(Context& c) {
 
   rows.push_back({.name = "inspect_image",
                  .title = "Inspect an image",
-                 .description = "An image's config (env, cmd, entrypoint, user, workdir, labels...), layers, platform and size.",
+                 .description = "An image's config (env, cmd, entrypoint, user, workdir, labels...), layers, platform, size "
+                                "and attestations (SBOM, provenance).",
                  .input = ObjectSchema({{"ref", Str("Image name or digest")},
                                         {"platform", Str("For a multi-platform image, which platform's image "
                                                          "(os/arch[/variant]; default this host's)")}},
                                        {"ref"}),
                  .output = {{"type", "object"}, {"properties", {{"digest", {{"type", "string"}}}, {"config", {{"type", "object"}}},
                                                              {"layers", {{"type", "array"}}}, {"platform", {{"type", "string"}}},
-                                                             {"size", {{"type", "integer"}}}}}},
+                                                             {"size", {{"type", "integer"}}},
+                                                             {"attestations", {{"type", "array"}}}}}},
                  .annotations = Annotations(true),
                  .quick = true,
                  .call = [&c](RequestContext&, const Json& a) {
@@ -55,8 +57,21 @@ std::vector<ToolRow> ImageTools(Context& c) {
                             {"diff_id", i < img->config.diff_ids.size() ? img->config.diff_ids[i] : ""}});
         }
         Json cfg = oci::ToJson(img->config)["config"];
+        // What is attested of it (kiln build --sbom/--provenance): the predicate types, with a word of each.
+        auto attested = c.engine.AttestationsOf(a["ref"].get<std::string>(), img->descriptor.digest);
+        if (!attested.ok()) return ToolError(attested.status().message());
+        Json attestations = Json::array();
+        for (auto& at : *attested) {
+          Json entry = {{"predicate_type", at.predicate_type}};
+          if (at.predicate.contains("packages") && at.predicate["packages"].is_array())
+            entry["packages"] = at.predicate["packages"].size();
+          if (at.predicate.contains("builder") && at.predicate["builder"].is_object())
+            entry["builder_id"] = at.predicate["builder"].value("id", "");
+          attestations.push_back(entry);
+        }
         return Structured({{"digest", img->descriptor.digest}, {"config", cfg}, {"layers", layers},
-                           {"platform", img->config.platform.Normalized().ToString()}, {"size", size}});
+                           {"platform", img->config.platform.Normalized().ToString()}, {"size", size},
+                           {"attestations", attestations}});
       }});
 
   rows.push_back({.name = "image_history",

@@ -12,10 +12,10 @@
 namespace kiln::mcptools {
 namespace {
 
-class WorkspaceTest : public testing::Test {
+class WorkspaceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create(testing::TempDir(), "workspace-test-");
+    auto d = TempDir::Create(::testing::TempDir(), "workspace-test-");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
     char real[PATH_MAX];

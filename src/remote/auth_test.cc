@@ -38,10 +38,10 @@ TEST(CredentialKey, DockerHubAliasesAndHosts) {
   EXPECT_EQ(CredentialKey("127.0.0.1:5000"), "127.0.0.1:5000");
 }
 
-class DockerConfigTest : public testing::Test {
+class DockerConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create(testing::TempDir(), "docker-config-");
+    auto d = TempDir::Create(::testing::TempDir(), "docker-config-");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
   }

@@ -35,11 +35,11 @@ std::map<std::string, std::string> ListTar(const std::string& path) {
   return out;
 }
 
-class LayerTest : public testing::Test {
+class LayerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root (whiteout devices and trusted.* xattrs)";
-    auto d = TempDir::Create(testing::TempDir(), "layer-test-");
+    auto d = TempDir::Create(::testing::TempDir(), "layer-test-");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
     content_ = std::make_unique<store::ContentStore>(dir_->path() + "/store");
@@ -161,7 +161,7 @@ TEST_F(LayerTest, ApplyRefusesToEscape) {
 }
 
 TEST(ResolveInRoot, SymlinksStayInside) {
-  auto d = TempDir::Create(testing::TempDir(), "resolve-test-");
+  auto d = TempDir::Create(::testing::TempDir(), "resolve-test-");
   ASSERT_TRUE(d.ok());
   std::string r = d->path();
   ASSERT_TRUE(MakeDirs(r + "/real/dir").ok());
@@ -180,7 +180,7 @@ namespace kiln::snapshot {
 namespace {
 
 TEST(ActiveSnapshot, DiscardsItselfUnlessCommitted) {
-  auto dir = TempDir::Create(testing::TempDir(), "active-test-");
+  auto dir = TempDir::Create(::testing::TempDir(), "active-test-");
   ASSERT_TRUE(dir.ok());
   auto metadata = store::Metadata::Open(dir->path() + "/metadata.db");
   ASSERT_TRUE(metadata.ok());

@@ -10,10 +10,10 @@
 namespace kiln::solver {
 namespace {
 
-class FileOpTest : public testing::Test {
+class FileOpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create(testing::TempDir(), "fileop-test-");
+    auto d = TempDir::Create(::testing::TempDir(), "fileop-test-");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
     ctx_ = dir_->path() + "/ctx";

@@ -18,10 +18,10 @@ namespace {
 
 /// A store with an image (manifest, config, one layer), and snapshots 1 <- 2 <- 3 and 1 <- 4, where 3 and 4
 /// are cache results and 3's layer became a blob of its own.
-class GcTest : public testing::Test {
+class GcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create(testing::TempDir(), "gc-test-");
+    auto d = TempDir::Create(::testing::TempDir(), "gc-test-");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
     content_ = std::make_unique<ContentStore>(dir_->path());

@@ -9,10 +9,10 @@
 namespace kiln::store {
 namespace {
 
-class ProcessMarkTest : public testing::Test {
+class ProcessMarkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create(testing::TempDir(), "mark-test-");
+    auto d = TempDir::Create(::testing::TempDir(), "mark-test-");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
   }

@@ -11,10 +11,10 @@
 namespace kiln::store {
 namespace {
 
-class StoreTest : public testing::Test {
+class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create(testing::TempDir(), "store-test-");
+    auto d = TempDir::Create(::testing::TempDir(), "store-test-");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
   }

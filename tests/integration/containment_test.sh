@@ -43,7 +43,7 @@ RUN i=0; while [ $i -lt 500 ]; do sleep 30 & i=$((i+1)); done; wait
 DOCKERFILE
 err=$(must_fail kiln build --pids-limit 40 -f "$ctx/Dockerfile.forks" "$ctx")
 assert_contains "$err" "the step reached its limit of 40 processes (--pids-limit)"
-pgrep -f "sleep 30" > /dev/null && fail "processes of the stopped step are left running"
+pgrep -fx "sleep 30" > /dev/null && fail "processes of the stopped step are left running"
 
 # Memory: a step using more than its limit is killed, and the error says why.
 cat > "$ctx/Dockerfile.memory" <<'DOCKERFILE'

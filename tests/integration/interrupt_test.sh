@@ -23,7 +23,7 @@ sleep 0.5
 kill -9 $pid
 wait $pid 2>/dev/null || true
 # The container outlives kiln -9; the next kiln process must stop and delete it.
-pgrep -f "sleep 60" >/dev/null || fail "expected the orphaned container to be running"
+pgrep -fx "sleep 60" >/dev/null || fail "expected the orphaned container to be running"
 
 # SIGINT (Ctrl-C): kiln stops the container and exits non-zero.
 "$KILN" build --progress plain "$ctx" > "$WORK/log2" 2>&1 &
@@ -31,8 +31,8 @@ pid=$!
 wait_for_step "$WORK/log2"
 grep -A1 "echo first" "$WORK/log2" | grep -q CACHED || fail "the step finished before kill -9 must be cached"
 # The new build's container may take a moment to start (slower under sanitizers): wait for exactly one.
-for _ in $(seq 100); do [ "$(pgrep -fc "sleep 60" || true)" = 1 ] && break; sleep 0.1; done
-running=$(pgrep -fc "sleep 60" || true)
+for _ in $(seq 100); do [ "$(pgrep -fxc "sleep 60" || true)" = 1 ] && break; sleep 0.1; done
+running=$(pgrep -fxc "sleep 60" || true)
 [ "$running" = 1 ] || fail "expected one 'sleep 60' container (the killed build's removed), found $running"
 sleep 0.5
 start=$(date +%s)
@@ -58,14 +58,14 @@ assert_eq "$leftover" "0" "abandoned snapshots removed"
 # kiln run stops its container when it is killed (SIGTERM from a script, not a terminal's Ctrl-C), and leaves none.
 "$KILN" run after:1 sh -c 'sleep 77' &
 pid=$!
-for _ in $(seq 100); do pgrep -f "sleep 77" >/dev/null && break; sleep 0.1; done
-pgrep -f "sleep 77" >/dev/null || fail "kiln run did not start its container"
+for _ in $(seq 100); do pgrep -fx "sleep 77" >/dev/null && break; sleep 0.1; done
+pgrep -fx "sleep 77" >/dev/null || fail "kiln run did not start its container"
 start=$(date +%s)
 kill -TERM $pid
 set +e
 wait $pid
 set -e
 [ $(( $(date +%s) - start )) -lt 10 ] || fail "kiln run took too long to stop after SIGTERM"
-! pgrep -f "sleep 77" >/dev/null || fail "the container of a killed kiln run is still running"
+! pgrep -fx "sleep 77" >/dev/null || fail "the container of a killed kiln run is still running"
 [ -z "$(runc --root "$KILN_ROOT/run/runtime" list -q 2>/dev/null)" ] || fail "kiln run left a runc container"
 echo "PASS"

@@ -49,7 +49,7 @@ start=$(date +%s)
 if out=$(kiln build --progress plain -f "$ctx/Dockerfile.fail" "$ctx" 2>&1); then fail "the failing build succeeded"; fi
 assert_contains "$out" 'Dockerfile.fail:4: RUN sleep 0.3 && echo giving up && exit 3: process "/bin/sh -c sleep 0.3 && echo giving up && exit 3" did not complete successfully: exit code: 3'
 assert_contains "$out" "CANCELED"
-pgrep -f "sleep 47" >/dev/null && fail "the cancelled sibling's container still runs"
+pgrep -fx "sleep 47" >/dev/null && fail "the cancelled sibling's container still runs"
 [ $(( $(date +%s) - start )) -lt 40 ] || fail "the build waited for the sibling instead of cancelling it"
 
 # Two processes, one step: the uuid the step writes is the same in both images, so it ran once.

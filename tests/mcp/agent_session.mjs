@@ -212,6 +212,18 @@ test(`kiln mcp over ${transportKind}`, async (t) => {
     assert.ok(long.structuredContent.stdout.length < 300000);
   });
 
+  await t.test('attaches an SBOM and provenance when asked', async () => {
+    const r = await call(client, 'build_image', { context: app, tags: [`${app}:attested`], sbom: true, provenance: 'max' });
+    assert.ok(!r.isError, JSON.stringify(r.structuredContent ?? r.content));
+    const image = (await call(client, 'inspect_image', { ref: `${app}:attested` })).structuredContent;
+    assert.deepEqual(image.attestations.map((x) => x.predicate_type).sort(),
+      ['https://slsa.dev/provenance/v0.2', 'https://spdx.dev/Document'], JSON.stringify(image));
+    assert.equal(image.attestations.find((x) => x.builder_id).builder_id, 'https://kiln.dev/kiln');
+    assert.deepEqual((await call(client, 'inspect_image', { ref: `${app}:1` })).structuredContent.attestations, []);
+    const bad = await call(client, 'build_image', { context: app, provenance: 'everything' });
+    assert.ok(bad.isError, 'a provenance mode other than min or max is refused');
+  });
+
   await t.test('refuses paths outside the workspace', async () => {
     fs.mkdirSync(path.join(WORKSPACE, 'links'), { recursive: true });
     try { fs.symlinkSync('/etc', path.join(WORKSPACE, 'links', 'etc')); } catch { /* made by the other transport's run */ }

@@ -9,7 +9,7 @@
 namespace kiln::dockerfile {
 namespace {
 
-class ConvertTest : public testing::Test {
+class ConvertTest : public ::testing::Test {
  protected:
   std::vector<std::string> resolved;
   ConvertOptions Options() {

@@ -7,7 +7,7 @@
 namespace kiln::dockerfile {
 namespace {
 
-class ShellTest : public testing::Test {
+class ShellTest : public ::testing::Test {
  protected:
   std::map<std::string, std::string> vars = {{"A", "apple"}, {"EMPTY", ""}, {"P", "dir/file.tar.gz"}};
   Lookup env = [this](const std::string& n) -> std::optional<std::string> {
