@@ -58,10 +58,10 @@ std::vector<ToolRow> ImageTools(Context& c) {
         }
         Json cfg = oci::ToJson(img->config)["config"];
         // What is attested of it (kiln build --sbom/--provenance): the predicate types, with a word of each.
+        // Statements that cannot be read (an index pulled without them) leave the list empty, not the call failed.
         auto attested = c.engine.AttestationsOf(a["ref"].get<std::string>(), img->descriptor.digest);
-        if (!attested.ok()) return ToolError(attested.status().message());
         Json attestations = Json::array();
-        for (auto& at : *attested) {
+        for (auto& at : std::move(attested).value_or(std::vector<exporter::Attestation>{})) {
           Json entry = {{"predicate_type", at.predicate_type}};
           if (at.predicate.contains("packages") && at.predicate["packages"].is_array())
             entry["packages"] = at.predicate["packages"].size();

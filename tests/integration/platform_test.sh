@@ -230,5 +230,9 @@ assert_contains "$err" "cannot run the RUN steps for linux/riscv32" "the platfor
 assert_contains "$err" "install qemu-user-static and run kiln setup-binfmt" "the fix is given"
 err=$(must_fail kiln build --platform linux/amd64/x/y "$ctx")
 assert_contains "$err" "--platform" "a malformed platform names the flag"
+err=$(must_fail kiln build --provenance=mode=huge "$ctx")
+assert_contains "$err" "--provenance mode: expected true, false, min or max" "a bad provenance mode names the flag"
+err=$(must_fail kiln build --attest type=provenance,colour=red "$ctx")
+assert_contains "$err" '--attest: unknown attribute "colour"' "an unknown attestation attribute is named"
 assert_store_consistent "$KILN_ROOT"
 echo PASS
