@@ -195,14 +195,7 @@ Result<Engine::MultiImage> Engine::StoredIndex(const std::string& index_digest, 
   for (size_t i = 0; i < out.images.size(); i++) {
     auto m = exporter::AttestationManifestFor(index, out.images[i].descriptor.digest);
     if (!m || !s_->content->Has(m->digest)) continue;
-    KILN_ASSIGN(out.attestations[i], exporter::ReadAttestations(*s_->content, m->digest));
-    KILN_ASSIGN(exporter::Image manifest, exporter::LoadImage(*s_->content, m->digest));
-    if (!manifest.manifest.layers.empty()) {
-      KILN_ASSIGN(std::string statement, s_->content->Read(manifest.manifest.layers[0].digest));
-      Json j = Json::parse(statement, nullptr, false);
-      if (j.is_object() && j.contains("subject") && j["subject"].is_array() && !j["subject"].empty())
-        out.subject_name = j["subject"][0].value("name", "");
-    }
+    KILN_ASSIGN(out.attestations[i], exporter::ReadAttestations(*s_->content, m->digest, &out.subject_name));
   }
   return out;
 }

@@ -144,12 +144,13 @@ kiln::Status Attestations(const std::string& sbom, const std::string& provenance
     auto attrs = kiln::ParseAttributes(value, flag);
     if (!attrs.ok()) return attrs.status();
     std::string mode = "min", builder_id;
-    bool disabled = false;
+    bool disabled = false, mode_given = false;
     for (auto& [k, v] : *attrs) {
       if (k == "type" && flag == "--attest") {
         type = v;
       } else if (k == "mode") {
         mode = v;
+        mode_given = true;
       } else if (k == "builder-id") {
         builder_id = v;
       } else if (k == "disabled") {
@@ -160,6 +161,8 @@ kiln::Status Attestations(const std::string& sbom, const std::string& provenance
       }
     }
     if (type == "sbom") {
+      if (!builder_id.empty() || mode_given)
+        return kiln::Status::Error(flag + ": type=sbom takes no mode or builder-id (those are provenance's)");
       req.sbom = !disabled;
     } else if (type == "provenance") {
       auto m = mode_of(mode, flag + " mode");

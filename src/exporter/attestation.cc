@@ -295,14 +295,24 @@ std::optional<oci::Descriptor> AttestationManifestFor(const oci::Index& index, c
   return std::nullopt;
 }
 
-Result<std::vector<Attestation>> ReadAttestations(const store::ContentStore& content, const std::string& manifest_digest) {
+Result<std::vector<Attestation>> ReadAttestations(const store::ContentStore& content, const std::string& manifest_digest,
+                                                  std::string* subject_name) {
   KILN_ASSIGN(Image manifest, LoadImage(content, manifest_digest));
   std::vector<Attestation> out;
-  for (auto& layer : manifest.manifest.layers) {
-    KILN_ASSIGN(std::string text, content.Read(layer.digest));
+  if (subject_name) subject_name->clear();
+  for (size_t i = 0; i < manifest.manifest.layers.size(); i++) {
+    KILN_ASSIGN(std::string text, content.Read(manifest.manifest.layers[i].digest));
     Json statement = Json::parse(text, nullptr, false);
-    if (!statement.is_object() || !statement.contains("predicateType")) continue;
-    out.push_back({statement["predicateType"].get<std::string>(), statement.value("predicate", Json::object())});
+    if (!statement.is_object()) continue;
+    if (i == 0 && subject_name) {
+      const Json& subject = statement.contains("subject") ? statement["subject"] : Json();
+      if (subject.is_array() && !subject.empty() && subject[0].is_object() && subject[0].contains("name") &&
+          subject[0]["name"].is_string())
+        *subject_name = subject[0]["name"].get<std::string>();
+    }
+    if (!statement.contains("predicateType") || !statement["predicateType"].is_string()) continue;
+    Json predicate = statement.contains("predicate") ? statement["predicate"] : Json::object();
+    out.push_back({statement["predicateType"].get<std::string>(), predicate});
   }
   return out;
 }

@@ -59,7 +59,9 @@ Result<std::pair<Image, oci::Descriptor>> PutAttestationManifest(const store::Co
 /// The attestation manifest an index lists for its image `image_digest`, if any.
 std::optional<oci::Descriptor> AttestationManifestFor(const oci::Index& index, const std::string& image_digest);
 
-/// The attestations of a stored attestation manifest, read back from its statements.
-Result<std::vector<Attestation>> ReadAttestations(const store::ContentStore& content, const std::string& manifest_digest);
+/// The attestations of a stored attestation manifest, read back from its statements; `subject_name`, when given,
+/// gets the name the first statement gives its subject ("" for none).
+Result<std::vector<Attestation>> ReadAttestations(const store::ContentStore& content, const std::string& manifest_digest,
+                                                  std::string* subject_name = nullptr);
 
 }  // namespace kiln::exporter

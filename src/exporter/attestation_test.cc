@@ -92,6 +92,28 @@ TEST(Provenance, LeavesOutSecretLookingArgsAndKeepsTheDockerfileOnlyInMaxMode) {
   EXPECT_NE(Provenance(in).dump().find("FROM busybox"), std::string::npos);
 }
 
+TEST_F(AttestationTest, AManifestReadsBackItsStatementsAndTheirSubjectName) {
+  store::ContentStore content(root_ + "/content");
+  ASSERT_TRUE(content.Init().ok());
+  Image subject;
+  subject.descriptor.digest = "sha256:" + std::string(64, 'b');
+  auto put = PutAttestationManifest(content, subject, "app:1",
+                                    {{kSpdxPredicateType, {{"spdxVersion", "SPDX-2.3"}}}, {"https://example/p", Json::object()}});
+  ASSERT_TRUE(put.ok()) << put.status().message();
+  oci::Index index;
+  index.manifests = {put->second};
+  ASSERT_TRUE(AttestationManifestFor(index, subject.descriptor.digest).has_value());
+  EXPECT_FALSE(AttestationManifestFor(index, "sha256:" + std::string(64, 'c')).has_value());
+  std::string name = "stale";
+  auto read = ReadAttestations(content, put->first.descriptor.digest, &name);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_EQ((*read)[0].predicate_type, kSpdxPredicateType);
+  EXPECT_EQ((*read)[0].predicate["spdxVersion"], "SPDX-2.3");
+  EXPECT_EQ((*read)[1].predicate_type, "https://example/p");
+  EXPECT_EQ(name, "app:1");
+}
+
 TEST(Provenance, NamesTheBuilderItWasGivenOrKiln) {
   ProvenanceInput in;
   EXPECT_EQ(Provenance(in)["builder"]["id"], kKilnBuilderId);  // SLSA requires one

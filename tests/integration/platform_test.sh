@@ -234,5 +234,7 @@ err=$(must_fail kiln build --provenance=mode=huge "$ctx")
 assert_contains "$err" "--provenance mode: expected true, false, min or max" "a bad provenance mode names the flag"
 err=$(must_fail kiln build --attest type=provenance,colour=red "$ctx")
 assert_contains "$err" '--attest: unknown attribute "colour"' "an unknown attestation attribute is named"
+err=$(must_fail kiln build --attest type=sbom,builder-id=https://ci.example "$ctx")
+assert_contains "$err" "type=sbom takes no mode or builder-id" "a provenance attribute on an SBOM is refused, not ignored"
 assert_store_consistent "$KILN_ROOT"
 echo PASS
