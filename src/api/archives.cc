@@ -117,9 +117,10 @@ Result<std::vector<std::string>> Engine::Load(const std::string& path) {
       named = image.index_digest;
     }
     for (auto& name : image.names) {
-      KILN_ASSIGN(oci::Reference r, oci::ParseReference(name));
-      KILN_TRY(s_->metadata->SetImage(r.String(), named));
-      loaded.push_back(r.Familiar());
+      auto r = oci::ParseReference(name);
+      if (!r.ok()) return r.status().Prefixed("load: " + path);
+      KILN_TRY(NameImage(r->String(), named).Prefixed("load: " + path + ": " + r->Familiar()));
+      loaded.push_back(r->Familiar());
     }
     if (image.names.empty()) {
       // Kept under its digest, as docker keeps a dangling image, so that no collection takes its blobs.

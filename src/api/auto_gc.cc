@@ -9,10 +9,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <toml++/toml.h>
-
 #include "api/engine.h"
 #include "api/engine_state.h"
+#include "api/store_config.h"
 #include "base/fs.h"
 #include "base/text.h"
 #include "store/lock.h"
@@ -27,21 +26,8 @@ constexpr int64_t kCheckEverySeconds = 60;
 
 Result<int64_t> Engine::StoreLimit() {
   std::string path = JoinPath(s_->root, "kiln.toml");
-  std::string value = "10%";
-  if (PathExists(path)) {
-    toml::table conf;
-    try {
-      conf = toml::parse_file(path);
-    } catch (const toml::parse_error& e) {
-      return Status::Error(path + ":" + std::to_string(e.source().begin.line) + ":" +
-                           std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
-    }
-    if (auto v = conf["gc"]["max_storage"].value<std::string>()) {
-      value = *v;
-    } else if (conf["gc"]["max_storage"]) {
-      return Status::Error(path + ": gc.max_storage must be a string: \"10%\", \"20GB\" or \"0\"");
-    }
-  }
+  KILN_ASSIGN(StoreConfig config, LoadStoreConfig(s_->root));
+  const std::string& value = config.max_storage;
   if (value == "0") return int64_t(0);
   if (!value.empty() && value.back() == '%') {
     char* end = nullptr;

@@ -111,6 +111,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
     for (auto& n : o.names) {
       auto r = oci::ParseReference(n);
       if (!r.ok()) return r.status().Prefixed("--output name");
+      if (!r->digest.empty()) return Status::Error("--output name=" + r->Familiar() + ": a name cannot pin a digest (the build decides it)");
       if (o.type == "image") local_names.push_back(r->String());
       if (o.push) push_names.push_back(r->String());
     }
@@ -244,7 +245,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
     result.image = made.images[0];
     KILN_ASSIGN(IndexParts stored_index, PutIndex(made));
     result.index = stored_index.index;
-    for (auto& name : local_names) KILN_TRY(s_->metadata->SetImage(name, stored_index.index.digest));
+    for (auto& name : local_names) KILN_TRY(NameImage(name, stored_index.index.digest));
     // As it leaves kiln (archives, pushes): each image compressed, under an index of its own.
     std::optional<IndexParts> left;
     auto index_that_leaves = [&]() -> Result<IndexParts> {
@@ -271,7 +272,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
   } else if (wants_image) {
     KILN_ASSIGN(exporter::Image image, commit(def));
     result.image = image;
-    for (auto& name : local_names) KILN_TRY(s_->metadata->SetImage(name, image.descriptor.digest));
+    for (auto& name : local_names) KILN_TRY(NameImage(name, image.descriptor.digest));
     std::optional<exporter::Image> leaving_image;
     auto image_that_leaves = [&]() -> Result<exporter::Image> {
       if (!leaving_image) {

@@ -5,7 +5,9 @@
 #include "api/engine.h"
 #include "api/engine_state.h"
 #include "base/digest.h"
+#include "base/fs.h"
 #include "base/parallel.h"
+#include "base/text.h"
 #include "oci/reference.h"
 #include "remote/registry.h"
 #include "snapshot/compress.h"
@@ -64,7 +66,11 @@ class StepProgress {
 Result<std::unique_ptr<remote::Registry>> Engine::NewRegistry(std::function<bool()> cancelled) {
   remote::RegistryOptions o;
   KILN_ASSIGN(o.hosts, remote::Hosts::Load(s_->insecure_registries));
-  if (const char* chunk = getenv("KILN_PUSH_CHUNK_SIZE")) o.chunk_size = strtoll(chunk, nullptr, 10);
+  if (const char* chunk = getenv("KILN_PUSH_CHUNK_SIZE")) {
+    auto bytes = ParseDecimal(chunk, INT64_MAX);
+    if (!bytes || *bytes < 1024) return Status::Error("KILN_PUSH_CHUNK_SIZE: expected a number of bytes of at least 1024, not \"" + EscapeControl(chunk) + "\"");
+    o.chunk_size = int64_t(*bytes);
+  }
   o.cancelled = std::move(cancelled);
   return std::make_unique<remote::Registry>(std::move(o));
 }
@@ -143,7 +149,7 @@ Result<exporter::Image> Engine::PullImage(remote::Registry& registry, const std:
       KILN_TRY(s_->content->Put(top.media_type, top.data).status());
       named = top.digest;
     }
-    KILN_TRY(s_->metadata->SetImage(ref.String(), named));
+    KILN_TRY(NameImage(ref.String(), named));
     return exporter::LoadImage(*s_->content, manifest.digest);
   }();
   if (!pulled.ok()) return step.Failed(pulled.status());
@@ -302,10 +308,15 @@ Status Engine::PushBlobs(remote::Registry& registry, const oci::Reference& dest,
   });
 }
 
-std::vector<std::unique_ptr<cache::RemoteSource>> Engine::ImportCaches(
+Result<std::vector<std::unique_ptr<cache::RemoteSource>>> Engine::ImportCaches(
     const std::vector<cache::CacheSpec>& specs, const std::function<Result<remote::Registry*>()>& registry,
     std::vector<std::string>& warnings) {
   std::vector<std::unique_ptr<cache::RemoteSource>> sources;
+  // A cache that is not there yet (the first build of a CI pipeline), or that cannot be read, costs only its
+  // hits: a warning, as BuildKit's. A src that is something other than a directory is a mistake in the flag.
+  for (auto& spec : specs)
+    if (spec.type == "local" && PathExists(spec.dir) && !IsDirectory(spec.dir))
+      return Status::Error("--cache-from type=local,src=" + spec.dir + ": not a directory");
   for (auto& spec : specs) {
     auto source = [&]() -> Result<std::unique_ptr<cache::RemoteSource>> {
       if (spec.type == "local") return cache::ImportFromDirectory(spec.dir, spec.tag, *s_->content);

@@ -2,6 +2,7 @@
 
 #include "api/call.h"
 #include "api/engine_state.h"
+#include "api/store_config.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -57,10 +58,10 @@ std::optional<int64_t> SourceDateEpoch(const std::map<std::string, std::string>&
     v = env;
   }
   if (v.empty()) return std::nullopt;
-  char* end = nullptr;
-  long long n = strtoll(v.c_str(), &end, 10);
-  if (*end || n < 0) return std::nullopt;
-  return int64_t(n);
+  // Seconds since 1970, up to the last second of the year 9999 (what a timestamp in a config can spell).
+  auto n = ParseDecimal(v, 253402300799);
+  if (!n) return std::nullopt;
+  return int64_t(*n);
 }
 
 Json StepsJson(const std::vector<solver::StepReport>& steps) {
@@ -106,6 +107,7 @@ Result<BuildRecord> ParseBuildRecord(const std::string& text) {
 
 Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
   OutputSpec o;
+  if (s.empty()) return Status::Error("--output: empty (a directory, or type=TYPE,dest=PATH)");
   if (s.find('=') == std::string::npos) {
     o.type = "local";
     o.dest = s;
@@ -133,10 +135,9 @@ Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
       KILN_TRY(snapshot::ParseCompression(v).status().Prefixed("--output"));
       o.compression = v;
     } else if (k == "compression-level") {
-      char* end = nullptr;
-      long level = strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || level < 0 || level > 22) return Status::Error("--output: compression-level must be 0 to 22, not \"" + v + "\"");
-      o.compression_level = int(level);
+      auto level = ParseDecimal(v, 22);
+      if (!level) return Status::Error("--output: compression-level must be 0 to 22, not \"" + v + "\"");
+      o.compression_level = int(*level);
     } else if (k == "force-compression") {
       KILN_ASSIGN(o.force_compression, boolean(k, v));
     } else if (k == "oci-mediatypes") {
@@ -241,6 +242,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   KILN_ASSIGN(s->metadata, store::Metadata::Open(JoinPath(s->root, "metadata.db")));
   s->executor = std::make_unique<executor::Executor>(JoinPath(s->root, "run"), options.runtime);
   s->snapshotter = std::make_unique<snapshot::Snapshotter>(s->root, s->metadata.get());
+  KILN_ASSIGN(StoreConfig config, LoadStoreConfig(s->root));
+  s->snapshotter->set_layer_limits(config.layers);
   if (recover) {
     // Containers of killed kiln processes go first: they may still use snapshots that recovery removes.
     s->executor->Recover();
@@ -269,7 +272,9 @@ Result<std::string> Engine::StoredDigest(const std::string& ref) {
   }
   KILN_ASSIGN(oci::Reference r, oci::ParseReference(ref));
   KILN_ASSIGN(auto rec, s_->metadata->GetImage(r.String()));
-  if (rec) return rec->digest;
+  // A record that says a pinned name is other content (one a store written before names were checked may hold)
+  // is not believed: the digest is what the name means.
+  if (rec && (r.digest.empty() || rec->digest == r.digest)) return rec->digest;
   if (!r.digest.empty() && s_->content->Has(r.digest)) return r.digest;
   return Status::Error("image \"" + ref + "\" not found in the local store (kiln pull " + r.Familiar() + ")");
 }
@@ -373,6 +378,9 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   for (auto& t : req.tags) {
     auto r = oci::ParseReference(t);
     if (!r.ok()) return fail(r.status().Prefixed("-t"));
+    if (!r->digest.empty()) {
+      return fail(Status::Error("-t " + r->Familiar() + ": a tag cannot name a digest (the build decides the image's digest)"));
+    }
     result.tags.push_back(r->String());
   }
 
@@ -470,7 +478,8 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   so.progress = &after_pulls;
   so.cancelled = req.cancelled;
   auto imported = ImportCaches(req.cache_from, get_registry, result.warnings);
-  for (auto& source : imported) so.remote_caches.push_back(source.get());
+  if (!imported.ok()) return fail(imported.status());
+  for (auto& source : *imported) so.remote_caches.push_back(source.get());
   // Each further platform is lowered as its own graph, then merged into the first: the steps that do not depend on
   // the target platform (a stage FROM --platform=$BUILDPLATFORM) are one vertex, run once for all.
   std::vector<dockerfile::BuildDefinition> defs = {std::move(*def)};
@@ -663,7 +672,7 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   if (!PathExists(tarball)) return Status::Error("import: " + tarball + ": no such file");
   // Until it is committed the unpacked snapshot discards itself: a failure (a full disk) takes it away.
   KILN_ASSIGN(snapshot::ActiveSnapshot active, s_->snapshotter->Prepare(0));
-  KILN_TRY(snapshot::ApplyLayer(tarball, active.diff_dir).Prefixed("import " + tarball));
+  KILN_TRY(snapshot::ApplyLayer(tarball, active.diff_dir, s_->snapshotter->layer_limits()).Prefixed("import " + tarball));
   KILN_TRY(s_->snapshotter->Commit(active));
   // Committed, it stays only if the chain names it; a failure before that removes it.
   Cleanup discard([&] { (void)s_->snapshotter->Remove(active.id); });
@@ -694,7 +703,7 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   spec.history.push_back({h, size_t(1), std::nullopt});
   KILN_ASSIGN(exporter::Image image, exp.Commit(spec));
   if (!platform) {
-    KILN_TRY(s_->metadata->SetImage(ref.String(), image.descriptor.digest));
+    KILN_TRY(NameImage(ref.String(), image.descriptor.digest).Prefixed("import " + ref.Familiar()));
     return image;
   }
   // One platform of a multi-platform image: it joins (or replaces its platform in) what the name holds.
@@ -717,7 +726,7 @@ Result<exporter::Image> Engine::Import(const std::string& tarball, const std::st
   std::erase_if(images, [&](const exporter::Image& i) { return i.config.platform.Normalized() == mine; });
   images.push_back(image);
   KILN_ASSIGN(IndexParts index, PutIndex({images, {}, "", oci::kMediaTypeIndex}));
-  KILN_TRY(s_->metadata->SetImage(ref.String(), index.index.digest));
+  KILN_TRY(NameImage(ref.String(), index.index.digest).Prefixed("import " + ref.Familiar()));
   return image;
 }
 
@@ -746,7 +755,16 @@ Result<Engine::IndexParts> Engine::PutIndex(const MultiImage& image) {
 Status Engine::Tag(const std::string& ref, const std::string& name) {
   KILN_ASSIGN(std::string digest, StoredDigest(ref));  // a multi-platform image is tagged whole
   KILN_ASSIGN(oci::Reference r, oci::ParseReference(name));
-  return s_->metadata->SetImage(r.String(), digest);
+  return NameImage(r.String(), digest).Prefixed("tag " + r.Familiar());
+}
+
+Status Engine::NameImage(const std::string& name, const std::string& digest) {
+  KILN_ASSIGN(oci::Reference r, oci::ParseReference(name));
+  if (!r.digest.empty() && r.digest != digest) {
+    return Status::Error("the name pins digest " + r.digest + ", but the image is " + digest +
+                         " (a name with @digest must name exactly that content)");
+  }
+  return s_->metadata->SetImage(name, digest);
 }
 
 Status Engine::RemoveImage(const std::string& ref) {

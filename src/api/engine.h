@@ -267,6 +267,7 @@ class Engine {
   /// holds an index (by default this host's, or the index's only image).
   Result<exporter::Image> FindImage(const std::string& ref, const std::optional<oci::Platform>& platform = std::nullopt);
   /// The digest a name (or a digest, or a unique prefix of one) stands for in the store: a manifest or an index.
+  /// A name with a digest ("app@sha256:...") stands for that digest only, whatever a record of the name says.
   Result<std::string> StoredDigest(const std::string& ref);
   /// The attestations (SBOM, provenance) the index `ref` names holds for its image `image_digest`; none when
   /// `ref` names a single image or the image has none.
@@ -296,6 +297,7 @@ class Engine {
   /// Loads the images of a docker save or OCI layout archive (plain or compressed; "-" is stdin), checking every
   /// blob against its digest; returns their names, or the manifest digest of an image without one.
   Result<std::vector<std::string>> Load(const std::string& path);
+  /// Gives the image `ref` names another name. A name with a digest must name that image's digest.
   Status Tag(const std::string& ref, const std::string& name);
   Status RemoveImage(const std::string& ref);
   /// The entries of directory `path` in the image's file system (sorted; at most `limit`, `truncated` says more).
@@ -333,6 +335,10 @@ class Engine {
   explicit Engine(std::unique_ptr<State> state);
   /// Build's work, under the store's shared lock.
   BuildResult BuildHoldingStore(const BuildRequest& request);
+  /// Records that `name` (normalized, as Reference::String gives it) names the manifest or index `digest`. A
+  /// name with a digest is a promise that its content is exactly that digest: any other is refused, so that no
+  /// archive, tag or import can make "app@sha256:X" stand for other content.
+  Status NameImage(const std::string& name, const std::string& digest);
   /// Whether a successful build came out exactly as the last one recorded (a warm rebuild): then it is not
   /// recorded again, so that it writes nothing to the store, and `build_id` becomes the last build's. Sets
   /// `outcome`, the digest builds that came out the same share.
@@ -410,10 +416,10 @@ class Engine {
                                                     const BuildSource& source, std::optional<int64_t> epoch,
                                                     const std::string& build_id);
   /// --cache-from: the sources that could be read; a warning for each that could not (as BuildKit, the build
-  /// goes on without it).
-  std::vector<std::unique_ptr<cache::RemoteSource>> ImportCaches(const std::vector<cache::CacheSpec>& specs,
-                                                                 const std::function<Result<remote::Registry*>()>& registry,
-                                                                 std::vector<std::string>& warnings);
+  /// goes on without it). An error only for a flag that cannot be right (a local src that is not a directory).
+  Result<std::vector<std::unique_ptr<cache::RemoteSource>>> ImportCaches(
+      const std::vector<cache::CacheSpec>& specs, const std::function<Result<remote::Registry*>()>& registry,
+      std::vector<std::string>& warnings);
   /// --cache-to of one kind other than inline: writes `records` there.
   Status ExportCache(const cache::CacheSpec& spec, const std::vector<cache::ExportRecord>& records,
                      const std::function<Result<remote::Registry*>()>& registry,

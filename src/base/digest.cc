@@ -5,6 +5,7 @@
 // more than all its hashing. These functions are deprecated in OpenSSL 3 for that layering, not for their output.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <unistd.h>
 
@@ -65,6 +66,21 @@ Result<std::string> DigestOfFile(const std::string& path) {
 std::string DigestHex(std::string_view digest) {
   auto pos = digest.find(':');
   return std::string(pos == std::string_view::npos ? digest : digest.substr(pos + 1));
+}
+
+Result<std::string> RandomHex(size_t bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), int(bytes)) != 1) {
+    return Status::Error("the random number generator failed (OpenSSL RAND_bytes)");
+  }
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
 }
 
 bool IsValidDigest(std::string_view d) {

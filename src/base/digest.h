@@ -35,4 +35,8 @@ std::string DigestHex(std::string_view digest);
 /// Whether `digest` is a well-formed "sha256:<64 lowercase hex>".
 bool IsValidDigest(std::string_view digest);
 
+/// `bytes` bytes from OpenSSL's CSPRNG, as lowercase hex: ids and tokens nobody may guess. An error (never a
+/// weaker fallback) when the generator fails.
+Result<std::string> RandomHex(size_t bytes);
+
 }  // namespace kiln

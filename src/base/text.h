@@ -23,6 +23,12 @@ bool IsValidUtf8(std::string_view text);
 /// `text` with A-Z folded to a-z (keywords, header names, size units); other bytes unchanged.
 std::string AsciiLower(std::string_view text);
 
+/// A decimal number written as digits only (no sign, no spaces, no leading "+"), at most `max`; none otherwise.
+/// For numbers taken from requests and files: never throws, never wraps.
+std::optional<uint64_t> ParseDecimal(std::string_view text, uint64_t max = UINT64_MAX);
+/// The same with an optional leading "-", within [min, max].
+std::optional<int64_t> ParseSignedDecimal(std::string_view text, int64_t min = INT64_MIN, int64_t max = INT64_MAX);
+
 /// The pieces of `text` between each `sep`, empty ones too: "a,,b" is three pieces, "" one empty piece.
 std::vector<std::string> SplitString(std::string_view text, char sep);
 /// A duration in Go's syntax (time.ParseDuration: "1h30m", "1.5s", "300ms", "-2us"), in nanoseconds; nullopt when

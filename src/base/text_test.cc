@@ -49,6 +49,21 @@ TEST(ParseAttributes, BuildxFlagSyntax) {
   EXPECT_EQ((*eq)[0].second, "a=b");
 }
 
+TEST(Text, DecimalNumbersNeverThrowOrWrap) {
+  EXPECT_EQ(ParseDecimal("0"), 0u);
+  EXPECT_EQ(ParseDecimal("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(ParseDecimal("18446744073709551616"));
+  EXPECT_FALSE(ParseDecimal("9999999999999999999999999"));
+  EXPECT_EQ(ParseDecimal("65535", 65535), 65535u);
+  EXPECT_FALSE(ParseDecimal("65536", 65535));
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "0x10", "1e3", "12a"}) EXPECT_FALSE(ParseDecimal(bad)) << bad;
+  EXPECT_EQ(ParseSignedDecimal("-5"), -5);
+  EXPECT_EQ(ParseSignedDecimal("-9223372036854775808"), INT64_MIN);
+  EXPECT_FALSE(ParseSignedDecimal("9223372036854775808"));
+  EXPECT_FALSE(ParseSignedDecimal("-"));
+  EXPECT_FALSE(ParseSignedDecimal("5", 6, 9));
+}
+
 TEST(Text, RamSizesAsDockerReadsThem) {
   EXPECT_EQ(ParseRamSize("1048576"), 1 << 20);
   EXPECT_EQ(ParseRamSize("64m"), 64 << 20);

@@ -229,8 +229,12 @@ Result<std::unique_ptr<RemoteSource>> ImportFromRegistry(remote::Registry& regis
 Result<std::unique_ptr<RemoteSource>> ImportFromDirectory(const std::string& dir, const std::string& tag,
                                                           const store::ContentStore& content) {
   std::string what = "cache " + dir;
-  KILN_ASSIGN(std::string index_text, ReadFile(JoinPath(dir, "index.json")));
-  KILN_ASSIGN(oci::Index index, oci::IndexFromJson(index_text));
+  std::string index_path = JoinPath(dir, "index.json");
+  if (!PathExists(index_path)) return Status::Error(what + ": no cache there yet (no " + index_path + ")");
+  KILN_ASSIGN(std::string index_text, ReadFile(index_path));
+  auto parsed = oci::IndexFromJson(index_text);
+  if (!parsed.ok()) return Status::Error(index_path + ": corrupt: " + parsed.status().message());
+  const oci::Index& index = *parsed;
   const oci::Descriptor* entry = nullptr;
   for (auto& d : index.manifests) {
     auto it = d.annotations.find("org.opencontainers.image.ref.name");

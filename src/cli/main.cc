@@ -344,8 +344,9 @@ int main(int argc, char** argv) {
   auto* save = subcommand("save");
   std::string save_output;
   std::vector<std::string> save_refs;
+  CLI::Option* save_output_option = nullptr;
   if (auto* c = declared(save)) {
-    c->add_option("-o,--output", save_output, "The archive to write (default: standard output)");
+    save_output_option = c->add_option("-o,--output", save_output, "The archive to write (default: standard output)");
     c->add_option("refs", save_refs, "Images")->required();
   }
 
@@ -452,7 +453,7 @@ int main(int argc, char** argv) {
   auto* mcp = subcommand("mcp");
   std::string mcp_transport = "stdio", mcp_listen = "127.0.0.1:0", mcp_token_file, mcp_memory = "2g";
   std::vector<std::string> mcp_roots, mcp_allowed_hosts, mcp_secrets;
-  bool mcp_read_only = false, mcp_fixtures = false;
+  bool mcp_read_only = false, mcp_fixtures = false, mcp_no_auth = false, mcp_generate_token = false;
   size_t mcp_max_connections = 1024;
   int64_t mcp_pids = 1024;
   if (auto* c = declared(mcp)) {
@@ -460,9 +461,14 @@ int main(int argc, char** argv) {
     c->add_option("--listen", mcp_listen, "HTTP address, HOST:PORT (default 127.0.0.1:0, a free port)");
     c->add_option("--root", mcp_roots, "A workspace directory the agent may read and write (repeatable; default .)");
     c->add_flag("--read-only", mcp_read_only, "Expose only tools that change nothing");
-    c->add_option("--token-file", mcp_token_file, "HTTP: require 'Authorization: Bearer <token in this file>'");
+    c->add_option("--token-file", mcp_token_file,
+                  "HTTP: require 'Authorization: Bearer <token>', a token per line of this file (each its own client)");
+    c->add_flag("--generate-token", mcp_generate_token,
+                "HTTP: when --token-file does not exist, write a fresh random token there (mode 0600) and use it");
+    c->add_flag("--no-auth", mcp_no_auth,
+                "HTTP: serve a non-loopback address without a token (anyone who reaches it can build and run)");
     c->add_option("--allowed-host", mcp_allowed_hosts, "HTTP: a further host name Host/Origin headers may carry");
-    c->add_option("--max-connections", mcp_max_connections, "HTTP: open connections at most; more are refused (503)")
+    c->add_option("--max-connections", mcp_max_connections, "HTTP: open connections at most; idle ones make room, then more are refused (503)")
         ->check(CLI::Range(size_t(1), size_t(1) << 20));
     c->add_option("--memory", mcp_memory, "Memory limit of each container an agent starts (default 2g; 0 for none)");
     c->add_option("--pids-limit", mcp_pids, "Process limit of each container an agent starts (default 1024; 0 for none)");
@@ -546,6 +552,7 @@ int main(int argc, char** argv) {
     req.network = network;
     for (auto& a : build_args) {
       size_t eq = a.find('=');
+      if (a.empty()) return Fail(kiln::Status::Error("--build-arg: empty (KEY=VALUE, or KEY to take it from the environment)"));
       if (eq == 0) return Fail(kiln::Status::Error("--build-arg: missing name in \"" + a + "\""));
       if (eq == std::string::npos) {
         // As with docker: KEY alone takes the value from the environment, or is skipped when unset.
@@ -673,6 +680,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (save->parsed()) {
+    if (save_output_option && save_output_option->count() > 0 && save_output.empty())
+      return Fail(kiln::Status::Error("save: -o: empty file name (leave -o out to write to standard output)"));
     if (save_output.empty() && isatty(STDOUT_FILENO))
       return Fail(kiln::Status::Error("save: refusing to write an archive to a terminal: use -o FILE"));
     kiln::Status st = e.Save(save_refs, save_output.empty() ? "-" : save_output);
@@ -884,6 +893,8 @@ int main(int argc, char** argv) {
     o.roots = mcp_roots;
     o.read_only = mcp_read_only;
     o.token_file = mcp_token_file;
+    o.generate_token = mcp_generate_token;
+    o.no_auth = mcp_no_auth;
     o.allowed_hosts = mcp_allowed_hosts;
     o.max_connections = mcp_max_connections;
     o.conformance_fixtures = mcp_fixtures;

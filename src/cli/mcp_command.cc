@@ -2,8 +2,10 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <condition_variable>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/digest.h"
 #include "base/fs.h"
 #include "base/text.h"
 #include "mcp/fixtures.h"
@@ -57,6 +60,47 @@ Status ServeUntilSignalled(const std::function<Status()>& serve, const std::func
   return st;
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
+
+/// The tokens of --token-file, one per line (blank lines and # comments skipped). With `generate`, a missing file
+/// is first written with a fresh 256-bit token, readable by its owner alone.
+Result<std::vector<std::string>> LoadTokens(const std::string& path, bool generate) {
+  if (generate && !PathExists(path)) {
+    KILN_ASSIGN(std::string token, RandomHex(32));
+    KILN_TRY(WriteFileAtomic(path, token + "\n", 0600).Prefixed("--token-file"));
+    fprintf(stderr, "kiln mcp: wrote a new token to %s (mode 0600): clients send 'Authorization: Bearer <its content>'\n",
+            path.c_str());
+  }
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return Status::Error("--token-file " + path + ": no such file (add --generate-token to write a fresh token there)");
+  }
+  if (st.st_mode & 077) {
+    fprintf(stderr, "kiln mcp: warning: --token-file %s can be read by other users (chmod 600 %s)\n", path.c_str(),
+            path.c_str());
+  }
+  KILN_ASSIGN(std::string text, ReadFile(path));
+  std::vector<std::string> tokens;
+  for (std::string line : SplitString(text, '\n')) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    line.erase(0, line.find_first_not_of(" \t"));
+    if (line.empty() || line[0] == '#') continue;
+    // A token travels in an HTTP header: printable ASCII without spaces.
+    if (!std::all_of(line.begin(), line.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
+      return Status::Error("--token-file " + path + ": a token must be printable ASCII without spaces");
+    }
+    if (line.size() < 16) {
+      fprintf(stderr, "kiln mcp: warning: a token of --token-file %s is shorter than 16 characters: easy to guess "
+                      "(--generate-token makes a strong one)\n", path.c_str());
+    }
+    tokens.push_back(line);
+  }
+  if (tokens.empty()) return Status::Error("--token-file " + path + " holds no token");
+  return tokens;
+}
+
 }  // namespace
 
 Status ServeMcp(api::Engine& engine, const McpOptions& o) {
@@ -91,6 +135,9 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
   // Time cancelled builds get to clean up (containers, mounts) when the server is told to stop.
   constexpr auto kShutdownGrace = std::chrono::seconds(20);
   if (o.transport == "stdio") {
+    if (!o.token_file.empty() || o.generate_token || o.no_auth) {
+      return Status::Error("--token-file, --generate-token and --no-auth apply to --transport http only");
+    }
     int stop_pipe[2];
     if (pipe(stop_pipe) != 0) return Status::Error("pipe: cannot create");
     mcp::StdioOptions so;
@@ -109,25 +156,34 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
     return st;
   }
   if (o.transport != "http") return Status::Error("--transport: unknown transport \"" + o.transport + "\" (stdio or http)");
+  if (o.no_auth && !o.token_file.empty()) return Status::Error("--no-auth and --token-file contradict each other");
+  if (o.generate_token && o.token_file.empty()) return Status::Error("--generate-token needs --token-file FILE to write to");
   mcp::HttpOptions ho;
   size_t colon = o.listen.rfind(':');
   if (colon == std::string::npos) return Status::Error("--listen: expected HOST:PORT, got \"" + o.listen + "\"");
   ho.host = o.listen.substr(0, colon);
-  char* end = nullptr;
-  long port = strtol(o.listen.c_str() + colon + 1, &end, 10);
-  if (*end || port < 0 || port > 65535) return Status::Error("--listen: bad port in \"" + o.listen + "\"");
-  ho.port = int(port);
+  auto port = ParseDecimal(std::string_view(o.listen).substr(colon + 1), 65535);
+  if (!port) return Status::Error("--listen: bad port in \"" + o.listen + "\"");
+  ho.port = int(*port);
   ho.allowed_hosts = o.allowed_hosts;
   ho.max_connections = o.max_connections;
   if (ho.host != "127.0.0.1" && ho.host != "localhost" && ho.host != "::1") ho.allowed_hosts.push_back(ho.host);
   if (!o.token_file.empty()) {
-    KILN_ASSIGN(std::string token, ReadFile(o.token_file));
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    if (token.empty()) return Status::Error("--token-file " + o.token_file + " is empty");
-    ho.bearer_token = token;
+    KILN_ASSIGN(ho.bearer_tokens, LoadTokens(o.token_file, o.generate_token));
+  } else if (!IsLoopbackHost(ho.host) && !o.no_auth) {
+    // Host and Origin checks stop a browser, not a client on the network: an address other machines can reach
+    // takes requests with a token only, unless the user says otherwise in so many words.
+    return Status::Error("--listen " + o.listen + " can be reached from other machines, and without a token anyone who "
+                         "reaches it could build and run containers as this user: add --token-file FILE "
+                         "--generate-token (then give clients 'Authorization: Bearer <FILE's content>'), or "
+                         "--no-auth to serve it open");
   }
   ho.on_listening = [&](int p) {
     fprintf(stderr, "kiln mcp: listening on http://%s:%d%s\n", ho.host.c_str(), p, ho.path.c_str());
+    if (o.no_auth && ho.bearer_tokens.empty() && !IsLoopbackHost(ho.host)) {
+      fprintf(stderr, "kiln mcp: WARNING: --no-auth: anyone who can reach http://%s:%d%s can build and run containers "
+                      "as this user, with no token\n", ho.host.c_str(), p, ho.path.c_str());
+    }
     fflush(stderr);
   };
   mcp::HttpTransport transport(server, ho);

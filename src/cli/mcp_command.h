@@ -14,8 +14,10 @@ struct McpOptions {
   std::vector<std::string> roots;
   bool read_only = false;
   std::string token_file;
+  bool generate_token = false;  // write a fresh token to token_file when it does not exist
+  bool no_auth = false;         // allow a non-loopback listen address without a token
   std::vector<std::string> allowed_hosts;
-  size_t max_connections = 1024;  // HTTP: open connections at most; more are refused with a 503
+  size_t max_connections = 1024;  // HTTP: open connections at most; idle ones make room, then a 503
   bool conformance_fixtures = false;
   std::vector<std::string> secrets;  // --secret id=X,env=VAR|src=FILE
   std::string memory = "2g";         // --memory of each container an agent starts; "0" for none

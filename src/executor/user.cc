@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "base/fs.h"
+#include "base/text.h"
 #include "snapshot/copy.h"
 
 namespace kiln::executor {
@@ -41,10 +42,9 @@ std::vector<Entry> ReadColonFile(const std::string& rootfs, const std::string& p
 }
 
 std::optional<uint32_t> ParseId(const std::string& s) {
-  if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), ::isdigit)) return std::nullopt;
-  unsigned long v = std::stoul(s);
-  if (v > 0xffffffffUL) return std::nullopt;
-  return uint32_t(v);
+  auto v = ParseDecimal(s, 0xffffffffUL);
+  if (!v) return std::nullopt;
+  return uint32_t(*v);
 }
 
 }  // namespace

@@ -7,6 +7,9 @@
 #include <map>
 #include <thread>
 
+#include <openssl/crypto.h>
+
+#include "base/digest.h"
 #include "base/text.h"
 #include "mcp/http_gate.h"
 #include "mcp/http_stateless.h"
@@ -220,6 +223,23 @@ struct HttpTransport::Impl {
     return false;
   }
 
+  /// The identity of the client that sent `req`: a digest of the bearer token it presented (never the token
+  /// itself), or "" when the server takes no tokens. None when a token is required and this one is not valid.
+  std::optional<std::string> ClientIdentity(const httplib::Request& req) const {
+    if (o.bearer_tokens.empty()) return std::string();
+    std::string given = req.get_header_value("Authorization");
+    const std::string scheme = "Bearer ";
+    if (given.size() <= scheme.size() || AsciiLower(given.substr(0, scheme.size())) != "bearer ") return std::nullopt;
+    given.erase(0, scheme.size());
+    for (auto& token : o.bearer_tokens) {
+      // Compared in constant time: how long a refusal takes says nothing about how much of a token was right.
+      if (token.size() == given.size() && CRYPTO_memcmp(token.data(), given.data(), token.size()) == 0) {
+        return "token:" + DigestHex(DigestOf(token)).substr(0, 16);
+      }
+    }
+    return std::nullopt;
+  }
+
   /// DNS-rebinding protection and authentication, before any route runs.
   httplib::Server::HandlerResponse Guard(const httplib::Request& req, httplib::Response& res) {
     if (req.has_header("Host") && !HostAllowed(req.get_header_value("Host"))) {
@@ -235,7 +255,7 @@ struct HttpTransport::Impl {
         return httplib::Server::HandlerResponse::Handled;
       }
     }
-    if (!o.bearer_token.empty() && req.get_header_value("Authorization") != "Bearer " + o.bearer_token) {
+    if (!ClientIdentity(req)) {
       res.set_header("WWW-Authenticate", "Bearer");
       JsonError(res, 401, kInvalidRequest, "unauthorized: a valid bearer token is required");
       return httplib::Server::HandlerResponse::Handled;
@@ -258,7 +278,8 @@ struct HttpTransport::Impl {
     auto s = server.FindSession(id);
     std::lock_guard l(mu);
     auto it = sessions.find(id);
-    if (!s || it == sessions.end()) {
+    // A session belongs to the token that opened it: to another token it does not exist.
+    if (!s || it == sessions.end() || s->owner() != ClientIdentity(req)) {
       JsonError(res, 404, kInvalidRequest, "session not found (it may have ended): " + id);
       return {};
     }
@@ -287,14 +308,15 @@ struct HttpTransport::Impl {
     auto parsed = ParseJson(req.body);
     if (!parsed.ok()) return JsonError(res, 400, kParseError, "parse error: the body is " + parsed.status().message());
     Json& body = *parsed;
-    if (IsStatelessPost(req, body)) return ServeStatelessPost(server, body, req, res);
+    if (IsStatelessPost(req, body)) return ServeStatelessPost(server, body, req, res, ClientIdentity(req).value_or(""));
     if (!VersionHeaderOk(req, res)) return;
 
     bool initialize = body.is_object() && body.contains("method") && body["method"] == "initialize";
     std::shared_ptr<Session> session;
     std::shared_ptr<HttpSession> hs;
     if (initialize) {
-      session = server.CreateSession(nullptr);
+      session = server.CreateSession(nullptr, ClientIdentity(req).value_or(""));
+      if (!session) return JsonError(res, 503, kInternalError, "cannot start a session: no random session id could be made");
       hs = std::make_shared<HttpSession>();
       std::lock_guard l(mu);
       sessions[session->id()] = hs;
@@ -359,9 +381,12 @@ struct HttpTransport::Impl {
       size_t dash = last.rfind('-');
       std::lock_guard l(hs->mu);
       auto it = dash == std::string::npos ? hs->streams.end() : hs->streams.find(last.substr(0, dash));
-      if (it == hs->streams.end()) return JsonError(res, 404, kInvalidRequest, "unknown Last-Event-ID " + last);
+      auto seq = dash == std::string::npos ? std::nullopt : ParseDecimal(std::string_view(last).substr(dash + 1), INT64_MAX);
+      if (it == hs->streams.end() || !seq) {
+        return JsonError(res, 404, kInvalidRequest, "unknown Last-Event-ID " + EscapeControl(last));
+      }
       stream = it->second;
-      after = std::atoll(last.c_str() + dash + 1);
+      after = int64_t(*seq);
       priming = false;
     } else {
       std::lock_guard l(hs->mu);

@@ -19,10 +19,11 @@ struct HttpOptions {
   std::string path = "/mcp";
   /// Host names (besides localhost, 127.0.0.1 and [::1]) that Host and Origin headers may name.
   std::vector<std::string> allowed_hosts;
-  /// When set, every request needs "Authorization: Bearer <token>".
-  std::string bearer_token;
+  /// When not empty, every request needs "Authorization: Bearer <one of these>". Each token is a client identity:
+  /// sessions and tasks belong to the token they were made with, and no other token reaches them.
+  std::vector<std::string> bearer_tokens;
   size_t max_body_bytes = 4 << 20;
-  /// Open connections at most; more are refused at once with a 503 (see http_gate.h).
+  /// Open connections at most; idle ones make room for new ones, and with none idle a 503 (see http_gate.h).
   size_t max_connections = 1024;
   /// The reconnection delay suggested to clients in SSE "retry:" fields.
   int retry_ms = 1000;

@@ -227,6 +227,10 @@ class GatedHttpServer::Gate {
 
   void Admit(int fd) {
     std::lock_guard l(mu_);
+    // At the cap, a connection that is only waiting gives way to the new one: sockets that send nothing (or a
+    // head a byte at a time) must not keep out the clients that have requests. Only connections being served
+    // hold their place.
+    if (!stopping_ && open_ >= o_.max_connections) EvictWaiting();
     if (stopping_ || open_ >= o_.max_connections) {
       Answer(fd, 503, "Service Unavailable",
              "too many connections (" + std::to_string(o_.max_connections) + " are open): try again later");
@@ -237,7 +241,7 @@ class GatedHttpServer::Gate {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // small JSON-RPC answers must not wait for Nagle
     open_++;
-    Wait(fd, std::string());
+    Wait(fd, std::string(), /*served=*/false);
   }
 
   void Stop() {
@@ -262,16 +266,37 @@ class GatedHttpServer::Gate {
  private:
   struct Connection {
     std::string buffer;
+    Clock::time_point since;  // when it began to wait
     Clock::time_point deadline;
     bool started = false;  // some of a request has arrived
+    bool served = false;   // a request of it was served before (a keep-alive connection)
     size_t searched = 0;   // bytes of `buffer` already searched for the end of the head
   };
 
+  /// Closes the waiting connection that has least claim to its place: one that never brought a whole request,
+  /// sending nothing before one sending a partial head, then an idle keep-alive connection; the longest waiting
+  /// first. REQUIRES: mu_ held.
+  void EvictWaiting() {
+    auto claim = [](const Connection& c) { return c.served ? 2 : c.started ? 1 : 0; };
+    auto victim = waiting_.end();
+    for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
+      if (victim == waiting_.end() || claim(it->second) < claim(victim->second) ||
+          (claim(it->second) == claim(victim->second) && it->second.since < victim->second.since)) {
+        victim = it;
+      }
+    }
+    if (victim == waiting_.end()) return;
+    if (victim->second.started) Answer(victim->first, 503, "Service Unavailable", "closed to make room: too many connections");
+    CloseLocked(victim->first);
+  }
+
   /// Puts a connection (back) into the event loop, or straight to a worker when it already holds a request.
   /// REQUIRES: mu_ held.
-  void Wait(int fd, std::string buffer) {
+  void Wait(int fd, std::string buffer, bool served) {
     if (!buffer.empty() && CheckArrival(buffer, o_, nullptr) == Arrival::kComplete) return Submit(fd, std::move(buffer));
     Connection c;
+    c.since = Clock::now();
+    c.served = served;
     c.started = !buffer.empty();
     c.deadline = Clock::now() + (c.started ? o_.request_timeout : o_.idle_timeout);
     c.buffer = std::move(buffer);
@@ -388,7 +413,7 @@ class GatedHttpServer::Gate {
       l.lock();
       serving_.erase(fd);
       if (keep && !stopping_) {
-        Wait(fd, std::move(buffer));
+        Wait(fd, std::move(buffer), /*served=*/true);
       } else {
         close(fd);
         open_--;

@@ -3,8 +3,10 @@
 // worker. Only complete requests reach httplib's request handling, on a pool that grows with the work.
 //
 // httplib's own server gives every connection a pool thread that blocks reading it: 150 half-open sockets made a
-// ping wait 8 s and 1,000 made it time out. Slow or idle connections are closed when their deadline passes, and
-// past a cap on open connections new ones are refused at once with a 503 that says why.
+// ping wait 8 s and 1,000 made it time out. Slow or idle connections are closed when their deadline passes. At the
+// cap on open connections, a new one takes the place of one that is only waiting (never one being served), so that
+// idle sockets cannot keep clients with requests out; only when every connection is busy is it refused at once
+// with a 503 that says why.
 #pragma once
 #include <httplib.h>
 
@@ -15,7 +17,8 @@
 namespace kiln::mcp {
 
 struct GateOptions {
-  /// Open connections at most (further ones get a 503); lowered to fit the process's file descriptor limit.
+  /// Open connections at most (past it, waiting ones make room; with none waiting, a 503); lowered to fit the
+  /// process's file descriptor limit.
   size_t max_connections = 1024;
   /// Threads handling complete requests at most (an open SSE stream holds one).
   size_t max_workers = 512;

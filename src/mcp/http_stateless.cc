@@ -168,7 +168,8 @@ std::string CheckStandardHeaders(const httplib::Request& req, const Json& body, 
   return "";
 }
 
-void ServeStatelessPost(Server& server, const Json& body, const httplib::Request& req, httplib::Response& res) {
+void ServeStatelessPost(Server& server, const Json& body, const httplib::Request& req, httplib::Response& res,
+                        const std::string& owner) {
   Json id = body.contains("id") ? body["id"] : Json();
   std::string method = body.value("method", "");
   Json tool;
@@ -179,8 +180,8 @@ void ServeStatelessPost(Server& server, const Json& body, const httplib::Request
   std::string mismatch = CheckStandardHeaders(req, body, tool);
   if (!mismatch.empty()) return Refuse(res, id, kHeaderMismatch, "header mismatch: " + mismatch, 400);
 
-  // No session: each request gets a fresh one, for its cancellation flag alone.
-  auto session = std::make_shared<Session>("");
+  // No session: each request gets a fresh one, for its cancellation flag and the client's identity alone.
+  auto session = std::make_shared<Session>("", owner);
   auto channel = std::make_shared<ResponseChannel>();
   auto status = std::make_shared<int>(200);
   Server::Envelope envelope{Era::kModern, Header(req, "MCP-Protocol-Version"), status.get()};

@@ -16,7 +16,9 @@ namespace kiln::mcp {
 bool IsStatelessPost(const httplib::Request& req, const Json& body);
 
 /// Serves one such POST, `body` parsed already.
-void ServeStatelessPost(Server& server, const Json& body, const httplib::Request& req, httplib::Response& res);
+/// `owner`: the client's identity (HttpTransport's, from its bearer token), to which its tasks are bound.
+void ServeStatelessPost(Server& server, const Json& body, const httplib::Request& req, httplib::Response& res,
+                        const std::string& owner);
 
 /// The checks of the standard headers against the body: the reason a request must be refused with
 /// HeaderMismatch, or "" when they agree. `tool` is the definition of the tool a tools/call names (null if none).

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "mcp/protocol.h"
@@ -67,6 +69,9 @@ class ServerTest : public ::testing::Test {
                        saw_cancel_ = true;
                        return Outcome::Ok({{"content", Json::array()}});
                      }});
+    server_.AddTool({{{"name", "throws"}, {"inputSchema", {{"type", "object"}}}}, [](RequestContext&, const Json&) -> Outcome {
+                       throw std::out_of_range("stoul");
+                     }});
     session_ = server_.CreateSession(nullptr);
   }
   Json Request(const Json& id, const std::string& method, Json params = Json::object()) {
@@ -110,8 +115,72 @@ TEST_F(ServerTest, PaginatesToolsList) {
     total += page["result"]["tools"].size();
     cursor = page["result"].value("nextCursor", Json());
   }
-  EXPECT_EQ(total, 121u);
-  EXPECT_EQ(Request(4, "tools/list", {{"cursor", "bogus"}})["error"]["code"], kInvalidParams);
+  EXPECT_EQ(total, 122u);
+  for (const char* bad : {"bogus", "p", "p-1", "p+1", "p 1", "p1 ", "p123", "p99999999999999999999999999", "p18446744073709551616"}) {
+    EXPECT_EQ(Request(4, "tools/list", {{"cursor", bad}})["error"]["code"], kInvalidParams) << bad;
+  }
+  EXPECT_EQ(Request(5, "tools/list", {{"cursor", 7}})["error"]["code"], kInvalidParams);
+}
+
+TEST_F(ServerTest, AThrowingHandlerFailsItsRequestAndLeavesNothingInFlight) {
+  Initialize();
+  Json r = Request(2, "tools/call", {{"name", "throws"}});
+  EXPECT_EQ(r["error"]["code"], kInternalError) << r.dump();
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("stoul"), std::string::npos);
+  EXPECT_EQ(Request(2, "ping")["result"], Json::object()) << "the id is free again";
+  EXPECT_TRUE(server_.WaitIdle(std::chrono::milliseconds(0))) << "nothing counts as running";
+  EXPECT_TRUE(server_.Shutdown(std::chrono::milliseconds(0)));
+}
+
+TEST_F(ServerTest, StoppingCancelsAndStillAnswers) {
+  Initialize();
+  RecordingChannel ch;
+  std::thread call([&] { server_.Handle(session_, MakeRequest("s1", "tools/call", {{"name", "slow"}}), ch); });
+  while (!started_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(server_.Shutdown(std::chrono::seconds(10)));
+  call.join();
+  EXPECT_TRUE(saw_cancel_);
+  ASSERT_EQ(ch.sent.size(), 1u) << "a request the server cancelled is answered";
+  EXPECT_EQ(ch.sent[0]["id"], "s1");
+}
+
+TEST_F(ServerTest, DrainWaitsForRequestsAndEndsListenStreams) {
+  Initialize();
+  RecordingChannel ch;
+  std::atomic<bool> finished{false};
+  server_.AddTool({{{"name", "brief"}, {"inputSchema", {{"type", "object"}}}}, [&](RequestContext&, const Json&) {
+                     std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                     finished = true;
+                     return Outcome::Ok({{"content", Json::array()}});
+                   }});
+  std::thread call([&] { server_.Handle(session_, MakeRequest("d1", "tools/call", {{"name", "brief"}}), ch); });
+  RecordingChannel stream;
+  Json listen = MakeRequest("l1", "subscriptions/listen",
+                            {{"notifications", {{"toolsListChanged", true}}},
+                             {"_meta", {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"}}}});
+  std::thread listening([&] { server_.Handle(session_, listen, stream, {Era::kModern, std::nullopt, nullptr}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  server_.Drain(session_, [] { return false; });
+  EXPECT_TRUE(finished) << "Drain returned only once the request was done";
+  call.join();
+  listening.join();
+  ASSERT_EQ(ch.sent.size(), 1u);
+  EXPECT_TRUE(ch.sent[0].contains("result"));
+  ASSERT_FALSE(stream.sent.empty());
+  EXPECT_EQ(stream.Last()["id"], "l1") << "the listen stream ended with its result: " << stream.Last().dump();
+}
+
+TEST_F(ServerTest, SessionIdsAreRandomAndDistinct) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; i++) {
+    auto s = server_.CreateSession(nullptr, "owner");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->id().size(), 32u);
+    EXPECT_EQ(s->id().find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_EQ(s->owner(), "owner");
+    ids.insert(s->id());
+  }
+  EXPECT_EQ(ids.size(), 1000u);
 }
 
 TEST_F(ServerTest, ErrorsNameTheProblem) {

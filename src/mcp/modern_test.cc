@@ -89,8 +89,10 @@ TEST(Tasks, LifecycleInputAndCancellation) {
     std::lock_guard l(mu);
     seen.push_back(t.Detailed()["status"]);
   });
-  auto task = store.Create();
-  EXPECT_EQ(store.Find(task->id()), task);
+  auto task = *store.Create("alice");
+  EXPECT_EQ(store.Find(task->id(), "alice"), task);
+  EXPECT_EQ(store.Find(task->id(), "bob"), nullptr) << "another identity does not see it";
+  EXPECT_EQ(store.Find(task->id(), ""), nullptr);
   EXPECT_EQ(task->Detailed()["status"], "working");
   std::thread worker([&] {
     auto answers = task->AwaitInputs({{"a", {{"method", "elicitation/create"}}}, {"b", {{"method", "elicitation/create"}}}});
@@ -107,11 +109,12 @@ TEST(Tasks, LifecycleInputAndCancellation) {
   EXPECT_TRUE(done.contains("result"));
   task->Cancel();
   EXPECT_EQ(task->Detailed()["status"], "completed") << "a terminal task stays as it is";
-  auto other = store.Create();
+  auto other = *store.Create("alice");
+  EXPECT_NE(other->id(), task->id());
   other->Cancel();
   EXPECT_EQ(other->Detailed()["status"], "cancelled");
   EXPECT_TRUE(other->cancelled_flag()->load());
-  EXPECT_EQ(store.Find("task-unknown"), nullptr);
+  EXPECT_EQ(store.Find("task-unknown", "alice"), nullptr);
   EXPECT_GE(seen.size(), 5u);
 }
 

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 
+#include "base/text.h"
+
 namespace kiln::mcp {
 namespace {
 
@@ -104,9 +106,8 @@ class Validator {
         for (size_t i; (i = token.find("~0")) != std::string::npos;) token.replace(i, 2, "~");
         if (at->is_object()) {
           at = at->contains(token) ? &(*at)[token] : nullptr;
-        } else if (at->is_array() && !token.empty() && token.find_first_not_of("0123456789") == std::string::npos &&
-                   std::stoul(token) < at->size()) {
-          at = &(*at)[std::stoul(token)];
+        } else if (auto index = ParseDecimal(token); at->is_array() && index && *index < at->size()) {
+          at = &(*at)[size_t(*index)];
         } else {
           at = nullptr;
         }

@@ -1,10 +1,11 @@
 #include "mcp/server.h"
 
-#include <random>
 #include <set>
 #include <thread>
 
-
+#include "base/cleanup.h"
+#include "base/digest.h"
+#include "base/text.h"
 #include "mcp/schema.h"
 
 namespace kiln::mcp {
@@ -12,26 +13,16 @@ namespace {
 
 constexpr size_t kPageSize = 100;
 
-std::string NewSessionId() {
-  static std::mutex mu;
-  static std::mt19937_64 rng{std::random_device{}()};
-  std::lock_guard l(mu);
-  char buf[33];
-  snprintf(buf, sizeof buf, "%016llx%016llx", (unsigned long long)rng(), (unsigned long long)rng());
-  return buf;
-}
-
 /// One page of `items` after `params.cursor`; the cursor is the index of the next item, opaque to clients.
 Outcome Page(const std::vector<Json>& items, const Json& params, const char* key) {
   size_t start = 0;
   if (params.is_object() && params.contains("cursor")) {
     const Json& c = params["cursor"];
     std::string s = c.is_string() ? c.get<std::string>() : "";
-    if (s.rfind("p", 0) != 0 || s.size() < 2 || s.find_first_not_of("0123456789", 1) != std::string::npos ||
-        std::stoul(s.substr(1)) > items.size()) {
-      return Outcome::Fail(kInvalidParams, "invalid cursor");
-    }
-    start = std::stoul(s.substr(1));
+    // A cursor is "p" and the index of the next item; anything else (or an index past the end) is not one of ours.
+    auto index = s.rfind("p", 0) == 0 ? ParseDecimal(std::string_view(s).substr(1), items.size()) : std::nullopt;
+    if (!index) return Outcome::Fail(kInvalidParams, "invalid cursor");
+    start = size_t(*index);
   }
   Json page = Json::array();
   for (size_t i = start; i < items.size() && i < start + kPageSize; i++) page.push_back(items[i]);
@@ -121,8 +112,17 @@ bool Session::Subscribed(const std::string& uri) const {
   return subscriptions_.count(uri) > 0;
 }
 
-void Session::CancelAll() {
+void Session::CancelByClient(const Json& request_id) {
   std::lock_guard l(mu_);
+  auto it = in_flight_.find(request_id.dump());
+  if (it == in_flight_.end()) return;
+  cancelled_by_client_.insert(it->first);
+  it->second->store(true);
+}
+
+void Session::CancelAll(bool answer) {
+  std::lock_guard l(mu_);
+  answer_cancelled_ |= answer;
   for (auto& [id, flag] : in_flight_) flag->store(true);
   for (auto& [id, p] : pending_) {
     std::lock_guard pl(p->mu);
@@ -257,7 +257,8 @@ Server::Server(Info info) : info_(std::move(info)) {
     Json detailed = task.Detailed();
     NotifyListeners(MakeNotification("notifications/tasks", detailed), [&](const Listener& l) {
       auto ids = l.filter.find("taskIds");
-      return ids != l.filter.end() && std::find(ids->begin(), ids->end(), Json(task.id())) != ids->end();
+      return l.owner == task.owner() && ids != l.filter.end() &&
+             std::find(ids->begin(), ids->end(), Json(task.id())) != ids->end();
     });
   });
 }
@@ -326,8 +327,11 @@ void Server::AddResourceLister(std::function<std::vector<Json>()> lister) {
   listers_.push_back(std::move(lister));
 }
 
-std::shared_ptr<Session> Server::CreateSession(std::shared_ptr<Channel> standalone) {
-  auto s = std::make_shared<Session>(NewSessionId());
+std::shared_ptr<Session> Server::CreateSession(std::shared_ptr<Channel> standalone, const std::string& owner) {
+  // 128 bits from OpenSSL's CSPRNG, as MCP's security guidance asks of session ids: unguessable, never repeated.
+  auto id = RandomHex(16);
+  if (!id.ok()) return nullptr;
+  auto s = std::make_shared<Session>(*id, owner);
   s->SetStandaloneChannel(std::move(standalone));
   std::lock_guard l(mu_);
   sessions_[s->id()] = s;
@@ -340,7 +344,7 @@ std::shared_ptr<Session> Server::FindSession(const std::string& id) {
   return it == sessions_.end() ? nullptr : it->second;
 }
 
-void Server::EndSession(const std::string& id) {
+void Server::EndSession(const std::string& id, bool answer) {
   std::shared_ptr<Session> s;
   {
     std::lock_guard l(mu_);
@@ -349,7 +353,22 @@ void Server::EndSession(const std::string& id) {
     s = it->second;
     sessions_.erase(it);
   }
-  s->CancelAll();
+  s->CancelAll(answer);
+}
+
+void Server::Drain(const std::shared_ptr<Session>& session, const std::function<bool()>& give_up) {
+  {
+    std::lock_guard l(session->mu_);
+    session->draining_ = true;
+  }
+  listeners_end_.notify_all();
+  std::unique_lock l(session->mu_);
+  while (!session->in_flight_.empty()) {
+    l.unlock();
+    if (give_up()) return;
+    l.lock();
+    session->in_flight_changed_.wait_for(l, std::chrono::milliseconds(100));
+  }
 }
 
 bool Server::Shutdown(std::chrono::milliseconds grace) {
@@ -360,10 +379,14 @@ bool Server::Shutdown(std::chrono::milliseconds grace) {
     stopping_ = true;  // listen streams end with a result
   }
   listeners_end_.notify_all();
-  for (auto& [id, s] : ending) s->CancelAll();
+  for (auto& [id, s] : ending) s->CancelAll(/*answer=*/true);
   tasks_.CancelAll();
+  return WaitIdle(grace);
+}
+
+bool Server::WaitIdle(std::chrono::milliseconds timeout) {
   std::unique_lock l(mu_);
-  return idle_.wait_for(l, grace, [&] { return requests_running_ == 0; });
+  return idle_.wait_for(l, timeout, [&] { return requests_running_ == 0; });
 }
 
 void Server::Broadcast(const Json& notification, const std::function<bool(Session&)>& want) {
@@ -416,6 +439,20 @@ void Server::Handle(const std::shared_ptr<Session>& session, const Json& message
 
 void Server::Handle(const std::shared_ptr<Session>& session, const Json& message, Channel& channel,
                     const Envelope& envelope) {
+  // Requests' handlers are guarded in RunInFlight; this is the last line for what comes before them, so that no
+  // message, however malformed, ends the process (stdio has no one else to catch it).
+  try {
+    HandleMessage(session, message, channel, envelope);
+  } catch (const std::exception& e) {
+    Json id = message.is_object() && message.contains("id") && (message["id"].is_string() || message["id"].is_number_integer())
+                  ? message["id"]
+                  : Json();
+    channel.Send(MakeError(id, {kInternalError, std::string("internal error: ") + e.what(), Json()}));
+  }
+}
+
+void Server::HandleMessage(const std::shared_ptr<Session>& session, const Json& message, Channel& channel,
+                           const Envelope& envelope) {
   Era era = envelope.era;
   if (era == Era::kDetect) era = LooksModern(message) ? Era::kModern : Era::kLegacy;
   if (era == Era::kModern && !message.is_array()) return HandleModern(session, message, channel, envelope);
@@ -464,9 +501,7 @@ void Server::HandleOne(const std::shared_ptr<Session>& session, const Json& m, C
       std::lock_guard l(session->mu_);
       session->initialized_ = true;
     } else if (method == "notifications/cancelled" && params.is_object() && params.contains("requestId")) {
-      std::lock_guard l(session->mu_);
-      auto it = session->in_flight_.find(params["requestId"].dump());
-      if (it != session->in_flight_.end()) it->second->store(true);
+      session->CancelByClient(params["requestId"]);
     }
     return;  // other notifications (roots/list_changed, progress) need no answer
   }
@@ -481,37 +516,51 @@ void Server::HandleOne(const std::shared_ptr<Session>& session, const Json& m, C
 std::optional<Outcome> Server::RunInFlight(const std::shared_ptr<Session>& session, const Json& id, const Json& params,
                                            Channel& channel, const std::function<Outcome(RequestContext&)>& dispatch,
                                            const std::function<void(RequestContext&)>& prepare) {
+  const std::string key = id.dump();
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
   {
     std::lock_guard l(session->mu_);
-    if (!session->in_flight_.emplace(id.dump(), cancelled).second) {
-      return Outcome{Json(), RpcError{kInvalidRequest, "request id " + id.dump() + " is already in use", Json(), 400}};
+    if (!session->in_flight_.emplace(key, cancelled).second) {
+      return Outcome{Json(), RpcError{kInvalidRequest, "request id " + key + " is already in use", Json(), 400}};
     }
   }
   {
     std::lock_guard l(mu_);
     requests_running_++;
   }
-  RequestContext ctx(session, id, params, &channel, cancelled);
-  ctx.server_ = this;
-  if (prepare) prepare(ctx);
+  // However the handler ends, the id is free again and the server no longer counts the request as running: a
+  // request that leaked either would keep its id "in use" and make a stopping server wait for it forever.
+  bool client_cancelled = false, answer_cancelled = false;
   Outcome out;
-  try {
-    out = dispatch(ctx);
-  } catch (const nlohmann::json::exception& e) {
-    // A parameter of a JSON type its handler did not check for makes nlohmann throw: that is the client's
-    // mistake, answered as such, and never takes the server down.
-    out = Outcome::Fail(kInvalidParams, std::string("invalid params: ") + e.what());
-  }
   {
-    std::lock_guard l(session->mu_);
-    session->in_flight_.erase(id.dump());
+    Cleanup done([&] {
+      {
+        std::lock_guard l(session->mu_);
+        session->in_flight_.erase(key);
+        client_cancelled = session->cancelled_by_client_.erase(key) > 0;
+        answer_cancelled = session->answer_cancelled_;
+        session->in_flight_changed_.notify_all();
+      }
+      std::lock_guard l(mu_);
+      if (--requests_running_ == 0) idle_.notify_all();
+    });
+    RequestContext ctx(session, id, params, &channel, cancelled);
+    ctx.server_ = this;
+    try {
+      if (prepare) prepare(ctx);
+      out = dispatch(ctx);
+    } catch (const nlohmann::json::exception& e) {
+      // A parameter of a JSON type its handler did not check for makes nlohmann throw: that is the client's
+      // mistake, answered as such, and never takes the server down.
+      out = Outcome::Fail(kInvalidParams, std::string("invalid params: ") + e.what());
+    } catch (const std::exception& e) {
+      // Anything else a handler throws is the server's fault: one request fails, the server lives on.
+      out = Outcome::Fail(kInternalError, std::string("internal error: ") + e.what());
+    }
   }
-  {
-    std::lock_guard l(mu_);
-    if (--requests_running_ == 0) idle_.notify_all();
-  }
-  if (cancelled->load()) return std::nullopt;  // a cancelled request gets no answer
+  // A request the client cancelled gets no answer (the spec says so), nor does one whose client went away; one the
+  // server cancelled because it is stopping is answered, so that no client waits for an answer that never comes.
+  if (cancelled->load() && (client_cancelled || !answer_cancelled)) return std::nullopt;
   return out;
 }
 
@@ -791,9 +840,7 @@ void Server::HandleModern(const std::shared_ptr<Session>& session, const Json& m
   if (kind == MessageKind::kNotification) {
     // stdio's cancellation; on HTTP closing the response stream cancels.
     if (method == "notifications/cancelled" && params.is_object() && params.contains("requestId")) {
-      std::lock_guard l(session->mu_);
-      auto it = session->in_flight_.find(params["requestId"].dump());
-      if (it != session->in_flight_.end()) it->second->store(true);
+      session->CancelByClient(params["requestId"]);
     }
     return;
   }
@@ -907,12 +954,17 @@ Outcome Server::Listen(RequestContext& ctx) {
   listener->id = ctx.id();
   listener->channel = ctx.channel_;
   listener->filter = honoured;
+  listener->owner = ctx.session().owner();
   // The acknowledgement comes first on the stream, before any notification the listener could receive.
   ctx.channel_->Send(MakeNotification("notifications/subscriptions/acknowledged",
                                       {{"_meta", {{kMetaSubscriptionId, ctx.id()}}}, {"notifications", honoured}}));
   std::unique_lock l(mu_);
   listeners_.push_back(listener);
-  while (!stopping_ && !ctx.cancelled()) listeners_end_.wait_for(l, std::chrono::milliseconds(200));
+  auto draining = [&] {
+    std::lock_guard sl(ctx.session().mu_);
+    return ctx.session().draining_;
+  };
+  while (!stopping_ && !ctx.cancelled() && !draining()) listeners_end_.wait_for(l, std::chrono::milliseconds(200));
   std::erase(listeners_, listener);
   l.unlock();
   {
@@ -931,7 +983,9 @@ Outcome RequestContext::RunAsTask(std::function<Outcome(RequestContext&)> work) 
 }
 
 Outcome Server::StartTask(RequestContext& ctx, std::function<Outcome(RequestContext&)> work) {
-  auto task = tasks_.Create();
+  auto created_task = tasks_.Create(ctx.session().owner());
+  if (!created_task.ok()) return Outcome::Fail(kInternalError, "cannot start a task: " + created_task.status().message());
+  std::shared_ptr<Task> task = *created_task;
   {
     std::lock_guard l(mu_);
     requests_running_++;
@@ -939,7 +993,7 @@ Outcome Server::StartTask(RequestContext& ctx, std::function<Outcome(RequestCont
   // The work outlives this request: it gets a context of its own, which progress and input requests reach the
   // task through.
   std::thread([this, task, work = std::move(work), id = ctx.id(), params = ctx.params(), caps = ctx.client_capabilities()] {
-    auto session = std::make_shared<Session>("");
+    auto session = std::make_shared<Session>("", task->owner());
     DiscardChannel channel;
     RequestContext tctx(session, id, params, &channel, task->cancelled_flag());
     tctx.modern_ = true;
@@ -973,7 +1027,7 @@ Outcome Server::TaskRequest(const std::string& method, RequestContext& ctx) {
   }
   const Json& params = ctx.params();
   if (!params.contains("taskId") || !params["taskId"].is_string()) return Outcome::Fail(kInvalidParams, "taskId is required");
-  auto task = tasks_.Find(params["taskId"].get<std::string>());
+  auto task = tasks_.Find(params["taskId"].get<std::string>(), ctx.session().owner());
   if (!task) return Outcome::Fail(kInvalidParams, "unknown task: " + params["taskId"].get<std::string>());
   if (method == "tasks/get") return Outcome::Ok(task->Detailed());
   if (method == "tasks/update") {

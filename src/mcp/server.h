@@ -156,21 +156,29 @@ struct Prompt {
 /// One client's connection state, from initialize to its end.
 class Session {
  public:
-  explicit Session(std::string id) : id_(std::move(id)) {}
+  /// `owner`: who the transport says the client is (a digest of its bearer token), "" when it cannot tell clients
+  /// apart. Tasks are bound to it: another owner never sees them.
+  explicit Session(std::string id, std::string owner = "") : id_(std::move(id)), owner_(std::move(owner)) {}
   const std::string& id() const { return id_; }
+  const std::string& owner() const { return owner_; }
   std::string protocol_version() const;
   bool initialized() const;
   /// Where messages unrelated to any request go (list_changed, resources/updated); may be null (HTTP: no GET).
   void SetStandaloneChannel(std::shared_ptr<Channel> c);
   std::shared_ptr<Channel> standalone_channel() const;
   bool Subscribed(const std::string& uri) const;
-  /// Marks every request in flight cancelled (the client went away).
-  void CancelAll();
+  /// Marks every request in flight cancelled. Without `answer` the client went away and nobody reads an answer;
+  /// with it the server is stopping, and each request the client did not cancel itself still gets the answer its
+  /// handler gives once it has stopped.
+  void CancelAll(bool answer = false);
+  /// notifications/cancelled: the request of that id, if in flight, stops and gets no answer.
+  void CancelByClient(const Json& request_id);
 
  private:
   friend class Server;
   friend class RequestContext;
   std::string id_;
+  std::string owner_;
   mutable std::mutex mu_;
   bool initialized_ = false;
   std::string protocol_version_ = "2025-03-26";  // until initialize says otherwise
@@ -179,6 +187,10 @@ class Session {
   int log_level_ = 1;  // "info"
   std::set<std::string> subscriptions_;
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> in_flight_;  // request id (dumped) -> cancelled
+  std::set<std::string> cancelled_by_client_;  // ids in flight the client cancelled (no answer, per the spec)
+  bool answer_cancelled_ = false;              // set by CancelAll(true)
+  bool draining_ = false;                      // Server::Drain: its listen streams end
+  std::condition_variable in_flight_changed_;
   struct Pending {
     std::mutex mu;
     std::condition_variable cv;
@@ -208,12 +220,20 @@ class Server {
   /// Resources that come and go (images, build logs): listed by calling `lister` on each resources/list.
   void AddResourceLister(std::function<std::vector<Json>()> lister);
 
-  std::shared_ptr<Session> CreateSession(std::shared_ptr<Channel> standalone);
+  std::shared_ptr<Session> CreateSession(std::shared_ptr<Channel> standalone, const std::string& owner = "");
   std::shared_ptr<Session> FindSession(const std::string& id);
-  void EndSession(const std::string& id);
-  /// Ends every session, cancelling its requests, and waits up to `grace` for their handlers to return (a build
-  /// being cancelled removes its containers and mounts). True when nothing is left running.
+  /// Ends a session, cancelling its requests: answered (`answer`), or not when nobody is there to read them.
+  void EndSession(const std::string& id, bool answer = false);
+  /// For a client that closed its input but may still read (stdio's end of input): the session's listen streams
+  /// end with their result, and this waits until its other requests are answered, or until `give_up()` (asked
+  /// every 100 ms) says the client is gone or the server must stop.
+  void Drain(const std::shared_ptr<Session>& session, const std::function<bool()>& give_up);
+  /// Ends every session, cancelling its requests (each answered with an error saying the server stops), and
+  /// waits up to `grace` for their handlers to return (a build being cancelled removes its containers and mounts).
+  /// True when nothing is left running.
   bool Shutdown(std::chrono::milliseconds grace);
+  /// Waits up to `timeout` until no request of any session runs. True when none does.
+  bool WaitIdle(std::chrono::milliseconds timeout);
 
   /// Handles one message (or batch) of `session`. Answers and request-related notifications go to `channel`.
   /// Blocks until a request is answered; transports call it from as many threads as they like.
@@ -246,6 +266,8 @@ class Server {
 
  private:
   struct Listener;
+  void HandleMessage(const std::shared_ptr<Session>& session, const Json& message, Channel& channel,
+                     const Envelope& envelope);
   Outcome Dispatch(const std::shared_ptr<Session>& s, const std::string& method, RequestContext& ctx);
   Outcome DispatchModern(const std::string& method, RequestContext& ctx);
   void HandleModern(const std::shared_ptr<Session>& session, const Json& message, Channel& channel,
@@ -292,6 +314,7 @@ class Server {
     Json id;  // the subscriptions/listen request's, which tags every notification it carries
     Channel* channel;
     Json filter;  // what the client opted in to (and the server honours)
+    std::string owner;  // the listening client's identity: it hears of its own tasks only
     std::mutex mu;     // held while sending, so the stream cannot end under a sender
     bool open = true;  // guarded by mu
   };

@@ -127,14 +127,28 @@ class StdioLoop : public std::enable_shared_from_this<StdioLoop> {
       : server_(server), o_(options), out_(std::make_shared<FdChannel>(options.out_fd)),
         session_(server.CreateSession(out_)) {}
 
-  /// Serves until the input ends; then cancels what runs and waits for it a while.
+  /// Serves until the input ends; then answers what is still running before returning.
   void Run() {
+    if (!session_) {
+      out_->Send(MakeError(Json(), {kInternalError, "cannot start a session: no random session id could be made", Json()}));
+      return;
+    }
     StartLeader();
     {
       std::unique_lock l(mu_);
       ended_.wait(l, [&] { return eof_; });
     }
-    server_.EndSession(session_->id());  // the client is gone: stop the work in flight
+    // A client that closed its input may still be reading (a script that wrote its requests and closed stdin):
+    // what runs finishes and is answered. Only when the client is gone too (stdout closed), or the server is told
+    // to stop, is it cancelled; stopping, each request still gets its answer.
+    auto give_up = [&] { return StopRequested() || OutputClosed(); };
+    server_.Drain(session_, give_up);
+    {
+      // Requests read but not started yet (queued for a worker) are not in flight in the server's eyes.
+      std::unique_lock l(mu_);
+      while (handling_ > 0 && !give_up()) ended_.wait_for(l, std::chrono::milliseconds(100));
+    }
+    server_.EndSession(session_->id(), /*answer=*/!OutputClosed());
     workers_.Finish(std::chrono::seconds(30));
     std::unique_lock l(mu_);
     ended_.wait_for(l, std::chrono::seconds(30), [&] { return threads_ == 0; });
@@ -166,7 +180,11 @@ class StdioLoop : public std::enable_shared_from_this<StdioLoop> {
         server_.Handle(session_, *parsed, *out_);  // in order, on the reading thread
       } else if (InputWaiting()) {
         Json message = std::move(*parsed);
-        workers_.Run([self = shared_from_this(), message] { self->server_.Handle(self->session_, message, *self->out_); });
+        Started();
+        workers_.Run([self = shared_from_this(), message] {
+          self->server_.Handle(self->session_, message, *self->out_);
+          self->Finished();
+        });
       } else {
         // Someone else reads on; this thread answers the request.
         bool start = false;
@@ -175,8 +193,10 @@ class StdioLoop : public std::enable_shared_from_this<StdioLoop> {
           start = waiting_ == 0;
         }
         if (start) StartLeader();
+        Started();
         reading.unlock();
         server_.Handle(session_, *parsed, *out_);
+        Finished();
         std::lock_guard l(mu_);
         if (waiting_ > 0) break;  // enough threads wait to read: this one ends
         waiting_++;
@@ -189,6 +209,28 @@ class StdioLoop : public std::enable_shared_from_this<StdioLoop> {
     std::lock_guard l(mu_);
     threads_--;
     ended_.notify_all();
+  }
+
+  /// A request handed to a thread of its own, until it is answered: what the end of input waits for.
+  void Started() {
+    std::lock_guard l(mu_);
+    handling_++;
+  }
+  void Finished() {
+    std::lock_guard l(mu_);
+    handling_--;
+    ended_.notify_all();
+  }
+
+  bool StopRequested() const {
+    pollfd p{o_.stop_fd, POLLIN, 0};
+    return o_.stop_fd >= 0 && poll(&p, 1, 0) > 0;
+  }
+
+  /// Whether nobody reads the output any more (a pipe whose reading end closed reports an error).
+  bool OutputClosed() const {
+    pollfd p{o_.out_fd, 0, 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
   }
 
   /// Whether more input is there already. REQUIRES: read_mu_ held.
@@ -261,6 +303,7 @@ class StdioLoop : public std::enable_shared_from_this<StdioLoop> {
   bool eof_ = false;  // guarded by mu_ (read without it by the reading thread, which alone sets it)
   int threads_ = 0;   // guarded by mu_
   int waiting_ = 0;   // threads waiting to read; guarded by mu_
+  int handling_ = 0;  // requests handed to a thread and not yet answered; guarded by mu_
 };
 
 void ServeStdio(Server& server, const StdioOptions& options) {

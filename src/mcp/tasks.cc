@@ -1,7 +1,5 @@
 #include "mcp/tasks.h"
 
-#include <openssl/rand.h>
-
 #include <ctime>
 
 #include "base/digest.h"
@@ -20,9 +18,9 @@ std::string IsoNow() {
   return buf;
 }
 
-Task::Task(std::string id, std::chrono::milliseconds ttl, std::chrono::milliseconds poll_interval,
+Task::Task(std::string id, std::string owner, std::chrono::milliseconds ttl, std::chrono::milliseconds poll_interval,
            std::function<void(const Task&)> changed)
-    : id_(std::move(id)), ttl_(ttl), poll_interval_(poll_interval), created_at_(IsoNow()),
+    : id_(std::move(id)), owner_(std::move(owner)), ttl_(ttl), poll_interval_(poll_interval), created_at_(IsoNow()),
       created_(std::chrono::steady_clock::now()), changed_(std::move(changed)), updated_at_(created_at_) {}
 
 void Task::Touch() { updated_at_ = IsoNow(); }
@@ -129,12 +127,11 @@ void Task::Cancel() {
   Changed();
 }
 
-std::shared_ptr<Task> TaskStore::Create() {
-  unsigned char random[16];
-  RAND_bytes(random, sizeof random);
-  std::string id = "task-" + DigestHex(DigestOf(std::string_view(reinterpret_cast<char*>(random), sizeof random))).substr(0, 32);
+Result<std::shared_ptr<Task>> TaskStore::Create(const std::string& owner) {
+  KILN_ASSIGN(std::string random, RandomHex(16));
+  std::string id = "task-" + random;
   auto observer = observer_;
-  auto task = std::make_shared<Task>(id, o_.ttl, o_.poll_interval, [observer](const Task& t) {
+  auto task = std::make_shared<Task>(id, owner, o_.ttl, o_.poll_interval, [observer](const Task& t) {
     if (observer) observer(t);
   });
   std::lock_guard l(mu_);
@@ -143,11 +140,11 @@ std::shared_ptr<Task> TaskStore::Create() {
   return task;
 }
 
-std::shared_ptr<Task> TaskStore::Find(const std::string& id) {
+std::shared_ptr<Task> TaskStore::Find(const std::string& id, const std::string& owner) {
   std::lock_guard l(mu_);
   Evict();
   auto it = tasks_.find(id);
-  return it == tasks_.end() ? nullptr : it->second;
+  return it == tasks_.end() || it->second->owner() != owner ? nullptr : it->second;
 }
 
 void TaskStore::CancelAll() {

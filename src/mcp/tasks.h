@@ -20,9 +20,11 @@ namespace kiln::mcp {
 /// One task: its status and what it has to show, shared by the thread doing the work and the tasks/* requests.
 class Task {
  public:
-  Task(std::string id, std::chrono::milliseconds ttl, std::chrono::milliseconds poll_interval,
+  Task(std::string id, std::string owner, std::chrono::milliseconds ttl, std::chrono::milliseconds poll_interval,
        std::function<void(const Task&)> changed);
   const std::string& id() const { return id_; }
+  /// Who created it (Session::owner): only they may read, answer or cancel it.
+  const std::string& owner() const { return owner_; }
   /// Set by tasks/cancel; the work stops at its next check.
   std::shared_ptr<std::atomic<bool>> cancelled_flag() const { return cancelled_; }
 
@@ -50,6 +52,7 @@ class Task {
   void Finish(const char* status, Json outcome);
 
   const std::string id_;
+  const std::string owner_;
   const std::chrono::milliseconds ttl_, poll_interval_;
   const std::string created_at_;
   const std::chrono::steady_clock::time_point created_;
@@ -76,10 +79,11 @@ class TaskStore {
   explicit TaskStore(Options options) : o_(options) {}
   /// Called (without locks held) whenever a task's status or message changes: for notifications/tasks.
   void OnChange(std::function<void(const Task&)> observer) { observer_ = std::move(observer); }
-  /// A new task in status working, with an unguessable id.
-  std::shared_ptr<Task> Create();
-  /// The task of that id, unless unknown or expired.
-  std::shared_ptr<Task> Find(const std::string& id);
+  /// A new task of `owner` in status working, with an unguessable id; an error when no random id can be made.
+  Result<std::shared_ptr<Task>> Create(const std::string& owner);
+  /// The task of that id, unless unknown, expired, or another owner's: to anyone else a task does not exist, as
+  /// the tasks extension recommends.
+  std::shared_ptr<Task> Find(const std::string& id, const std::string& owner);
   /// Cancels every task still running (the server is stopping).
   void CancelAll();
 

@@ -61,13 +61,23 @@ Result<Platform> Platform::Parse(const std::string& s) {
   p.variant.clear();
   static const std::set<std::string> kKnownOs = {"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd",
                                                  "solaris", "illumos", "android", "ios", "aix", "plan9", "macos"};
+  // containerd's known architectures (and the spellings Normalized turns into them).
+  static const std::set<std::string> kKnownArch = {
+      "386",     "amd64",    "amd64p32", "arm",    "armbe",     "arm64",       "arm64be", "ppc64",  "ppc64le",
+      "loong64", "mips",     "mipsle",   "mips64", "mips64le",  "mips64p32",   "mips64p32le", "ppc", "riscv",
+      "riscv64", "s390",     "s390x",    "sparc",  "sparc64",   "wasm",        "i386",    "i486",   "i586",
+      "i686",    "x86",      "x86_64",   "x86-64", "aarch64",   "armhf",       "armel"};
   if (parts.size() == 1) {
-    // One word is an OS (with this host's architecture) or an architecture (with this host's OS), as containerd.
-    if (kKnownOs.count(AsciiLower(parts[0]))) {
+    // One word is an OS (with this host's architecture) or an architecture (with this host's OS), as containerd;
+    // a word that is neither is a mistake, not an architecture called "garbage".
+    std::string word = AsciiLower(parts[0]);
+    if (kKnownOs.count(word)) {
       p.os = parts[0];
       p.variant = Host().variant;
-    } else {
+    } else if (kKnownArch.count(word)) {
       p.architecture = parts[0];
+    } else {
+      return invalid("\"" + parts[0] + "\" is no operating system or architecture kiln knows");
     }
   } else {
     p.os = parts[0];

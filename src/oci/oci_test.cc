@@ -23,6 +23,38 @@ TEST(Reference, NormalizesLikeDocker) {
   EXPECT_FALSE(ParseReference("").ok());
 }
 
+TEST(Reference, FollowsTheDistributionGrammar) {
+  for (const char* good : {"a", "a-b", "a--b", "a__b", "a.b", "a_b/c.d-e", "Registry.Example:5000/x", "[::1]:5000/x",
+                           "localhost/a/b/c:v1.2_x"}) {
+    EXPECT_TRUE(ParseReference(good).ok()) << good;
+  }
+  for (const char* bad : {"-a", "a-", "a..b", "a___b", "a._b", "/a", "a/", "a//b", "a b", "host:99999/x", "ho_st.io/x",
+                          "-host.io/x", "[::1/x", "a:-tag", "a:.tag"}) {
+    EXPECT_FALSE(ParseReference(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(ParseReference("r.io/" + std::string(250, 'a')).ok());
+  EXPECT_FALSE(ParseReference("r.io/" + std::string(251, 'a')).ok());
+  EXPECT_FALSE(ParseReference(std::string(255, 'a')).ok()) << "docker.io/library/ counts, as docker counts it";
+  auto long_name = ParseReference(std::string(256, 'a'));
+  ASSERT_FALSE(long_name.ok());
+  EXPECT_NE(long_name.status().message().find("longer than 255"), std::string::npos);
+  EXPECT_LT(ParseReference(std::string(130000, 'a')).status().message().size(), 300u) << "no 130 KB echo";
+  EXPECT_TRUE(ParseReference("r.io/" + std::string(250, 'a') + ":" + std::string(128, 't')).ok()) << "the tag is not counted";
+}
+
+TEST(Reference, ErrorsNeverRepeatAPassword) {
+  auto r = ParseReference("user:PW@host/x");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find("PW"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("<redacted>@host/x"), std::string::npos) << r.status().message();
+  EXPECT_EQ(RedactReference("https://me:pw@reg.io/app:1"), "https://<redacted>@reg.io/app:1");
+  EXPECT_EQ(RedactReference("me:pw@reg.io:5000"), "<redacted>@reg.io:5000");
+  std::string d = "sha256:" + std::string(64, 'a');
+  EXPECT_EQ(RedactReference("app:1@" + d), "app:1@" + d) << "a digest's @ is kept";
+  EXPECT_EQ(RedactReference("reg.io/app@x"), "reg.io/app@x") << "an @ after the path is not userinfo";
+  EXPECT_EQ(RedactReference("plain"), "plain");
+}
+
 TEST(Platform, ParsesAndNormalisesAsContainerd) {
   EXPECT_EQ(Platform::Parse("linux/arm64/v8")->ToString(), "linux/arm64");
   EXPECT_EQ(Platform::Parse("linux/aarch64")->ToString(), "linux/arm64");
@@ -45,6 +77,8 @@ TEST(Platform, ParsesAndNormalisesAsContainerd) {
   EXPECT_FALSE(Platform::Parse("linux/amd64/v2/x").ok());
   EXPECT_FALSE(Platform::Parse("linux/am d64").ok());
   EXPECT_FALSE(Platform::Parse("").ok());
+  EXPECT_FALSE(Platform::Parse("garbage").ok()) << "one word must be a known OS or architecture";
+  EXPECT_EQ(Platform::Parse("riscv64")->ToString(), "linux/riscv64");
 }
 
 TEST(Platform, IndexSelectionNormalises) {

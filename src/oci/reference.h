@@ -1,6 +1,7 @@
 // Image references as Docker spells them: "busybox" is docker.io/library/busybox:latest.
 #pragma once
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -18,7 +19,12 @@ struct Reference {
   std::string Familiar() const;
 };
 
-/// Parses and normalizes a reference; an error for malformed names (upper case, bad characters, empty parts).
+/// Parses and normalizes a reference; an error for malformed names (upper case, bad characters, empty parts, a
+/// name longer than 255 characters), which quotes the reference redacted (RedactReference) and cut short.
 Result<Reference> ParseReference(const std::string& ref);
+
+/// `text` fit to repeat in a message: a "user:password@" someone put before a registry's name is replaced by
+/// "<redacted>@" (an "@" that separates a digest is kept).
+std::string RedactReference(std::string_view text);
 
 }  // namespace kiln::oci

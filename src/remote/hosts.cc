@@ -126,10 +126,11 @@ Status Hosts::LoadFile(const std::string& path) {
 }
 
 bool Hosts::IsInsecureHost(const std::string& host) const {
+  if (host.empty()) return false;
   if (std::find(insecure_hosts_.begin(), insecure_hosts_.end(), host) != insecure_hosts_.end()) return true;
+  std::string name = host.substr(0, host[0] == '[' ? host.find(']') + 1 : host.find(':'));
   // As docker does, loopback registries are insecure unless said otherwise: a registry a test or a developer
   // started on this machine rarely has a certificate.
-  std::string name = host.substr(0, host[0] == '[' ? host.find(']') + 1 : host.find(':'));
   return name == "localhost" || name.rfind("127.", 0) == 0 || name == "[::1]";
 }
 

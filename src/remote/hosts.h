@@ -33,6 +33,9 @@ class Hosts {
   static Result<Hosts> Load(const std::vector<std::string>& insecure, std::string conf = "");
   /// The route of `repository` at `registry` ("docker.io", "library/alpine").
   Route For(const std::string& registry, const std::string& repository) const;
+  /// Whether `host` ("name" or "name:port") may be spoken to over plain HTTP: the user marked it insecure, or it
+  /// is a loopback address.
+  bool IsInsecureHost(const std::string& host) const;
 
  private:
   struct Mirror {
@@ -47,7 +50,6 @@ class Hosts {
     std::vector<Mirror> mirrors;
   };
   Status LoadFile(const std::string& path);
-  bool IsInsecureHost(const std::string& host) const;
   std::vector<Entry> entries_;
   std::vector<std::string> insecure_hosts_;
   std::vector<std::string> blocked_hosts_;

@@ -133,6 +133,10 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, nullptr);  // bytes as stored: a blob's digest is of those
+  // HTTP(S) only, whatever a registry's answers name (a token realm, an upload location, a redirect): never file:,
+  // ftp:, or another of libcurl's protocols.
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   if (!req.verify_tls) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -140,7 +144,8 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
   if (req.follow_redirects) {
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    // Credentials are for the registry, never for the storage it redirects to.
+    // Credentials are for the registry, never for the storage it redirects to: libcurl (7.83 and later) drops the
+    // Authorization header on a redirect to another scheme, host or port (registry_auth_test checks it).
     curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
   }
   curl_slist* headers = nullptr;

@@ -57,6 +57,33 @@ std::string CredentialHost(const std::string& host) {
 
 bool Is2xx(long status) { return status >= 200 && status < 300; }
 
+/// Whether kiln may send a registry's credentials to its token service at `realm`: over HTTPS anywhere (Docker
+/// Hub's is another host), over plain HTTP only to a host the user marked insecure or a loopback one, never by
+/// any other scheme. A registry chooses its realm, so a hostile one could otherwise collect the user's password
+/// in the clear, or point kiln at a file.
+Status CheckRealm(const std::string& realm, const Hosts& hosts, const std::string& registry) {
+  std::string lower = AsciiLower(realm);
+  std::string shown = EscapeControl(realm.substr(0, realm.find('?')));
+  auto refuse = [&](const std::string& why) {
+    return Status::Error("registry " + registry + ": its token realm " + shown + " " + why);
+  };
+  size_t scheme_end = lower.find("://");
+  std::string scheme = scheme_end == std::string::npos ? "" : lower.substr(0, scheme_end);
+  if (scheme != "https" && scheme != "http") {
+    return refuse("is not an https:// URL: kiln sends credentials to none other");
+  }
+  std::string authority = realm.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (authority.empty() || authority.find('@') != std::string::npos) return refuse("is not a plain host URL");
+  std::string host = AsciiLower(authority);
+  std::string name = host.substr(0, host[0] == '[' ? host.find(']') + 1 : host.find(':'));
+  if (scheme == "http" && !hosts.IsInsecureHost(host) && !hosts.IsInsecureHost(name)) {
+    return refuse("is plain HTTP to a host not marked insecure: kiln sends credentials there over HTTPS only "
+                  "(--insecure-registry " + EscapeControl(authority) + " if that host is yours)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 /// What kiln knows of one registry host: how to reach it, its last challenge, the tokens it gave.
@@ -160,6 +187,7 @@ Status Registry::Authorize(HostState& h, const std::string& scope, const std::ve
   auto realm = bearer->params.find("realm");
   if (realm == bearer->params.end() || realm->second.empty())
     return Status::Error("registry " + name + ": its Bearer challenge names no token realm");
+  KILN_TRY(CheckRealm(realm->second, options_.hosts, name));
   std::string service = bearer->params.count("service") ? bearer->params.at("service") : "";
   // The scopes asked for: ours (several, space-separated, for a cross-repository mount) and the challenge's.
   std::vector<std::string> scopes;

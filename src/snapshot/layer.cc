@@ -232,10 +232,29 @@ Status WriteTree(const std::string& dir, const std::string& dest, std::optional<
   return st;
 }
 
-Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir) {
+int64_t LayerLimits::MaxBytes(int64_t blob_size) const {
+  double max = double(min_bytes) + max_expansion * double(blob_size);
+  return max >= 9.0e18 ? INT64_MAX : int64_t(max);
+}
+
+int64_t LayerLimits::MaxFiles(int64_t blob_size) const {
+  double max = double(min_files) + files_per_kib * double(blob_size) / 1024;
+  return max >= 9.0e18 ? INT64_MAX : int64_t(max);
+}
+
+Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir, const LayerLimits& limits) {
   char real[PATH_MAX];
   if (!realpath(diff_dir.c_str(), real)) return ErrnoError("resolve", diff_dir);
   const std::string root = real;
+  struct stat blob;
+  if (stat(tar_path.c_str(), &blob) != 0) return ErrnoError("stat", tar_path);
+  const int64_t max_bytes = limits.MaxBytes(blob.st_size), max_files = limits.MaxFiles(blob.st_size);
+  int64_t bytes = 0, files = 0;
+  auto too_large = [&](const std::string& what, int64_t limit) {
+    return Status::Error("the layer unpacks to more than " + std::to_string(limit) + " " + what + " from a blob of " +
+                         std::to_string(blob.st_size) + " bytes: refused as a compression bomb (kiln.toml [layers] "
+                         "sets the limits)");
+  };
   archive* in = NewTarReader();
   archive* out = archive_write_disk_new();
   // Secure flags: never write through a symlink inside the layer, never accept "..".
@@ -253,6 +272,10 @@ Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir) {
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
       st = Status::Error("read layer " + tar_path + ": " + ArchiveError(in));
+      break;
+    }
+    if (++files > max_files) {
+      st = too_large("files", max_files);
       break;
     }
     std::string rel = SafeRelative(archive_entry_pathname(e));
@@ -285,6 +308,11 @@ Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir) {
       size_t size;
       la_int64_t offset;
       while ((rc = archive_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK) {
+        bytes += int64_t(size);
+        if (bytes > max_bytes) {
+          st = too_large("bytes", max_bytes);
+          break;
+        }
         // libarchive reports a failed write(2) (a full disk) as a mere ARCHIVE_WARN: anything but OK is an error
         // here, or a layer would be unpacked with its files cut short.
         if (archive_write_data_block(out, buf, size, offset) != ARCHIVE_OK) {

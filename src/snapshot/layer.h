@@ -29,8 +29,22 @@ Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::
 /// clamped to `source_date_epoch` when given.
 Status WriteTree(const std::string& dir, const std::string& dest, std::optional<int64_t> source_date_epoch);
 
+/// What one layer may unpack to, by the size of its blob: a compression bomb (a few megabytes that inflate to
+/// gigabytes of zeros, or to millions of empty files) is refused before it fills the store. The defaults leave
+/// room for any real layer: a gigabyte and a million files whatever the blob, and beyond that 100 bytes and 4
+/// files for each byte and KiB of blob (gzip's best is about 1,000 to 1).
+struct LayerLimits {
+  double max_expansion = 100;     // uncompressed bytes per byte of blob...
+  int64_t min_bytes = 1LL << 30;  // ...on top of this
+  double files_per_kib = 4;       // files per KiB of blob...
+  int64_t min_files = 1'000'000;  // ...on top of this
+  int64_t MaxBytes(int64_t blob_size) const;
+  int64_t MaxFiles(int64_t blob_size) const;
+};
+
 /// Extracts a layer tar (plain, gzip or zstd) at `tar_path` into the empty directory `diff_dir`, turning OCI
 /// whiteouts into overlay ones. Paths never escape `diff_dir`; ownership, modes, xattrs and mtimes are restored.
-Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir);
+/// An error, leaving the directory to be discarded, once the layer goes past `limits`.
+Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir, const LayerLimits& limits = {});
 
 }  // namespace kiln::snapshot

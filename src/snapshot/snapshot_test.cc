@@ -6,6 +6,7 @@
 #include <sys/xattr.h>
 #include <utime.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <map>
 
@@ -158,6 +159,53 @@ TEST_F(LayerTest, ApplyRefusesToEscape) {
   (void)ApplyLayer(tar, root);
   EXPECT_FALSE(PathExists(Path("escaped")));
   EXPECT_FALSE(PathExists(Path("through-link")));
+}
+
+TEST_F(LayerTest, ApplyStopsAtTheExpansionLimits) {
+  // 300 empty files and 4 MiB of zeros, gzipped to a few KB: a small compression bomb.
+  std::string plain = Path("bomb.tar"), tar = Path("bomb.tar.gz");
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  ASSERT_EQ(archive_write_open_filename(a, plain.c_str()), ARCHIVE_OK);
+  auto add = [&](const std::string& name, size_t size) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, la_int64_t(size));
+    archive_write_header(a, e);
+    std::string zeros(64 << 10, '\0');
+    for (size_t done = 0; done < size; done += zeros.size()) archive_write_data(a, zeros.data(), zeros.size());
+    archive_entry_free(e);
+  };
+  for (int i = 0; i < 300; i++) add("f" + std::to_string(i), 0);
+  add("zeros", 4 << 20);
+  archive_write_close(a);
+  archive_write_free(a);
+  auto data = ReadFile(plain);
+  ASSERT_TRUE(data.ok());
+  gzFile gz = gzopen(tar.c_str(), "wb9");
+  ASSERT_EQ(gzwrite(gz, data->data(), unsigned(data->size())), int(data->size()));
+  gzclose(gz);
+  struct stat st;
+  ASSERT_EQ(stat(tar.c_str(), &st), 0);
+  ASSERT_LT(st.st_size, 64 << 10);
+
+  LayerLimits few_files{100, 64 << 20, 1, 200};
+  ASSERT_TRUE(MakeDirs(Path("a")).ok());
+  Status files = ApplyLayer(tar, Path("a"), few_files);
+  ASSERT_FALSE(files.ok());
+  EXPECT_NE(files.message().find("more than " + std::to_string(few_files.MaxFiles(st.st_size)) + " files"),
+            std::string::npos) << files.message();
+  LayerLimits few_bytes{10, 1 << 20, 4, 1000};
+  ASSERT_TRUE(MakeDirs(Path("b")).ok());
+  Status bytes = ApplyLayer(tar, Path("b"), few_bytes);
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_NE(bytes.message().find("bytes from a blob of " + std::to_string(st.st_size)), std::string::npos) << bytes.message();
+  ASSERT_TRUE(MakeDirs(Path("c")).ok());
+  EXPECT_TRUE(ApplyLayer(tar, Path("c")).ok()) << "the defaults take it";
+  EXPECT_EQ(LayerLimits{}.MaxBytes(0), int64_t(1) << 30);
+  EXPECT_EQ(LayerLimits{}.MaxBytes(int64_t(1) << 62), INT64_MAX) << "no overflow";
 }
 
 TEST(ResolveInRoot, SymlinksStayInside) {

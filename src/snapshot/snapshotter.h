@@ -7,6 +7,7 @@
 
 #include "base/fs.h"
 #include "base/status.h"
+#include "snapshot/layer.h"
 #include "store/metadata.h"
 
 namespace kiln::snapshot {
@@ -85,6 +86,9 @@ class Snapshotter {
   Result<std::vector<SnapshotId>> Chain(SnapshotId id);
   std::string DiffDir(SnapshotId id) const;
   const std::string& root() const { return root_; }
+  /// What a layer unpacked into a snapshot may expand to (kiln.toml [layers]).
+  const LayerLimits& layer_limits() const { return layer_limits_; }
+  void set_layer_limits(const LayerLimits& limits) { layer_limits_ = limits; }
 
  private:
   Result<Mount> MountOverlay(const std::vector<SnapshotId>& lowers_bottom_up, const std::string& upper,
@@ -92,6 +96,7 @@ class Snapshotter {
   std::string root_;
   store::Metadata* metadata_;
   std::string extra_options_;  // overlay options that keep upper dirs in plain layer form
+  LayerLimits layer_limits_;
 };
 
 }  // namespace kiln::snapshot

@@ -55,7 +55,7 @@ Result<SnapshotId> UnpackLayers(const std::vector<oci::Descriptor>& layers, cons
     if (extracted) *extracted = true;
     if (!content.Has(layer.digest)) return Status::Error("layer " + layer.digest + " is missing from the store");
     KILN_ASSIGN(ActiveSnapshot s, snapshotter.Prepare(parent));
-    Status st = ApplyLayer(content.BlobPath(layer.digest), s.diff_dir);
+    Status st = ApplyLayer(content.BlobPath(layer.digest), s.diff_dir, snapshotter.layer_limits());
     if (st.ok()) st = metadata.SetLayer(s.id, {layer.digest, diff_ids[i], layer.size, layer.media_type});
     if (st.ok()) st = snapshotter.Commit(s);
     if (st.ok()) st = metadata.SetChain(chains[i], s.id);

@@ -58,21 +58,6 @@ test('http: half-open connections do not stall other clients', async (t) => {
   assert.ok(ms < 2000, `a ping took ${ms} ms`);
 });
 
-test('http: past --max-connections, new connections are refused with a clear 503', async (t) => {
-  const { proc, url } = await startHttp(['--max-connections', '20']);
-  t.after(() => proc.kill('SIGKILL'));
-  const sockets = await halfOpen(url, 25);
-  t.after(() => sockets.forEach((s) => s.destroy()));
-  await new Promise((res) => setTimeout(res, 300));
-  const refused = sockets.filter((s) => s.received.startsWith('HTTP/1.1 503'));
-  assert.ok(refused.length >= 5, `refused ${refused.length} of 25`);
-  assert.match(refused[0].received, /too many connections \(20 are open\)/);
-  sockets.forEach((s) => s.destroy());
-  await new Promise((res) => setTimeout(res, 300));
-  const r = await post(url, init(1, '2025-11-25'), { Accept: 'application/json' });
-  assert.equal(r.status, 200, 'closed connections free their places');
-});
-
 test('http: JSON-RPC arrays get Invalid Request errors, as the negotiated version allows batches or not', async (t) => {
   const { proc, url } = await startHttp();
   t.after(() => proc.kill('SIGKILL'));
@@ -126,7 +111,7 @@ test('http and stdio: deep nesting and mistyped fields are answered, never fatal
   stdio.stdout.on('data', (d) => { out += d; });
   stdio.stdin.write(deep + '\n');
   for (const m of mistyped) stdio.stdin.write(JSON.stringify(m) + '\n');
-  // Closing stdin ends the session and cancels what is still running: wait for every answer first.
+  // Every answer arrives before kiln mcp exits: what still runs when stdin closes is finished and answered.
   const answers = () => out.split('\n').filter((l) => l.trim()).length;
   for (let i = 0; i < 200 && answers() < 1 + mistyped.length && stdio.exitCode === null; i++) {
     await new Promise((res) => setTimeout(res, 25));

@@ -191,10 +191,7 @@ std::optional<size_t> Converter::FindStage(const std::string& ref, size_t before
   std::string l = AsciiLower(ref);
   for (size_t i = 0; i < before; i++)
     if (!stages_[i].name.empty() && stages_[i].name == l) return i;
-  if (!l.empty() && std::all_of(l.begin(), l.end(), ::isdigit) && l.size() < 6) {
-    size_t n = std::stoul(l);
-    if (n < before) return n;
-  }
+  if (auto n = ParseDecimal(l); n && *n < before) return size_t(*n);
   return std::nullopt;
 }
 

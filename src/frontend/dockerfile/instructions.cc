@@ -200,9 +200,7 @@ std::string AbsoluteDest(const std::string& dest, const std::string& workdir) {
 }
 
 int ParsePortNumber(const std::string& text) {
-  if (text.empty() || text.size() > 5 || !std::all_of(text.begin(), text.end(), ::isdigit)) return -1;
-  int port = std::stoi(text);
-  return port <= 65535 ? port : -1;
+  return int(ParseDecimal(text, 65535).value_or(-1));
 }
 
 /// The heredoc of a RUN whose whole command is one heredoc ("RUN <<EOF"), else null.

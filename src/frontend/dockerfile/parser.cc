@@ -254,7 +254,8 @@ std::string QuoteSource(const std::string& text, int line) {
 Status WithQuotedSource(const Status& error, const std::string& path, const std::string& text) {
   const std::string& m = error.message();
   if (m.rfind(path + ":", 0) != 0) return error;
-  int line = atoi(m.c_str() + path.size() + 1);
+  std::string_view rest = std::string_view(m).substr(path.size() + 1);
+  int line = int(ParseDecimal(rest.substr(0, rest.find_first_not_of("0123456789")), INT32_MAX).value_or(0));
   std::string quote = QuoteSource(text, line);
   return quote.empty() ? error : Status::Error(m + "\n" + quote);
 }
