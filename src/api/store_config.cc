@@ -1,9 +1,8 @@
 #include "api/store_config.h"
 
-#include <toml++/toml.h>
-
 #include "base/fs.h"
 #include "base/text.h"
+#include "base/toml_file.h"
 
 namespace kiln::api {
 
@@ -11,13 +10,7 @@ Result<StoreConfig> LoadStoreConfig(const std::string& root) {
   StoreConfig config;
   std::string path = JoinPath(root, "kiln.toml");
   if (!PathExists(path)) return config;
-  toml::table conf;
-  try {
-    conf = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Status::Error(path + ":" + std::to_string(e.source().begin.line) + ":" +
-                         std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
-  }
+  KILN_ASSIGN(toml::table conf, ParseTomlFile(path));
   auto bad = [&](const std::string& key, const std::string& expected) {
     return Status::Error(path + ": " + key + " must be " + expected);
   };

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <toml++/toml.h>
 
 #include "base/fs.h"
+#include "base/toml_file.h"
 
 namespace kiln::remote {
 namespace {
@@ -84,13 +84,7 @@ Result<Hosts> Hosts::Load(const std::vector<std::string>& insecure, std::string 
 
 Status Hosts::LoadFile(const std::string& path) {
   if (!PathExists(path)) return Status::Ok();
-  toml::table conf;
-  try {
-    conf = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Status::Error(path + ":" + std::to_string(e.source().begin.line) + ":" +
-                         std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
-  }
+  KILN_ASSIGN(toml::table conf, ParseTomlFile(path));
   // Version 1 of the format: [registries.insecure] registries = [...], [registries.block] registries = [...].
   for (auto& host : StringArray(conf["registries"]["insecure"]["registries"])) insecure_hosts_.push_back(host);
   for (auto& host : StringArray(conf["registries"]["block"]["registries"])) blocked_hosts_.push_back(host);

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { startHttp, post } from './http_client.mjs';
+import { startHttp, post, openSockets } from './http_client.mjs';
 import { StdioServer } from './stdio_client.mjs';
 
 const { KILN, WORKSPACE } = process.env;
@@ -78,12 +77,18 @@ test('http: a bad cursor is answered, its request id is free again, and SIGTERM 
   assert.equal(await exitsWithin(proc, 5_000), 0, 'nothing is left in flight to wait for');
 });
 
-test('stdio: a request still running when stdin closes is finished and answered', async () => {
+/// kiln mcp over stdio with the conformance fixtures, initialized, running request 2: slow_compute for `seconds`.
+async function startSlowCall(seconds, label = '') {
   const s = new StdioServer(['--conformance-fixtures']);
   s.send(init(1));
   await s.next();
   s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  s.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow_compute', arguments: { seconds: 1.5, label: 'eof' } } });
+  s.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow_compute', arguments: { seconds, label } } });
+  return s;
+}
+
+test('stdio: a request still running when stdin closes is finished and answered', async () => {
+  const s = await startSlowCall(1.5, 'eof');
   s.send({ jsonrpc: '2.0', id: 3, method: 'ping' });
   s.proc.stdin.end();
   const answers = [await s.next(), await s.next()];
@@ -93,11 +98,7 @@ test('stdio: a request still running when stdin closes is finished and answered'
 });
 
 test('stdio: SIGTERM cancels what runs and still answers it', async () => {
-  const s = new StdioServer(['--conformance-fixtures']);
-  s.send(init(1));
-  await s.next();
-  s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  s.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow_compute', arguments: { seconds: 120 } } });
+  const s = await startSlowCall(120);
   await new Promise((r) => setTimeout(r, 300));
   s.proc.kill('SIGTERM');
   const m = await s.next();
@@ -107,11 +108,7 @@ test('stdio: SIGTERM cancels what runs and still answers it', async () => {
 });
 
 test('stdio: a request the client cancelled gets no answer', async () => {
-  const s = new StdioServer(['--conformance-fixtures']);
-  s.send(init(1));
-  await s.next();
-  s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  s.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow_compute', arguments: { seconds: 120 } } });
+  const s = await startSlowCall(120);
   await new Promise((r) => setTimeout(r, 200));
   s.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2 } });
   s.send({ jsonrpc: '2.0', id: 3, method: 'ping' });
@@ -165,28 +162,12 @@ test('http: session and task ids are 128 random bits, never repeated', async (t)
   assert.equal(ids.size, 50);
 });
 
-/// Opens `n` sockets; each sends `head` (maybe nothing) and then waits.
-async function idleSockets(url, n, head) {
-  const { hostname, port } = new URL(url);
-  const sockets = [];
-  for (let i = 0; i < n; i++) {
-    const s = net.connect(Number(port), hostname);
-    s.on('error', () => {});
-    s.received = '';
-    s.on('data', (d) => { s.received += d; });
-    await new Promise((res) => s.once('connect', res));
-    if (head) s.write(head);
-    sockets.push(s);
-  }
-  return sockets;
-}
-
 test('http: idle and half-open sockets cannot keep a client with a request out', async (t) => {
   const { proc, url } = await startHttp(['--max-connections', '20']);
   t.after(() => proc.kill('SIGKILL'));
   const { hostname, port } = new URL(url);
-  const silent = await idleSockets(url, 20, '');
-  const half = await idleSockets(url, 20, `POST /mcp HTTP/1.1\r\nHost: ${hostname}:${port}\r\n`);
+  const silent = await openSockets(url, 20, '');
+  const half = await openSockets(url, 20, `POST /mcp HTTP/1.1\r\nHost: ${hostname}:${port}\r\n`);
   t.after(() => [...silent, ...half].forEach((s) => s.destroy()));
   // Each request's connection takes the place of one that is only waiting, at once (not after the 30 s idle time).
   for (let i = 0; i < 3; i++) {
@@ -209,7 +190,7 @@ test('http: with every connection busy, a new one is refused with a clear 503', 
     if (!res || res.status !== 200) break;
   }
   t.after(() => controllers.forEach((c) => c.abort()));
-  const [late] = await idleSockets(url, 1, '');
+  const [late] = await openSockets(url, 1, '');
   await new Promise((res) => setTimeout(res, 300));
   late.destroy();
   assert.match(late.received, /^HTTP\/1.1 503/);

@@ -6,9 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { startHttp, post } from './http_client.mjs';
+import { startHttp, post, openSockets } from './http_client.mjs';
 
 const { KILN, WORKSPACE } = process.env;
 const init = (id, version) => ({
@@ -25,19 +24,9 @@ async function session(url, version) {
 }
 
 /// Opens `n` sockets that send the first lines of a request head and then nothing.
-async function halfOpen(url, n) {
-  const { hostname, port } = new URL(url);
-  const sockets = [];
-  for (let i = 0; i < n; i++) {
-    const s = net.connect(Number(port), hostname);
-    s.on('error', () => {});
-    s.received = '';
-    s.on('data', (d) => { s.received += d; });
-    await new Promise((res) => s.once('connect', res));
-    s.write(`POST /mcp HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n`);
-    sockets.push(s);
-  }
-  return sockets;
+function halfOpen(url, n) {
+  const { host } = new URL(url);
+  return openSockets(url, n, `POST /mcp HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n`);
 }
 
 test('http: half-open connections do not stall other clients', async (t) => {

@@ -1,6 +1,7 @@
 // Raw HTTP helpers shared by the wire-level tests: kiln mcp on a free loopback port, and POSTs whose answer is
 // read as JSON or, for an SSE answer, as the last message event.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 
 const { KILN, WORKSPACE } = process.env;
 
@@ -37,4 +38,21 @@ export async function post(url, body, headers = {}) {
     if (data.length) json = JSON.parse(data[data.length - 1].slice(6));
   }
   return { status: res.status, headers: res.headers, text, json };
+}
+
+/// Opens `n` raw sockets to the server of `url`; each sends `head` (maybe nothing) and then waits. What the server
+/// answers collects in each socket's `received`.
+export async function openSockets(url, n, head = '') {
+  const { hostname, port } = new URL(url);
+  const sockets = [];
+  for (let i = 0; i < n; i++) {
+    const s = net.connect(Number(port), hostname);
+    s.on('error', () => {});
+    s.received = '';
+    s.on('data', (d) => { s.received += d; });
+    await new Promise((res) => s.once('connect', res));
+    if (head) s.write(head);
+    sockets.push(s);
+  }
+  return sockets;
 }
