@@ -5,7 +5,7 @@
 // Usage: node hardening.mjs   with KILN and WORKSPACE set.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -232,4 +232,33 @@ test('http: --generate-token writes a fresh token (0600) and the server takes it
   const again = await startHttp(['--token-file', tokenFile, '--generate-token']);
   again.proc.kill('SIGKILL');
   assert.equal(fs.readFileSync(tokenFile, 'utf8').trim(), token);
+});
+
+test('a name with a digest means that digest, over MCP too', async () => {
+  const digest = JSON.parse(execFileSync(KILN, ['inspect', 'busybox:test'], { encoding: 'utf8' })).digest;
+  const wrong = `sha256:${'0'.repeat(64)}`;
+  fs.mkdirSync(path.join(WORKSPACE, 'pin'), { recursive: true });
+  fs.writeFileSync(path.join(WORKSPACE, 'pin', 'Dockerfile'), `FROM busybox:test@${digest}\nRUN true\n`);
+  const s = new StdioServer();
+  s.send(init(1));
+  await s.next();
+  s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  const call = async (id, name, args) => {
+    s.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+    for (;;) {
+      const m = await s.next(120_000);
+      if (m.id === id) return m.result;
+    }
+  };
+  let r = await call(2, 'build_image', { context: 'pin', tags: [`pinned@${digest}`] });
+  assert.equal(r.isError, true);
+  assert.match(JSON.stringify(r.content), /a tag cannot name a digest/);
+  r = await call(3, 'build_image', { context: 'pin', tags: ['frompinned:1'] });
+  assert.notEqual(r.isError, true, `FROM name@digest builds on that digest: ${JSON.stringify(r.content)}`);
+  r = await call(4, 'inspect_image', { ref: `busybox:test@${wrong}` });
+  assert.equal(r.isError, true, 'a digest the store does not hold is not found, whatever the tag names');
+  r = await call(5, 'inspect_image', { ref: `busybox:test@${digest}` });
+  assert.notEqual(r.isError, true, JSON.stringify(r.content));
+  s.proc.stdin.end();
+  assert.equal(await s.exited(), 0);
 });
