@@ -49,6 +49,7 @@ TEST(Reference, ErrorsNeverRepeatAPassword) {
   EXPECT_NE(r.status().message().find("<redacted>@host/x"), std::string::npos) << r.status().message();
   EXPECT_EQ(RedactReference("https://me:pw@reg.io/app:1"), "https://<redacted>@reg.io/app:1");
   EXPECT_EQ(RedactReference("me:pw@reg.io:5000"), "<redacted>@reg.io:5000");
+  EXPECT_EQ(RedactReference("me:p@ss@reg.io/app"), "<redacted>@reg.io/app") << "a password with an @ in it";
   std::string d = "sha256:" + std::string(64, 'a');
   EXPECT_EQ(RedactReference("app:1@" + d), "app:1@" + d) << "a digest's @ is kept";
   EXPECT_EQ(RedactReference("reg.io/app@x"), "reg.io/app@x") << "an @ after the path is not userinfo";

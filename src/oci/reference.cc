@@ -69,16 +69,18 @@ bool ValidTag(const std::string& tag) {
 }  // namespace
 
 std::string RedactReference(std::string_view text) {
-  size_t at = text.find('@');
-  if (at == std::string_view::npos) return std::string(text);
   size_t scheme = text.find("://");
-  size_t start = scheme != std::string_view::npos && scheme < at ? scheme + 3 : 0;
+  size_t start = scheme != std::string_view::npos && scheme < text.find('@') ? scheme + 3 : 0;
   // An "@" after a path separator, or one followed by nothing but a digest, separates a digest. Any other sits
-  // where URLs keep user:password (someone pasted "user:pass@registry/app"): that part is never repeated.
-  size_t slash = text.rfind('/', at);
-  if (slash != std::string_view::npos && slash >= start) return std::string(text);
-  if (IsValidDigest(text.substr(at + 1))) return std::string(text);
-  return std::string(text.substr(0, start)) + "<redacted>" + std::string(text.substr(at));
+  // where URLs keep user:password (someone pasted "user:pass@registry/app", or a password with an "@" in it):
+  // everything up to the last such "@" is never repeated.
+  size_t path = text.find('/', start);
+  size_t userinfo_end = std::string_view::npos;
+  for (size_t at = text.find('@', start); at != std::string_view::npos && at < path; at = text.find('@', at + 1)) {
+    if (!IsValidDigest(text.substr(at + 1))) userinfo_end = at;
+  }
+  if (userinfo_end == std::string_view::npos) return std::string(text);
+  return std::string(text.substr(0, start)) + "<redacted>" + std::string(text.substr(userinfo_end));
 }
 
 std::string Reference::String() const {

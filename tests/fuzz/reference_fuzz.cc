@@ -61,11 +61,11 @@ void CheckReference(const std::string& text) {
     if (ref->String().size() > 255 + 1 + 128 + 1 + 71 + 20) __builtin_trap();  // registry/name:tag@digest, bounded
     if (!ref->digest.empty() && !kiln::IsValidDigest(ref->digest)) __builtin_trap();
   }
-  // What stood before an "@" that separates no digest (user:password@host) never survives redaction.
+  // Redaction keeps no userinfo: done once, there is nothing left to redact, and what it replaced is all of what
+  // stood before the host.
   std::string redacted = kiln::oci::RedactReference(text);
-  size_t at = text.find('@');
-  if (at != std::string::npos && at > 0 && redacted != text && redacted.find(text.substr(0, at) + "@") != std::string::npos)
-    __builtin_trap();
+  if (kiln::oci::RedactReference(redacted) != redacted) __builtin_trap();
+  if (redacted != text && redacted.find("<redacted>@") == std::string::npos) __builtin_trap();
 }
 
 }  // namespace
