@@ -20,6 +20,7 @@
 #include "base/fs.h"
 #include "base/pattern.h"
 #include "base/text.h"
+#include "base/userns.h"
 #include "executor/emulation.h"
 #include "executor/executor.h"
 #include "executor/ssh_agent.h"
@@ -215,7 +216,8 @@ Result<std::string> SecretSource::Read() const {
 
 std::string DefaultDataRoot() {
   if (const char* r = getenv("KILN_ROOT"); r && *r) return r;
-  if (geteuid() == 0) return "/var/lib/kiln";
+  // Root's store; a plain user's kiln is root too, but in its own user namespace, and keeps its own store.
+  if (geteuid() == 0 && !InUserNamespace()) return "/var/lib/kiln";
   const char* home = getenv("HOME");
   return std::string(home ? home : "/tmp") + "/.local/share/kiln";
 }
@@ -229,7 +231,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto s = std::make_unique<State>();
   s->root = options.data_root.empty() ? DefaultDataRoot() : options.data_root;
   s->insecure_registries = options.insecure_registries;
-  KILN_TRY(MakeDirs(s->root, 0711));
+  // Rootless, the store is the user's alone (0700): its files carry subordinate ids other users' processes could
+  // otherwise reach.
+  KILN_TRY(MakeDirs(s->root, InUserNamespace() ? 0700 : 0711));
+  if (InUserNamespace()) chmod(s->root.c_str(), 0700);
   char real[PATH_MAX];
   if (!realpath(s->root.c_str(), real)) return ErrnoError("resolve", s->root);
   s->root = real;

@@ -15,6 +15,7 @@
 #include "api/engine.h"
 #include "executor/emulation.h"
 #include "base/text.h"
+#include "base/userns.h"
 #include "cli/mcp_command.h"
 #include "cli/stdin_build.h"
 #include "base/json.h"
@@ -197,6 +198,12 @@ int main(int argc, char** argv) {
   // File names are bytes, mostly UTF-8: libarchive converts them through the locale's charset, which must not be
   // plain ASCII or a layer could not hold "café.txt" as BuildKit's do.
   if (!setlocale(LC_CTYPE, "C.UTF-8")) setlocale(LC_CTYPE, "");
+  // A plain user's kiln works inside a user namespace of its own (rootless): entered first, while this process
+  // has one thread.
+  if (kiln::Status rootless = kiln::EnterUserNamespace(); !rootless.ok()) {
+    fprintf(stderr, "ERROR: rootless: %s\n", rootless.message().c_str());
+    return 1;
+  }
   CLI::App app{"kiln: a daemonless container image builder"};
   app.require_subcommand(1);
   std::string data_root;
@@ -451,11 +458,11 @@ int main(int argc, char** argv) {
   if (auto* c = declared(lint)) c->add_option("-f,--file,dockerfile", lint_file, "The Dockerfile (default ./Dockerfile)");
 
   auto* mcp = subcommand("mcp");
-  std::string mcp_transport = "stdio", mcp_listen = "127.0.0.1:0", mcp_token_file, mcp_memory = "2g";
+  std::string mcp_transport = "stdio", mcp_listen = "127.0.0.1:0", mcp_token_file, mcp_memory;
   std::vector<std::string> mcp_roots, mcp_allowed_hosts, mcp_secrets;
   bool mcp_read_only = false, mcp_fixtures = false, mcp_no_auth = false, mcp_generate_token = false;
   size_t mcp_max_connections = 1024;
-  int64_t mcp_pids = 1024;
+  int64_t mcp_pids = -1;  // the default: 1024 where limits can be enforced
   if (auto* c = declared(mcp)) {
     c->add_option("--transport", mcp_transport, "stdio (default) or http");
     c->add_option("--listen", mcp_listen, "HTTP address, HOST:PORT (default 127.0.0.1:0, a free port)");
@@ -470,8 +477,8 @@ int main(int argc, char** argv) {
     c->add_option("--allowed-host", mcp_allowed_hosts, "HTTP: a further host name Host/Origin headers may carry");
     c->add_option("--max-connections", mcp_max_connections, "HTTP: open connections at most; idle ones make room, then more are refused (503)")
         ->check(CLI::Range(size_t(1), size_t(1) << 20));
-    c->add_option("--memory", mcp_memory, "Memory limit of each container an agent starts (default 2g; 0 for none)");
-    c->add_option("--pids-limit", mcp_pids, "Process limit of each container an agent starts (default 1024; 0 for none)");
+    c->add_option("--memory", mcp_memory, "Memory limit of each container an agent starts (default 2g where limits can be enforced; 0 for none)");
+    c->add_option("--pids-limit", mcp_pids, "Process limit of each container an agent starts (default 1024 where limits can be enforced; 0 for none)");
     c->add_option("--secret", mcp_secrets,
                   "A secret builds may use by id: id=ID,env=VAR or id=ID,src=FILE (its value never reaches the agent)");
     c->add_flag("--conformance-fixtures", mcp_fixtures, "Also serve the MCP conformance suite's fixture tools");

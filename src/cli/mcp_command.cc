@@ -17,6 +17,7 @@
 #include "base/digest.h"
 #include "base/fs.h"
 #include "base/text.h"
+#include "executor/limits.h"
 #include "mcp/fixtures.h"
 #include "mcp/http.h"
 #include "mcp/stdio.h"
@@ -116,15 +117,28 @@ Status ServeMcp(api::Engine& engine, const McpOptions& o) {
     to.roots.push_back(real);
   }
   to.read_only = o.read_only;
-  if (o.memory == "0") {
+  // The default limits (2g, 1024 processes) where they can be enforced. A rootless kiln without a delegated cgroup
+  // cannot: it says so and serves without them; limits asked for explicitly fail each container, saying why.
+  bool defaults = o.memory.empty() && o.pids_limit < 0;
+  std::string memory = o.memory.empty() ? "2g" : o.memory;
+  int64_t pids = o.pids_limit < 0 ? 1024 : o.pids_limit;
+  if (!executor::LimitCgroup::Available()) {
+    if (o.memory.empty()) memory = "0";
+    if (o.pids_limit < 0) pids = 0;
+    if (defaults) {
+      fprintf(stderr, "kiln mcp: warning: rootless without a delegated cgroup: containers run without the default "
+                      "--memory 2g and --pids-limit 1024\n");
+    }
+  }
+  if (memory == "0") {
     to.memory_limit = 0;
   } else {
-    auto bytes = ParseRamSize(o.memory);
-    if (!bytes || *bytes < (6 << 20)) return Status::Error("--memory: bad size \"" + o.memory + "\" (at least 6m, or 0 for none)");
+    auto bytes = ParseRamSize(memory);
+    if (!bytes || *bytes < (6 << 20)) return Status::Error("--memory: bad size \"" + memory + "\" (at least 6m, or 0 for none)");
     to.memory_limit = *bytes;
   }
-  if (o.pids_limit < 0) return Status::Error("--pids-limit: must be 0 (none) or more");
-  to.pids_limit = o.pids_limit;
+  if (o.pids_limit < -1) return Status::Error("--pids-limit: must be 0 (none) or more");
+  to.pids_limit = pids;
   for (auto& text : o.secrets) {
     KILN_ASSIGN(api::SecretSource source, api::SecretSource::Parse(text));
     to.secrets.push_back(source);

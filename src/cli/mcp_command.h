@@ -20,8 +20,8 @@ struct McpOptions {
   size_t max_connections = 1024;  // HTTP: open connections at most; idle ones make room, then a 503
   bool conformance_fixtures = false;
   std::vector<std::string> secrets;  // --secret id=X,env=VAR|src=FILE
-  std::string memory = "2g";         // --memory of each container an agent starts; "0" for none
-  int64_t pids_limit = 1024;         // --pids-limit; 0 for none
+  std::string memory;                // --memory of each container an agent starts; "0" for none; "" the default
+  int64_t pids_limit = -1;           // --pids-limit; 0 for none; -1 the default
 };
 
 Status ServeMcp(api::Engine& engine, const McpOptions& options);

@@ -18,6 +18,7 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/process.h"
+#include "base/userns.h"
 #include "executor/limits.h"
 #include "executor/seccomp.h"
 #include "executor/ssh_relay.h"
@@ -93,18 +94,25 @@ Result<Json> MakeSpec(const std::string& rootfs, const ExecSpec& spec, const Use
       {"noNewPrivileges", !insecure}};
   for (auto& e : spec.secret_env) process["env"].push_back(e);
   if (!user.additional_gids.empty()) process["user"]["additionalGids"] = user.additional_gids;
+  // In a user namespace (rootless kiln), sysfs can only be mounted with a network namespace of its own, and
+  // devpts's gid=5 only when group 5 is mapped: there /sys is bound from the host, and devpts keeps the
+  // creator's group, as runc's rootless spec has them.
+  const bool userns = InUserNamespace();
+  Json devpts_options = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
+  if (!userns || MappedIds() > 5) devpts_options.push_back("gid=5");
+  Json sys = {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+              {"options", insecure ? Json{"nosuid", "noexec", "nodev"} : Json{"nosuid", "noexec", "nodev", "ro"}}};
+  if (userns && spec.network != "none") sys = BindMount("/sys", "/sys", !insecure);
   Json mounts = Json::array({
       {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}, {"options", {"nosuid", "noexec", "nodev"}}},
       {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
        {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
-      {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
-       {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}}},
+      {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"}, {"options", devpts_options}},
       {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
        {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
       {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
        {"options", {"nosuid", "noexec", "nodev"}}},
-      {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
-       {"options", insecure ? Json{"nosuid", "noexec", "nodev"} : Json{"nosuid", "noexec", "nodev", "ro"}}},
+      sys,
       BindMount("/etc/hosts", bundle + "/hosts", true),
       BindMount("/etc/resolv.conf", bundle + "/resolv.conf", true),
   });
@@ -241,6 +249,9 @@ void Executor::Recover() {
 Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const ExecIO& io) {
   if (spec.args.empty()) return Status::Error("no command to run");
   KILN_ASSIGN(User user, ResolveUser(rootfs, spec.user));
+  if (InUserNamespace() && MappedIds() == 1 && (user.uid != 0 || user.gid != 0)) {
+    return Status::Error("user " + std::to_string(user.uid) + ":" + std::to_string(user.gid) + " " + NoSubordinateIds());
+  }
   // Named after this process, like containers, so that Recover can tell a dead process's bundle (and unmount the
   // tmpfs holding its secrets) from a live one's.
   KILN_ASSIGN(TempDir bundle,

@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "base/fs.h"
+#include "base/userns.h"
 
 namespace kiln::executor {
 namespace {
@@ -35,7 +36,17 @@ int64_t Counter(const std::string& file, const std::string& name) {
 
 }  // namespace
 
+bool LimitCgroup::Available() { return !InUserNamespace(); }
+
 Result<std::unique_ptr<LimitCgroup>> LimitCgroup::Create(const std::string& id, int64_t memory_bytes, int64_t pids) {
+  if (!Available()) {
+    // A plain user may only write cgroups that systemd delegated to it (cgroup v2, user@.service with Delegate=yes);
+    // kiln does not place containers in such a subtree yet.
+    return Status::Error(std::string("--memory and --pids-limit cannot be enforced for a rootless kiln here (") +
+                         (Unified() ? "kiln does not use a delegated cgroup v2 subtree yet"
+                                    : "this machine has cgroup v1 controllers, which are never delegated to a user") +
+                         "): leave them out, or run kiln as root");
+  }
   std::unique_ptr<LimitCgroup> g(new LimitCgroup(id, memory_bytes, pids));
   std::string root = kCgroupRoot;
   auto make = [&](const std::string& dir) -> Status {

@@ -15,8 +15,11 @@ namespace kiln::executor {
 
 class LimitCgroup {
  public:
-  /// Creates /kiln/<id> in each controller needed (cgroup v1 or v2) with the limits (0: none).
+  /// Creates /kiln/<id> in each controller needed (cgroup v1 or v2) with the limits (0: none). Rootless, an error
+  /// saying why no limit can be enforced: a limit is never dropped silently.
   static Result<std::unique_ptr<LimitCgroup>> Create(const std::string& id, int64_t memory_bytes, int64_t pids);
+  /// Whether limits can be enforced here: as root, yes; rootless, not (see Create).
+  static bool Available();
   /// Removes the cgroup (the container in it must be gone).
   ~LimitCgroup();
   /// The container's cgroup path for the runtime spec (linux.cgroupsPath): inside this one.

@@ -1,4 +1,5 @@
 #include "snapshot/copy.h"
+#include "snapshot/overlay_xattr.h"
 
 #include <fcntl.h>
 #include <sys/sendfile.h>
@@ -62,7 +63,7 @@ void CopyXattrs(const std::string& src, const std::string& dst) {
   for (ssize_t i = 0; i < len;) {
     const char* name = names + i;
     i += ssize_t(strlen(name)) + 1;
-    if (strncmp(name, "trusted.overlay.", 16) == 0) continue;
+    if (IsOverlayXattr(name)) continue;
     char value[4096];
     ssize_t n = lgetxattr(src.c_str(), name, value, sizeof value);
     if (n >= 0) lsetxattr(dst.c_str(), name, value, size_t(n), 0);

@@ -22,11 +22,11 @@
 #include "oci/image.h"
 #include "snapshot/archive_util.h"
 #include "snapshot/compress.h"
+#include "snapshot/overlay_xattr.h"
 
 namespace kiln::snapshot {
 namespace {
 
-constexpr const char* kOpaqueXattr = "trusted.overlay.opaque";
 constexpr const char* kWhiteoutPrefix = ".wh.";
 constexpr const char* kOpaqueWhiteout = ".wh..wh..opq";
 
@@ -146,7 +146,7 @@ class DiffTarWriter {
 
   static bool IsOpaque(const std::string& path) {
     char v[2];
-    ssize_t n = lgetxattr(path.c_str(), kOpaqueXattr, v, sizeof v);
+    ssize_t n = lgetxattr(path.c_str(), OpaqueXattr(), v, sizeof v);
     return n == 1 && v[0] == 'y';
   }
 
@@ -156,7 +156,7 @@ class DiffTarWriter {
     for (ssize_t i = 0; i < len;) {
       const char* name = names + i;
       i += ssize_t(strlen(name)) + 1;
-      if (strncmp(name, "trusted.overlay.", 16) == 0) continue;  // overlay's bookkeeping, not content
+      if (IsOverlayXattr(name)) continue;  // overlay's bookkeeping, not content
       char value[4096];
       ssize_t n = lgetxattr(path.c_str(), name, value, sizeof value);
       if (n >= 0) archive_entry_xattr_add_entry(e, name, value, size_t(n));
@@ -285,7 +285,7 @@ Status ApplyLayer(const std::string& tar_path, const std::string& diff_dir, cons
       st = MakeDirs(parent);
       if (!st.ok()) break;
       if (base == kOpaqueWhiteout) {
-        if (lsetxattr(parent.c_str(), kOpaqueXattr, "y", 1, 0) != 0) st = ErrnoError("mark opaque", parent);
+        if (lsetxattr(parent.c_str(), OpaqueXattr(), "y", 1, 0) != 0) st = ErrnoError("mark opaque", parent);
       } else {
         std::string target = JoinPath(parent, base.substr(strlen(kWhiteoutPrefix)));
         if (mknod(target.c_str(), S_IFCHR, makedev(0, 0)) != 0 && errno != EEXIST) {

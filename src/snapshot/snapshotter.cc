@@ -11,6 +11,7 @@
 
 #include "base/fs.h"
 #include "base/process.h"
+#include "snapshot/overlay_xattr.h"
 
 namespace kiln::snapshot {
 
@@ -53,8 +54,13 @@ Snapshotter::Snapshotter(std::string root, store::Metadata* metadata)
     : root_(std::move(root)), metadata_(metadata) {
   // Kernels where these default to on would write redirect xattrs and index entries that a layer cannot carry.
   if (PathExists("/sys/module/overlay/parameters/index")) extra_options_ += ",index=off";
-  if (PathExists("/sys/module/overlay/parameters/redirect_dir")) extra_options_ += ",redirect_dir=off";
+  // With userxattr (in a user namespace) "off" means "follow", which the kernel refuses there: "nofollow" writes
+  // and follows no redirects either.
+  if (PathExists("/sys/module/overlay/parameters/redirect_dir")) {
+    extra_options_ += InUserNamespace() ? ",redirect_dir=nofollow" : ",redirect_dir=off";
+  }
   if (PathExists("/sys/module/overlay/parameters/metacopy")) extra_options_ += ",metacopy=off";
+  extra_options_ += OverlayNamespaceOptions();
 }
 
 Status Snapshotter::Init() {
@@ -150,7 +156,7 @@ void FindEmptyDirs(const std::string& root, const std::string& rel, std::vector<
   }
   if (!rel.empty() && ListDir(dir).ok() && ListDir(dir)->empty()) {
     char v[2];
-    if (lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v) <= 0) out.push_back(rel);
+    if (lgetxattr(dir.c_str(), OpaqueXattr(), v, sizeof v) <= 0) out.push_back(rel);
   }
 }
 

@@ -13,6 +13,7 @@
 #include "base/fs.h"
 #include "base/pattern.h"
 #include "base/redact.h"
+#include "base/userns.h"
 #include "cache/explain.h"
 #include "cache/key.h"
 #include "oci/image.h"
@@ -524,8 +525,10 @@ class Job {
       exit_code = code;
       std::string cmd;
       for (auto& a : exec.args) cmd += (cmd.empty() ? "" : " ") + a;
+      // Rootless without subordinate ids, only id 0 exists in the container: a chown to any other fails there.
+      std::string ids = InUserNamespace() && MappedIds() == 1 ? " (if it needed an id other than 0: it " + NoSubordinateIds() + ")" : "";
       return Status::Error("process \"" + cmd + "\" did not complete successfully: exit code: " +
-                           std::to_string(code) + (limit.empty() ? "" : " (" + limit + ")"));
+                           std::to_string(code) + (limit.empty() ? "" : " (" + limit + ")") + ids);
     }
     return Status::Ok();
   }

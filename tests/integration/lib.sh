@@ -69,6 +69,26 @@ assert_store_consistent() {
   [ -z "$(ls -A "$root/blobs/ingest" 2>/dev/null)" ] || fail "half-written blobs left in $root/blobs/ingest"
 }
 
+# A plain user for the rootless tests, with subordinate ids (created once): sets ROOTLESS_USER and ROOTLESS_HOME,
+# and makes $WORK and the busybox rootfs readable to it. Skips when the machine cannot run kiln rootless.
+rootless_user() {
+  command -v newuidmap >/dev/null || skip "newuidmap is not installed (uidmap; scripts/install-deps installs it)"
+  [ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ] || skip "user namespaces are disabled"
+  ROOTLESS_USER=kiln-rootless
+  id "$ROOTLESS_USER" >/dev/null 2>&1 || useradd -m "$ROOTLESS_USER"
+  grep -q "^$ROOTLESS_USER:" /etc/subuid || usermod --add-subuids 300000-365535 --add-subgids 300000-365535 "$ROOTLESS_USER"
+  ROOTLESS_HOME=$(eval echo ~"$ROOTLESS_USER")
+  chmod 755 "$WORK"
+  chmod 644 "$(busybox_rootfs)"
+}
+
+# as_user USER STORE CMD...: runs CMD as USER with a clean environment, its kiln store in STORE. Further variables
+# come as NAME=VALUE before CMD.
+as_user() {
+  local user=$1 store=$2; shift 2
+  runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$(eval echo ~"$user")" KILN_ROOT="$store" "$@"
+}
+
 # A free TCP port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -15,4 +15,16 @@ export MCP_URL
 "$NODE" --test-reporter=spec "$HERE/agent_session.mjs" http || { cat "$WORK/server.log"; fail "the HTTP session failed"; }
 "$NODE" --test-reporter=spec "$HERE/agent_session_v2.mjs" http || { cat "$WORK/server.log"; fail "the HTTP session (2026-07-28) failed"; }
 ! grep -rqF "$KILN_MCP_TEST_TOKEN" "$KILN_ROOT" "$WORK/server.log" || fail "the MCP secret reached the store or the log"
+echo "--- stdio, as a plain user (rootless kiln)"
+if (rootless_user) >/dev/null; then
+  rootless_user
+  rl=$ROOTLESS_HOME/mcp-$$
+  trap 'rm -rf "$rl"; cleanup' EXIT
+  as_user "$ROOTLESS_USER" "$rl/store" mkdir -p "$rl/workspace"
+  as_user "$ROOTLESS_USER" "$rl/store" "$KILN" import "$(busybox_rootfs)" busybox:test >/dev/null
+  as_user "$ROOTLESS_USER" "$rl/store" KILN="$KILN" WORKSPACE="$rl/workspace" KILN_MCP_TEST_TOKEN="$KILN_MCP_TEST_TOKEN" \
+    "$NODE" --test-reporter=spec "$HERE/agent_session.mjs" stdio || fail "the rootless stdio session failed"
+else
+  echo "SKIP: the rootless session (no user namespaces or newuidmap here)"
+fi
 echo PASS
