@@ -227,6 +227,10 @@ Engine::~Engine() = default;
 
 const std::string& Engine::data_root() const { return s_->root; }
 
+std::string Engine::RuntimeDescription() const {
+  return PrivilegeDescription() + ", snapshotter " + s_->snapshotter->Describe() + ", runtime " + s_->executor->runtime();
+}
+
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto s = std::make_unique<State>();
   s->root = options.data_root.empty() ? DefaultDataRoot() : options.data_root;

@@ -329,6 +329,8 @@ class Engine {
   Result<store::GcResult> Prune(const store::GcPolicy& policy);
 
   const std::string& data_root() const;
+  /// How this kiln runs and stores file systems, in one line: "root, overlayfs", "rootless (...), overlayfs (...)".
+  std::string RuntimeDescription() const;
 
  private:
   struct State;

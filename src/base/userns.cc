@@ -4,12 +4,16 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -21,12 +25,6 @@
 
 namespace kiln {
 namespace {
-
-pid_t g_child = 0;
-
-void Forward(int sig) {
-  if (g_child > 0) kill(g_child, sig);
-}
 
 /// Writes one of /proc/PID/{uid_map,gid_map,setgroups} for a namespace that maps one id alone (no helper needed).
 Status WriteProc(pid_t pid, const char* file, const std::string& text) {
@@ -54,6 +52,20 @@ Status MapIds(pid_t pid, uid_t uid, gid_t gid, const std::optional<SubordinateRa
   KILN_TRY(WriteProc(pid, "uid_map", "0 " + std::to_string(uid) + " 1\n"));
   KILN_TRY(WriteProc(pid, "setgroups", "deny"));
   return WriteProc(pid, "gid_map", "0 " + std::to_string(gid) + " 1\n");
+}
+
+/// How many ids a uid map maps (one "inside outside count" line per range).
+uint32_t MappedIdsOf(const std::string& uid_map_path) {
+  auto map = ReadFile(uid_map_path);
+  if (!map.ok()) return 0;
+  uint64_t total = 0;
+  for (const std::string& line : SplitString(*map, '\n')) {
+    std::vector<std::string> f;
+    for (const std::string& w : SplitString(line, ' '))
+      if (!w.empty()) f.push_back(w);
+    if (f.size() == 3) total += ParseDecimal(f[2], UINT32_MAX).value_or(0);
+  }
+  return uint32_t(std::min<uint64_t>(total, UINT32_MAX));
 }
 
 }  // namespace
@@ -88,6 +100,14 @@ std::string RootlessUser() {
   return user ? user : "";
 }
 
+std::string PrivilegeDescription() {
+  if (!InUserNamespace()) return geteuid() == 0 ? "root" : "a plain user without a user namespace";
+  uint32_t ids = MappedIds();
+  return "rootless (" + RootlessUser() + ": " +
+         (ids > 1 ? "ids 0-" + std::to_string(ids - 1) : std::string("id 0 alone, no subordinate ids")) +
+         " in a user namespace)";
+}
+
 std::string NoSubordinateIds() {
   // A free range: past every range /etc/subuid and /etc/subgid hand out, and never below 100000.
   uint64_t start = 100000;
@@ -107,28 +127,45 @@ std::string NoSubordinateIds() {
          " " + RootlessUser() + ")";
 }
 
-uint32_t MappedIds() {
-  if (!InUserNamespace()) return 0;
-  auto map = ReadFile("/proc/self/uid_map");
-  if (!map.ok()) return 0;
-  uint64_t total = 0;
-  for (const std::string& line : SplitString(*map, '\n')) {
-    std::vector<std::string> f;
-    for (const std::string& w : SplitString(line, ' '))
-      if (!w.empty()) f.push_back(w);
-    if (f.size() == 3) total += ParseDecimal(f[2], UINT32_MAX).value_or(0);
+uint32_t MappedIds() { return InUserNamespace() ? MappedIdsOf("/proc/self/uid_map") : 0; }
+
+namespace {
+
+/// Where the user's pause process leaves its pid: $XDG_RUNTIME_DIR/kiln, else /tmp/kiln-UID (0700, the user's).
+Result<std::string> PauseDir(uid_t uid) {
+  const char* runtime = getenv("XDG_RUNTIME_DIR");
+  std::string dir = runtime && *runtime ? JoinPath(runtime, "kiln") : "/tmp/kiln-" + std::to_string(uid);
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return ErrnoError("create", dir);
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077)) {
+    return Status::Error(dir + " is not a directory of this user's alone");
   }
-  return uint32_t(std::min<uint64_t>(total, UINT32_MAX));
+  return dir;
 }
 
-Status EnterUserNamespace() {
-  if (geteuid() == 0) return Status::Ok();
-  uid_t uid = getuid();
-  gid_t gid = getgid();
-  struct passwd* pw = getpwuid(uid);
-  std::string name = pw ? pw->pw_name : std::to_string(uid);
-  auto subuid = FindSubordinateRange("/etc/subuid", name, uid);
-  auto subgid = FindSubordinateRange("/etc/subgid", name, uid);
+/// Joins the namespaces of the pause process `pid` if it is the user's live one and maps `ids` ids (the user's
+/// ranges may have changed since it started: then it is ended, and a new one made). False when it is not joined.
+bool JoinPause(pid_t pid, uid_t uid, uint32_t ids) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  auto comm = ReadFile(proc + "/comm");
+  struct stat st;
+  if (!comm.ok() || *comm != "kiln-pause\n" || stat(proc.c_str(), &st) != 0 || st.st_uid != uid) return false;
+  if (MappedIdsOf(proc + "/uid_map") != ids) {
+    kill(pid, SIGKILL);
+    return false;
+  }
+  int user = open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
+  int mnt = open((proc + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC);
+  bool joined = user >= 0 && mnt >= 0 && setns(user, CLONE_NEWUSER) == 0 && setns(mnt, CLONE_NEWNS) == 0;
+  if (user >= 0) close(user);
+  if (mnt >= 0) close(mnt);
+  return joined;
+}
+
+/// Makes the user's namespace: a child unshares it and, once the ids are mapped, stays as its pause process.
+/// Returns its pid.
+Result<pid_t> StartPause(uid_t uid, gid_t gid, const std::optional<SubordinateRange>& subuid,
+                         const std::optional<SubordinateRange>& subgid, const std::string& pid_file) {
   int unshared[2], mapped[2];
   if (pipe2(unshared, O_CLOEXEC) != 0 || pipe2(mapped, O_CLOEXEC) != 0) return ErrnoError("pipe", "user namespace");
   pid_t child = fork();
@@ -136,49 +173,84 @@ Status EnterUserNamespace() {
   if (child == 0) {
     close(unshared[0]);
     close(mapped[1]);
-    // The work dies with the process the user started (kill -9 included): recovery finds what it left.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    setsid();
     char ok = unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 'u' : 'x';
     if (write(unshared[1], &ok, 1) != 1 || ok != 'u') _exit(125);
     char go = 0;
     if (read(mapped[0], &go, 1) != 1 || go != 'm') _exit(125);
-    close(unshared[1]);
-    close(mapped[0]);
-    if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) {
-      fprintf(stderr, "ERROR: user namespace: cannot become root in it: %s\n", strerror(errno));
-      _exit(125);
-    }
-    // Mounts made here stay here.
-    mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
-    // Who the user is, for messages inside the namespace (where getpwuid says root).
-    setenv("KILN_ROOTLESS_USER", name.c_str(), 1);
-    return Status::Ok();
+    // Mounts made in the namespace stay in it; the host's new mounts still show in it.
+    mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr);
+    prctl(PR_SET_NAME, "kiln-pause");
+    int null = open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; fd++) dup2(null, fd);
+    for (int fd = 3; fd < 1024; fd++) close(fd);
+    if (chdir("/") != 0) _exit(125);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, nullptr);  // only SIGKILL ends it
+    for (;;) pause();
   }
   close(unshared[1]);
   close(mapped[0]);
-  g_child = child;
   char ok = 0;
   Status st = read(unshared[0], &ok, 1) == 1 && ok == 'u'
                   ? MapIds(child, uid, gid, subuid, subgid)
                   : Status::Error("user namespaces are not available to this user (kernel.unprivileged_userns_clone, "
                                   "user.max_user_namespaces)");
-  if (st.ok()) (void)!write(mapped[1], "m", 1);
+  if (st.ok() && write(mapped[1], "m", 1) != 1) st = Status::Error("user namespace: the pause process is gone");
   close(unshared[0]);
   close(mapped[1]);
+  if (st.ok()) st = WriteFileAtomic(pid_file, std::to_string(child) + "\n", 0600);
   if (!st.ok()) {
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
     return st;
   }
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) signal(sig, Forward);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  return child;
+}
+
+}  // namespace
+
+Status EnterUserNamespace() {
+  if (geteuid() == 0) return Status::Ok();
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  struct passwd* pw = getpwuid(uid);
+  std::string name = pw ? pw->pw_name : std::to_string(uid);
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+  KILN_ASSIGN(std::string dir, PauseDir(uid));
+  std::string pid_file = JoinPath(dir, "pause.pid");
+  auto pid_of = [&]() -> pid_t {
+    auto text = ReadFile(pid_file);
+    return text.ok() ? pid_t(ParseDecimal(text->substr(0, text->find('\n')), INT32_MAX).value_or(0)) : 0;
+  };
+  auto subuid = FindSubordinateRange("/etc/subuid", name, uid);
+  auto subgid = FindSubordinateRange("/etc/subgid", name, uid);
+  const uint32_t ids = subuid && subgid ? 1 + subuid->count : 1;
+  bool joined = JoinPause(pid_of(), uid, ids);
+  if (!joined) {
+    // One kiln process makes the namespace; others starting at the same time wait for it and join.
+    int lock = open(JoinPath(dir, "pause.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || flock(lock, LOCK_EX) != 0) return ErrnoError("lock", JoinPath(dir, "pause.lock"));
+    joined = JoinPause(pid_of(), uid, ids);
+    if (!joined) {
+      auto pause = StartPause(uid, gid, subuid, subgid, pid_file);
+      if (!pause.ok()) {
+        close(lock);
+        return pause.status();
+      }
+      joined = JoinPause(*pause, uid, ids);
+    }
+    close(lock);
+    if (!joined) return Status::Error(std::string("cannot join the user namespace: ") + strerror(errno));
   }
-  if (WIFSIGNALED(status)) {
-    signal(WTERMSIG(status), SIG_DFL);
-    raise(WTERMSIG(status));
-  }
-  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+  // Joining a mount namespace moves the working directory to its root: back to where the command was started.
+  if (cwd[0] && chdir(cwd) != 0) return ErrnoError("chdir", cwd);
+  if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) return ErrnoError("become root in", "the user namespace");
+  // Who the user is, for messages inside the namespace (where getpwuid says root).
+  setenv("KILN_ROOTLESS_USER", name.c_str(), 1);
+  return Status::Ok();
 }
 
 }  // namespace kiln

@@ -33,13 +33,19 @@ std::string RootlessUser();
 /// line to add, with a range no other user holds.
 std::string NoSubordinateIds();
 
+/// How kiln runs, in words for `kiln du -v` and plain progress: "root", or "rootless (alice: ids 0-65536 in a user
+/// namespace)".
+std::string PrivilegeDescription();
+
 /// How many ids the user namespace maps (1 when only the user's own id: no subordinate ranges). 0 outside one.
 uint32_t MappedIds();
 
-/// For a plain user: forks; the child enters a new user and mount namespace, mapped by newuidmap and newgidmap
-/// (the user's subordinate ranges, or its own id alone when it has none), becomes root in it and returns, to go on
-/// with the command. The parent forwards signals to it, waits, and exits as it did: it never returns. As root, or
-/// already inside a namespace, this does nothing. REQUIRES: no thread started yet.
+/// For a plain user: joins the user's kiln namespace (a user namespace and a mount namespace in which the user is
+/// root), making it first when there is none. As podman does, a small process per user ("kiln-pause") holds the
+/// namespace; kiln processes join it with setns, so entering costs two system calls, not newuidmap and newgidmap
+/// each time, and every kiln process of the user sees the same mounts. The namespace maps the user as 0 and its
+/// subordinate ranges (/etc/subuid, /etc/subgid) as 1.., or the user alone when it has none. As root this does
+/// nothing. REQUIRES: no thread started yet.
 Status EnterUserNamespace();
 
 }  // namespace kiln

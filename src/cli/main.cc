@@ -597,6 +597,7 @@ int main(int argc, char** argv) {
       if (!spec.ok()) return Fail(spec.status());
       req.outputs.push_back(*spec);
     }
+    if (progress_mode == "plain" && !quiet) fprintf(stderr, "kiln: %s\n", e.RuntimeDescription().c_str());
     auto sink = kiln::progress::MakeRenderer(quiet ? "quiet" : progress_mode, stderr);
     if (!sink.ok()) return Fail(sink.status());
     req.progress = sink->get();
@@ -769,6 +770,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (du_verbose) {
+      printf("%-22s %s\n\n", "Running as:", e.RuntimeDescription().c_str());
       printf("%-14s %-10s %-16s %s\n", "ID", "SIZE", "LAST USED", "STEP");
       for (auto& c : u->entries) {
         printf("%-14s %-10s %-16s %s\n", c.key.substr(c.key.find(':') + 1, 12).c_str(), HumanSize(c.bytes).c_str(),

@@ -63,6 +63,10 @@ Snapshotter::Snapshotter(std::string root, store::Metadata* metadata)
   extra_options_ += OverlayNamespaceOptions();
 }
 
+std::string Snapshotter::Describe() const {
+  return InUserNamespace() ? "overlayfs (userxattr, in a user namespace)" : "overlayfs";
+}
+
 Status Snapshotter::Init() {
   KILN_TRY(MakeDirs(JoinPath(root_, "snapshots"), 0700));
   KILN_TRY(MakeDirs(JoinPath(root_, "mounts"), 0700));

@@ -86,6 +86,9 @@ class Snapshotter {
   Result<std::vector<SnapshotId>> Chain(SnapshotId id);
   std::string DiffDir(SnapshotId id) const;
   const std::string& root() const { return root_; }
+  /// Which snapshotter this is and how it mounts, in words: "overlayfs" or "overlayfs (userxattr, in a user
+  /// namespace)".
+  std::string Describe() const;
   /// What a layer unpacked into a snapshot may expand to (kiln.toml [layers]).
   const LayerLimits& layer_limits() const { return layer_limits_; }
   void set_layer_limits(const LayerLimits& limits) { layer_limits_ = limits; }

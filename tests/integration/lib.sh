@@ -84,9 +84,11 @@ rootless_user() {
 
 # as_user USER STORE CMD...: runs CMD as USER with a clean environment, its kiln store in STORE. Further variables
 # come as NAME=VALUE before CMD.
+# setpriv execs (runuser forks and waits): a signal to the command's pid reaches kiln itself.
 as_user() {
   local user=$1 store=$2; shift 2
-  runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$(eval echo ~"$user")" KILN_ROOT="$store" "$@"
+  setpriv --reuid="$user" --regid="$user" --init-groups -- \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$(eval echo ~"$user")" KILN_ROOT="$store" "$@"
 }
 
 # A free TCP port on 127.0.0.1.
@@ -134,3 +136,30 @@ YML
   REGISTRY=127.0.0.1:$port
   REGISTRY_DIR=$dir
 }
+
+# KILN_TEST_ROOTLESS=1 runs the test with kiln as a plain user (rootless): $KILN becomes a wrapper that runs the
+# real binary as that user, who owns $WORK (what the test writes there itself stays root's: a directory kiln must
+# write into is made with as_test_user). A test that only makes sense as root says so with root_only.
+root_only() { [ -z "${KILN_TEST_ROOTLESS:-}" ] || skip "as root only: $*"; }
+# as_test_user CMD...: CMD as the user kiln runs as (the plain user under KILN_TEST_ROOTLESS, else root), for what
+# kiln must reach as its own (an ssh agent checks its client's uid).
+as_test_user() {
+  if [ -n "${KILN_TEST_ROOTLESS:-}" ]; then
+    setpriv --reuid="$ROOTLESS_USER" --regid="$ROOTLESS_USER" --init-groups -- "$@"
+  else
+    "$@"
+  fi
+}
+# give_to_test_user FILE...: FILE becomes the property of the user kiln runs as (a private key must be its own).
+give_to_test_user() { [ -z "${KILN_TEST_ROOTLESS:-}" ] || chown "$ROOTLESS_USER": "$@"; }
+if [ -n "${KILN_TEST_ROOTLESS:-}" ]; then
+  rootless_user
+  chown "$ROOTLESS_USER": "$WORK"
+  # For comparing what it exports to a directory: its ids on the host, turned back into the image's.
+  export ROOTLESS_IDS="$(id -u "$ROOTLESS_USER"):$(grep "^$ROOTLESS_USER:" /etc/subuid | cut -d: -f2):$(id -g "$ROOTLESS_USER"):$(grep "^$ROOTLESS_USER:" /etc/subgid | cut -d: -f2)"
+  KILN_REAL=$KILN
+  KILN=$WORK/kiln-as-$ROOTLESS_USER
+  printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --init-groups -- env HOME=%s %s "$@"\n' \
+    "$ROOTLESS_USER" "$ROOTLESS_USER" "$ROOTLESS_HOME" "$KILN_REAL" > "$KILN"
+  chmod 755 "$KILN"
+fi

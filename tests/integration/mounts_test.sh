@@ -36,6 +36,7 @@ RUN --mount=type=ssh,mode=0666,uid=1000 stat -c '%a %u' "$SSH_AUTH_SOCK" > /ssh-
 DOCKERFILE
 
 ssh-keygen -q -t ed25519 -N '' -C kiln-test-key -f "$WORK/id_test"
+give_to_test_user "$WORK/id_test" "$WORK/id_test.pub"
 build() { kiln build --progress plain --ssh default="$WORK/id_test" "$@" "$ctx" 2>&1; }
 
 out=$(build -t mounts:1) || fail "build with mounts failed:"$'\n'"$out"
@@ -82,8 +83,8 @@ assert_contains "$err" 'ssh agent "deploy" is required but was not given'
 printf 'FROM busybox:test\nRUN --mount=type=ssh,id=deploy test ! -e /run/buildkit/ssh_agent.0 && echo optional-ok\n' > "$ctx/Dockerfile.ssh"
 assert_contains "$(kiln build --progress plain -f "$ctx/Dockerfile.ssh" "$ctx" 2>&1)" "optional-ok"
 # --ssh default takes the agent at $SSH_AUTH_SOCK.
-eval "$(ssh-agent -s -a "$WORK/agent.sock")" > /dev/null
-ssh-add -q "$WORK/id_test"
+eval "$(as_test_user ssh-agent -s -a "$WORK/agent.sock")" > /dev/null
+as_test_user ssh-add -q "$WORK/id_test"
 printf 'FROM busybox:test\nCOPY sshbin/ /\nRUN --mount=type=ssh ssh-add -l\n' > "$ctx/Dockerfile.ssh"
 out=$(kiln build --progress plain --ssh default -f "$ctx/Dockerfile.ssh" "$ctx" 2>&1) || fail "--ssh default failed:"$'\n'"$out"
 kill "$SSH_AGENT_PID"

@@ -17,13 +17,14 @@ for golden in "$PARITY"/golden/*/; do
     kiln build -q -t "${base%%=*}" -f "$ctx/${base#*=}/Dockerfile" "$ctx" >/dev/null || fail "$name: the base ${base%%=*} failed"
   done
   parity_serve "$ctx"
+  give_to_test_user -R "$ctx"  # a context is its builder's (some of its files are 0600)
   read -ra flags <<<"$(parity_args "$ctx")"
   for i in "${!flags[@]}"; do  # a named context's directory is relative to the case
     [ "$i" -gt 0 ] && [ "${flags[i-1]}" = --build-context ] && flags[i]=${flags[i]%%=*}=$ctx/${flags[i]#*=}
   done
   [ -z "$PARITY_SERVER" ] || flags+=(--build-arg "SERVER=$PARITY_SERVER")
   out=$WORK/out/$name
-  mkdir -p "$out/tree"
+  as_test_user mkdir -p "$out/tree"
   count=$((count + 1))
   built=true
   kiln build -q "${flags[@]}" -t "parity-$name" -o "type=local,dest=$out/tree" "$ctx" >"$out/log" 2>&1 || built=false

@@ -4,6 +4,7 @@
 # files with the same owners and modes. A user without ranges gets id 0 alone, and one clear line when a step
 # needs another id. kill -9 mid-RUN loses nothing, as under root.
 source "$(dirname "$0")/lib.sh"
+root_only "it starts kiln as plain users itself"
 rootless_user
 USER_RL=$ROOTLESS_USER USER_NOSUB=kiln-nosub
 id "$USER_NOSUB" >/dev/null 2>&1 || useradd -m -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$USER_NOSUB"
@@ -43,6 +44,8 @@ for m in sorted(tarfile.open(sys.argv[1]).getmembers(), key=lambda m: m.name):
 PY
 }
 diff <(listing "$WORK/root.tar") <(listing "$ctx/rootless.tar") || fail "the rootless image differs from root's"
+assert_contains "$out" "kiln: rootless ($USER_RL: ids 0-65536 in a user namespace), snapshotter overlayfs (userxattr"
+assert_contains "$(as "$USER_RL" "$store" "$KILN" du -v)" "rootless ($USER_RL"
 grep -q "srv/app/by-1000 1000 1000" <(listing "$ctx/rootless.tar") || fail "USER 1000's file is 1000's"
 grep -q "srv/nobody 65534 65534 0o4755" <(listing "$ctx/rootless.tar") || fail "ids and modes as the Dockerfile set them"
 assert_eq "$(as "$USER_RL" "$store" "$KILN" run multi:1 cat /tmp/who)" "1000"
@@ -79,21 +82,21 @@ assert_contains "$err" "user 1000:1000 needs subordinate ids, and $USER_NOSUB ha
 assert_contains "$err" "to /etc/subuid and /etc/subgid"
 
 # --- kill -9 mid-RUN, then the next build: the finished step is kept, nothing is left running or mounted. ---
-printf 'FROM busybox:test\nRUN echo first > /first\nRUN sleep 61\n' > "$ctx/Dockerfile"
+nap="sleep $((1000 + $$ % 1000))"  # a command line no other test's container has
+printf 'FROM busybox:test\nRUN echo first > /first\nRUN %s\n' "$nap" > "$ctx/Dockerfile"
 as "$USER_RL" "$store" "$KILN" build --progress plain "$ctx" > "$WORK/kill.log" 2>&1 &
-runner=$!
-for _ in $(seq 100); do grep -q "RUN sleep 61" "$WORK/kill.log" && break; sleep 0.1; done
-for _ in $(seq 100); do pgrep -u "$USER_RL" -fx "sleep 61" >/dev/null && break; sleep 0.1; done
-# The kiln the user started (runuser's child): the oldest of the two (the other works in the namespace).
-pid=$(pgrep -o -u "$USER_RL" -f "$KILN build --progress plain $ctx")
-kill -9 "$pid"
-wait $runner 2>/dev/null || true
-sed -i 's/sleep 61/echo after/' "$ctx/Dockerfile"
+job=$!
+for _ in $(seq 100); do grep -q "RUN $nap" "$WORK/kill.log" && break; sleep 0.1; done
+for _ in $(seq 100); do pgrep -u "$USER_RL" -fx "$nap" >/dev/null && break; sleep 0.1; done
+# The kiln the user started: the older of the two (the other is its child, working in the namespace).
+kill -9 "$(pgrep -o -u "$USER_RL" -f "$KILN build --progress plain $ctx")"
+wait "$job" 2>/dev/null || true
+sed -i "s/$nap/echo after/" "$ctx/Dockerfile"
 out=$(as "$USER_RL" "$store" "$KILN" build --progress plain -t after:1 "$ctx" 2>&1) || fail "build after kill -9:"$'\n'"$out"
 grep -A1 "echo first" <<<"$out" | grep -q CACHED || fail "the step finished before kill -9 was lost"
-for _ in $(seq 50); do pgrep -fx "sleep 61" >/dev/null || break; sleep 0.1; done
-if pgrep -fx "sleep 61" >/dev/null; then
-  ps -ef --forest | grep -B3 -A1 "sleep 61" | head -20
+for _ in $(seq 50); do pgrep -fx "$nap" >/dev/null || break; sleep 0.1; done
+if pgrep -fx "$nap" >/dev/null; then
+  ps -ef --forest | grep -B3 -A1 "$nap" | head -20
   fail "the killed build's container is still running"
 fi
 assert_eq "$(as "$USER_RL" "$store" "$KILN" run after:1 cat /first)" "first"

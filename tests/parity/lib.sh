@@ -19,12 +19,21 @@ parity_base_rootfs() {  # OUT.tar [EXTRA /etc/group LINES]
 }
 
 parity_tree() {  # DIR: one line per entry (path, type, mode, owner, size, link target, content digest)
-  (cd "$1" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort | while read -r p y m o s l; do
+  # Written by a rootless kiln, DIR holds the user's ids on the host ($ROOTLESS_IDS: uid, subuid start, gid, subgid
+  # start): they are turned back into the image's own (the user is 0, its subordinate range 1..).
+  (cd "$1" && find . -printf '%p\t%y %m %U:%G %s %l\n' | parity_image_ids | LC_ALL=C sort | while read -r p y m o s l; do
     h=-; [ "$y" = f ] && h=$(md5sum < "$p" | cut -c1-12)
     [ "$y" = d ] && s=-
     [ "$p" = . ] && m=-  # the export directory itself
     echo "$p $y $m $o $s $l $h"
   done)
+}
+
+parity_image_ids() {  # "PATH<tab>TYPE MODE UID:GID ...": the tab becomes a space, the ids the image's
+  awk -F'\t' -v ids="${ROOTLESS_IDS:-}" 'BEGIN { n = split(ids, m, ":") }
+    function back(id, own, start) { return n < 4 ? id : id == own ? 0 : (id >= start ? id - start + 1 : id) }
+    { split($2, f, " "); split(f[3], o, ":"); f[3] = back(o[1], m[1], m[2]) ":" back(o[2], m[3], m[4])
+      line = $1; for (i = 1; i <= length(f); i++) line = line " " f[i]; print line }'
 }
 
 parity_config() {  # an image config JSON on stdin: Config, and the history after the base image's [SERVER_URL]
