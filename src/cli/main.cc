@@ -199,8 +199,11 @@ int main(int argc, char** argv) {
   // plain ASCII or a layer could not hold "café.txt" as BuildKit's do.
   if (!setlocale(LC_CTYPE, "C.UTF-8")) setlocale(LC_CTYPE, "");
   // A plain user's kiln works inside a user namespace of its own (rootless): entered first, while this process
-  // has one thread.
-  if (kiln::Status rootless = kiln::EnterUserNamespace(); !rootless.ok()) {
+  // has one thread. Help and lint touch no store, and work where user namespaces do not.
+  bool needs_store = argc > 1 && std::string(argv[1]) != "lint";
+  for (int i = 1; i < argc && std::string(argv[i]) != "--"; i++)  // what follows "--" is a container's command
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") needs_store = false;
+  if (kiln::Status rootless = needs_store ? kiln::EnterUserNamespace() : kiln::Status::Ok(); !rootless.ok()) {
     fprintf(stderr, "ERROR: rootless: %s\n", rootless.message().c_str());
     return 1;
   }

@@ -75,6 +75,7 @@ rootless_user() {
   command -v newuidmap >/dev/null || skip "newuidmap is not installed (uidmap; scripts/install-deps installs it)"
   [ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ] || skip "user namespaces are disabled"
   ROOTLESS_USER=kiln-rootless
+  touch /etc/subuid /etc/subgid
   id "$ROOTLESS_USER" >/dev/null 2>&1 || useradd -m "$ROOTLESS_USER"
   grep -q "^$ROOTLESS_USER:" /etc/subuid || usermod --add-subuids 300000-365535 --add-subgids 300000-365535 "$ROOTLESS_USER"
   ROOTLESS_HOME=$(eval echo ~"$ROOTLESS_USER")
