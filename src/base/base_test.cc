@@ -4,9 +4,27 @@
 #include "base/fs.h"
 #include "base/pattern.h"
 #include "base/process.h"
+#include "base/userns.h"
 
 namespace kiln {
 namespace {
+
+TEST(Userns, SubordinateRangesByNameOrId) {
+  auto dir = TempDir::Create(::testing::TempDir(), "subuid-");
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/subuid";
+  ASSERT_TRUE(WriteFile(path, "alice:100000:65536\nbroken line\n1002:200000:1000\nbob:x:5\nzero:300000:0\n").ok());
+  auto alice = FindSubordinateRange(path, "alice", 1001);
+  ASSERT_TRUE(alice);
+  EXPECT_EQ(alice->host, 100000u);
+  EXPECT_EQ(alice->count, 65536u);
+  auto by_id = FindSubordinateRange(path, "carol", 1002);
+  ASSERT_TRUE(by_id) << "an entry may name the user by its id";
+  EXPECT_EQ(by_id->host, 200000u);
+  EXPECT_FALSE(FindSubordinateRange(path, "bob", 1003)) << "a malformed start is no range";
+  EXPECT_FALSE(FindSubordinateRange(path, "zero", 1004)) << "nor is a count of 0";
+  EXPECT_FALSE(FindSubordinateRange(path + ".missing", "alice", 1001));
+}
 
 TEST(Digest, KnownValues) {
   EXPECT_EQ(DigestOf("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
