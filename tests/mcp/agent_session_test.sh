@@ -15,15 +15,28 @@ export MCP_URL
 "$NODE" --test-reporter=spec "$HERE/agent_session.mjs" http || { cat "$WORK/server.log"; fail "the HTTP session failed"; }
 "$NODE" --test-reporter=spec "$HERE/agent_session_v2.mjs" http || { cat "$WORK/server.log"; fail "the HTTP session (2026-07-28) failed"; }
 ! grep -rqF "$KILN_MCP_TEST_TOKEN" "$KILN_ROOT" "$WORK/server.log" || fail "the MCP secret reached the store or the log"
-echo "--- stdio, as a plain user (rootless kiln)"
+echo "--- stdio and Streamable HTTP, as a plain user (rootless kiln)"
 if (rootless_user) >/dev/null; then
   rootless_user
   rl=$ROOTLESS_HOME/mcp-$$
-  trap 'rm -rf "$rl"; cleanup' EXIT
+  trap 'pkill -u "$ROOTLESS_USER" -f "mcp --transport http --listen 127.0.0.1:0 --root $rl" || true; rm -rf "$rl"; cleanup' EXIT
   as_user "$ROOTLESS_USER" "$rl/store" mkdir -p "$rl/workspace"
   as_user "$ROOTLESS_USER" "$rl/store" "$KILN" import "$(busybox_rootfs)" busybox:test >/dev/null
-  as_user "$ROOTLESS_USER" "$rl/store" KILN="$KILN" WORKSPACE="$rl/workspace" KILN_MCP_TEST_TOKEN="$KILN_MCP_TEST_TOKEN" \
-    "$NODE" --test-reporter=spec "$HERE/agent_session.mjs" stdio || fail "the rootless stdio session failed"
+  session_as_user() {  # TRANSPORT [MCP_URL]
+    as_user "$ROOTLESS_USER" "$rl/store" KILN="$KILN" WORKSPACE="$rl/workspace" KILN_MCP_TEST_TOKEN="$KILN_MCP_TEST_TOKEN" \
+      MCP_URL="${2:-}" "$NODE" --test-reporter=spec "$HERE/agent_session.mjs" "$1"
+  }
+  session_as_user stdio || fail "the rootless stdio session failed"
+  as_user "$ROOTLESS_USER" "$rl/store" KILN_MCP_TEST_TOKEN="$KILN_MCP_TEST_TOKEN" "$KILN" mcp --transport http \
+    --listen 127.0.0.1:0 --root "$rl/workspace" --secret id=api_token,env=KILN_MCP_TEST_TOKEN 2> "$WORK/server-rootless.log" &
+  url=
+  for _ in $(seq 200); do
+    url=$(grep -o 'http://[^ ]*' "$WORK/server-rootless.log" 2>/dev/null || true)
+    [ -n "$url" ] && break
+    sleep 0.05
+  done
+  [ -n "$url" ] || { cat "$WORK/server-rootless.log"; fail "the rootless kiln mcp did not start"; }
+  session_as_user http "$url" || { cat "$WORK/server-rootless.log"; fail "the rootless HTTP session failed"; }
 else
   echo "SKIP: the rootless session (no user namespaces or newuidmap here)"
 fi
