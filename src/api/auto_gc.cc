@@ -11,7 +11,6 @@
 #include <ctime>
 #include "api/engine.h"
 #include "api/engine_state.h"
-#include "api/store_config.h"
 #include "base/fs.h"
 #include "base/text.h"
 #include "store/lock.h"
@@ -26,8 +25,7 @@ constexpr int64_t kCheckEverySeconds = 60;
 
 Result<int64_t> Engine::StoreLimit() {
   std::string path = JoinPath(s_->root, "kiln.toml");
-  KILN_ASSIGN(StoreConfig config, LoadStoreConfig(s_->root));
-  const std::string& value = config.max_storage;
+  const std::string& value = s_->config.max_storage;
   if (value == "0") return int64_t(0);
   if (!value.empty() && value.back() == '%') {
     char* end = nullptr;

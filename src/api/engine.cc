@@ -251,8 +251,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   KILN_ASSIGN(s->metadata, store::Metadata::Open(JoinPath(s->root, "metadata.db")));
   s->executor = std::make_unique<executor::Executor>(JoinPath(s->root, "run"), options.runtime);
   s->snapshotter = std::make_unique<snapshot::Snapshotter>(s->root, s->metadata.get());
-  KILN_ASSIGN(StoreConfig config, LoadStoreConfig(s->root));
-  s->snapshotter->set_layer_limits(config.layers);
+  KILN_ASSIGN(s->config, LoadStoreConfig(s->root));
+  s->snapshotter->set_layer_limits(s->config.layers);
   if (recover) {
     // Containers of killed kiln processes go first: they may still use snapshots that recovery removes.
     s->executor->Recover();

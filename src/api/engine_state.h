@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/engine.h"
+#include "api/store_config.h"
 #include "executor/executor.h"
 #include "snapshot/snapshotter.h"
 #include "store/cache_mounts.h"
@@ -18,6 +19,7 @@ struct Engine::State {
   std::string root;
   std::unique_ptr<store::ProcessMark> mark;  // first, so destroyed last: once everything below is closed
   std::vector<std::string> insecure_registries;
+  StoreConfig config;  // kiln.toml, read when the store is opened
   std::unique_ptr<store::ContentStore> content;
   std::unique_ptr<store::Metadata> metadata;
   std::unique_ptr<snapshot::Snapshotter> snapshotter;

@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -54,45 +53,62 @@ Status MapIds(pid_t pid, uid_t uid, gid_t gid, const std::optional<SubordinateRa
   return WriteProc(pid, "gid_map", "0 " + std::to_string(gid) + " 1\n");
 }
 
-/// How many ids a uid map maps (one "inside outside count" line per range).
-uint32_t MappedIdsOf(const std::string& uid_map_path) {
-  auto map = ReadFile(uid_map_path);
-  if (!map.ok()) return 0;
-  uint64_t total = 0;
-  for (const std::string& line : SplitString(*map, '\n')) {
+/// A uid map (one "inside outside count" line per range): how many ids it maps, and whether it is the initial
+/// namespace's identity map ("0 0 4294967295").
+struct UidMap {
+  uint64_t ids = 0;
+  bool identity = false;
+};
+UidMap ReadUidMap(const std::string& path) {
+  UidMap m;
+  auto text = ReadFile(path);
+  if (!text.ok()) return m;
+  for (const std::string& line : SplitString(*text, '\n')) {
     std::vector<std::string> f;
     for (const std::string& w : SplitString(line, ' '))
       if (!w.empty()) f.push_back(w);
-    if (f.size() == 3) total += ParseDecimal(f[2], UINT32_MAX).value_or(0);
+    if (f.size() != 3) continue;
+    m.ids += ParseDecimal(f[2], UINT32_MAX).value_or(0);
+    m.identity |= f[0] == "0" && f[1] == "0" && f[2] == "4294967295";
   }
-  return uint32_t(std::min<uint64_t>(total, UINT32_MAX));
+  return m;
+}
+
+/// This process's map, read once: the namespace a process is in does not change once kiln has joined it.
+const UidMap& OwnUidMap() {
+  static const UidMap m = ReadUidMap("/proc/self/uid_map");
+  return m;
+}
+
+/// The subordinate ranges of an /etc/subuid-style file: name (or id), start and count, malformed lines skipped.
+struct RangeLine {
+  std::string owner;
+  uint64_t start = 0, count = 0;
+};
+std::vector<RangeLine> ReadRanges(const std::string& path) {
+  std::vector<RangeLine> out;
+  auto text = ReadFile(path);
+  if (!text.ok()) return out;
+  for (const std::string& line : SplitString(*text, '\n')) {
+    std::vector<std::string> f = SplitString(line, ':');
+    if (f.size() != 3) continue;
+    auto start = ParseDecimal(f[1], UINT32_MAX), count = ParseDecimal(f[2], UINT32_MAX);
+    if (start && count) out.push_back({f[0], *start, *count});
+  }
+  return out;
 }
 
 }  // namespace
 
 std::optional<SubordinateRange> FindSubordinateRange(const std::string& path, const std::string& user, uid_t id) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return std::nullopt;
-  for (const std::string& line : SplitString(*text, '\n')) {
-    std::vector<std::string> f = SplitString(line, ':');
-    if (f.size() != 3 || (f[0] != user && f[0] != std::to_string(id))) continue;
-    auto start = ParseDecimal(f[1], UINT32_MAX), count = ParseDecimal(f[2], UINT32_MAX);
-    if (start && count && *count > 0) return SubordinateRange{uint32_t(*start), uint32_t(*count)};
-  }
+  for (const RangeLine& r : ReadRanges(path))
+    if ((r.owner == user || r.owner == std::to_string(id)) && r.count > 0) return SubordinateRange{uint32_t(r.start), uint32_t(r.count)};
   return std::nullopt;
 }
 
 bool InUserNamespace() {
-  static const bool inside = [] {
-    auto map = ReadFile("/proc/self/uid_map");
-    if (!map.ok()) return false;
-    std::vector<std::string> f;
-    for (const std::string& w : SplitString(*map, ' '))
-      if (!w.empty() && w != "\n") f.push_back(w);
-    // The initial namespace maps every id to itself: "0 0 4294967295".
-    return !(f.size() >= 3 && f[0] == "0" && f[1] == "0" && f[2].rfind("4294967295", 0) == 0);
-  }();
-  return inside;
+  const UidMap& m = OwnUidMap();
+  return m.ids > 0 && !m.identity;
 }
 
 std::string RootlessUser() {
@@ -111,15 +127,8 @@ std::string PrivilegeDescription() {
 std::string NoSubordinateIds() {
   // A free range: past every range /etc/subuid and /etc/subgid hand out, and never below 100000.
   uint64_t start = 100000;
-  for (const char* path : {"/etc/subuid", "/etc/subgid"}) {
-    auto text = ReadFile(path);
-    for (const std::string& line : SplitString(text.ok() ? *text : "", '\n')) {
-      std::vector<std::string> f = SplitString(line, ':');
-      if (f.size() != 3) continue;
-      uint64_t end = ParseDecimal(f[1], UINT32_MAX).value_or(0) + ParseDecimal(f[2], UINT32_MAX).value_or(0);
-      start = std::max(start, end);
-    }
-  }
+  for (const char* path : {"/etc/subuid", "/etc/subgid"})
+    for (const RangeLine& r : ReadRanges(path)) start = std::max(start, r.start + r.count);
   std::string entry = RootlessUser() + ":" + std::to_string(start) + ":65536";
   return "needs subordinate ids, and " + RootlessUser() + " has none: add \"" + entry +
          "\" to /etc/subuid and /etc/subgid (as root: usermod --add-subuids " + std::to_string(start) + "-" +
@@ -127,7 +136,7 @@ std::string NoSubordinateIds() {
          " " + RootlessUser() + ")";
 }
 
-uint32_t MappedIds() { return InUserNamespace() ? MappedIdsOf("/proc/self/uid_map") : 0; }
+uint32_t MappedIds() { return InUserNamespace() ? uint32_t(std::min<uint64_t>(OwnUidMap().ids, UINT32_MAX)) : 0; }
 
 namespace {
 
@@ -150,7 +159,7 @@ bool JoinPause(pid_t pid, uid_t uid, uint32_t ids) {
   auto comm = ReadFile(proc + "/comm");
   struct stat st;
   if (!comm.ok() || *comm != "kiln-pause\n" || stat(proc.c_str(), &st) != 0 || st.st_uid != uid) return false;
-  if (MappedIdsOf(proc + "/uid_map") != ids) {
+  if (ReadUidMap(proc + "/uid_map").ids != ids) {
     kill(pid, SIGKILL);
     return false;
   }

@@ -23,7 +23,8 @@ struct SubordinateRange {
 /// none. `path` is for tests.
 std::optional<SubordinateRange> FindSubordinateRange(const std::string& path, const std::string& user, uid_t id);
 
-/// Whether this process runs in a user namespace other than the initial one (its uid map is not the identity).
+/// Whether this process runs in a user namespace other than the initial one (its uid map is not the identity). Read
+/// once: call it only after EnterUserNamespace.
 bool InUserNamespace();
 
 /// The plain user kiln runs for inside its namespace (KILN_ROOTLESS_USER), "" outside one.

@@ -201,7 +201,13 @@ struct HttpTransport::Impl {
   std::mutex mu;
   std::map<std::string, std::shared_ptr<HttpSession>> sessions;
 
-  Impl(Server& s, HttpOptions options) : server(s), o(std::move(options)), http(GateFor(o)) {}
+  /// Each bearer token's client identity: "token:" and 16 hex digits of its SHA-256 (never the token itself),
+  /// hashed once here rather than on every request.
+  std::vector<std::string> identities;
+
+  Impl(Server& s, HttpOptions options) : server(s), o(std::move(options)), http(GateFor(o)) {
+    for (auto& token : o.bearer_tokens) identities.push_back("token:" + DigestHex(DigestOf(token)).substr(0, 16));
+  }
 
   static GateOptions GateFor(const HttpOptions& o) {
     GateOptions g;
@@ -223,18 +229,18 @@ struct HttpTransport::Impl {
     return false;
   }
 
-  /// The identity of the client that sent `req`: a digest of the bearer token it presented (never the token
-  /// itself), or "" when the server takes no tokens. None when a token is required and this one is not valid.
+  /// The identity of the client that sent `req` (see `identities`), or "" when the server takes no tokens. None when a token is required and this one is not valid.
   std::optional<std::string> ClientIdentity(const httplib::Request& req) const {
     if (o.bearer_tokens.empty()) return std::string();
     std::string given = req.get_header_value("Authorization");
     const std::string scheme = "Bearer ";
     if (given.size() <= scheme.size() || AsciiLower(given.substr(0, scheme.size())) != "bearer ") return std::nullopt;
     given.erase(0, scheme.size());
-    for (auto& token : o.bearer_tokens) {
+    for (size_t i = 0; i < o.bearer_tokens.size(); i++) {
+      const std::string& token = o.bearer_tokens[i];
       // Compared in constant time: how long a refusal takes says nothing about how much of a token was right.
       if (token.size() == given.size() && CRYPTO_memcmp(token.data(), given.data(), token.size()) == 0) {
-        return "token:" + DigestHex(DigestOf(token)).substr(0, 16);
+        return identities[i];
       }
     }
     return std::nullopt;

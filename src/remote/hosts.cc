@@ -119,10 +119,14 @@ Status Hosts::LoadFile(const std::string& path) {
   return Status::Ok();
 }
 
+std::string HostWithoutPort(const std::string& h) {
+  return h.substr(0, !h.empty() && h[0] == '[' ? h.find(']') + 1 : h.find(':'));
+}
+
 bool Hosts::IsInsecureHost(const std::string& host) const {
   if (host.empty()) return false;
   if (std::find(insecure_hosts_.begin(), insecure_hosts_.end(), host) != insecure_hosts_.end()) return true;
-  std::string name = host.substr(0, host[0] == '[' ? host.find(']') + 1 : host.find(':'));
+  std::string name = HostWithoutPort(host);
   // As docker does, loopback registries are insecure unless said otherwise: a registry a test or a developer
   // started on this machine rarely has a certificate.
   return name == "localhost" || name.rfind("127.", 0) == 0 || name == "[::1]";

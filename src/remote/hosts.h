@@ -55,6 +55,9 @@ class Hosts {
   std::vector<std::string> blocked_hosts_;
 };
 
+/// "host" of "host:port" ("[::1]" of "[::1]:5000"); the text itself when it has no port.
+std::string HostWithoutPort(const std::string& host_port);
+
 /// The host that serves `registry`'s API: Docker Hub's is registry-1.docker.io.
 std::string ApiHost(const std::string& registry);
 

@@ -76,8 +76,7 @@ Status CheckRealm(const std::string& realm, const Hosts& hosts, const std::strin
   authority = authority.substr(0, authority.find_first_of("/?#"));
   if (authority.empty() || authority.find('@') != std::string::npos) return refuse("is not a plain host URL");
   std::string host = AsciiLower(authority);
-  std::string name = host.substr(0, host[0] == '[' ? host.find(']') + 1 : host.find(':'));
-  if (scheme == "http" && !hosts.IsInsecureHost(host) && !hosts.IsInsecureHost(name)) {
+  if (scheme == "http" && !hosts.IsInsecureHost(host) && !hosts.IsInsecureHost(HostWithoutPort(host))) {
     return refuse("is plain HTTP to a host not marked insecure: kiln sends credentials there over HTTPS only "
                   "(--insecure-registry " + EscapeControl(authority) + " if that host is yours)");
   }

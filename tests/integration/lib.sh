@@ -83,13 +83,15 @@ rootless_user() {
   chmod 644 "$(busybox_rootfs)"
 }
 
+# become USER CMD...: CMD as USER, exec'd in place by setpriv (runuser forks and waits), so that a signal to the
+# command's pid reaches kiln itself.
+become() { local user=$1; shift; setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"; }
+
 # as_user USER STORE CMD...: runs CMD as USER with a clean environment, its kiln store in STORE. Further variables
 # come as NAME=VALUE before CMD.
-# setpriv execs (runuser forks and waits): a signal to the command's pid reaches kiln itself.
 as_user() {
   local user=$1 store=$2; shift 2
-  setpriv --reuid="$user" --regid="$user" --init-groups -- \
-    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$(eval echo ~"$user")" KILN_ROOT="$store" "$@"
+  become "$user" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$(eval echo ~"$user")" KILN_ROOT="$store" "$@"
 }
 
 # A free TCP port on 127.0.0.1.
@@ -146,7 +148,7 @@ root_only() { [ -z "${KILN_TEST_ROOTLESS:-}" ] || skip "as root only: $*"; }
 # kiln must reach as its own (an ssh agent checks its client's uid).
 as_test_user() {
   if [ -n "${KILN_TEST_ROOTLESS:-}" ]; then
-    setpriv --reuid="$ROOTLESS_USER" --regid="$ROOTLESS_USER" --init-groups -- "$@"
+    become "$ROOTLESS_USER" "$@"
   else
     "$@"
   fi
