@@ -250,8 +250,16 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   store::SpaceReserve(s->root).Restore();
   KILN_ASSIGN(s->metadata, store::Metadata::Open(JoinPath(s->root, "metadata.db")));
   s->executor = std::make_unique<executor::Executor>(JoinPath(s->root, "run"), options.runtime);
-  s->snapshotter = std::make_unique<snapshot::Snapshotter>(s->root, s->metadata.get());
   KILN_ASSIGN(s->config, LoadStoreConfig(s->root));
+  std::string driver = s->config.snapshot_driver;
+  if (const char* forced = getenv("KILN_SNAPSHOTTER"); forced && *forced) {
+    if (!snapshot::Snapshotter::IsDriverName(forced)) {
+      return Status::Error(std::string("KILN_SNAPSHOTTER=") + forced +
+                           ": no such snapshotter: use auto, overlayfs, fuse-overlayfs or native");
+    }
+    driver = forced;
+  }
+  s->snapshotter = std::make_unique<snapshot::Snapshotter>(s->root, s->metadata.get(), driver);
   s->snapshotter->set_layer_limits(s->config.layers);
   if (recover) {
     // Containers of killed kiln processes go first: they may still use snapshots that recovery removes.

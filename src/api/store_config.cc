@@ -3,6 +3,7 @@
 #include "base/fs.h"
 #include "base/text.h"
 #include "base/toml_file.h"
+#include "snapshot/snapshotter.h"
 
 namespace kiln::api {
 
@@ -38,6 +39,15 @@ Result<StoreConfig> LoadStoreConfig(const std::string& root) {
     auto n = layers["min_files"].value<int64_t>();
     if (!n || *n < 1000) return bad("layers.min_files", "a whole number of at least 1000");
     limits.min_files = *n;
+  }
+  toml::node_view snapshots = conf["snapshots"];
+  if (snapshots && !snapshots.is_table()) return bad("snapshots", "a table");
+  if (snapshots["driver"]) {
+    auto v = snapshots["driver"].value<std::string>();
+    if (!v || !snapshot::Snapshotter::IsDriverName(*v)) {
+      return bad("snapshots.driver", "\"auto\", \"overlayfs\", \"fuse-overlayfs\" or \"native\"");
+    }
+    config.snapshot_driver = *v;
   }
   return config;
 }

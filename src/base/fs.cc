@@ -12,6 +12,7 @@
 #include <cstring>
 #include <set>
 #include <utility>
+#include <vector>
 
 namespace kiln {
 
@@ -148,6 +149,30 @@ Status MakeDirs(const std::string& path, int mode) {
 static int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
   int rc = (type == FTW_DP || type == FTW_D) ? rmdir(path) : unlink(path);
   return (rc == 0 || errno == ENOENT) ? 0 : -1;
+}
+
+bool SameFileContent(const std::string& a, const std::string& b) {
+  int fa = open(a.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW), fb = open(b.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat sa, sb;
+  bool same = fa >= 0 && fb >= 0 && fstat(fa, &sa) == 0 && fstat(fb, &sb) == 0 && sa.st_size == sb.st_size;
+  std::vector<char> x(1 << 16), y(1 << 16);
+  while (same) {
+    ssize_t n = read(fa, x.data(), x.size());
+    if (n <= 0) {
+      same = n == 0;
+      break;
+    }
+    ssize_t m = 0;
+    while (m < n) {  // the same count from the other file: it may come in pieces
+      ssize_t r = read(fb, y.data() + m, size_t(n - m));
+      if (r <= 0) break;
+      m += r;
+    }
+    same = m == n && memcmp(x.data(), y.data(), size_t(n)) == 0;
+  }
+  if (fa >= 0) close(fa);
+  if (fb >= 0) close(fb);
+  return same;
 }
 
 Status RemoveAll(const std::string& path) {

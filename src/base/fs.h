@@ -28,6 +28,8 @@ Status RemoveAll(const std::string& path);
 /// Bytes a file or tree takes on disk (allocated blocks; hard links counted once), as `du -s` reports.
 int64_t DiskUsage(const std::string& path);
 bool PathExists(const std::string& path);
+/// Whether two files hold the same bytes (read in pieces, never whole); false when either cannot be read.
+bool SameFileContent(const std::string& a, const std::string& b);
 bool IsDirectory(const std::string& path);
 /// Names in a directory, sorted, without "." and "..".
 Result<std::vector<std::string>> ListDir(const std::string& path);

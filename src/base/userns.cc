@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -190,6 +191,12 @@ Result<pid_t> StartPause(uid_t uid, gid_t gid, const std::optional<SubordinateRa
     // Mounts made in the namespace stay in it; the host's new mounts still show in it.
     mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr);
     prctl(PR_SET_NAME, "kiln-pause");
+    // ps and pgrep show the command line, which is still the kiln command that made the namespace: over it (the
+    // argument strings lie end to end from argv[0]) goes the pause process's own name.
+    if (auto cmdline = ReadFile("/proc/self/cmdline"); cmdline.ok() && cmdline->size() > strlen("kiln-pause")) {
+      memset(program_invocation_name, 0, cmdline->size());
+      strcpy(program_invocation_name, "kiln-pause");
+    }
     int null = open("/dev/null", O_RDWR);
     for (int fd = 0; fd < 3; fd++) dup2(null, fd);
     for (int fd = 3; fd < 1024; fd++) close(fd);

@@ -1,5 +1,5 @@
 #include "snapshot/copy.h"
-#include "snapshot/overlay_xattr.h"
+#include "snapshot/overlay_marks.h"
 
 #include <fcntl.h>
 #include <sys/sendfile.h>
@@ -207,6 +207,17 @@ Result<std::string> ResolveInRoot(const std::string& root, const std::string& pa
 Status CopyTree(const std::string& src, const std::string& dst, const std::string& rel, const CopyOptions& o) {
   TreeCopier c(o);
   return c.Copy(src, dst, rel);
+}
+
+Status CopyMetadata(const std::string& src, const std::string& dst) {
+  struct stat st;
+  if (lstat(src.c_str(), &st) != 0) return ErrnoError("stat", src);
+  if (lchown(dst.c_str(), st.st_uid, st.st_gid) != 0) return ErrnoError("chown", dst);
+  if (!S_ISLNK(st.st_mode) && chmod(dst.c_str(), st.st_mode & 07777) != 0) return ErrnoError("chmod", dst);
+  CopyXattrs(src, dst);
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  if (utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return ErrnoError("set times", dst);
+  return Status::Ok();
 }
 
 Status CopyDirContents(const std::string& src, const std::string& dst, const std::string& rel, const CopyOptions& o) {

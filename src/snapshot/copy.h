@@ -36,6 +36,9 @@ struct CopyOptions {
 /// `rel` is src's path relative to the copy's root, for `excluded`.
 Status CopyTree(const std::string& src, const std::string& dst, const std::string& rel, const CopyOptions& o);
 
+/// Gives `dst` the owner, permission bits, xattrs (not overlay's) and times of `src`; neither is followed.
+Status CopyMetadata(const std::string& src, const std::string& dst);
+
 /// Copies the contents of directory `src` into existing directory `dst`.
 Status CopyDirContents(const std::string& src, const std::string& dst, const std::string& rel, const CopyOptions& o);
 

@@ -22,13 +22,10 @@
 #include "oci/image.h"
 #include "snapshot/archive_util.h"
 #include "snapshot/compress.h"
-#include "snapshot/overlay_xattr.h"
+#include "snapshot/overlay_marks.h"
 
 namespace kiln::snapshot {
 namespace {
-
-constexpr const char* kWhiteoutPrefix = ".wh.";
-constexpr const char* kOpaqueWhiteout = ".wh..wh..opq";
 
 /// The sink behind the tar writer: the layer's compressor.
 la_ssize_t WriteToCompressor(archive*, void* self, const void* data, size_t size) {
@@ -57,10 +54,12 @@ class DiffTarWriter {
     std::string path = JoinPath(root_, rel);
     struct stat st;
     if (lstat(path.c_str(), &st) != 0) return ErrnoError("stat", path);
-    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-      // An overlay whiteout: the file was deleted in this layer.
-      return WriteWhiteout(JoinPath(DirName(rel) == "." ? "" : DirName(rel), kWhiteoutPrefix + BaseName(rel)), st);
+    std::string name = BaseName(rel);
+    if (auto deleted = WhitedOutName(name, st)) {
+      // The entry was deleted in this layer.
+      return WriteWhiteout(JoinPath(DirName(rel) == "." ? "" : DirName(rel), kWhiteoutPrefix + *deleted), st);
     }
+    if (IsMarkName(name)) return Status::Ok();  // fuse-overlayfs's opaque file: written below as the directory's
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
     archive_entry_set_pathname(e.get(), S_ISDIR(st.st_mode) ? (rel + "/").c_str() : rel.c_str());
     archive_entry_set_uid(e.get(), st.st_uid);
@@ -105,7 +104,7 @@ class DiffTarWriter {
     if (fd >= 0) close(fd);
     KILN_TRY(result);
     if (S_ISDIR(st.st_mode)) {
-      if (IsOpaque(path)) KILN_TRY(WriteWhiteout(rel + "/" + kOpaqueWhiteout, st));
+      if (IsOpaqueDir(path)) KILN_TRY(WriteWhiteout(rel + "/" + kOpaqueWhiteout, st));
       KILN_TRY(WriteDir(rel));
     }
     return Status::Ok();
@@ -142,12 +141,6 @@ class DiffTarWriter {
         return Status::Error("write layer tar: " + ArchiveError(a_));
       }
     }
-  }
-
-  static bool IsOpaque(const std::string& path) {
-    char v[2];
-    ssize_t n = lgetxattr(path.c_str(), OpaqueXattr(), v, sizeof v);
-    return n == 1 && v[0] == 'y';
   }
 
   static void CopyXattrs(const std::string& path, archive_entry* e) {

@@ -22,11 +22,12 @@ if (rootless_user) >/dev/null; then
   trap 'pkill -u "$ROOTLESS_USER" -f "mcp --transport http --listen 127.0.0.1:0 --root $rl" || true; rm -rf "$rl"; cleanup' EXIT
   as_user "$ROOTLESS_USER" "$rl/store" mkdir -p "$rl/workspace"
   as_user "$ROOTLESS_USER" "$rl/store" "$KILN" import "$(busybox_rootfs)" busybox:test >/dev/null
-  session_as_user() {  # TRANSPORT [MCP_URL]
+  session_as_user() {  # SCRIPT TRANSPORT [MCP_URL]
     as_user "$ROOTLESS_USER" "$rl/store" KILN="$KILN" WORKSPACE="$rl/workspace" KILN_MCP_TEST_TOKEN="$KILN_MCP_TEST_TOKEN" \
-      MCP_URL="${2:-}" "$NODE" --test-reporter=spec "$HERE/agent_session.mjs" "$1"
+      MCP_URL="${3:-}" "$NODE" --test-reporter=spec "$HERE/$1" "$2"
   }
-  session_as_user stdio || fail "the rootless stdio session failed"
+  session_as_user agent_session.mjs stdio || fail "the rootless stdio session failed"
+  session_as_user agent_session_v2.mjs stdio || fail "the rootless stdio session (2026-07-28) failed"
   as_user "$ROOTLESS_USER" "$rl/store" KILN_MCP_TEST_TOKEN="$KILN_MCP_TEST_TOKEN" "$KILN" mcp --transport http \
     --listen 127.0.0.1:0 --root "$rl/workspace" --secret id=api_token,env=KILN_MCP_TEST_TOKEN 2> "$WORK/server-rootless.log" &
   url=
@@ -36,7 +37,9 @@ if (rootless_user) >/dev/null; then
     sleep 0.05
   done
   [ -n "$url" ] || { cat "$WORK/server-rootless.log"; fail "the rootless kiln mcp did not start"; }
-  session_as_user http "$url" || { cat "$WORK/server-rootless.log"; fail "the rootless HTTP session failed"; }
+  session_as_user agent_session.mjs http "$url" || { cat "$WORK/server-rootless.log"; fail "the rootless HTTP session failed"; }
+  session_as_user agent_session_v2.mjs http "$url" ||
+    { cat "$WORK/server-rootless.log"; fail "the rootless HTTP session (2026-07-28) failed"; }
 else
   echo "SKIP: the rootless session (no user namespaces or newuidmap here)"
 fi
