@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <optional>
 
 #include "base/fs.h"
 #include "base/userns.h"
@@ -18,6 +19,28 @@ namespace {
 constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
 
 bool Unified() { return PathExists(std::string(kCgroupRoot) + "/cgroup.controllers"); }
+
+/// The cgroup (below the root) kiln's cgroups go under: the root as root; rootless, the delegated subtree, or
+/// nothing. Found once.
+const std::optional<std::string>& Base() {
+  static const std::optional<std::string> base = []() -> std::optional<std::string> {
+    if (!InUserNamespace()) return std::string();
+    if (!Unified()) return std::nullopt;
+    auto self = ReadFile("/proc/self/cgroup");
+    std::string delegated = self.ok() ? DelegatedCgroup(kCgroupRoot, *self, geteuid()) : "";
+    if (delegated.empty()) return std::nullopt;
+    return delegated;
+  }();
+  return base;
+}
+
+bool HasControllers(const std::string& dir) {
+  auto text = ReadFile(dir + "/cgroup.controllers");
+  if (!text.ok()) return false;
+  std::string words = " " + *text + " ";
+  for (char& c : words) c = c == '\n' ? ' ' : c;
+  return words.find(" memory ") != std::string::npos && words.find(" pids ") != std::string::npos;
+}
 
 /// cgroup files are written in place (a cgroup directory takes no new files): open, write, close.
 Status Write(const std::string& file, const std::string& value) {
@@ -36,19 +59,34 @@ int64_t Counter(const std::string& file, const std::string& name) {
 
 }  // namespace
 
-bool LimitCgroup::Available() { return !InUserNamespace(); }
+std::string DelegatedCgroup(const std::string& cgroup_root, const std::string& self, uid_t owner) {
+  // cgroup v2's line: "0::/user.slice/user-1000.slice/user@1000.service/app.slice/kiln.scope".
+  size_t at = self.find("0::");
+  if (at == std::string::npos || (at > 0 && self[at - 1] != '\n')) return "";
+  std::string path = self.substr(at + 3, self.find('\n', at) - at - 3);
+  std::string found;
+  for (std::string p = path; p.size() > 1; p = DirName(p)) {
+    struct stat st;
+    std::string dir = cgroup_root + p;
+    if (stat(dir.c_str(), &st) != 0 || st.st_uid != owner) break;
+    if (HasControllers(dir)) found = p;
+  }
+  return found;
+}
+
+bool LimitCgroup::Available() { return Base().has_value(); }
 
 Result<std::unique_ptr<LimitCgroup>> LimitCgroup::Create(const std::string& id, int64_t memory_bytes, int64_t pids) {
   if (!Available()) {
-    // A plain user may only write cgroups that systemd delegated to it (cgroup v2, user@.service with Delegate=yes);
-    // kiln does not place containers in such a subtree yet.
     return Status::Error(std::string("--memory and --pids-limit cannot be enforced for a rootless kiln here (") +
-                         (Unified() ? "kiln does not use a delegated cgroup v2 subtree yet"
+                         (Unified() ? "no cgroup v2 subtree with the memory and pids controllers is delegated to " +
+                                          RootlessUser() + ": run kiln from a process of systemd's user@.service"
                                     : "this machine has cgroup v1 controllers, which are never delegated to a user") +
                          "): leave them out, or run kiln as root");
   }
   std::unique_ptr<LimitCgroup> g(new LimitCgroup(id, memory_bytes, pids));
-  std::string root = kCgroupRoot;
+  g->base_ = *Base();
+  std::string root = kCgroupRoot + g->base_;
   auto make = [&](const std::string& dir) -> Status {
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("create cgroup", dir);
     return Status::Ok();
@@ -59,6 +97,7 @@ Result<std::unique_ptr<LimitCgroup>> LimitCgroup::Create(const std::string& id, 
     std::string mine = root + "/kiln/" + id;
     KILN_TRY(make(mine));
     g->dirs_.push_back(mine);
+    // (Rootless, the subtree's own root already has them, and kiln may not write its parent's.)
     for (auto& level : {root, root + "/kiln", mine}) (void)Write(level + "/cgroup.subtree_control", "+pids +memory");
     if (pids > 0) KILN_TRY(Write(mine + "/pids.max", std::to_string(pids)));
     if (memory_bytes > 0) {
@@ -113,7 +152,8 @@ std::string LimitCgroup::Reached(int exit_code) const {
 }
 
 void LimitCgroup::RemoveAbandoned(const std::function<bool(const std::string& id)>& abandoned) {
-  std::string root = kCgroupRoot;
+  if (!Base()) return;
+  std::string root = kCgroupRoot + *Base();
   std::vector<std::string> parents = Unified() ? std::vector<std::string>{root + "/kiln"}
                                                : std::vector<std::string>{root + "/pids/kiln", root + "/memory/kiln"};
   for (auto& parent : parents) {
