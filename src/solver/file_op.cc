@@ -103,7 +103,8 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
       if (host.ok() && PathExists(*host) && Present(src, *host, rel)) matches.push_back({*host, rel});
     }
   }
-  if (matches.empty()) return Status::Error("\"/" + clean + "\": not found");
+  // As BuildKit (AllowEmptyWildcard): a pattern that matches nothing copies nothing; a path must be there.
+  if (matches.empty() && !HasGlob(clean)) return Status::Error("\"/" + clean + "\": not found");
   return matches;
 }
 

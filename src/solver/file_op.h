@@ -34,7 +34,8 @@ struct SourceMatch {
   std::string rel;        // clean path relative to the source root
 };
 
-/// Expands a COPY source argument (globs allowed) in `src`; an error if nothing matches.
+/// Expands a COPY source argument (globs allowed) in `src`: an error if a path is not there; a pattern that matches
+/// nothing gives nothing, as in BuildKit.
 Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern);
 
 /// The digest of everything the copy would read: paths, types, modes, link targets and contents. With `entries`,

@@ -343,12 +343,12 @@ void Converter::StartFromScratch(StageState& st) {
 }
 
 Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index,
-                                     const oci::Platform& platform) {
+                                     const oci::Platform& platform, const std::string& later_stage) {
   if (auto dep = FindStage(ref, index)) {
     KILN_TRY(LowerStage(*dep));
     return states_[*dep].vertex;
   }
-  if (FindStage(ref, stages_.size())) return Error(in, what + ref + " refers to a stage that is not defined before it");
+  if (FindStage(ref, stages_.size())) return Error(in, later_stage);
   if (const NamedContext* nc = FindNamedContext(ref)) {
     if (nc->kind == NamedContext::Kind::kDirectory) {
       // COPY --from and bind mounts read a directory in place, as they read the build context.

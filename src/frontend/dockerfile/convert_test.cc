@@ -225,7 +225,13 @@ TEST_F(ConvertTest, ErrorsNameTheLine) {
   o.target = "first";
   auto later = Build("FROM img AS first\nCOPY --from=later /a /b\nFROM img AS later\n", o);
   ASSERT_FALSE(later.ok());
-  EXPECT_NE(later.status().message().find("not defined before"), std::string::npos);
+  EXPECT_EQ(later.status().message(), "Dockerfile:2:19: cannot copy from stage \"later\", it needs to be defined "
+                                      "before current stage \"first\"");
+  auto later_mount = Build("FROM img AS first\nRUN --mount=from=later,target=/m x\nFROM img AS later\n", o);
+  ASSERT_FALSE(later_mount.ok());
+  EXPECT_NE(later_mount.status().message().find("cannot mount from stage \"later\" to \"/m\", stage needs to be "
+                                                "defined before current command"),
+            std::string::npos);
 }
 
 TEST_F(ConvertTest, DigestsAreStable) {

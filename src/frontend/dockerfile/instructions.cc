@@ -191,9 +191,10 @@ Result<std::vector<std::pair<std::string, std::string>>> StageLowering::KeyValue
 namespace {
 
 std::string AbsoluteDest(const std::string& dest, const std::string& workdir) {
-  bool dir = !dest.empty() && (dest.back() == '/' || dest == "." ||
-                                   (dest.size() >= 2 && dest.substr(dest.size() - 2) == "/."));
-  std::string abs = dest[0] == '/' ? dest : JoinPath(workdir.empty() ? "/" : workdir, dest);
+  // As BuildKit: "" (an empty variable) is the working directory, as "." is: a directory, whatever is there.
+  bool dir = dest.empty() || dest.back() == '/' || dest == "." ||
+             (dest.size() >= 2 && dest.substr(dest.size() - 2) == "/.");
+  std::string abs = !dest.empty() && dest[0] == '/' ? dest : JoinPath(workdir.empty() ? "/" : workdir, dest);
   abs = CleanPath(abs);
   if (dir && abs != "/") abs += "/";
   return abs;
@@ -304,7 +305,9 @@ Status StageLowering::Run(const Instruction& in) {
     std::optional<size_t> source;
     if (m.type == graph::ExecMount::Type::kBind && parsed->from.empty()) source = c_.ContextVertex();
     if (!parsed->from.empty()) {
-      KILN_ASSIGN(source, c_.FromVertex(in, "--mount from=", parsed->from, index_, st_.platform));
+      KILN_ASSIGN(source, c_.FromVertex(in, "--mount from=", parsed->from, index_, st_.platform,
+                                        "cannot mount from stage \"" + parsed->from + "\" to \"" + m.target +
+                                            "\", stage needs to be defined before current command"));
     }
     if (source) {
       auto at = std::find(inputs.begin() + 1, inputs.end(), *source);
@@ -526,7 +529,11 @@ Status StageLowering::Copy(const Instruction& in) {
   if (auto from_flag = FlagValue(in, "from")) {
     KILN_ASSIGN(std::string ref, Expand(in, *from_flag));
     if (!local.sources.empty()) {
-      KILN_ASSIGN(size_t source, c_.FromVertex(in, "COPY --from=", ref, index_, st_.platform));
+      KILN_ASSIGN(size_t source, c_.FromVertex(in, "COPY --from=", ref, index_, st_.platform,
+                                               "cannot copy from stage \"" + ref +
+                                                   "\", it needs to be defined before current stage \"" +
+                                                   (stage_.name.empty() ? "stage-" + std::to_string(index_) : stage_.name) +
+                                                   "\""));
       inputs.push_back(source);
       local.source_input = inputs.size() - 1;
     }

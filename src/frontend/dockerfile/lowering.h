@@ -66,8 +66,9 @@ class Converter {
   Status DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, ArgScope* global = nullptr,
                      ArgScope* declared = nullptr);
   /// The vertex a --from (of COPY, or of a RUN mount) names: a stage defined before stage `index`, or an image.
+  /// `later_stage` is the error when it names a stage defined after (in BuildKit's words).
   Result<size_t> FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index,
-                            const oci::Platform& platform);
+                            const oci::Platform& platform, const std::string& later_stage);
   /// The build context, as a source vertex.
   size_t ContextVertex();
   /// The named context `ref` stands for, if any.

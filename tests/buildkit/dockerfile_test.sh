@@ -1,0 +1,288 @@
+# Ported from BuildKit v0.24.0 frontend/dockerfile/dockerfile_test.go (see lib.sh). Sourced by run.sh.
+
+testEmptyStringArgInEnv() {
+  dockerfile <<'D'
+FROM busybox AS build
+ARG FOO
+ARG BAR=
+RUN env > env.txt
+
+FROM scratch
+COPY --from=build env.txt .
+D
+  build_local
+  out_contains env.txt "BAR="
+  assert_not_contains "$(cat "$OUT/env.txt")" "FOO="
+}
+
+testDefaultEnvWithArgs() {
+  dockerfile <<'D'
+ARG image=idlebox
+FROM busy${image#idle} AS build
+ARG my_arg
+ENV my_arg "my_arg=${my_arg:-def_val}"
+ENV my_trimmed_arg "${my_arg%%e*}"
+COPY myscript.sh myscript.sh
+RUN ./myscript.sh $my_arg $my_trimmed_arg
+FROM scratch
+COPY --from=build /out /out
+D
+  printf '\n#!/usr/bin/env sh\necho -n $my_arg $* > /out\n' | ctx_file myscript.sh 0700
+  build_local
+  out_equal out "my_arg=def_val my_arg=def_val my_arg=d"
+  rm -rf "$OUT"
+  build_local --build-arg my_arg=
+  out_equal out "my_arg=def_val my_arg=def_val my_arg=d"
+  rm -rf "$OUT"
+  build_local --build-arg my_arg=override
+  out_equal out "my_arg=override my_arg=override my_arg=ov"
+}
+
+testEnvEmptyFormatting() {
+  dockerfile <<'D'
+FROM busybox AS build
+ENV myenv foo%sbar
+RUN [ "$myenv" = 'foo%sbar' ]
+D
+  build_local
+}
+
+testDockerignoreOverride() {
+  dockerfile <<'D'
+FROM busybox
+COPY . .
+RUN [ -f foo ] && [ ! -f bar ]
+D
+  printf '\nbar\n' | ctx_file Dockerfile.dockerignore
+  printf '\nFROM busybox\nCOPY . .\nRUN [ ! -f foo ] && [ -f bar ]\n' | ctx_file Dockerfile2
+  printf '\nfoo\n' | ctx_file Dockerfile2.dockerignore
+  printf contents0 | ctx_file foo
+  printf contents0 | ctx_file bar
+  build_local
+  rm -rf "$OUT"
+  build_local -f "$CTX/Dockerfile2"
+}
+
+testEmptyDestDir() {
+  dockerfile <<'D'
+FROM busybox
+ENV empty=""
+COPY testfile $empty
+RUN [ "$(cat testfile)" == "contents0" ]
+D
+  printf contents0 | ctx_file testfile
+  build_local
+}
+
+testPreserveDestDirSlash() {
+  dockerfile <<'D'
+FROM busybox
+COPY testfile /sample/
+RUN [ "$(cat /sample/testfile)" == "contents0" ]
+D
+  printf contents0 | ctx_file testfile
+  build_local
+}
+
+testCopyLinkDotDestDir() {
+  dockerfile <<'D'
+FROM busybox
+WORKDIR /var/www
+COPY --link testfile .
+RUN [ "$(cat testfile)" == "contents0" ]
+D
+  printf contents0 | ctx_file testfile
+  build_local
+}
+
+testWorkdirCreatesDir() {
+  dockerfile <<'D'
+FROM scratch
+WORKDIR /foo
+WORKDIR /
+D
+  build_local
+  [ -d "$OUT/foo" ] && [ ! -L "$OUT/foo" ] || fail "foo is not a directory"
+}
+
+testCacheReleased() {
+  printf '\nFROM busybox\n' | dockerfile
+  build_local
+  # checkAllReleasable: nothing of the build is left in use; here, no mount or container of it remains.
+  [ -z "$(grep " $KILN_ROOT" /proc/mounts)" ] || fail "mounts left behind"
+  [ -z "$(ls -A "$KILN_ROOT/run/bundles" 2>/dev/null)" ] || fail "bundles left behind"
+}
+
+testSymlinkedDockerfile() {
+  printf '\nFROM scratch\nENV foo bar\n' | ctx_file Dockerfile.web
+  ln -s Dockerfile.web "$CTX/Dockerfile"
+  build_local
+}
+
+testCopyLinkEmptyDestDir() {
+  dockerfile <<'D'
+FROM busybox
+WORKDIR /var/www
+ENV empty=""
+COPY --link testfile $empty
+RUN [ "$(cat testfile)" == "contents0" ]
+D
+  printf contents0 | ctx_file testfile
+  build_local
+}
+
+testCopyChownExistingDir() {
+  ctx_file Dockerfile.web <<'D'
+# Set up files and directories with known ownership
+FROM busybox AS source
+RUN touch /file && chown 100:200 /file \
+ && mkdir -p /dir/subdir \
+ && touch /dir/subdir/nestedfile \
+ && chown 100:200 /dir \
+ && chown 101:201 /dir/subdir \
+ && chown 102:202 /dir/subdir/nestedfile
+
+FROM busybox AS test_base
+RUN mkdir -p /existingdir/existingsubdir \
+ && touch /existingdir/existingfile \
+ && chown 500:600 /existingdir \
+ && chown 501:601 /existingdir/existingsubdir \
+ && chown 501:601 /existingdir/existingfile
+
+# Copy files from the source stage
+FROM test_base AS copy_from
+COPY --from=source /file .
+# Copy to a non-existing target directory creates the target directory (as root), then copies the _contents_ of the source directory into it
+COPY --from=source /dir /dir
+# Copying to an existing target directory will copy the _contents_ of the source directory into it
+COPY --from=source /dir/. /existingdir
+
+RUN e="100:200"; p="/file"                         ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="0:0";     p="/dir"                          ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="101:201"; p="/dir/subdir"                   ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="102:202"; p="/dir/subdir/nestedfile"        ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+# Existing files and directories ownership should not be modified
+ && e="500:600"; p="/existingdir"                  ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="501:601"; p="/existingdir/existingsubdir"   ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="501:601"; p="/existingdir/existingfile"     ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+# But new files and directories should maintain their ownership
+ && e="101:201"; p="/existingdir/subdir"           ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="102:202"; p="/existingdir/subdir/nestedfile"; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi
+
+# Copy files from the source stage and chown them.
+FROM test_base AS copy_from_chowned
+COPY --from=source --chown=300:400 /file .
+# Copy to a non-existing target directory creates the target directory (as root), then copies the _contents_ of the source directory into it
+COPY --from=source --chown=300:400 /dir /dir
+# Copying to an existing target directory copies the _contents_ of the source directory into it
+COPY --from=source --chown=300:400 /dir/. /existingdir
+
+RUN e="300:400"; p="/file"                         ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="300:400"; p="/dir"                          ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="300:400"; p="/dir/subdir"                   ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="300:400"; p="/dir/subdir/nestedfile"        ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+# Existing files and directories ownership should not be modified
+ && e="500:600"; p="/existingdir"                  ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="501:601"; p="/existingdir/existingsubdir"   ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="501:601"; p="/existingdir/existingfile"     ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+# But new files and directories should be chowned
+ && e="300:400"; p="/existingdir/subdir"           ; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi \
+ && e="300:400"; p="/existingdir/subdir/nestedfile"; a=`stat -c "%u:%g" "$p"`; if [ "$a" != "$e" ]; then echo "incorrect ownership on $p. expected $e, got $a"; exit 1; fi
+D
+  ln -s Dockerfile.web "$CTX/Dockerfile"
+  build_local --target copy_from
+  rm -rf "$OUT"
+  build_local --target copy_from_chowned
+}
+
+testCopyWildcardCache() {
+  dockerfile <<'D'
+FROM busybox AS base
+COPY foo* files/
+RUN cat /dev/urandom | head -c 100 | sha256sum > unique
+COPY bar files/
+FROM scratch
+COPY --from=base unique /
+D
+  printf foo1-data | ctx_file foo1
+  printf foo2-data | ctx_file foo2
+  printf bar-data | ctx_file bar
+  build_local
+  local first
+  first=$(cat "$OUT/unique")
+  printf bar-data-mod > "$CTX/bar"
+  rm -rf "$OUT"
+  build_local
+  assert_eq "$(cat "$OUT/unique")" "$first" "a change to bar leaves the RUN before it cached"
+  printf foo2-data-mod > "$CTX/foo2"
+  rm -rf "$OUT"
+  build_local
+  [ "$(cat "$OUT/unique")" != "$first" ] || fail "a change to foo2 runs the RUN again"
+}
+
+testEmptyWildcard() {
+  printf '\nFROM scratch\nCOPY foo nomatch* /\n' | dockerfile
+  printf contents0 | ctx_file foo
+  build_local
+  out_equal foo contents0
+}
+
+testWorkdirUser() {
+  dockerfile <<'D'
+FROM busybox
+RUN adduser -D user
+USER user
+WORKDIR /mydir
+RUN [ "$(stat -c "%U %G" /mydir)" == "user user" ]
+D
+  build_local
+}
+
+testOutOfOrderStage() {
+  local src
+  for src in / /d2; do
+    printf '\nFROM busybox AS target\nCOPY --from=build %s /out\nFROM alpine AS build\nCOPY /Dockerfile /d2\nFROM target\n' "$src" | dockerfile
+    local err
+    err=$(build_error)
+    assert_contains "$err" "cannot copy from stage"
+    assert_contains "$err" "needs to be defined before current stage"
+  done
+}
+
+testWorkdirCopyIgnoreRelative() {
+  dockerfile <<'D'
+FROM scratch AS base
+WORKDIR /foo
+COPY Dockerfile / 
+FROM scratch
+# relative path still loaded as absolute
+COPY --from=base Dockerfile .
+D
+  build_local
+}
+
+testWorkdirExists() {
+  dockerfile <<'D'
+FROM busybox
+RUN adduser -D user
+RUN mkdir /mydir && chown user:user /mydir
+WORKDIR /mydir
+RUN [ "$(stat -c "%U %G" /mydir)" == "user user" ]
+D
+  build_local
+}
+
+testCopyChownCreateDest() {
+  dockerfile <<'D'
+FROM busybox
+ARG group
+ENV owner user01
+RUN adduser -D user
+RUN adduser -D user01
+COPY --chown=user:user . /dest
+COPY --chown=${owner}:${group} . /dest01
+RUN [ "$(stat -c "%U %G" /dest)" == "user user" ]
+RUN [ "$(stat -c "%U %G" /dest01)" == "user01 user" ]
+D
+  build_local --build-arg group=user
+}

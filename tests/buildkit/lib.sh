@@ -1,0 +1,109 @@
+# BuildKit's own Dockerfile tests (frontend/dockerfile/*_test.go at v0.24.0), ported to shell against the kiln
+# binary. Each Go test function is a shell function of the same name in the *_test.sh file named after its Go file;
+# it keeps the Go test's Dockerfile, the context it creates and its assertions. manifest.tsv gives every function of
+# functions.tsv a status: pass, skip: REASON (the internet, Windows, a BuildKit-only mechanism), or fail: ISSUE.
+# run.sh runs a file's functions marked pass, each in a fresh context, and fails when one fails or when the
+# manifest and the file disagree.
+source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+
+# The images the Go tests pull from Docker Hub, made here. busybox: Debian's busybox-static with every applet, the
+# official image's users and groups, and adduser/addgroup (which Debian's build leaves out) as small scripts.
+bk_images() {
+  local root=$WORK/busybox-image
+  mkdir -p "$root"/{bin,etc,home,root,tmp,var/spool/mail,var/www,proc,sys,dev,usr/sbin}
+  cp /bin/busybox "$root/bin/busybox"
+  chroot "$root" /bin/busybox --install -s /bin
+  chmod 1777 "$root/tmp"
+  chmod 700 "$root/root"
+  cat > "$root/etc/passwd" <<'P'
+root:x:0:0:root:/root:/bin/sh
+daemon:x:1:1:daemon:/usr/sbin:/bin/false
+bin:x:2:2:bin:/bin:/bin/false
+sys:x:3:3:sys:/dev:/bin/false
+sync:x:4:100:sync:/bin:/bin/sync
+mail:x:8:8:mail:/var/spool/mail:/bin/false
+www-data:x:33:33:www-data:/var/www:/bin/false
+operator:x:37:37:Operator:/var:/bin/false
+nobody:x:65534:65534:nobody:/home:/bin/false
+P
+  printf '%s\n' root:x:0: daemon:x:1: bin:x:2: sys:x:3: adm:x:4: tty:x:5: disk:x:6: lp:x:7: mail:x:8: kmem:x:9: \
+    wheel:x:10:root cdrom:x:11: dialout:x:18: floppy:x:19: video:x:28: audio:x:29: tape:x:32: www-data:x:33: \
+    operator:x:37: utmp:x:43: plugdev:x:46: staff:x:50: lock:x:54: netdev:x:82: users:x:100: nogroup:x:65534: \
+    > "$root/etc/group"
+  rm -f "$root/bin/adduser" "$root/bin/addgroup"
+  cat > "$root/bin/addgroup" <<'S'
+#!/bin/sh
+# addgroup [-g GID] [-S] GROUP, or addgroup USER GROUP (busybox's, for the tests' busybox image)
+gid=
+while getopts g:S o; do case $o in g) gid=$OPTARG ;; S) ;; esac; done
+shift $((OPTIND - 1))
+if [ $# = 2 ]; then
+  sed -i "s/^\($2:[^:]*:[^:]*:\)\(.*\)\$/\1\2,$1/; s/^\($2:[^:]*:[^:]*:\),/\1/" /etc/group
+  exit 0
+fi
+grep -q "^$1:" /etc/group && { echo "addgroup: group '$1' in use" >&2; exit 1; }
+if [ -z "$gid" ]; then gid=1000; while cut -d: -f3 /etc/group | grep -qx "$gid"; do gid=$((gid + 1)); done; fi
+echo "$1:x:$gid:" >> /etc/group
+S
+  cat > "$root/bin/adduser" <<'S'
+#!/bin/sh
+# adduser [-D] [-S] [-H] [-h HOME] [-s SHELL] [-g GECOS] [-G GROUP] [-u UID] USER [GROUP] (busybox's, for the tests'
+# busybox image)
+uid= group= home= shell=/bin/sh gecos= nohome=
+while getopts DSHh:s:g:G:u: o; do
+  case $o in D|S) ;; H) nohome=1 ;; h) home=$OPTARG ;; s) shell=$OPTARG ;; g) gecos=$OPTARG ;; G) group=$OPTARG ;; u) uid=$OPTARG ;; esac
+done
+shift $((OPTIND - 1))
+user=$1
+[ -n "$user" ] || { echo "usage: adduser [OPTIONS] USER [GROUP]" >&2; exit 1; }
+if [ $# = 2 ]; then exec addgroup "$1" "$2"; fi
+grep -q "^$user:" /etc/passwd && { echo "adduser: user '$user' in use" >&2; exit 1; }
+if [ -z "$uid" ]; then uid=1000; while cut -d: -f3 /etc/passwd | grep -qx "$uid"; do uid=$((uid + 1)); done; fi
+if [ -z "$group" ]; then
+  addgroup -g "$uid" "$user" 2>/dev/null || addgroup "$user"
+  group=$user
+fi
+gid=$(grep "^$group:" /etc/group | cut -d: -f3)
+[ -n "$gid" ] || { echo "adduser: unknown group $group" >&2; exit 1; }
+home=${home:-/home/$user}
+echo "$user:x:$uid:$gid:${gecos:-Linux User,,,}:$home:$shell" >> /etc/passwd
+if [ -z "$nohome" ]; then mkdir -p "$home" && chown "$uid:$gid" "$home"; fi
+S
+  chmod 755 "$root/bin/adduser" "$root/bin/addgroup"
+  tar --numeric-owner -C "$root" -cf "$WORK/busybox-image.tar" .
+  kiln import "$WORK/busybox-image.tar" busybox >/dev/null
+}
+
+# A fresh context directory ($CTX) and an output directory to export to ($OUT, not yet made).
+bk_new_context() {
+  CTX=$(mktemp -d "$WORK/ctx.XXXXXX")
+  OUT=$WORK/out.$(basename "$CTX")
+}
+
+# ctx_file NAME [MODE]: a context file with stdin's content (fstest.CreateFile).
+ctx_file() {
+  mkdir -p "$(dirname "$CTX/$1")"
+  cat > "$CTX/$1"
+  [ -z "${2:-}" ] || chmod "$2" "$CTX/$1"
+}
+dockerfile() { ctx_file Dockerfile; }
+
+# build_local ARGS...: the build exported to $OUT (client.ExporterLocal); kiln's own output on failure.
+build_local() { kiln build --progress plain -o "type=local,dest=$OUT" "$@" "$CTX" > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; return 1; }; }
+# build ARGS...: a build whose output is not looked at.
+build() { kiln build --progress plain "$@" "$CTX" > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; return 1; }; }
+# build_error ARGS...: a build that must fail; prints its output.
+build_error() {
+  if kiln build --progress plain "$@" "$CTX" > "$WORK/build.log" 2>&1; then fail "the build succeeded"; fi
+  cat "$WORK/build.log"
+}
+
+# out_equal FILE TEXT: $OUT/FILE holds exactly TEXT (require.Equal on os.ReadFile).
+out_equal() {
+  [ -f "$OUT/$1" ] || fail "$1 is not in the output"
+  assert_eq "$(cat "$OUT/$1"; printf x)" "${2}x" "$1"
+}
+out_contains() { [ -f "$OUT/$1" ] || fail "$1 is not in the output"; assert_contains "$(cat "$OUT/$1")" "$2" "$1"; }
+out_missing() { [ ! -e "$OUT/$1" ] && [ ! -L "$OUT/$1" ] || fail "$1 should not be in the output"; }
+# image_config TAG: the stored image's config (JSON).
+image_config() { kiln inspect "$1"; }
