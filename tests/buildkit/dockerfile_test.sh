@@ -286,3 +286,34 @@ RUN [ "$(stat -c "%U %G" /dest01)" == "user01 user" ]
 D
   build_local --build-arg group=user
 }
+
+testTargetStageNameArg() {
+  local df=$'\nFROM alpine AS base\nWORKDIR /out\nRUN echo -n "value:$TARGETSTAGE" > /out/first\nARG TARGETSTAGE\nRUN echo -n "value:$TARGETSTAGE" > /out/second\nFROM scratch AS foo\nCOPY --from=base /out/ /\nFROM scratch\nCOPY --from=base /out/ /\n'
+  printf '%s' "$df" | dockerfile
+  build_local --target foo
+  out_equal first "value:"
+  out_equal second "value:foo"
+  rm -rf "$OUT"
+  build_local
+  out_equal first "value:"
+  out_equal second "value:default"
+  # A stage name defined in the Dockerfile but not passed in the request.
+  printf '%s\nFROM scratch AS final\nCOPY --from=base /out/ /\n' "$df" | dockerfile
+  rm -rf "$OUT"
+  build_local
+  out_equal first "value:"
+  out_equal second "value:final"
+}
+
+testExposeExpansion() {
+  dockerfile <<'D'
+FROM scratch
+ARG PORTS="3000 4000/udp"
+EXPOSE $PORTS
+EXPOSE 5000
+D
+  build -t example.com/moby/dockerfileexpansion:test
+  # The Go test reads the image from containerd; kiln's store has it.
+  assert_eq "$(image_config example.com/moby/dockerfileexpansion:test | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["config"]["ExposedPorts"])))')" \
+    "3000/tcp 4000/udp 5000/tcp"
+}

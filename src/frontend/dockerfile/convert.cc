@@ -109,6 +109,9 @@ Status Converter::SplitStages() {
     stages_.push_back(s);
   }
   states_.resize(stages_.size());
+  // As BuildKit: the stage being built, for a stage that declares ARG TARGETSTAGE; "default" for an unnamed last one.
+  const std::string& last = stages_.back().name;
+  global_.Set("TARGETSTAGE", o_.target.empty() ? (last.empty() ? "default" : last) : AsciiLower(o_.target));
   return Status::Ok();
 }
 

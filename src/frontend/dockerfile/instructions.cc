@@ -643,7 +643,12 @@ Status StageLowering::CmdOrEntrypoint(const Instruction& in) {
 
 Status StageLowering::Expose(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {}));
-  KILN_ASSIGN(auto words, ExpandWords(in, in.args));
+  KILN_ASSIGN(auto expanded, ExpandWords(in, in.args));
+  // As BuildKit's EXPOSE (shell words of the expansion): a variable holding "3000 4000/udp" is two ports.
+  std::vector<std::string> words;
+  for (auto& e : expanded) {
+    for (auto& w : SplitWords(e, '\\')) words.push_back(w);
+  }
   std::vector<std::string> ports;
   for (auto& w : words) {
     std::string container = w.substr(w.rfind(':') == std::string::npos ? 0 : w.rfind(':') + 1);
