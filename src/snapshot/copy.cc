@@ -111,6 +111,12 @@ class TreeCopier {
       target[n] = 0;
       unlink(dst.c_str());
       if (symlink(target, dst.c_str()) != 0) return ErrnoError("symlink", dst);
+    } else if (S_ISSOCK(st.st_mode)) {
+      // A socket is a live endpoint, not content: BuildKit copies it as an empty regular file.
+      unlink(dst.c_str());
+      int fd = open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, perm);
+      if (fd < 0) return ErrnoError("create", dst);
+      close(fd);
     } else {
       unlink(dst.c_str());
       if (mknod(dst.c_str(), st.st_mode, st.st_rdev) != 0) return ErrnoError("mknod", dst);

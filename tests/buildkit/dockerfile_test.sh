@@ -317,3 +317,72 @@ D
   assert_eq "$(image_config example.com/moby/dockerfileexpansion:test | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["config"]["ExposedPorts"])))')" \
     "3000/tcp 4000/udp 5000/tcp"
 }
+
+testCopySocket() {
+  printf '\nFROM scratch\nCOPY . /\n' | dockerfile
+  python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$CTX/socket.sock"
+  chmod 600 "$CTX/socket.sock"
+  build_local
+  [ -f "$OUT/socket.sock" ] && [ ! -S "$OUT/socket.sock" ] || fail "the socket is not made a regular file"
+}
+
+testIgnoreEntrypoint() {
+  printf '\nFROM busybox\nENTRYPOINT ["/nosuchcmd"]\nRUN ["ls"]\n' | dockerfile
+  build_local
+}
+
+testQuotedMetaArgs() {
+  dockerfile <<'D'
+ARG a1="box"
+ARG a2="$a1-foo"
+FROM busy$a1 AS build
+ARG a2
+ARG a3="bar-$a2"
+RUN echo -n $a3 > /out
+FROM scratch
+COPY --from=build /out .
+D
+  build_local
+  out_equal out "bar-box-foo"
+}
+
+testGlobalArgErrors() {
+  printf '\nARG FOO=${FOO:?"custom error"}\nFROM busybox\n' | dockerfile
+  assert_contains "$(build_error)" "FOO: custom error"
+  build --build-arg FOO=bar
+}
+
+testArgDefaultExpansion() {
+  printf '\nFROM scratch\nARG FOO\nARG BAR=${FOO:?"foo missing"}\n' | dockerfile
+  assert_contains "$(build_error)" "FOO: foo missing"
+  build --build-arg FOO=123
+  build --build-arg BAR=123
+}
+
+testMultiArgs() {
+  dockerfile <<'D'
+ARG a1="foo bar" a2=box
+ARG a3="$a2-foo"
+FROM busy$a2 AS build
+ARG a3 a4="123 456" a1
+RUN echo -n "$a1:$a3:$a4" > /out
+FROM scratch
+COPY --from=build /out .
+D
+  build_local
+  out_equal out "foo bar:box-foo:123 456"
+}
+
+testDockerfileScratchConfig() {
+  printf '\nFROM scratch\nENV foo=bar\n' | dockerfile
+  build -t example.com/moby/dockerfilescratch:test
+  image_config example.com/moby/dockerfilescratch:test | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+assert c["os"] and c["architecture"], c
+assert c["config"].get("WorkingDir"), "no WorkingDir"
+assert c["rootfs"]["type"] == "layers" and not c["rootfs"]["diff_ids"], c["rootfs"]
+assert len(c["history"]) == 1 and "ENV foo=bar" in c["history"][0]["created_by"] and c["history"][0]["empty_layer"], c["history"]
+assert "foo=bar" in c["config"]["Env"] and any(e.startswith("PATH=") for e in c["config"]["Env"]), c["config"]
+'
+}

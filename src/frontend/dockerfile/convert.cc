@@ -210,7 +210,12 @@ Status Converter::DeclareArgs(const Instruction& in, ArgScope& scope, const Look
     std::string name = word.substr(0, eq);
     if (name.empty()) return Error(in, "ARG requires a name: \"" + word + "\"");
     std::optional<std::string> value;
-    if (eq != std::string::npos) {
+    if (auto it = o_.build_args.find(name); it != o_.build_args.end()) {
+      // A value given on the command line replaces the default, which is then never evaluated (as BuildKit: a
+      // default of ${X:?message} fails only when it is the value).
+      value = it->second;
+      used_args_.insert(name);
+    } else if (eq != std::string::npos) {
       auto v = lex_.ProcessWord(word.substr(eq + 1), lookup);
       if (!v.ok()) return Error(in, v.status().message());
       value = *v;
@@ -218,11 +223,6 @@ Status Converter::DeclareArgs(const Instruction& in, ArgScope& scope, const Look
       if (auto* g = global->Find(name)) value = *g;
     } else if (auto* existing = scope.Find(name)) {
       value = *existing;
-    }
-    auto it = o_.build_args.find(name);
-    if (it != o_.build_args.end()) {
-      value = it->second;
-      used_args_.insert(name);
     }
     if (global && !value) {
       auto platform_args = PlatformArgs();
@@ -342,7 +342,9 @@ void Converter::StartFromImage(StageState& st, const oci::ImageConfig& config) {
 }
 
 void Converter::StartFromScratch(StageState& st) {
+  // BuildKit's empty image: PATH, and "/" as the working directory.
   st.config.config.env = {std::string("PATH=") + kDefaultPath};
+  st.config.config.working_dir = "/";
 }
 
 Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index,

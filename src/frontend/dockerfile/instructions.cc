@@ -165,10 +165,9 @@ void StageLowering::AddStep(graph::Op op, std::vector<size_t> inputs, const std:
 
 Result<std::vector<std::pair<std::string, std::string>>> StageLowering::KeyValues(const Instruction& in) {
   std::vector<std::pair<std::string, std::string>> out;
+  // The parser has checked the shape (CheckNameValues): "KEY name value", or name=value words.
   auto words = SplitWords(in.args, c_.df().escape);
-  if (words.empty()) return Error(in, AsciiUpper(in.keyword) + " requires at least one argument");
   if (words[0].find('=') == std::string::npos) {
-    if (words.size() < 2) return Error(in, AsciiUpper(in.keyword) + " must have two arguments");
     std::string rest = in.args.substr(in.args.find(words[0]) + words[0].size());
     size_t b = rest.find_first_not_of(" \t");
     KILN_ASSIGN(std::string key, Expand(in, words[0]));
@@ -178,9 +177,6 @@ Result<std::vector<std::pair<std::string, std::string>>> StageLowering::KeyValue
   }
   for (auto& w : words) {
     size_t eq = w.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Error(in, "syntax error - can't find = in \"" + w + "\". Must be of the form: name=value");
-    }
     KILN_ASSIGN(std::string key, Expand(in, w.substr(0, eq)));
     KILN_ASSIGN(std::string value, Expand(in, w.substr(eq + 1)));
     out.emplace_back(key, value);

@@ -4,10 +4,12 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "base/json.h"
 #include "base/text.h"
+#include "frontend/dockerfile/shell.h"
 
 namespace kiln::dockerfile {
 namespace {
@@ -103,6 +105,31 @@ std::vector<Heredoc> FindHeredocs(const std::string& args) {
     pos = p + (quote ? 1 : 0);
   }
   return out;
+}
+
+}  // namespace
+
+namespace {
+
+/// The instructions whose arguments BuildKit's parser reads as a JSON array when they are one.
+const std::set<std::string> kJsonFormKeywords = {"run", "cmd", "entrypoint", "shell", "volume", "copy", "add"};
+
+/// What is wrong with ENV's or LABEL's arguments, in BuildKit's words: "KEY name value" needs a value, and in
+/// "KEY a=1 b=2" every word needs its "=".
+std::optional<std::string> CheckNameValues(const std::string& keyword, const std::string& args, char escape) {
+  auto words = SplitWords(args, escape);
+  if (words.empty()) return std::nullopt;
+  if (words[0].find('=') == std::string::npos) {
+    if (words.size() < 2) return AsciiUpper(keyword) + " must have two arguments";
+    return std::nullopt;
+  }
+  for (auto& w : words) {
+    size_t eq = w.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return "syntax error - can't find = in \"" + w + "\". Must be of the form: name=value";
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -217,16 +244,27 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
 
     if (!in.args.empty() && in.args[0] == '[') {
       auto j = ParseJson(in.args);
-      if (j.ok() && j->is_array() && std::all_of(j->begin(), j->end(), [](const Json& x) { return x.is_string(); })) {
-        in.json_form = true;
-        for (auto& x : *j) in.json_args.push_back(x.get<std::string>());
+      if (j.ok() && j->is_array()) {
+        if (std::all_of(j->begin(), j->end(), [](const Json& x) { return x.is_string(); })) {
+          in.json_form = true;
+          for (auto& x : *j) in.json_args.push_back(x.get<std::string>());
+        } else if (kJsonFormKeywords.count(in.keyword)) {
+          // Valid JSON that is not a list of strings is an error, not a shell command (BuildKit's words).
+          return error(in.line, "when using JSON array syntax, arrays must be comprised of strings only",
+                       in.args_column);
+        }
       }
     }
     if (in.args.empty() && in.heredocs.empty() && in.keyword != "healthcheck") {
       return error(in.line, word + " requires at least one argument", in.column);
     }
+    if (in.keyword == "env" || in.keyword == "label") {
+      if (auto bad = CheckNameValues(word, in.args, df.escape)) return error(in.line, *bad, in.args_column);
+    }
     df.instructions.push_back(std::move(in));
   }
+  // Comments and blank lines alone are no Dockerfile (BuildKit's parser refuses them too).
+  if (df.instructions.empty()) return error(int(std::max<size_t>(lines.size(), 1)), "file with no instructions");
   return df;
 }
 

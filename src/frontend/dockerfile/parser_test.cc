@@ -67,6 +67,30 @@ TEST(Parser, Heredocs) {
   EXPECT_EQ(df->instructions[3].line, 9);
 }
 
+// BuildKit's parser/testfiles-negative (v0.24.0), which its TestParseErrorCases requires to fail.
+TEST(Parser, BuildKitsNegativeCasesAreErrors) {
+  struct Case {
+    const char* name;
+    const char* text;
+    const char* error;
+  };
+  for (const Case& c : {Case{"empty_dockerfile", "", "Dockerfile:1: file with no instructions"},
+                        Case{"only_comments", "# Hello\n# These are just comments\n\n", "Dockerfile:3: file with no instructions"},
+                        Case{"env_no_value", "FROM busybox\n\nENV PATH\n", "Dockerfile:3:5: ENV must have two arguments"},
+                        Case{"shykes-nested-json", "CMD [ \"echo\", [ \"nested json\" ] ]\n",
+                             "Dockerfile:1:5: when using JSON array syntax, arrays must be comprised of strings only"}}) {
+    auto df = Parse(c.text, "Dockerfile");
+    ASSERT_FALSE(df.ok()) << c.name;
+    EXPECT_EQ(df.status().message(), c.error) << c.name;
+  }
+  // What they are near to stays valid: the old and new ENV forms, a JSON array of strings, LABEL with "=".
+  EXPECT_TRUE(Parse("FROM a\nENV PATH /bin\nENV A=1 B=\"2 3\"\nLABEL x=y\nCMD [\"a\"]\n", "Dockerfile").ok());
+  auto missing_eq = Parse("FROM a\nLABEL a=1 b\n", "Dockerfile");
+  ASSERT_FALSE(missing_eq.ok());
+  EXPECT_EQ(missing_eq.status().message(),
+            "Dockerfile:2:7: syntax error - can't find = in \"b\". Must be of the form: name=value");
+}
+
 TEST(Parser, ErrorsNameFileAndLine) {
   auto bad = Parse("FROM a\n\nFOO bar\n", "path/Dockerfile");
   ASSERT_FALSE(bad.ok());
