@@ -6,9 +6,18 @@
 # manifest and the file disagree.
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
-# The images the Go tests pull from Docker Hub, made here (alpine is the same image). busybox: Debian's busybox-static with every applet, the
-# official image's users and groups, and adduser/addgroup (which Debian's build leaves out) as small scripts.
+# The images the Go tests pull from Docker Hub, made here (alpine is the same image). busybox: Debian's busybox-static
+# with every applet, the official image's users and groups, and adduser/addgroup (which Debian's build leaves out)
+# as small scripts.
 bk_images() {
+  [ -f "$WORK/busybox-image.tar" ] || bk_busybox_image
+  kiln import "$WORK/busybox-image.tar" busybox >/dev/null
+  # alpine: its shell and tools are busybox's too; what the tests use of it, this image has.
+  kiln tag busybox alpine >/dev/null
+}
+
+# The busybox image's file system, as a tarball ($WORK/busybox-image.tar).
+bk_busybox_image() {
   local root=$WORK/busybox-image
   mkdir -p "$root"/{bin,etc,home,root,tmp,var/spool/mail,var/www,proc,sys,dev,usr/sbin}
   cp /bin/busybox "$root/bin/busybox"
@@ -71,9 +80,7 @@ if [ -z "$nohome" ]; then mkdir -p "$home" && chown "$uid:$gid" "$home"; fi
 S
   chmod 755 "$root/bin/adduser" "$root/bin/addgroup"
   tar --numeric-owner -C "$root" -cf "$WORK/busybox-image.tar" .
-  kiln import "$WORK/busybox-image.tar" busybox >/dev/null
-  # alpine: its shell and tools are busybox's too; what the tests use of it, this image has.
-  kiln tag busybox alpine >/dev/null
+  rm -rf "$root"
 }
 
 # A fresh context directory ($CTX) and an output directory to export to ($OUT, not yet made).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the ported BuildKit tests of one Go file: tests/buildkit/run.sh dockerfile_test.go. Every function the
-# manifest marks pass runs in a subshell with a fresh context; the run fails when one of them fails, when the file
+# manifest marks pass runs in a subshell with a fresh store and context; the run fails when one of them fails, when the file
 # defines a function the manifest does not mark pass (or the reverse), or when the manifest does not list every
 # function of functions.tsv exactly once.
 set -euo pipefail
@@ -19,10 +19,11 @@ defined=""
 [ -n "$passing" ] || skip "no test of $go_file is ported yet"
 source "$script"
 
-bk_images
 failed=()
 for t in $passing; do
-  if (set -euo pipefail; bk_new_context; "$t") > "$WORK/$t.log" 2>&1; then
+  # Each test on a store of its own, as each Go test gets a fresh BuildKit: cache mounts and caches start empty.
+  if (set -euo pipefail; export KILN_ROOT=$WORK/root-$t; bk_images; bk_new_context; "$t"; rm -rf "$KILN_ROOT") \
+    > "$WORK/$t.log" 2>&1; then
     echo "PASS $t"
   else
     echo "FAIL $t"

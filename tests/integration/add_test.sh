@@ -90,5 +90,5 @@ err=$(must_fail kiln build -q -f "$ctx/Dockerfile.localsum" "$ctx")
 assert_contains "$err" "checksum requires HTTP(S) or Git sources"
 printf 'FROM busybox:test\nADD --unpakc=false version.txt /v\n' > "$ctx/Dockerfile.typo"
 err=$(must_fail kiln build -q -f "$ctx/Dockerfile.typo" "$ctx")
-assert_contains "$err" "unknown flag: --unpakc (did you mean --unpack?)"
+assert_contains "$err" "unknown flag: --unpakc (did you mean unpack?)"
 echo "PASS"

@@ -255,7 +255,7 @@ Status Converter::LowerStage(size_t index) {
   for (auto& f : from.flags) {
     if (f.name == "platform") continue;
     std::string closest = SuggestClosest(f.name, {"platform"});
-    return Error(from, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"), f.column);
+    return Error(from, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean " + closest + "?)"), f.column);
   }
   oci::Platform platform = o_.platform;
   bool platform_given = false;

@@ -212,7 +212,7 @@ TEST_F(ConvertTest, ErrorsNameTheLine) {
   EXPECT_EQ(flag.status().message(), "Dockerfile:2:6: unknown flag: --bogus");
   auto typo = Build("FROM img\nCOPY --chwon=1 a b\n", o);
   ASSERT_FALSE(typo.ok());
-  EXPECT_EQ(typo.status().message(), "Dockerfile:2:6: unknown flag: --chwon (did you mean --chown?)");
+  EXPECT_EQ(typo.status().message(), "Dockerfile:2:6: unknown flag: --chwon (did you mean chown?)");
   auto add_from = Build("FROM img\nADD --from=img a b/\n", o);  // a COPY flag ADD does not take
   ASSERT_FALSE(add_from.ok());
   EXPECT_EQ(add_from.status().message(), "Dockerfile:2:5: unknown flag: --from");

@@ -131,7 +131,7 @@ Status StageLowering::CheckFlags(const Instruction& in, const std::vector<std::s
   for (auto& f : in.flags) {
     if (std::find(allowed.begin(), allowed.end(), f.name) != allowed.end()) continue;
     std::string closest = SuggestClosest(f.name, allowed);
-    return Error(in, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean --" + closest + "?)"), f.column);
+    return Error(in, "unknown flag: --" + f.name + (closest.empty() ? "" : " (did you mean " + closest + "?)"), f.column);
   }
   return Status::Ok();
 }
@@ -285,6 +285,11 @@ Status StageLowering::Run(const Instruction& in) {
   std::string cwd = WorkingDir();
   int ssh_mounts = 0;
   for (auto& f : in.flags) {
+    if (f.name == "mount") {
+      if (Status written = CheckMountAsWritten(f.value); !written.ok()) {
+        return Error(in, "--mount=" + f.value + ": " + written.message(), f.column);
+      }
+    }
     KILN_ASSIGN(std::string value, Expand(in, f.value));
     flags_label += "--" + f.name + "=" + value + " ";
     if (f.name != "mount") continue;

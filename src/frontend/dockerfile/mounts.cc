@@ -39,6 +39,23 @@ Result<std::vector<std::pair<std::string, std::string>>> SplitFields(const std::
   return fields;
 }
 
+/// " (did you mean X?)" when one of `options` is close to `word`, as BuildKit's suggest.WrapError adds.
+std::string DidYouMean(const std::string& word, const std::vector<std::string>& options) {
+  std::string closest = SuggestClosest(word, options);
+  return closest.empty() ? "" : " (did you mean " + closest + "?)";
+}
+
+/// Every key a --mount takes.
+const std::vector<std::string> kMountKeys = {"type", "from", "source", "src", "target", "dst", "destination",
+                                             "readonly", "ro", "readwrite", "rw", "id", "sharing", "mode", "uid",
+                                             "gid", "size", "required", "env"};
+
+/// A key no mount takes, in BuildKit's words.
+Status UnexpectedKey(const std::string& key, const std::string& value) {
+  return Status::Error("unexpected key '" + key + "' in '" + key + (value == "\x01" ? "" : "=" + value) + "'" +
+                       DidYouMean(key, kMountKeys));
+}
+
 Result<bool> ParseBool(const std::string& key, const std::string& v) {
   if (v == "\x01" || v == "true" || v == "1") return true;
   if (v == "false" || v == "0") return false;
@@ -76,7 +93,7 @@ Result<graph::SecretMount> SecretOf(const std::vector<std::pair<std::string, std
     } else if (k == "from" || k == "sharing") {
       return Status::Error("a secret mount has no " + k);
     } else {
-      return Status::Error("unexpected key \"" + k + "\" in a secret mount");
+      return UnexpectedKey(k, v);
     }
   }
   if (m.id.empty()) {
@@ -95,6 +112,17 @@ Result<graph::SecretMount> SecretOf(const std::vector<std::pair<std::string, std
 }
 
 }  // namespace
+
+Status CheckMountAsWritten(const std::string& spec) {
+  KILN_ASSIGN(auto fields, SplitFields(spec));
+  for (auto& [k, v] : fields) {
+    size_t dollar = v.find('$');
+    if (AsciiLower(k) == "from" && dollar != std::string::npos && dollar != v.size() - 1) {
+      return Status::Error("'from' doesn't support variable expansion, define alias stage instead");
+    }
+  }
+  return Status::Ok();
+}
 
 Result<ParsedMount> ParseMount(const std::string& spec, const std::string& cwd) {
   KILN_ASSIGN(auto fields, SplitFields(spec));
@@ -117,7 +145,9 @@ Result<ParsedMount> ParseMount(const std::string& spec, const std::string& cwd) 
   } else if (type == "ssh") {
     m.type = Type::kSsh;
   } else {
-    return Status::Error("unsupported mount type \"" + type + "\" (bind, cache, tmpfs, secret or ssh)");
+    std::string hint = DidYouMean(type, {"bind", "cache", "tmpfs", "secret", "ssh"});
+    return Status::Error("unsupported mount type \"" + type + "\"" +
+                         (hint.empty() ? " (bind, cache, tmpfs, secret or ssh)" : hint));
   }
   std::optional<bool> readonly;
   bool has_sharing = false;
@@ -145,13 +175,15 @@ Result<ParsedMount> ParseMount(const std::string& spec, const std::string& cwd) 
       m.sharing = AsciiLower(value);
       has_sharing = true;
       if (m.sharing != "shared" && m.sharing != "private" && m.sharing != "locked") {
-        return Status::Error("unsupported sharing value \"" + value + "\" (shared, private or locked)");
+        std::string hint = DidYouMean(m.sharing, {"shared", "private", "locked"});
+        return Status::Error("unsupported sharing value \"" + value + "\"" +
+                             (hint.empty() ? " (shared, private or locked)" : hint));
       }
     } else if (k == "required") {
-      if (m.type != Type::kSsh) return Status::Error("unexpected key \"required\" for mount type " + type);
+      if (m.type != Type::kSsh) return Status::Error("unexpected key 'required' for mount type '" + type + "'");
       KILN_ASSIGN(m.required, ParseBool(k, v));
     } else if (k == "size") {
-      if (m.type != Type::kTmpfs) return Status::Error("unexpected key \"size\" for mount type " + type);
+      if (m.type != Type::kTmpfs) return Status::Error("unexpected key 'size' for mount type '" + type + "'");
       auto size = ParseRamSize(v == "\x01" ? "" : v);
       if (!size) return Status::Error(k + ": bad size \"" + value + "\" (bytes, or with k, m, g)");
       m.size = *size;
@@ -162,7 +194,7 @@ Result<ParsedMount> ParseMount(const std::string& spec, const std::string& cwd) 
     } else if (k == "env") {
       return Status::Error("env= is for secret mounts only");
     } else {
-      return Status::Error("unexpected key \"" + k + "\" in a " + type + " mount");
+      return UnexpectedKey(k, v);
     }
   }
   if (has_sharing && m.type != Type::kCache) return Status::Error("sharing is for cache mounts only");

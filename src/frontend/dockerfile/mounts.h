@@ -16,6 +16,10 @@ struct ParsedMount {
   std::string from;
 };
 
+/// Checks a --mount value as written, before its variables are expanded: from= names a stage or an image, never a
+/// variable (BuildKit's rule; an alias stage does what a variable would).
+Status CheckMountAsWritten(const std::string& spec);
+
 /// Parses one --mount value ("type=cache,target=/root/.cache,sharing=locked"), its variables already expanded,
 /// with BuildKit's defaults and checks. A relative target is taken from `cwd`, the step's working directory.
 Result<ParsedMount> ParseMount(const std::string& spec, const std::string& cwd = "/");
