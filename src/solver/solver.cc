@@ -494,7 +494,9 @@ class Job {
       auto it = o_.secrets.find(m.id);
       if (it == o_.secrets.end()) {
         // As BuildKit: a missing secret that is not required is simply not there.
-        if (m.required) return Status::Error("secret \"" + m.id + "\" is required but was not provided (--secret id=" + m.id + ",...)");
+        if (m.required) {
+          return Status::Error("secret " + m.id + ": not found: it is required; pass it with --secret id=" + m.id + ",...");
+        }
         continue;
       }
       used.push_back(it->second);

@@ -386,3 +386,105 @@ assert len(c["history"]) == 1 and "ENV foo=bar" in c["history"][0]["created_by"]
 assert "foo=bar" in c["config"]["Env"] and any(e.startswith("PATH=") for e in c["config"]["Env"]), c["config"]
 '
 }
+
+testOnBuildCleared() {
+  start_registry
+  printf '\nFROM busybox\nONBUILD RUN mkdir -p /out && echo -n 11 >> /out/foo\n' | dockerfile
+  local target=$REGISTRY/buildkit/testonbuild:base target2=$REGISTRY/buildkit/testonbuild:child
+  build -o "type=image,name=$target,push=true"
+  printf '\n\tFROM %s \n\t' "$target" | dockerfile
+  build -o "type=image,name=$target2,push=true"
+  printf '\n\tFROM %s AS base\n\tFROM %s\n\tCOPY --from=base /out /\n\t' "$target2" scratch | dockerfile
+  build_local
+  out_equal foo "11"
+}
+
+testOnBuildWithChildStage() {
+  start_registry
+  printf '\nFROM busybox\nONBUILD RUN mkdir -p /out && echo -n yes >> /out/didrun\n' | dockerfile
+  local target=$REGISTRY/buildkit/testonbuildstage:base
+  build -o "type=image,name=$target,push=true"
+  printf '\nFROM %s AS base\nRUN [ -f /out/didrun ] && touch /step1\nRUN rm /out/didrun\nRUN [ ! -f /out/didrun ] && touch /step2\n\nFROM base AS child\nRUN [ ! -f /out/didrun ] && touch /step3\n\nFROM scratch\nCOPY --from=child /step* /\n\t' "$target" | dockerfile
+  build_local
+  [ -e "$OUT/step1" ] && [ -e "$OUT/step2" ] && [ -e "$OUT/step3" ] || fail "steps missing: $(ls "$OUT")"
+}
+
+testOnBuildInheritedStageRun() {
+  dockerfile <<'D'
+FROM busybox AS base
+ONBUILD RUN mkdir -p /out && echo -n 11 >> /out/foo
+
+FROM base AS mid
+RUN cp /out/foo /out/bar
+
+FROM scratch
+COPY --from=mid /out/bar /
+D
+  build_local
+  out_equal bar "11"
+}
+
+testOnBuildInheritedStageWithFrom() {
+  dockerfile <<'D'
+FROM alpine AS src
+RUN mkdir -p /in && echo -n 12 > /in/file
+
+FROM busybox AS base
+ONBUILD COPY --from=src /in/file /out/foo
+
+FROM base AS mid
+RUN cp /out/foo /out/bar
+
+FROM scratch
+COPY --from=mid /out/bar /
+D
+  build_local
+  out_equal bar "12"
+}
+
+testOnBuildNamedContext() {
+  # The base, built to an OCI layout, then given as the named context "base".
+  printf '\n\tFROM busybox:latest\n\tONBUILD COPY --from=otherstage /testfile /out/foo\n\t' | dockerfile
+  local ocidir=$WORK/oci-$$
+  build -o "type=oci,tar=false,dest=$ocidir"
+  local digest
+  digest=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["manifests"]; assert len(m) == 1; print(m[0]["digest"])' "$ocidir/index.json")
+  dockerfile <<'D'
+	FROM alpine AS otherstage
+	RUN echo -n "hello" > /testfile
+	
+	FROM base AS inputstage
+	
+	FROM scratch
+	COPY --from=inputstage /out/foo /bar
+D
+  build_local --build-context "base=oci-layout://$ocidir@$digest"
+  out_equal bar "hello"
+}
+
+testOnBuildNewDeps() {
+  start_registry
+  printf '\nFROM busybox\nONBUILD COPY --from=alpine /etc/alpine-release /out/alpine-release2\n' | dockerfile
+  local target=$REGISTRY/buildkit/testonbuilddeps:base target2=$REGISTRY/buildkit/testonbuilddeps:base2
+  build -o "type=image,name=$target,push=true"
+  printf '\n\tFROM %s AS base\n\tRUN cat /out/alpine-release2 > /out/alpine-release3\n\tFROM scratch\n\tCOPY --from=base /out /\n\t' "$target" | dockerfile
+  build_local
+  [ "$(wc -c < "$OUT/alpine-release3")" -gt 5 ] || fail "alpine-release3 is too short"
+  printf '\nFROM alpine\nONBUILD RUN --mount=type=bind,target=/in,from=inputstage mkdir /out && cat /in/foo > /out/bar && cat /in/out/alpine-release2 > /out/bar2\n' | dockerfile
+  build -o "type=image,name=$target2,push=true"
+  printf '\n\tFROM %s AS inputstage\n\tRUN cat /out/alpine-release2 > /out/alpine-release4\n\tRUN echo -n foo > /foo\n\tFROM %s AS base\n\tRUN echo -n bar3 > /out/bar3\n\tFROM scratch\n\tCOPY --from=base /out /\n\t' "$target" "$target2" | dockerfile
+  rm -rf "$OUT"
+  build_local
+  out_equal bar "foo"
+  [ "$(wc -c < "$OUT/bar2")" -gt 5 ] || fail "bar2 is too short"
+  out_equal bar3 "bar3"
+}
+
+testOnBuildWithCacheMount() {
+  start_registry
+  printf '\nFROM busybox\nONBUILD RUN --mount=type=cache,target=/cache echo -n 42 >> /cache/foo && echo -n 11 >> /bar\n' | dockerfile
+  local target=$REGISTRY/buildkit/testonbuild:base
+  build -o "type=image,name=$target,push=true"
+  printf 'FROM %s\nRUN --mount=type=cache,target=/cache [ "$(cat /cache/foo)" = "42" ] && [ "$(cat /bar)" = "11" ]\n\t' "$target" | dockerfile
+  build_local
+}

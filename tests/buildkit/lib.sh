@@ -6,14 +6,13 @@
 # manifest and the file disagree.
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
-# The images the Go tests pull from Docker Hub, made here (alpine is the same image). busybox: Debian's busybox-static
+# The images the Go tests pull from Docker Hub, made here (alpine is busybox with a release file). busybox: Debian's busybox-static
 # with every applet, the official image's users and groups, and adduser/addgroup (which Debian's build leaves out)
 # as small scripts.
 bk_images() {
   [ -f "$WORK/busybox-image.tar" ] || bk_busybox_image
   kiln import "$WORK/busybox-image.tar" busybox >/dev/null
-  # alpine: its shell and tools are busybox's too; what the tests use of it, this image has.
-  kiln tag busybox alpine >/dev/null
+  kiln import "$WORK/alpine-image.tar" alpine >/dev/null
 }
 
 # The busybox image's file system, as a tarball ($WORK/busybox-image.tar).
@@ -80,6 +79,9 @@ if [ -z "$nohome" ]; then mkdir -p "$home" && chown "$uid:$gid" "$home"; fi
 S
   chmod 755 "$root/bin/adduser" "$root/bin/addgroup"
   tar --numeric-owner -C "$root" -cf "$WORK/busybox-image.tar" .
+  # alpine: its shell and tools are busybox's too; what the tests use of it is this image and its release file.
+  echo 3.22.0 > "$root/etc/alpine-release"
+  tar --numeric-owner -C "$root" -cf "$WORK/alpine-image.tar" .
   rm -rf "$root"
 }
 

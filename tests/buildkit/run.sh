@@ -22,8 +22,13 @@ source "$script"
 failed=()
 for t in $passing; do
   # Each test on a store of its own, as each Go test gets a fresh BuildKit: cache mounts and caches start empty.
-  if (set -euo pipefail; export KILN_ROOT=$WORK/root-$t; bk_images; bk_new_context; "$t"; rm -rf "$KILN_ROOT") \
-    > "$WORK/$t.log" 2>&1; then
+  # Not as an `if` condition, where bash would ignore set -e inside: a failing step must end the test.
+  set +e
+  (set -euo pipefail; export KILN_ROOT=$WORK/root-$t; bk_images; bk_new_context; "$t"; rm -rf "$KILN_ROOT") \
+    > "$WORK/$t.log" 2>&1
+  status=$?
+  set -e
+  if [ "$status" = 0 ]; then
     echo "PASS $t"
   else
     echo "FAIL $t"

@@ -63,7 +63,7 @@ out=$(kiln build --progress plain --secret id=token,src="$WORK/token2.txt" --sec
 # A required secret that is missing stops the build, naming it; bad --secret and --mount values are errors.
 printf 'FROM busybox:test\nRUN --mount=type=secret,id=needed,required true\n' > "$ctx/Dockerfile.required"
 err=$(must_fail kiln build -f "$ctx/Dockerfile.required" "$ctx")
-assert_contains "$err" 'secret "needed" is required but was not provided'
+assert_contains "$err" 'secret needed: not found: it is required; pass it with --secret id=needed'
 err=$(must_fail kiln build --secret src=/nonexistent "$ctx")
 assert_contains "$err" "--secret: id= is required"
 err=$(must_fail kiln build --secret id=x,src=/nonexistent/file "$ctx")

@@ -321,10 +321,9 @@ Status Converter::LowerStage(size_t index) {
   st.platform = platform;
   st.config.platform = platform;  // the image is for the platform its steps ran on, whatever its base says
   if (!from_stage) st.run_env = st.config.config.env;
-  // ONBUILD triggers of a base image run first in this stage, as BuildKit runs them, and are not passed on. A
-  // stage built FROM another stage inherits none: they ran there.
-  std::vector<std::string> triggers;
-  if (!from_stage) triggers = st.config.config.on_build;
+  // ONBUILD triggers of the base run first in this stage, as BuildKit runs them, and are not passed on: those of a
+  // base image, and those a stage declared, when this one is built FROM it.
+  std::vector<std::string> triggers = st.config.config.on_build;
   st.config.config.on_build.clear();
   states_[index] = std::move(st);
   if (!replaces_stage) KILN_TRY(StageLowering(*this, index, states_[index]).Lower(triggers, base_name));

@@ -186,6 +186,26 @@ Result<std::vector<std::pair<std::string, std::string>>> StageLowering::KeyValue
 
 namespace {
 
+/// `text` with each use of variable `name` ($name, ${name}) shown as "****": the step's name says where a secret's
+/// value goes without looking like a value of its own (as BuildKit's withSecretEnvMask).
+std::string MaskVariable(const std::string& text, const std::string& name) {
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '$' && text.compare(i + 1, name.size(), name) == 0 &&
+        (i + 1 + name.size() == text.size() || !ident(text[i + 1 + name.size()]))) {
+      out += "****";
+      i += 1 + name.size();
+    } else if (text.compare(i, name.size() + 3, "${" + name + "}") == 0) {
+      out += "****";
+      i += name.size() + 3;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
 std::string AbsoluteDest(const std::string& dest, const std::string& workdir) {
   // As BuildKit: "" (an empty variable) is the working directory, as "." is: a directory, whatever is there.
   bool dir = dest.empty() || dest.back() == '/' || dest == "." ||
@@ -384,7 +404,11 @@ Status StageLowering::Run(const Instruction& in) {
   op.cwd = WorkingDir();
   op.user = st_.config.config.user;
   std::string cmdline = JoinWords(op.args);
-  AddStep(op, inputs, "RUN " + flags_label + (in.json_form ? GoSlice(in.json_args) : in.args), in);
+  std::string shown = in.json_form ? GoSlice(in.json_args) : in.args;
+  for (auto& secret : op.secrets) {
+    if (!secret.env.empty()) shown = MaskVariable(shown, secret.env);
+  }
+  AddStep(op, inputs, "RUN " + flags_label + shown, in);
   std::string prefix = arg_env.empty() ? "" : "|" + std::to_string(arg_env.size()) + " " + JoinWords(arg_env) + " ";
   AddHistory("RUN " + prefix + cmdline, st_.vertex);
   return Status::Ok();
@@ -714,9 +738,12 @@ Status StageLowering::Maintainer(const Instruction& in) {
 Status StageLowering::OnBuild(const Instruction& in) {
   std::string trigger = in.args;
   std::string first = AsciiLower(trigger.substr(0, trigger.find_first_of(" \t")));
-  if (first == "onbuild" || first == "from" || first == "maintainer") {
+  if (first == "onbuild") return Error(in, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+  if (first == "from" || first == "maintainer") {
     return Error(in, AsciiUpper(first) + " isn't allowed as an ONBUILD trigger");
   }
+  // As BuildKit: the trigger keeps its here-documents, each followed by its terminator, for the parser to read again.
+  for (auto& h : in.heredocs) trigger += "\n" + h.content + h.name;
   st_.config.config.on_build.push_back(trigger);  // BuildKit writes no history for ONBUILD
   return Status::Ok();
 }

@@ -223,8 +223,15 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     SplitFlags(rest, in.line, in.column + int(sp), in.flags, in.args, in.args_column);
     in.original = TrimRight(trimmed);
 
-    if (kHeredocKeywords.count(in.keyword) && (in.args.empty() || in.args[0] != '[')) {
-      in.heredocs = FindHeredocs(in.args);
+    // ONBUILD RUN <<EOF takes its documents as the RUN would (BuildKit keeps them in the trigger).
+    std::string heredoc_args = in.args, heredoc_keyword = in.keyword;
+    if (in.keyword == "onbuild") {
+      size_t end = in.args.find_first_of(" \t");
+      heredoc_keyword = AsciiLower(in.args.substr(0, end));
+      heredoc_args = end == std::string::npos ? "" : TrimLeft(in.args.substr(end));
+    }
+    if (kHeredocKeywords.count(heredoc_keyword) && (heredoc_args.empty() || heredoc_args[0] != '[')) {
+      in.heredocs = FindHeredocs(heredoc_args);
       for (auto& h : in.heredocs) {
         bool closed = false;
         while (i < lines.size()) {
