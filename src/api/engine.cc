@@ -367,10 +367,16 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     return fail(Status::Error("build context \"" + req.context + "\" is not a directory"));
   }
   std::string context = real;
-  std::string dockerfile = req.dockerfile.empty() || req.dockerfile_text ? JoinPath(context, "Dockerfile") : req.dockerfile;
+  std::string display = "Dockerfile";
+  // As docker and BuildKit: without -f, "Dockerfile", else "dockerfile" when only that one is there.
+  if (req.dockerfile.empty() && !req.dockerfile_text && !PathExists(JoinPath(context, display)) &&
+      PathExists(JoinPath(context, "dockerfile"))) {
+    display = "dockerfile";
+  }
+  std::string dockerfile = req.dockerfile.empty() || req.dockerfile_text ? JoinPath(context, display) : req.dockerfile;
   auto text = req.dockerfile_text ? Result<std::string>(*req.dockerfile_text) : ReadFile(dockerfile);
   if (!text.ok()) return fail(Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable"));
-  std::string display = req.dockerfile.empty() || req.dockerfile_text ? "Dockerfile" : req.dockerfile;
+  if (!req.dockerfile.empty() && !req.dockerfile_text) display = req.dockerfile;
   auto df = dockerfile::Parse(*text, display);
   if (!df.ok()) return fail(dockerfile::WithQuotedSource(df.status(), display, *text));
   if (req.call == "targets") {

@@ -488,3 +488,203 @@ testOnBuildWithCacheMount() {
   printf 'FROM %s\nRUN --mount=type=cache,target=/cache [ "$(cat /cache/foo)" = "42" ] && [ "$(cat /bar)" = "11" ]\n\t' "$target" | dockerfile
   build_local
 }
+
+testCopyThroughSymlinkContext() {
+  printf '\nFROM scratch\nCOPY link/foo .\n' | dockerfile
+  ln -s sub "$CTX/link"
+  mkdir -m 700 "$CTX/sub"
+  printf contents | ctx_file sub/foo
+  build_local
+  out_equal foo contents
+}
+
+testCopyThroughSymlinkMultiStage() {
+  dockerfile <<'D'
+FROM busybox AS build
+RUN mkdir -p /out/sub && ln -s /out/sub /sub && ln -s out/sub /sub2 && echo -n "data" > /sub/foo
+FROM scratch
+COPY --from=build /sub/foo .
+COPY --from=build /sub2/foo bar
+D
+  build_local
+  out_equal foo data
+}
+
+testContextChangeDirToFile() {
+  printf '\nFROM scratch\nCOPY foo /\n' | dockerfile
+  mkdir -m 700 "$CTX/foo"
+  printf contents | ctx_file foo/bar
+  build
+  # The same Dockerfile in a context where foo is now a file.
+  rm -rf "$CTX/foo"
+  printf contents2 | ctx_file foo
+  build_local
+  out_equal foo contents2
+}
+
+testCopyFollowAllSymlinks() {
+  printf '\nFROM scratch\nCOPY foo /\nCOPY foo/sub bar\n' | dockerfile
+  printf bar-contents | ctx_file bar
+  mkdir -m 700 "$CTX/foo"
+  ln -s ../bar "$CTX/foo/sub"
+  build_local
+}
+
+testCopySymlinks() {
+  printf '\nFROM scratch\nCOPY foo /\nCOPY sub/l* alllinks/\n' | dockerfile
+  printf bar-contents | ctx_file bar
+  ln -s bar "$CTX/foo"
+  mkdir -m 700 "$CTX/sub"
+  printf lfile-contents | ctx_file sub/lfile
+  ln -s subfile "$CTX/sub/l0"
+  printf subfile-contents | ctx_file sub/subfile
+  ln -s second "$CTX/sub/l1"
+  ln -s baz "$CTX/sub/second"
+  printf baz-contents | ctx_file sub/baz
+  build_local
+  out_equal foo bar-contents
+  out_equal alllinks/l0 subfile-contents
+  out_equal alllinks/lfile lfile-contents
+  out_equal alllinks/l1 baz-contents
+}
+
+testNoSnapshotLeak() {
+  printf '\nFROM scratch\nCOPY foo /\n' | dockerfile
+  printf contents | ctx_file foo
+  build_local
+  # c.DiskUsage: what the store holds, counted by kiln du's records and the snapshots on disk.
+  local du1 snaps1
+  du1=$(kiln du -v | wc -l)
+  snaps1=$(ls "$KILN_ROOT/snapshots" | wc -l)
+  rm -rf "$OUT"
+  build_local
+  assert_eq "$(kiln du -v | wc -l)" "$du1" "kiln du records"
+  assert_eq "$(ls "$KILN_ROOT/snapshots" | wc -l)" "$snaps1" "snapshots"
+}
+
+testCmdShell() {
+  printf '\nFROM scratch\nCMD ["test"]\n' | dockerfile
+  build -t docker.io/moby/cmdoverridetest:latest
+  printf '\nFROM %s\nSHELL ["ls"]\nENTRYPOINT my entrypoint\n' docker.io/moby/cmdoverridetest:latest | dockerfile
+  build -t docker.io/moby/cmdoverridetest2:latest
+  image_config docker.io/moby/cmdoverridetest2:latest | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["config"]
+assert c.get("Cmd") is None, c.get("Cmd")
+assert c["Entrypoint"] == ["ls", "my entrypoint"], c["Entrypoint"]
+'
+}
+
+testInvalidJSONCommands() {
+  printf '\nFROM alpine\nRUN ["echo", "hello"]this is invalid\n' | dockerfile
+  assert_contains "$(build_error)" "this is invalid"
+  start_registry
+  local target=$REGISTRY/buildkit/testexportdf:multi
+  printf '\nFROM alpine\nENTRYPOINT []random string\n' | dockerfile
+  build -o "type=image,name=$target,push=true"
+  image_config "$target" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["config"]
+assert c["Entrypoint"] == ["/bin/sh", "-c", "[]random string"], c["Entrypoint"]
+'
+}
+
+testGlobalArg() {
+  printf '\nARG tag=nosuchtag\nFROM busybox:${tag}\n' | dockerfile
+  build_local --build-arg tag=latest
+}
+
+testDockerfileDirs() {
+  dockerfile <<'D'
+FROM busybox
+COPY foo /foo2
+COPY foo /
+RUN echo -n bar > foo3
+RUN test -f foo
+RUN cmp -s foo foo2
+RUN cmp -s foo foo3
+D
+  printf bar | ctx_file foo
+  build
+  # Relative paths.
+  (cd "$CTX" && kiln build --progress plain . > "$WORK/build.log" 2>&1) || { cat "$WORK/build.log"; fail "a relative context"; }
+  # Different context and Dockerfile directories.
+  local dfdir=$WORK/dfdir-$$
+  mkdir -p "$dfdir" && mv "$CTX/Dockerfile" "$dfdir/"
+  (cd "$WORK" && kiln build --progress plain -f "$dfdir/Dockerfile" "$CTX" > "$WORK/build.log" 2>&1) ||
+    { cat "$WORK/build.log"; fail "a Dockerfile outside the context"; }
+}
+
+testDockerfileInvalidCommand() {
+  printf '\n\tFROM busybox\n\tRUN invalidcmd\n' | dockerfile
+  local err
+  err=$(build_error)
+  assert_contains "$err" "/bin/sh -c invalidcmd"
+  assert_contains "$err" "did not complete successfully"
+}
+
+testDockerfileInvalidInstruction() {
+  printf '\nFROM scratch\nFNTRYPOINT ["/bin/sh", "-c", "echo invalidinstruction"]\n' | dockerfile
+  local err
+  err=$(build_error)
+  assert_contains "$err" "unknown instruction: FNTRYPOINT"
+  assert_contains "$err" "did you mean ENTRYPOINT?"
+}
+
+testDockerfileAddChownExpand() {
+  dockerfile <<'D'
+FROM busybox
+ARG group
+ENV owner 1000
+ADD --chown=${owner}:${group} foo /
+RUN [ "$(stat -c "%u %G" /foo)" == "1000 nobody" ]
+D
+  printf foo-contents | ctx_file foo
+  build_local --build-arg group=nobody
+}
+
+testSymlinkDestination() {
+  python3 - "$CTX/t.tar" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("symlink"); i.type = tarfile.SYMTYPE; i.linkname = "../tmp/symlink-target"; i.mode = 0o755
+    t.addfile(i)
+PY
+  printf '\nFROM scratch\nADD t.tar /\nCOPY foo /symlink/\n' | dockerfile
+  printf content0 | ctx_file foo
+  build_local
+  out_equal tmp/symlink-target/foo content0
+}
+
+testDockerfileCopyFromArgs() {
+  printf '\nFROM scratch\nCOPY --from=$FOO . .\n' | dockerfile
+  assert_contains "$(build_error)" "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround"
+}
+
+testDockerignore() {
+  printf '\nFROM scratch\nCOPY . .\n' | dockerfile
+  printf foo-contents | ctx_file foo
+  printf bar-contents | ctx_file bar
+  printf baz-contents | ctx_file baz
+  printf bay-contents | ctx_file bay
+  printf '\nba*\nDockerfile\n!bay\n.dockerignore\n' | ctx_file .dockerignore
+  build_local
+  out_equal foo foo-contents
+  out_missing .dockerignore
+  out_missing Dockerfile
+  out_missing bar
+  out_missing baz
+  out_equal bay bay-contents
+}
+
+testDockerignoreInvalid() {
+  printf '\nFROM scratch\nCOPY . .\n' | dockerfile
+  printf '!\n' | ctx_file .dockerignore
+  # An error (or a build), but never a hang: within 15 seconds.
+  if timeout 15 kiln build --progress plain "$CTX" > "$WORK/build.log" 2>&1; then :; else [ $? != 124 ] || fail "timed out"; fi
+}
+
+testDockerfileLowercase() {
+  printf '\nFROM scratch\n' | ctx_file dockerfile
+  build
+}

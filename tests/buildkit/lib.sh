@@ -36,7 +36,7 @@ nobody:x:65534:65534:nobody:/home:/bin/false
 P
   printf '%s\n' root:x:0: daemon:x:1: bin:x:2: sys:x:3: adm:x:4: tty:x:5: disk:x:6: lp:x:7: mail:x:8: kmem:x:9: \
     wheel:x:10:root cdrom:x:11: dialout:x:18: floppy:x:19: video:x:28: audio:x:29: tape:x:32: www-data:x:33: \
-    operator:x:37: utmp:x:43: plugdev:x:46: staff:x:50: lock:x:54: netdev:x:82: users:x:100: nogroup:x:65534: \
+    operator:x:37: utmp:x:43: plugdev:x:46: staff:x:50: lock:x:54: netdev:x:82: users:x:100: nobody:x:65534: \
     > "$root/etc/group"
   rm -f "$root/bin/adduser" "$root/bin/addgroup"
   cat > "$root/bin/addgroup" <<'S'

@@ -552,7 +552,13 @@ Status StageLowering::Copy(const Instruction& in) {
                      "directory and end with a /");
   }
   if (auto from_flag = FlagValue(in, "from")) {
-    KILN_ASSIGN(std::string ref, Expand(in, *from_flag));
+    // As BuildKit: --from is taken as written; a variable (or quoting) in it is refused, never expanded.
+    auto plain = c_.lex().ProcessWord(*from_flag, [](const std::string&) { return std::optional<std::string>(); });
+    if (!plain.ok() || *plain != *from_flag) {
+      return Error(in, "variable expansion is not supported for --from, define a new stage with FROM using ARG from "
+                       "global scope as a workaround");
+    }
+    const std::string& ref = *from_flag;
     if (!local.sources.empty()) {
       KILN_ASSIGN(size_t source, c_.FromVertex(in, "COPY --from=", ref, index_, st_.platform,
                                                "cannot copy from stage \"" + ref +
