@@ -688,3 +688,212 @@ testDockerfileLowercase() {
   printf '\nFROM scratch\n' | ctx_file dockerfile
   build
 }
+
+testExportedHistory() {
+  # using multi-stage to test that history is scoped to one stage
+  dockerfile <<'D'
+
+FROM busybox AS base
+ENV foo=bar
+COPY foo /foo2
+FROM busybox
+LABEL lbl=val
+COPY --from=base foo2 foo3
+WORKDIR /
+RUN echo bar > foo4
+RUN ["ls"]
+
+D
+  printf contents0 | ctx_file foo
+  build -t example.com/moby/dockerfilescratch:test
+  image_config example.com/moby/dockerfilescratch:test | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+h = c["history"]
+assert c["rootfs"]["type"] == "layers"
+assert len(c["rootfs"]["diff_ids"]) == 4, c["rootfs"]
+assert len(h) == 7, h
+for i, text, empty in [(2, "lbl=val", True), (3, "COPY foo2 foo3", False), (4, "WORKDIR /", True),
+                       (5, "echo bar > foo4", False), (6, "RUN ls", False)]:
+    assert text in h[i]["created_by"], (i, h[i])
+    assert bool(h[i].get("empty_layer")) == empty, (i, h[i])
+    assert h[i].get("created"), (i, h[i])
+'
+}
+
+testUser() {
+  dockerfile <<'D'
+
+FROM busybox AS base
+RUN mkdir -m 0777 /out
+RUN id -un > /out/rootuser
+
+# Make sure our defaults work
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)" = '0:0/root:root' ]
+
+# TODO decide if "args.user = strconv.Itoa(syscall.Getuid())" is acceptable behavior for changeUser in sysvinit instead of "return nil" when "USER" isn't specified (so that we get the proper group list even if that is the empty list, even in the default case of not supplying an explicit USER to run as, which implies USER 0)
+USER root
+RUN [ "$(id -G):$(id -Gn)" = '0 10:root wheel' ]
+
+# Setup dockerio user and group
+RUN echo 'dockerio:x:1001:1001::/bin:/bin/false' >> /etc/passwd && \
+	echo 'dockerio:x:1001:' >> /etc/group
+
+# Make sure we can switch to our user and all the information is exactly as we expect it to be
+USER dockerio
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1001/dockerio:dockerio/1001:dockerio' ]
+
+# Switch back to root and double check that worked exactly as we might expect it to
+USER root
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '0:0/root:root/0 10:root wheel' ] && \
+        # Add a "supplementary" group for our dockerio user
+	echo 'supplementary:x:1002:dockerio' >> /etc/group
+
+# ... and then go verify that we get it like we expect
+USER dockerio
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1001/dockerio:dockerio/1001 1002:dockerio supplementary' ]
+USER 1001
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1001/dockerio:dockerio/1001 1002:dockerio supplementary' ]
+
+# super test the new "user:group" syntax
+USER dockerio:dockerio
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1001/dockerio:dockerio/1001:dockerio' ]
+USER 1001:dockerio
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1001/dockerio:dockerio/1001:dockerio' ]
+USER dockerio:1001
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1001/dockerio:dockerio/1001:dockerio' ]
+USER 1001:1001
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1001/dockerio:dockerio/1001:dockerio' ]
+USER dockerio:supplementary
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1002/dockerio:supplementary/1002:supplementary' ]
+USER dockerio:1002
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1002/dockerio:supplementary/1002:supplementary' ]
+USER 1001:supplementary
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1002/dockerio:supplementary/1002:supplementary' ]
+USER 1001:1002
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1001:1002/dockerio:supplementary/1002:supplementary' ]
+
+# make sure unknown uid/gid still works properly
+USER 1042:1043
+RUN [ "$(id -u):$(id -g)/$(id -un):$(id -gn)/$(id -G):$(id -Gn)" = '1042:1043/1042:1043/1043:1043' ]
+USER daemon
+RUN id -un > /out/daemonuser
+FROM scratch
+COPY --from=base /out /
+USER nobody
+
+D
+  build_local
+  out_equal rootuser $'root\n'
+  out_equal daemonuser $'daemon\n'
+  build -t example.com/moby/dockerfileuser:test
+  assert_eq "$(image_config example.com/moby/dockerfileuser:test | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["User"])')" nobody
+}
+
+testUserAdditionalGids() {
+  dockerfile <<'D'
+
+# Mimics the tests in https://github.com/containerd/containerd/commit/3eda46af12b1deedab3d0802adb2e81cb3521950
+FROM busybox
+SHELL ["/bin/sh", "-euxc"]
+RUN [ "$(id)" = "uid=0(root) gid=0(root) groups=0(root),10(wheel)" ]
+USER 1234
+RUN [ "$(id)" = "uid=1234 gid=0(root) groups=0(root)" ]
+USER 1234:1234
+RUN [ "$(id)" = "uid=1234 gid=1234 groups=1234" ]
+USER daemon
+RUN [ "$(id)" = "uid=1(daemon) gid=1(daemon) groups=1(daemon)" ]
+
+D
+  build_local
+}
+
+testCopyChown() {
+  dockerfile <<'D'
+
+FROM busybox AS base
+ENV owner 1000
+RUN mkdir -m 0777 /out
+COPY --chown=daemon foo /
+COPY --chown=1000:nobody bar /baz
+ARG group
+COPY --chown=${owner}:${group} foo /foobis
+RUN stat -c "%U %G" /foo  > /out/fooowner
+RUN stat -c "%u %G" /baz/sub  > /out/subowner
+RUN stat -c "%u %G" /foobis  > /out/foobisowner
+FROM scratch
+COPY --from=base /out /
+
+D
+  printf foo-contents | ctx_file foo
+  mkdir -m 700 "$CTX/bar"
+  : | ctx_file bar/sub 0600
+  build_local --build-arg group=nobody
+  out_equal fooowner $'daemon daemon\n'
+  out_equal subowner $'1000 nobody\n'
+  out_equal foobisowner $'1000 nobody\n'
+}
+
+testCopyChmod() {
+  dockerfile <<'D'
+
+FROM busybox AS base
+
+RUN mkdir -m 0777 /out
+COPY --chmod=0644 foo /
+COPY --chmod=777 bar /baz
+COPY --chmod=0 foo /foobis
+
+ARG mode
+COPY --chmod=${mode} foo /footer
+
+RUN stat -c "%04a" /foo  > /out/fooperm
+RUN stat -c "%04a" /baz  > /out/barperm
+RUN stat -c "%04a" /foobis  > /out/foobisperm
+RUN stat -c "%04a" /footer  > /out/footerperm
+FROM scratch
+COPY --from=base /out /
+
+D
+  printf foo-contents | ctx_file foo 0600
+  printf bar-contents | ctx_file bar 0700
+  build_local --build-arg mode=755
+  out_equal fooperm $'0644\n'
+  out_equal barperm $'0777\n'
+  out_equal foobisperm $'0000\n'
+  out_equal footerperm $'0755\n'
+}
+
+testCopyInvalidChmod() {
+  printf '\nFROM scratch\nCOPY --chmod=64a foo /\n' | dockerfile
+  printf foo-contents | ctx_file foo
+  assert_contains "$(build_error)" "invalid chmod parameter: '64a'. it should be octal string and between 0 and 07777"
+  printf '\nFROM scratch\nCOPY --chmod=10000 foo /\n' | dockerfile
+  assert_contains "$(build_error)" "invalid chmod parameter: '10000'. it should be octal string and between 0 and 07777"
+}
+
+testCopyOverrideFiles() {
+  dockerfile <<'D'
+
+FROM scratch AS base
+COPY sub sub
+COPY sub sub
+COPY files/foo.go dest/foo.go
+COPY files/foo.go dest/foo.go
+COPY files dest
+
+D
+  mkdir -p -m 700 "$CTX/sub/dir1/dir2" "$CTX/files"
+  printf foo-contents | ctx_file sub/dir1/dir2/foo 0600
+  printf foo.go-contents | ctx_file files/foo.go 0600
+  build_local
+  out_equal sub/dir1/dir2/foo foo-contents
+  out_equal dest/foo.go foo.go-contents
+}
+
+testCopyVarSubstitution() {
+  printf '\nFROM scratch AS base\nENV FOO bar\nCOPY $FOO baz\n' | dockerfile
+  printf bar-contents | ctx_file bar
+  build_local
+  out_equal baz bar-contents
+}

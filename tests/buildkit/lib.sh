@@ -11,8 +11,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 # as small scripts.
 bk_images() {
   [ -f "$WORK/busybox-image.tar" ] || bk_busybox_image
-  kiln import "$WORK/busybox-image.tar" busybox >/dev/null
-  kiln import "$WORK/alpine-image.tar" alpine >/dev/null
+  # Made as Docker Hub's are, so that tests counting layers and history see the same: one ADD, then CMD.
+  local name
+  for name in busybox alpine; do
+    printf 'FROM scratch\nADD %s-image.tar /\nCMD ["sh"]\n' "$name" |
+      kiln build --progress quiet -f - -t "$name" "$WORK" > "$WORK/image.log" 2>&1 || { cat "$WORK/image.log"; return 1; }
+  done
 }
 
 # The busybox image's file system, as a tarball ($WORK/busybox-image.tar).

@@ -428,7 +428,8 @@ Result<StageLowering::CopyFlags> StageLowering::ReadCopyFlags(const Instruction&
     const std::string& m = f.chmod_text;
     char* end = nullptr;
     unsigned long mode = strtoul(m.c_str(), &end, 8);
-    bool numeric = !m.empty() && std::all_of(m.begin(), m.end(), ::isdigit);
+    // As BuildKit's mode parser: what starts with a digit is an octal number, or no mode at all ("64a").
+    bool numeric = !m.empty() && std::isdigit(static_cast<unsigned char>(m[0]));
     if (!m.empty() && !*end && mode <= 07777) {
       f.base.chmod = uint32_t(mode);
     } else if (numeric) {
