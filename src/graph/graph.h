@@ -92,6 +92,9 @@ struct ExecOp {
   /// Where the command runs, "os/arch[/variant]": part of the key, and another architecture than the host's runs
   /// under emulation.
   std::string platform;
+  /// HTTP_PROXY and the like from --build-arg, in both cases ("HTTP_PROXY=v", "http_proxy=v"): given to the
+  /// command but, as BuildKit's ProxyEnv, never part of the key, so a build behind another proxy hits the cache.
+  std::vector<std::string> proxy_env;
 };
 
 /// COPY: paths of one input copied into the file system of the op's first input.

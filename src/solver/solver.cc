@@ -480,6 +480,7 @@ class Job {
     executor::ExecSpec spec;
     spec.args = exec.args;
     spec.env = exec.env;
+    spec.env.insert(spec.env.end(), exec.proxy_env.begin(), exec.proxy_env.end());
     spec.cwd = exec.cwd;
     spec.user = exec.user;
     spec.network = exec.network;

@@ -897,3 +897,71 @@ testCopyVarSubstitution() {
   build_local
   out_equal baz bar-contents
 }
+
+testMultiStageImplicitFrom() {
+  printf '\nFROM scratch\nCOPY --from=busybox /etc/passwd test\n' | dockerfile
+  build_local
+  out_contains test root
+  # testing masked image will load actual stage
+  printf '\nFROM busybox AS golang\nRUN mkdir -p /usr/bin && echo -n foo > /usr/bin/go\nFROM scratch\nCOPY --from=golang /usr/bin/go go\n' | dockerfile
+  rm -rf "$OUT"
+  build_local
+  out_contains go foo
+}
+
+testMultiStageCaseInsensitive() {
+  printf '\nFROM %s AS STAge0\nCOPY foo bar\nFROM %s AS staGE1\nCOPY --from=staGE0 bar baz\nFROM %s\nCOPY --from=stage1 baz bax\n' scratch scratch scratch | dockerfile
+  printf foo-contents | ctx_file foo
+  build_local --target Stage1
+  out_contains baz foo-contents
+}
+
+testPlatformArgsImplicit() {
+  printf '\nFROM scratch AS build-%s\nCOPY foo bar\nFROM build-${TARGETOS}\nCOPY foo2 bar2\n' linux | dockerfile
+  printf d0 | ctx_file foo
+  printf d1 | ctx_file foo2
+  build_local
+  out_equal bar d0
+  out_equal bar2 d1
+}
+
+testPlatformArgsExplicit() {
+  dockerfile <<'D'
+FROM --platform=$BUILDPLATFORM busybox AS build
+ARG TARGETPLATFORM
+ARG TARGETOS
+RUN mkdir /out && echo -n $TARGETPLATFORM > /out/platform && echo -n $TARGETOS > /out/os
+FROM scratch
+COPY --from=build out .
+D
+  build_local --platform darwin/ppc64le --build-arg TARGETOS=freebsd
+  out_equal platform darwin/ppc64le
+  out_equal os freebsd
+}
+
+testBuiltinArgs() {
+  dockerfile <<'D'
+FROM busybox AS build
+ARG FOO
+ARG BAR
+ARG BAZ=bazcontent
+RUN echo -n $HTTP_PROXY::$NO_PROXY::$FOO::$BAR::$BAZ > /out
+FROM scratch
+COPY --from=build /out /
+D
+  build_local --build-arg FOO=foocontents --build-arg http_proxy=hpvalue --build-arg NO_PROXY=npvalue
+  out_equal out "hpvalue::npvalue::foocontents::::bazcontent"
+  # repeat with changed default args should match the old cache
+  rm -rf "$OUT"
+  build_local --build-arg FOO=foocontents --build-arg http_proxy=hpvalue2
+  out_equal out "hpvalue::npvalue::foocontents::::bazcontent"
+  # changing actual value invalidates cache
+  rm -rf "$OUT"
+  build_local --build-arg FOO=foocontents2 --build-arg http_proxy=hpvalue2
+  out_equal out "hpvalue2::::foocontents2::::bazcontent"
+}
+
+testEmptyStages() {
+  printf 'ARG foo=bar' | dockerfile
+  assert_contains "$(build_error)" "dockerfile contains no stages to build"
+}

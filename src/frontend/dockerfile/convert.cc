@@ -88,7 +88,7 @@ Status Converter::SplitStages() {
                                                                ins[i].keyword + " must come after FROM");
     KILN_TRY(DeclareArgs(ins[i], global_, [&](const std::string& n) { return LookupIn(global_, n); }));
   }
-  if (i == ins.size()) return Status::Error(df_.path + ": the Dockerfile has no FROM instruction");
+  if (i == ins.size()) return Status::Error(df_.path + ": dockerfile contains no stages to build (no FROM instruction)");
   while (i < ins.size()) {
     Stage s;
     s.from = &ins[i];

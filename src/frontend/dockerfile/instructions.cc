@@ -391,6 +391,15 @@ Status StageLowering::Run(const Instruction& in) {
     return std::nullopt;
   });
   op.env = st_.run_env;
+  for (auto& [name, value] : c_.options().build_args) {
+    // The proxy build arguments reach every RUN without ARG, in both cases, and stay out of its key (BuildKit's
+    // proxyEnvFromBuildArgs).
+    for (const char* proxy : {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY"}) {
+      if (AsciiUpper(name) != proxy) continue;
+      op.proxy_env.push_back(std::string(proxy) + "=" + value);
+      op.proxy_env.push_back(AsciiLower(proxy) + "=" + value);
+    }
+  }
   if (!oci::GetEnvIn(op.env, "PATH")) op.env.insert(op.env.begin(), std::string("PATH=") + kDefaultPath);
   // The first ssh socket is the agent the step's ssh and git use, unless the Dockerfile says otherwise.
   for (auto& m : op.mounts) {
