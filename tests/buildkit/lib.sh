@@ -122,3 +122,31 @@ out_contains() { [ -f "$OUT/$1" ] || fail "$1 is not in the output"; assert_cont
 out_missing() { [ ! -e "$OUT/$1" ] && [ ! -L "$OUT/$1" ] || fail "$1 should not be in the output"; }
 # image_config TAG: the stored image's OCI config (JSON), as the Go tests read it from the image store.
 image_config() { kiln inspect "$1" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["config"]))'; }
+
+# check_lint: the lint warnings of the build of $CTX are exactly those on stdin, one per line as
+# "RuleName|Description|URL|Detail|Line" (BuildKit's checkLinterWarnings): field by field in `kiln build --call check
+# --format json` (its "unmarshal" check), and as "WARNING: RuleName: Detail (line N)" in the plain progress of a
+# real build (its "progress" check).
+check_lint() {
+  cat > "$WORK/lint.expected"
+  kiln build --call check --format json "$CTX" > "$WORK/lint.json" 2> "$WORK/lint.err" || true
+  python3 - "$WORK/lint.expected" "$WORK/lint.json" <<'PY' || { cat "$WORK/lint.err"; fail "lint warnings differ"; }
+import json, sys
+expected = []
+for line in open(sys.argv[1]).read().splitlines():
+    if not line: continue
+    rule, desc, url, detail, ln = line.split("|")
+    expected.append({"ruleName": rule, "description": desc, "url": url, "detail": detail, "line": int(ln)})
+got = [{"ruleName": w["ruleName"], "description": w["description"], "url": w["url"], "detail": w["detail"],
+        "line": w["location"]["line"]} for w in json.load(open(sys.argv[2])).get("warnings", [])]
+key = lambda w: (w["line"], w["detail"])
+expected.sort(key=key); got.sort(key=key)
+if expected != got:
+    print("expected:", json.dumps(expected, indent=1)); print("got:", json.dumps(got, indent=1)); sys.exit(1)
+PY
+  kiln build --progress plain "$CTX" > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "the build failed"; }
+  local want got
+  want=$(awk -F'|' 'NF { printf "WARNING: %s: %s (line %s)\n", $1, $4, $5 }' "$WORK/lint.expected" | sort)
+  got=$(grep '^WARNING: ' "$WORK/build.log" | sort || true)
+  [ "$want" = "$got" ] || fail "progress warnings differ:"$'\n'"want: $want"$'\n'"got:  $got"
+}

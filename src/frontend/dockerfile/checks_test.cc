@@ -57,14 +57,14 @@ TEST(Checks, ThoseThatNeedArgsStagesAndImages) {
       "ENV A=$DECLARED B=$MISSING C=$PAHT\n"                 // 9 UndefinedVar x2
       "COPY secret.txt ./kept/ /dst/\n"                      // 10 CopyIgnoredFile
       "EXPOSE 80/TCP 8080:80\n"                              // 11 ExposeProtoCasing, ExposeInvalidFormat
-      "RUN echo \\\n"                                        // 12 NoEmptyContinuation
+      "RUN echo \\\n"                                        // 12
       "\n"
-      "  done\n",
+      "  done\n",                                           // 14 NoEmptyContinuation: the instruction's last line
       "experimental=all", {"secret.txt"});
   for (const char* want : {"UndefinedArgInFrom@3", "InvalidDefaultArgInFrom@3", "RedundantTargetPlatform@4",
                            "FromPlatformFlagConstDisallowed@5", "InvalidBaseImagePlatform@7", "UndefinedVar@9",
                            "CopyIgnoredFile@10", "ExposeProtoCasing@11", "ExposeInvalidFormat@11",
-                           "NoEmptyContinuation@12"}) {
+                           "NoEmptyContinuation@14"}) {
     EXPECT_TRUE(r.count(want)) << want;
   }
   EXPECT_FALSE(r.count("InvalidDefaultArgInFrom@2"));

@@ -98,8 +98,6 @@ Status Converter::SplitStages() {
       if (s.name.empty() || !(std::isalpha(static_cast<unsigned char>(s.name[0])))) {
         return Error(ins[i], "invalid name for build stage: \"" + words[2] + "\"");
       }
-      for (auto& other : stages_)
-        if (other.name == s.name) return Error(ins[i], "duplicate stage name \"" + words[2] + "\"");
     } else if (words.size() != 1) {
       return Error(ins[i], "FROM requires either one or three arguments (FROM image [AS name])");
     }
@@ -185,14 +183,15 @@ void Converter::CheckStageBases() {
 
 Result<size_t> Converter::TargetStage() const {
   if (o_.target.empty()) return stages_.size() - 1;
-  for (size_t i = 0; i < stages_.size(); i++)
+  for (size_t i = stages_.size(); i-- > 0;)
     if (stages_[i].name == AsciiLower(o_.target)) return i;
   return Status::Error("target stage \"" + o_.target + "\" could not be found in " + df_.path);
 }
 
 std::optional<size_t> Converter::FindStage(const std::string& ref, size_t before) const {
   std::string l = AsciiLower(ref);
-  for (size_t i = 0; i < before; i++)
+  // A name used twice means its last stage so far, as BuildKit's lookup (DuplicateStageName is only a warning).
+  for (size_t i = before; i-- > 0;)
     if (!stages_[i].name.empty() && stages_[i].name == l) return i;
   if (auto n = ParseDecimal(l); n && *n < before) return size_t(*n);
   return std::nullopt;

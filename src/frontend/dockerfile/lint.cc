@@ -56,6 +56,23 @@ bool LooksSecret(const std::string& name) {
   return false;
 }
 
+/// BuildKit's SecretsUsedInArgOrEnv exactly: one of its words as the whole name or a word between '_' (any case),
+/// and no word "public" (PUBLIC_KEY is not a secret).
+bool SecretRuleMatches(const std::string& name) {
+  static const std::set<std::string> words = {"apikey", "auth", "credential", "credentials", "key",
+                                              "password", "pword", "passwd", "secret", "token"};
+  bool secret = false;
+  for (size_t start = 0; start <= name.size();) {
+    size_t end = name.find('_', start);
+    if (end == std::string::npos) end = name.size();
+    std::string word = AsciiLower(std::string_view(name).substr(start, end - start));
+    if (word == "public") return false;
+    secret = secret || words.count(word) > 0;
+    start = end + 1;
+  }
+  return secret;
+}
+
 std::vector<Finding> Lint(const Dockerfile& df) {
   std::vector<Finding> out;
   auto add = [&](const std::string& rule, int line, const std::string& msg) { out.push_back({rule, line, msg}); };
@@ -77,14 +94,13 @@ std::vector<Finding> Lint(const Dockerfile& df) {
   }
 
   std::map<std::string, int> stage_names;
-  struct StageCounts {
-    int cmd = 0, entrypoint = 0, healthcheck = 0;
+  // What a stage has set that its lints depend on; a stage built FROM another starts with what that one had.
+  struct StageState {
     bool absolute_workdir = false;
-  } counts;
-  auto end_stage = [&](int line) {
-    (void)line;
-    counts = StageCounts{};
-  };
+    bool custom_shell = false;  // SHELL: CMD and ENTRYPOINT in shell form are then the user's choice
+  } stage;
+  std::map<std::string, StageState> named_stages;
+  std::string stage_name;
   std::map<std::string, std::vector<int>> repeated;  // "CMD" -> lines in this stage
   auto flush_repeated = [&]() {
     for (auto& [kw, lines] : repeated)
@@ -99,8 +115,11 @@ std::vector<Finding> Lint(const Dockerfile& df) {
     const std::string& kw = in.keyword;
     if (kw == "from") {
       flush_repeated();
-      end_stage(in.line);
+      if (!stage_name.empty()) named_stages[stage_name] = stage;
       auto words = SplitWords(in.args, df.escape);
+      auto base = words.empty() ? named_stages.end() : named_stages.find(AsciiLower(words[0]));
+      stage = base == named_stages.end() ? StageState{} : base->second;
+      stage_name = words.size() == 3 ? AsciiLower(words[2]) : "";
       if (words.size() == 3) {
         std::string from_word = FirstWord(in.original);
         if ((IsUpper(from_word) && !IsUpper(words[1])) || (IsLower(from_word) && !IsLower(words[1]))) {
@@ -118,8 +137,10 @@ std::vector<Finding> Lint(const Dockerfile& df) {
         DefinitionDescription(in, "FROM", {l}, add);
         stage_names[l] = in.line;
       }
+    } else if (kw == "shell") {
+      stage.custom_shell = true;
     } else if (kw == "cmd" || kw == "entrypoint") {
-      if (!in.json_form) {
+      if (!in.json_form && !stage.custom_shell) {
         add("JSONArgsRecommended", in.line,
             "JSON arguments recommended for " + AsciiUpper(kw) + " to prevent unintended behavior related to OS signals");
       }
@@ -131,8 +152,8 @@ std::vector<Finding> Lint(const Dockerfile& df) {
     } else if (kw == "workdir") {
       std::string path = in.args;
       if (!path.empty() && path[0] == '/') {
-        counts.absolute_workdir = true;
-      } else if (!counts.absolute_workdir && !path.empty() && path[0] != '$') {
+        stage.absolute_workdir = true;
+      } else if (!stage.absolute_workdir && !path.empty() && path[0] != '$') {
         add("WorkdirRelativePath", in.line,
             "Relative workdir \"" + path + "\" can have unexpected results if the base image changes");
       }
@@ -143,7 +164,8 @@ std::vector<Finding> Lint(const Dockerfile& df) {
             "\"" + AsciiUpper(kw) + " key=value\" should be used instead of legacy \"" + AsciiUpper(kw) + " key value\" format");
       }
     }
-    if (in.empty_continuation) add("NoEmptyContinuation", in.line, "Empty continuation line");
+    // At the instruction's last line, as BuildKit's parser reports it.
+    if (in.empty_continuation) add("NoEmptyContinuation", in.end_line, "Empty continuation line");
     if (kw == "arg") {
       std::vector<std::string> keys;
       for (auto& w : SplitWords(in.args, df.escape)) keys.push_back(w.substr(0, w.find('=')));
@@ -152,7 +174,7 @@ std::vector<Finding> Lint(const Dockerfile& df) {
     if (kw == "arg" || kw == "env") {
       for (auto& w : SplitWords(in.args, df.escape)) {
         std::string name = w.substr(0, w.find('='));
-        if (LooksSecret(name)) {
+        if (SecretRuleMatches(name)) {
           add("SecretsUsedInArgOrEnv", in.line,
               "Do not use ARG or ENV instructions for sensitive data (" + AsciiUpper(kw) + " \"" + name + "\")");
         }

@@ -10,6 +10,9 @@ namespace kiln::dockerfile {
 
 /// Whether an ARG/ENV name looks like it carries a secret (BuildKit's SecretsUsedInArgOrEnv).
 bool LooksSecret(const std::string& name);
+/// Whether BuildKit's SecretsUsedInArgOrEnv rule flags an ARG or ENV `name` (narrower than LooksSecret, which
+/// errs towards hiding a value).
+bool SecretRuleMatches(const std::string& name);
 
 /// Every finding, in line order, whatever the configuration turns off (SelectFindings applies it).
 std::vector<Finding> Lint(const Dockerfile& df);
