@@ -245,6 +245,13 @@ class Job {
       return Fetch(i);
     }
 
+    // The entitlement is checked before the cache: a step run once with it is not reused without it.
+    if (auto* exec = std::get_if<graph::ExecOp>(&v.op); exec && exec->security == "insecure" && !o_.allow_insecure) {
+      return Fail(out.number, v,
+                  Status::Error("entitlement security.insecure is not allowed: RUN --security=insecure needs kiln "
+                                "build --allow security.insecure"),
+                  -1, "", out.started);
+    }
     // A COPY from the context, or a RUN that binds part of it, is keyed by the content of the files it reads.
     auto content = ContextContent(i, nullptr);
     if (!content.ok()) return Fail(out.number, v, content.status(), -1, "", out.started);
@@ -485,9 +492,6 @@ class Job {
     spec.user = exec.user;
     spec.network = exec.network;
     spec.security = exec.security;
-    if (exec.security == "insecure" && !o_.allow_insecure) {
-      return Status::Error("RUN --security=insecure needs the build to allow it: kiln build --allow security.insecure");
-    }
     spec.memory_limit = o_.memory_limit;
     spec.pids_limit = o_.pids_limit;
     std::vector<std::string> used;  // the values this step is given, to mask in its output

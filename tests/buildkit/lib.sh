@@ -150,3 +150,19 @@ PY
   got=$(grep '^WARNING: ' "$WORK/build.log" | sort || true)
   [ "$want" = "$got" ] || fail "progress warnings differ:"$'\n'"want: $want"$'\n'"got:  $got"
 }
+
+# echo_server TEXT: a TCP server on 127.0.0.1 that sends TEXT to every client (BuildKit's echoserver); sets
+# ECHO_PORT. Stopped when the test ends.
+echo_server() {
+  ECHO_PORT=$(free_port)
+  python3 - "$ECHO_PORT" "$1" <<'PY' &
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+while True:
+    c, _ = s.accept(); c.sendall(sys.argv[2].encode()); c.close()
+PY
+  REGISTRY_PIDS+=($!)  # stopped with the registries
+  local i
+  for i in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$ECHO_PORT") 2>/dev/null && return; sleep 0.1; done
+  fail "the echo server did not start"
+}

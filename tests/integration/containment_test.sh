@@ -26,7 +26,7 @@ assert_contains "$status" "unshare-refused" "the seccomp profile refuses unshare
 
 sed -i 's/^RUN /RUN --security=insecure /' "$ctx/Dockerfile"
 err=$(must_fail kiln build "$ctx")
-assert_contains "$err" "RUN --security=insecure needs the build to allow it: kiln build --allow security.insecure"
+assert_contains "$err" "entitlement security.insecure is not allowed: RUN --security=insecure needs kiln build --allow security.insecure"
 err=$(must_fail kiln build --allow security.everything "$ctx")
 assert_contains "$err" 'unknown entitlement "security.everything"'
 kiln build -q --allow security.insecure -t insecure:1 "$ctx" > /dev/null || fail "insecure build failed"

@@ -167,6 +167,7 @@ Result<std::vector<std::pair<std::string, std::string>>> StageLowering::KeyValue
   std::vector<std::pair<std::string, std::string>> out;
   // The parser has checked the shape (CheckNameValues): "KEY name value", or name=value words.
   auto words = SplitWords(in.args, c_.df().escape);
+  if (words.empty()) return Error(in, AsciiUpper(in.keyword) + " requires at least one argument");
   if (words[0].find('=') == std::string::npos) {
     std::string rest = in.args.substr(in.args.find(words[0]) + words[0].size());
     size_t b = rest.find_first_not_of(" \t");
