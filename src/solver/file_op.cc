@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <climits>
 
 #include "base/digest.h"
@@ -72,21 +73,44 @@ Result<std::pair<std::optional<uid_t>, std::optional<gid_t>>> Owner(const std::s
 
 }  // namespace
 
-Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern) {
+Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern, bool any_depth) {
   std::string clean = CleanPath("/" + pattern).substr(1);
   std::vector<SourceMatch> matches;
   if (!HasGlob(clean)) {
     KILN_ASSIGN(std::string host, snapshot::ResolveInRoot(src.root, "/" + clean));
     if (PathExists(host) && Present(src, host, clean)) matches.push_back({host, clean});
   } else {
-    // Expand one component at a time, so "*" never crosses a '/'.
+    // Expand one component at a time, so "*" never crosses a '/'; "**" is any number of directories (none too).
     std::vector<std::string> partial = {""};
     auto parts = SplitPath(clean);
     for (size_t i = 0; i < parts.size(); i++) {
       std::vector<std::string> next;
+      std::set<std::string> seen;
+      auto add = [&](const std::string& rel) {
+        if (seen.insert(rel).second) next.push_back(rel);
+      };
       for (auto& base : partial) {
+        if (any_depth && parts[i] == "**") {
+          add(base);
+          std::vector<std::string> todo = {base};
+          while (!todo.empty()) {
+            std::string dir_rel = todo.back();
+            todo.pop_back();
+            auto dir = snapshot::ResolveInRoot(src.root, "/" + dir_rel);
+            auto names = dir.ok() ? ListDir(*dir) : Result<std::vector<std::string>>(std::vector<std::string>{});
+            if (!names.ok()) continue;
+            for (auto& n : *names) {
+              std::string child = dir_rel.empty() ? n : dir_rel + "/" + n;
+              struct stat st;
+              if (lstat(JoinPath(*dir, n).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+              add(child);
+              todo.push_back(child);
+            }
+          }
+          continue;
+        }
         if (!HasGlob(parts[i])) {
-          next.push_back(base.empty() ? parts[i] : base + "/" + parts[i]);
+          add(base.empty() ? parts[i] : base + "/" + parts[i]);
           continue;
         }
         auto dir = snapshot::ResolveInRoot(src.root, "/" + base);
@@ -94,7 +118,7 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
         auto names = ListDir(*dir);
         if (!names.ok()) continue;
         for (auto& n : *names)
-          if (GlobMatch(parts[i], n)) next.push_back(base.empty() ? n : base + "/" + n);
+          if (GlobMatch(parts[i], n)) add(base.empty() ? n : base + "/" + n);
       }
       partial = std::move(next);
     }
@@ -109,10 +133,10 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
 }
 
 Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns,
-                                    std::map<std::string, std::string>* entries) {
+                                    std::map<std::string, std::string>* entries, bool any_depth) {
   Sha256 h;
   for (auto& p : patterns) {
-    KILN_ASSIGN(auto matches, MatchSources(src, p));
+    KILN_ASSIGN(auto matches, MatchSources(src, p, any_depth));
     for (auto& m : matches) {
       h.Update("source " + m.rel + "\n");
       KILN_TRY(HashTree(src, m.host_path, m.rel, h, entries));
@@ -161,15 +185,27 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snaps
   };
   std::vector<Placed> all;
   for (auto& p : copy.sources) {
-    std::string root, pattern = p;
-    if (copy.parents && p.find("/./") != std::string::npos) {  // "dir/./sub": sub keeps its path, dir does not
-      root = CleanPath("/" + p.substr(0, p.find("/./"))).substr(1);
-      pattern = JoinPath(root, p.substr(p.find("/./") + 3));
+    // --parents "dir/./sub": sub keeps its path below the destination, dir does not. dir may be a pattern
+    // ("a/b*/./c"): each directory it matches is a root of its own, as in BuildKit.
+    std::vector<std::string> roots = {""};
+    std::string sub = p;
+    if (copy.parents && p.find("/./") != std::string::npos) {
+      std::string root = CleanPath("/" + p.substr(0, p.find("/./"))).substr(1);
+      sub = p.substr(p.find("/./") + 3);
+      roots = {root};
+      if (HasGlob(root)) {
+        roots.clear();
+        KILN_ASSIGN(auto dirs, MatchSources(src, root));
+        for (auto& d : dirs)
+          if (IsDirectory(d.host_path)) roots.push_back(d.rel);
+      }
     }
-    KILN_ASSIGN(auto matches, MatchSources(src, pattern));
-    for (auto& m : matches) {
-      std::string under = root.empty() ? m.rel : m.rel.substr(std::min(m.rel.size(), root.size() + 1));
-      all.push_back({m, root, under});
+    for (auto& root : roots) {
+      KILN_ASSIGN(auto matches, MatchSources(src, root.empty() ? sub : JoinPath(root, sub), copy.parents));
+      for (auto& m : matches) {
+        std::string under = root.empty() ? m.rel : m.rel.substr(std::min(m.rel.size(), root.size() + 1));
+        all.push_back({m, root, under});
+      }
     }
   }
   std::string dest_path = CleanPath(copy.dest);

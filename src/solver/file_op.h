@@ -35,13 +35,14 @@ struct SourceMatch {
 };
 
 /// Expands a COPY source argument (globs allowed) in `src`: an error if a path is not there; a pattern that matches
-/// nothing gives nothing, as in BuildKit.
-Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern);
+/// nothing gives nothing, as in BuildKit. "*" stays within one path component; with `any_depth` (COPY --parents,
+/// whose patterns BuildKit matches as include patterns) "**" is any number of directories, else it is "*".
+Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern, bool any_depth = false);
 
 /// The digest of everything the copy would read: paths, types, modes, link targets and contents. With `entries`,
 /// also a digest of each entry by its path (what `kiln explain` compares to name changed files).
 Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns,
-                                    std::map<std::string, std::string>* entries = nullptr);
+                                    std::map<std::string, std::string>* entries = nullptr, bool any_depth = false);
 
 /// Copies `path` (absolute in the source, "/" for all of it) to `dest`, a new file or directory, leaving out what
 /// the source's .dockerignore excludes: what a RUN --mount=type=bind of the build context shows.

@@ -42,6 +42,17 @@ TEST_F(FileOpTest, MatchesGlobsAndHonoursIgnores) {
   auto missing = MatchSources(src, "nope");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(), "\"/nope\": not found");
+  // "**": any number of directories in a --parents pattern (BuildKit's include patterns), one component elsewhere.
+  auto deep = MatchSources(src, "**/y", /*any_depth=*/true);
+  ASSERT_TRUE(deep.ok());
+  ASSERT_EQ(deep->size(), 1u);
+  EXPECT_EQ((*deep)[0].rel, "dir/sub/y");
+  auto anywhere = MatchSources(src, "dir/**/x", true);
+  ASSERT_TRUE(anywhere.ok());
+  ASSERT_EQ(anywhere->size(), 1u) << "** may be no directory at all";
+  auto one_level = MatchSources(src, "**/y");
+  ASSERT_TRUE(one_level.ok());
+  EXPECT_TRUE(one_level->empty()) << "outside --parents, ** is *";
   auto no_match = MatchSources(src, "nope*");  // as BuildKit's AllowEmptyWildcard: nothing, and no error
   ASSERT_TRUE(no_match.ok());
   EXPECT_TRUE(no_match->empty());

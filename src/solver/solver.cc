@@ -311,22 +311,22 @@ class Job {
   Result<std::string> ContextContent(size_t i, std::map<std::string, std::string>* entries) {
     const graph::Vertex& v = g_.at(i);
     std::string content;
-    auto add = [&](size_t input, const std::vector<std::string>& paths) -> Status {
+    auto add = [&](size_t input, const std::vector<std::string>& paths, bool any_depth) -> Status {
       const Output& src = outputs_[v.inputs.at(input)];
       // A download or checkout is named by its own key already (its digest, its commit): not read twice.
       if (src.local_dir.empty() || src.fetched) return Status::Ok();
       KILN_ASSIGN(std::string sum, ChecksumSources(CopySource{src.local_dir, src.exclude.get(), src.digests.get()},
-                                                   paths, entries));
+                                                   paths, entries, any_depth));
       content += sum;
       return Status::Ok();
     };
     if (auto* file = std::get_if<graph::FileOp>(&v.op)) {
       for (auto& a : file->actions)
-        if (auto* copy = std::get_if<graph::CopyAction>(&a)) KILN_TRY(add(copy->source_input, copy->sources));
+        if (auto* copy = std::get_if<graph::CopyAction>(&a)) KILN_TRY(add(copy->source_input, copy->sources, copy->parents));
     } else if (auto* exec = std::get_if<graph::ExecOp>(&v.op)) {
       for (auto& m : exec->mounts)
         if (m.type == graph::ExecMount::Type::kBind && m.input) {
-          KILN_TRY(add(*m.input, {m.source.empty() || m.source == "/" ? "." : m.source.substr(1)}));
+          KILN_TRY(add(*m.input, {m.source.empty() || m.source == "/" ? "." : m.source.substr(1)}, false));
         }
     }
     return content;
