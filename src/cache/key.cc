@@ -10,6 +10,12 @@ std::string StepKey(const graph::Vertex& v, const std::vector<std::string>& inpu
   // five times faster than carrying it through the JSON text.
   Json j = {{"op", graph::OpToJson(v.op)}, {"inputs", input_keys}, {"content", content.empty() ? "" : DigestOf(content)}};
   if (std::holds_alternative<graph::LocalSource>(v.op)) j["op"].erase("path");
+  // ADD --checksum only checks what a download or checkout is: the source is keyed by what it resolved to (its
+  // content digest, its commit, in `content`), so the same commit or file hits the cache with or without it, as in
+  // BuildKit. Kept as "" so that keys of sources without a checksum stay what they were.
+  if (std::holds_alternative<graph::GitSource>(v.op) || std::holds_alternative<graph::HttpSource>(v.op)) {
+    j["op"]["checksum"] = "";
+  }
   // As BuildKit's cache map: a cache mount's id and sharing do not change what the step makes (another id holds the
   // same kind of cache); its target, mode and owner do.
   if (j["op"].contains("mounts")) {

@@ -18,6 +18,18 @@ TEST(StepKey, DependsOnOpInputsAndContentButNotTheContextPath) {
   EXPECT_EQ(StepKey(here, {"sha256:a"}, "x"), StepKey(here, {"sha256:a"}, "x"));
 }
 
+TEST(StepKey, AddChecksumIsNotPartOfASourcesKeyButWhatItResolvedToIs) {
+  graph::Vertex plain, checked;
+  plain.op = graph::GitSource{"http://127.0.0.1:1/.git", "v1", "", true, "", true};
+  checked.op = graph::GitSource{"http://127.0.0.1:1/.git", "v1", "", true, "0123abcd", true};
+  EXPECT_EQ(StepKey(plain, {}, "commit 0123abcd"), StepKey(checked, {}, "commit 0123abcd"));
+  EXPECT_NE(StepKey(plain, {}, "commit 0123abcd"), StepKey(plain, {}, "commit 4567ef01"));
+  graph::Vertex download, checked_download;
+  download.op = graph::HttpSource{"http://127.0.0.1:1/f", "f", ""};
+  checked_download.op = graph::HttpSource{"http://127.0.0.1:1/f", "f", "sha256:00"};
+  EXPECT_EQ(StepKey(download, {}, "sha256:00"), StepKey(checked_download, {}, "sha256:00"));
+}
+
 TEST(StepKey, CacheMountIdAndSharingAreNotPartOfTheKeyButTheirTargetIs) {
   auto run_with = [](const std::string& id, const std::string& sharing, const std::string& target) {
     graph::ExecOp op;

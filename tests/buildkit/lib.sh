@@ -166,3 +166,34 @@ PY
   for i in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$ECHO_PORT") 2>/dev/null && return; sleep 0.1; done
   fail "the echo server did not start"
 }
+
+# http_files DIR: a plain HTTP server on 127.0.0.1 serving DIR (BuildKit's httpserver); sets HTTP_URL. Stopped
+# when the test ends.
+http_files() {
+  local port
+  port=$(free_port)
+  python3 -m http.server --bind 127.0.0.1 --directory "$1" "$port" >/dev/null 2>&1 &
+  REGISTRY_PIDS+=($!)
+  HTTP_URL=http://127.0.0.1:$port
+  local i
+  for i in $(seq 50); do curl -s -o /dev/null "$HTTP_URL/" && return; sleep 0.1; done
+  fail "the HTTP server did not start"
+}
+
+# git_repo DIR TAG...: a git repository in DIR with one commit per TAG (foo holding "foo of TAG"), made ready
+# for dumb HTTP (update-server-info), as the Go tests' runShell makes it.
+git_repo() {
+  local dir=$1 tag
+  shift
+  mkdir -p "$dir"
+  git -C "$dir" init -q
+  git -C "$dir" config --local user.email test
+  git -C "$dir" config --local user.name test
+  for tag in "$@"; do
+    echo "foo of $tag" > "$dir/foo"
+    git -C "$dir" add foo
+    git -C "$dir" commit -qm "$tag"
+    git -C "$dir" tag "$tag"
+  done
+  git -C "$dir" update-server-info
+}
