@@ -965,3 +965,121 @@ testEmptyStages() {
   printf 'ARG foo=bar' | dockerfile
   assert_contains "$(build_error)" "dockerfile contains no stages to build"
 }
+
+testCopyWildcards() {
+  dockerfile <<'D'
+
+FROM scratch AS base
+COPY *.go /gofiles/
+COPY f*.go foo2.go
+COPY sub/* /subdest/
+COPY sub/*/dir2/foo /subdest2/
+COPY sub/*/dir2/foo /subdest3/bar
+COPY . all/
+COPY sub/dir1/ subdest4
+COPY sub/dir1/. subdest5
+COPY sub/dir1 subdest6
+
+D
+  printf foo-contents | ctx_file foo.go 0600
+  printf bar-contents | ctx_file bar.go 0600
+  mkdir -p -m 700 "$CTX/sub/dir1/dir2"
+  printf foo-contents | ctx_file sub/dir1/dir2/foo 0600
+  build_local
+  out_equal gofiles/foo.go foo-contents
+  out_equal gofiles/bar.go bar-contents
+  out_equal foo2.go foo-contents
+  out_equal subdest/dir2/foo foo-contents
+  out_equal subdest2/foo foo-contents
+  out_equal subdest3/bar foo-contents
+  out_equal all/foo.go foo-contents
+  out_equal subdest4/dir2/foo foo-contents
+  out_equal subdest5/dir2/foo foo-contents
+  out_equal subdest6/dir2/foo foo-contents
+}
+
+testCopyRelative() {
+  dockerfile <<'D'
+
+FROM busybox
+WORKDIR /test1
+WORKDIR test2
+RUN sh -c "[ "$PWD" = '/test1/test2' ]"
+COPY foo ./
+RUN sh -c "[ $(cat /test1/test2/foo) = 'hello' ]"
+ADD foo ./bar/baz
+RUN sh -c "[ $(cat /test1/test2/bar/baz) = 'hello' ]"
+COPY foo ./bar/baz2
+RUN sh -c "[ $(cat /test1/test2/bar/baz2) = 'hello' ]"
+WORKDIR ..
+COPY foo ./
+RUN sh -c "[ $(cat /test1/foo) = 'hello' ]"
+COPY foo /test3/
+RUN sh -c "[ $(cat /test3/foo) = 'hello' ]"
+WORKDIR /test4
+COPY . .
+RUN sh -c "[ $(cat /test4/foo) = 'hello' ]"
+WORKDIR /test5/test6
+COPY foo ../
+RUN sh -c "[ $(cat /test5/foo) = 'hello' ]"
+
+D
+  printf hello | ctx_file foo 0600
+  build_local
+}
+
+testAddInvalidChmod() {
+  printf '\nFROM scratch\nADD --chmod=64a foo /\n' | dockerfile
+  printf foo-contents | ctx_file foo
+  assert_contains "$(build_error)" "invalid chmod parameter: '64a'. it should be octal string and between 0 and 07777"
+  printf '\nFROM scratch\nADD --chmod=10000 foo /\n' | dockerfile
+  assert_contains "$(build_error)" "invalid chmod parameter: '10000'. it should be octal string and between 0 and 07777"
+}
+
+testTargetMistype() {
+  printf '\nFROM scratch AS build\nCOPY Dockerfile /out\nFROM scratch\nCOPY --from=build /out /\n' | dockerfile
+  assert_contains "$(build_error --target bulid)" 'target stage "bulid" could not be found (did you mean build?)'
+}
+
+testCopyUnicodePath() {
+  printf '\nFROM alpine\nCOPY test-äöü.txt /\nCOPY test-%%C3%%A4%%C3%%B6%%C3%%BC.txt /\nCOPY test+aou.txt /\n' | dockerfile
+  printf foo | ctx_file "test-äöü.txt" 0644
+  printf bar | ctx_file "test-%C3%A4%C3%B6%C3%BC.txt" 0644
+  printf baz | ctx_file "test+aou.txt" 0644
+  build_local
+  out_equal "test-äöü.txt" foo
+  out_equal "test-%C3%A4%C3%B6%C3%BC.txt" bar
+  out_equal "test+aou.txt" baz
+}
+
+testStepNames() {
+  dockerfile <<'D'
+FROM busybox AS base
+WORKDIR /out
+RUN echo "base" > base
+FROM scratch
+COPY --from=base --chmod=0644 /out /out
+D
+  build
+  grep -qF '[base 3/3] RUN echo "base" > base' "$WORK/build.log" || { cat "$WORK/build.log"; fail "missing run step"; }
+  grep -qF '[stage-1 1/1] COPY --from=base --chmod=0644 /out /out' "$WORK/build.log" || { cat "$WORK/build.log"; fail "missing copy step"; }
+}
+
+testPullScratch() {
+  printf '\nFROM scratch\nLABEL foo=bar\n' | dockerfile
+  build -t docker.io/moby/testpullscratch:latest
+  printf '\nFROM docker.io/moby/testpullscratch:latest\nLABEL bar=baz\nCOPY foo .\n' | dockerfile
+  printf foo-contents | ctx_file foo
+  build -t docker.io/moby/testpullscratch2:latest
+  image_config docker.io/moby/testpullscratch2:latest | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+assert c["rootfs"]["type"] == "layers" and len(c["rootfs"]["diff_ids"]) == 1, c["rootfs"]
+assert c["config"]["Labels"] == {"foo": "bar", "bar": "baz"}, c["config"]["Labels"]
+'
+  # The Go test ends by mounting the image into a step written in BuildKit's LLB client API, which kiln has no
+  # counterpart of; a RUN mount of it is the Dockerfile's way.
+  printf '\nFROM busybox\nRUN --mount=from=docker.io/moby/testpullscratch:latest,target=/empty,rw sh -c "echo -n foo0 > /empty/foo && cat /empty/foo > /out"\nFROM scratch\nCOPY --from=0 /out /foo\n' | dockerfile
+  build_local
+  out_equal foo foo0
+}

@@ -185,7 +185,12 @@ Result<size_t> Converter::TargetStage() const {
   if (o_.target.empty()) return stages_.size() - 1;
   for (size_t i = stages_.size(); i-- > 0;)
     if (stages_[i].name == AsciiLower(o_.target)) return i;
-  return Status::Error("target stage \"" + o_.target + "\" could not be found in " + df_.path);
+  std::vector<std::string> names;
+  for (auto& st : stages_)
+    if (!st.name.empty()) names.push_back(st.name);
+  std::string closest = SuggestClosest(AsciiLower(o_.target), names);
+  return Status::Error("target stage \"" + o_.target + "\" could not be found" +
+                       (closest.empty() ? "" : " (did you mean " + closest + "?)") + " in " + df_.path);
 }
 
 std::optional<size_t> Converter::FindStage(const std::string& ref, size_t before) const {
@@ -301,6 +306,7 @@ Status Converter::LowerStage(size_t index) {
   } else if (AsciiLower(*base_ref) == "scratch") {
     st.vertex = def_.graph.Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
     st.base_vertex = st.vertex;
+    st.from_scratch = true;
     StartFromScratch(st);
   } else {
     if (!o_.resolve) return Error(from, "no image resolver");

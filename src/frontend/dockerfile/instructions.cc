@@ -62,11 +62,13 @@ Status StageLowering::Lower(const std::vector<std::string>& triggers, const std:
     }
     trigger_of_.clear();
   }
-  size_t total = stage_.end - stage_.first + 1;
+  // The FROM is step 1, unless it is scratch (nothing to fetch: no step).
+  const size_t from_steps = st_.from_scratch ? 0 : 1;
+  size_t total = stage_.end - stage_.first + from_steps;
   for (size_t i = stage_.first; i < stage_.end; i++) {
     const Instruction& in = c_.df().instructions[i];
     place_ = std::to_string(i - stage_.first);
-    step_ = "[" + label_ + " " + std::to_string(i - stage_.first + 2) + "/" + std::to_string(total) + "] ";
+    step_ = "[" + label_ + " " + std::to_string(i - stage_.first + 1 + from_steps) + "/" + std::to_string(total) + "] ";
     auto handler = Handlers().find(in.keyword);
     if (handler == Handlers().end()) return Error(in, AsciiUpper(in.keyword) + " is not supported yet");
     KILN_TRY((this->*handler->second)(in));

@@ -40,6 +40,9 @@ struct StageState {
   oci::ImageConfig config;
   std::vector<HistoryStep> history;
   bool cmd_set = false;
+  /// FROM scratch: there is no FROM step, so the stage's steps are numbered from its first instruction (BuildKit's
+  /// "[stage-1 1/1] COPY ...").
+  bool from_scratch = false;
   /// The environment RUN steps get and words expand in: the image's, then each ENV and each ARG with a value in
   /// the order they come, so the later of an ENV and an ARG of one name wins (as in BuildKit). Only ENV reaches
   /// the image config.
