@@ -107,10 +107,6 @@ std::vector<Heredoc> FindHeredocs(const std::string& args) {
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 /// The instructions whose arguments BuildKit's parser reads as a JSON array when they are one.
 const std::set<std::string> kJsonFormKeywords = {"run", "cmd", "entrypoint", "shell", "volume", "copy", "add"};
 
