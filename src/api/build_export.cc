@@ -116,11 +116,6 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       if (o.push) push_names.push_back(r->String());
     }
   }
-  if (defs.size() > 1) {
-    for (auto& o : req.outputs)
-      if (o.type == "tar")
-        return Status::Error("--output type=tar: one platform at a time (type=local writes a directory per platform)");
-  }
   KILN_ASSIGN(ImageOptions options, ImageOptionsOf(req.outputs, epoch));
   // The local store keeps new layers uncompressed, any blob a layer already has serving: they are compressed only
   // when they leave kiln (an archive, a push, a cache export), once each, as BuildKit's lazy blobs are. An output
@@ -311,6 +306,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
 
   if (!wants_files) return Status::Ok();
   // Each platform's file system; several go into a directory each, named as BuildKit names them ("linux_arm64").
+  std::vector<std::pair<store::SnapshotId, std::string>> roots;
   for (auto& d : defs) {
     KILN_ASSIGN(store::SnapshotId root, materialized(d));
     std::string subdir;
@@ -318,11 +314,14 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       subdir = d.config.platform.Normalized().ToString();
       std::replace(subdir.begin(), subdir.end(), '/', '_');
     }
+    roots.emplace_back(root, subdir);
     for (auto& o : req.outputs) {
       if (o.type == "local")
         KILN_TRY(exp.ExportLocal(root, defs.size() > 1 ? JoinPath(o.dest, subdir) : o.dest).Prefixed("--output type=local"));
-      if (o.type == "tar") KILN_TRY(exp.ExportRootTar(root, o.dest, epoch).Prefixed("--output type=tar"));
     }
+  }
+  for (auto& o : req.outputs) {
+    if (o.type == "tar") KILN_TRY(exp.ExportRootTar(roots, o.dest, epoch).Prefixed("--output type=tar"));
   }
   return Status::Ok();
 }

@@ -162,9 +162,16 @@ Status Exporter::ExportIndexArchive(const oci::Descriptor& index, const std::vec
   return oci::WriteImageArchive(path, format, {entry}, [&](const std::string& d) { return content_->BlobPath(d); }, tar);
 }
 
-Status Exporter::ExportRootTar(SnapshotId top, const std::string& dest, std::optional<int64_t> epoch) {
-  KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountReadOnly(top));
-  return snapshot::WriteTree(root.path(), dest, epoch);
+Status Exporter::ExportRootTar(const std::vector<std::pair<SnapshotId, std::string>>& tops, const std::string& dest,
+                               std::optional<int64_t> epoch) {
+  std::vector<snapshot::Mount> roots;  // mounted while the tar is written
+  std::vector<snapshot::TreeInTar> trees;
+  for (auto& [top, prefix] : tops) {
+    KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountReadOnly(top));
+    trees.push_back({root.path(), prefix});
+    roots.push_back(std::move(root));
+  }
+  return snapshot::WriteTrees(trees, dest, epoch);
 }
 
 Status Exporter::ExportLocal(SnapshotId top, const std::string& dest) {

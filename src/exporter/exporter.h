@@ -75,8 +75,10 @@ class Exporter {
   /// The same for a multi-platform image: `index` and the manifests it lists (images first).
   Status ExportIndexArchive(const oci::Descriptor& index, const std::vector<Image>& manifests, const std::string& path,
                             oci::ArchiveFormat format, const std::vector<std::string>& names, bool tar = true);
-  /// The file system of `top` as one tar (type=tar), file times clamped to `epoch` when given.
-  Status ExportRootTar(SnapshotId top, const std::string& dest, std::optional<int64_t> epoch);
+  /// The file systems of `tops` as one tar (type=tar), each under its directory ("" for the top: one platform;
+  /// "linux_amd64" for each of several), file times clamped to `epoch` when given.
+  Status ExportRootTar(const std::vector<std::pair<SnapshotId, std::string>>& tops, const std::string& dest,
+                       std::optional<int64_t> epoch);
   /// Copies the file system of `top` into `dest` (created if missing).
   Status ExportLocal(SnapshotId top, const std::string& dest);
 

@@ -37,7 +37,9 @@ la_ssize_t WriteToCompressor(archive*, void* self, const void* data, size_t size
 /// Walks a diff directory in sorted order and writes its entries to the tar.
 class DiffTarWriter {
  public:
-  DiffTarWriter(archive* a, const std::string& root, const LayerOptions& o) : a_(a), root_(root), options_(o) {}
+  /// `prefix`: a directory the entries go under in the tar ("linux_amd64"), or none.
+  DiffTarWriter(archive* a, const std::string& root, const LayerOptions& o, std::string prefix = "")
+      : a_(a), root_(root), options_(o), prefix_(std::move(prefix)) {}
 
   Status WriteDir(const std::string& rel) {
     std::string dir = rel.empty() ? root_ : JoinPath(root_, rel);
@@ -61,7 +63,7 @@ class DiffTarWriter {
     }
     if (IsMarkName(name)) return Status::Ok();  // fuse-overlayfs's opaque file: written below as the directory's
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
-    archive_entry_set_pathname(e.get(), S_ISDIR(st.st_mode) ? (rel + "/").c_str() : rel.c_str());
+    archive_entry_set_pathname(e.get(), S_ISDIR(st.st_mode) ? (Named(rel) + "/").c_str() : Named(rel).c_str());
     archive_entry_set_uid(e.get(), st.st_uid);
     archive_entry_set_gid(e.get(), st.st_gid);
     archive_entry_set_perm(e.get(), st.st_mode & 07777);
@@ -75,7 +77,7 @@ class DiffTarWriter {
         archive_entry_set_hardlink(e.get(), it->second.c_str());
         archive_entry_set_size(e.get(), 0);
       } else {
-        if (st.st_nlink > 1) hardlinks_[key] = rel;
+        if (st.st_nlink > 1) hardlinks_[key] = Named(rel);
         archive_entry_set_size(e.get(), st.st_size);
         fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) return ErrnoError("open", path);
@@ -112,7 +114,7 @@ class DiffTarWriter {
 
   Status WriteWhiteout(const std::string& rel, const struct stat& st) {
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
-    archive_entry_set_pathname(e.get(), rel.c_str());
+    archive_entry_set_pathname(e.get(), Named(rel).c_str());
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_perm(e.get(), 0);
     archive_entry_set_size(e.get(), 0);
@@ -160,9 +162,12 @@ class DiffTarWriter {
     return (options_.source_date_epoch && t > *options_.source_date_epoch) ? *options_.source_date_epoch : t;
   }
 
+  std::string Named(const std::string& rel) const { return prefix_.empty() ? rel : prefix_ + "/" + rel; }
+
   archive* a_;
   std::string root_;
   LayerOptions options_;
+  std::string prefix_;
   std::map<std::pair<dev_t, ino_t>, std::string> hardlinks_;
 };
 
@@ -201,6 +206,11 @@ Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::
 }
 
 Status WriteTree(const std::string& dir, const std::string& dest, std::optional<int64_t> source_date_epoch) {
+  return WriteTrees({{dir, ""}}, dest, source_date_epoch);
+}
+
+Status WriteTrees(const std::vector<TreeInTar>& trees, const std::string& dest,
+                  std::optional<int64_t> source_date_epoch) {
   bool to_stdout = dest == "-";
   std::string tmp = to_stdout ? dest : dest + ".tmp";
   archive* a = archive_write_new();
@@ -213,8 +223,20 @@ Status WriteTree(const std::string& dir, const std::string& dest, std::optional<
   } else {
     LayerOptions options;
     options.source_date_epoch = source_date_epoch;
-    DiffTarWriter writer(a, dir, options);
-    st = writer.WriteDir("");
+    for (auto& tree : trees) {
+      if (!tree.prefix.empty()) {
+        // The directory the tree goes under, as BuildKit's tar exporter writes one per platform.
+        std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
+        archive_entry_set_pathname(e.get(), (tree.prefix + "/").c_str());
+        archive_entry_set_filetype(e.get(), AE_IFDIR);
+        archive_entry_set_perm(e.get(), 0755);
+        archive_entry_set_mtime(e.get(), source_date_epoch.value_or(0), 0);
+        if (archive_write_header(a, e.get()) < ARCHIVE_WARN) st = Status::Error("write " + dest + ": " + ArchiveError(a));
+      }
+      DiffTarWriter writer(a, tree.dir, options, tree.prefix);
+      if (st.ok()) st = writer.WriteDir("");
+      if (!st.ok()) break;
+    }
     if (archive_write_close(a) != ARCHIVE_OK && st.ok()) st = Status::Error("write " + dest + ": " + ArchiveError(a));
   }
   archive_write_free(a);

@@ -28,6 +28,13 @@ Result<store::LayerRecord> WriteLayer(const std::string& diff_dir, const store::
 /// Tars the whole tree `dir` (a mounted root file system) to the file `dest` ("-" is stdout), sorted, file times
 /// clamped to `source_date_epoch` when given.
 Status WriteTree(const std::string& dir, const std::string& dest, std::optional<int64_t> source_date_epoch);
+/// A file system for WriteTrees, and the directory of the tar it goes under ("" for the top).
+struct TreeInTar {
+  std::string dir;
+  std::string prefix;
+};
+/// Several file systems in one tar, each under its prefix (a multi-platform tar output: "linux_amd64/...").
+Status WriteTrees(const std::vector<TreeInTar>& trees, const std::string& dest, std::optional<int64_t> source_date_epoch);
 
 /// What one layer may unpack to, by the size of its blob: a compression bomb (a few megabytes that inflate to
 /// gigabytes of zeros, or to millions of empty files) is refused before it fills the store. The defaults leave

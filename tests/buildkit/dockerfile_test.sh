@@ -1083,3 +1083,70 @@ assert c["config"]["Labels"] == {"foo": "bar", "bar": "baz"}, c["config"]["Label
   build_local
   out_equal foo foo0
 }
+
+testWildcardRenameCache() {
+  printf '\nFROM alpine\nCOPY file* /files/\nRUN ls /files/file1\n' | dockerfile
+  printf foo | ctx_file file1
+  build_local
+  mv "$CTX/file1" "$CTX/file2"
+  # cache should be invalidated and build should fail
+  build_error >/dev/null
+}
+
+testTarExporterBasic() {
+  printf '\nFROM scratch\nCOPY foo foo\n' | dockerfile
+  printf data | ctx_file foo
+  build -o "type=tar,dest=$WORK/out.tar"
+  assert_eq "$(tar -xOf "$WORK/out.tar" foo)" data
+}
+
+testExportedHistoryFlattenArgs() {
+  printf '\nFROM busybox\nARG foo=bar\nARG bar=123\nARG foo=bar2\nRUN ls /etc/\n' | dockerfile
+  start_registry
+  local target=$REGISTRY/buildkit/testargduplicate:latest
+  build -o "type=image,push=true,name=$target"
+  image_config "$target" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)["history"]
+first = next(i for i, e in enumerate(h) if e.get("created_by") == "ARG foo=bar")
+assert first > 0 and len(h) == first + 4, h
+assert "ARG bar=123" in h[first + 1]["created_by"] and "ARG foo=bar2" in h[first + 2]["created_by"], h
+run = h[first + 3]["created_by"]
+assert "ls /etc/" in run and "ARG foo=bar" not in run and "RUN |2 foo=bar2 bar=123 " in run, run
+'
+}
+
+testTarExporterMulti() {
+  printf '\nFROM scratch AS stage-linux\nCOPY foo forlinux\nFROM scratch AS stage-darwin\nCOPY bar fordarwin\nFROM stage-$TARGETOS\n' | dockerfile
+  printf data | ctx_file foo
+  printf data2 | ctx_file bar
+  build -o "type=tar,dest=$WORK/out.tar"
+  assert_eq "$(tar -xOf "$WORK/out.tar" forlinux)" data
+  # repeat multi-platform
+  build -o "type=tar,dest=$WORK/out2.tar" --platform linux/amd64,darwin/amd64
+  assert_eq "$(tar -xOf "$WORK/out2.tar" linux_amd64/forlinux)" data
+  assert_eq "$(tar -xOf "$WORK/out2.tar" darwin_amd64/fordarwin)" data2
+}
+
+testAddURLChmod() {
+  local files=$WORK/files-$$
+  mkdir -p "$files"
+  printf content1 > "$files/foo"
+  http_files "$files"
+  dockerfile <<D
+FROM busybox AS build
+ADD --chmod=644 $HTTP_URL/foo /tmp/foo1
+ADD --chmod=755 $HTTP_URL/foo /tmp/foo2
+ADD --chmod=0413 $HTTP_URL/foo /tmp/foo3
+ARG mode
+ADD --chmod=\${mode} $HTTP_URL/foo /tmp/foo4
+RUN stat -c "%04a" /tmp/foo1 >> /dest && \\
+	stat -c "%04a" /tmp/foo2 >> /dest && \\
+	stat -c "%04a" /tmp/foo3 >> /dest && \\
+	stat -c "%04a" /tmp/foo4 >> /dest
+FROM scratch
+COPY --from=build /dest /dest
+D
+  build_local --build-arg mode=400
+  out_equal dest $'0644\n0755\n0413\n0400\n'
+}
