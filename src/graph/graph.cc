@@ -29,6 +29,7 @@ struct ToJson {
     }
     if (e.security != "sandbox") j["security"] = e.security;
     if (!e.platform.empty()) j["platform"] = e.platform;
+    if (!e.hostname.empty()) j["hostname"] = e.hostname;  // what the command sees, so part of the key
     for (auto& m : e.mounts) {
       Json mj = {{"type", MountTypeName(m.type)}, {"target", m.target}, {"readonly", m.readonly}};
       if (m.input) mj["input"] = *m.input;

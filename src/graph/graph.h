@@ -95,6 +95,8 @@ struct ExecOp {
   /// HTTP_PROXY and the like from --build-arg, in both cases ("HTTP_PROXY=v", "http_proxy=v"): given to the
   /// command but, as BuildKit's ProxyEnv, never part of the key, so a build behind another proxy hits the cache.
   std::vector<std::string> proxy_env;
+  /// The container's hostname (--build-arg BUILDKIT_SANDBOX_HOSTNAME); "" is BuildKit's "buildkitsandbox".
+  std::string hostname;
 };
 
 /// COPY: paths of one input copied into the file system of the op's first input.

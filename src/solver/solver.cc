@@ -488,6 +488,7 @@ class Job {
     spec.args = exec.args;
     spec.env = exec.env;
     spec.env.insert(spec.env.end(), exec.proxy_env.begin(), exec.proxy_env.end());
+    if (!exec.hostname.empty()) spec.hostname = exec.hostname;
     spec.cwd = exec.cwd;
     spec.user = exec.user;
     spec.network = exec.network;

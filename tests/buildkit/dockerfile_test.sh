@@ -1150,3 +1150,31 @@ D
   build_local --build-arg mode=400
   out_equal dest $'0644\n0755\n0413\n0400\n'
 }
+
+testWorkdirSourceDateEpochReproducible() {
+  printf '\nFROM alpine\nWORKDIR /mydir\n' | dockerfile
+  local epoch
+  epoch=$(date -u -d '2023-01-10 15:34:56' +%s)
+  build --build-arg "SOURCE_DATE_EPOCH=$epoch" -o "type=oci,tar=false,dest=$WORK/oci1"
+  # Prune all cache
+  kiln prune -a > /dev/null
+  sleep 3
+  build --build-arg "SOURCE_DATE_EPOCH=$epoch" -o "type=oci,tar=false,dest=$WORK/oci2"
+  assert_eq "$(cat "$WORK/oci2/index.json")" "$(cat "$WORK/oci1/index.json")" "index.json"
+}
+
+testReproducibleIDs() {
+  printf '\nFROM busybox\nENV foo=bar\nCOPY foo /\nRUN echo bar > bar\n' | dockerfile
+  printf foo-contents | ctx_file foo
+  build -t example.com/moby/dockerfileids:test
+  build -t example.com/moby/dockerfileids2:test
+  assert_eq "$(kiln inspect example.com/moby/dockerfileids2:test | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])')" \
+    "$(kiln inspect example.com/moby/dockerfileids:test | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])')"
+}
+
+testDockerfileCheckHostname() {
+  printf '\nFROM busybox\nRUN cat /etc/hosts | grep foo\nRUN echo $HOSTNAME | grep foo\nRUN echo $(hostname) | grep foo\n' | dockerfile
+  # The Go test's "arg" case; its "meta" cases set the same through a frontend attribute (buildx's hostname),
+  # which kiln takes as this build argument.
+  build --build-arg BUILDKIT_SANDBOX_HOSTNAME=foo
+}

@@ -65,7 +65,8 @@ std::string Converter::Time() const { return o_.epoch ? oci::FormatTime(*o_.epoc
 bool Converter::IsPredefined(const std::string& k) {
   static const std::set<std::string> names = {
       "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY",
-      "no_proxy", "ALL_PROXY", "all_proxy", "SOURCE_DATE_EPOCH", "BUILDKIT_DOCKERFILE_CHECK"};
+      "no_proxy", "ALL_PROXY", "all_proxy", "SOURCE_DATE_EPOCH", "BUILDKIT_DOCKERFILE_CHECK",
+      "BUILDKIT_SANDBOX_HOSTNAME"};
   return names.count(k) > 0;
 }
 

@@ -394,6 +394,9 @@ Status StageLowering::Run(const Instruction& in) {
     return std::nullopt;
   });
   op.env = st_.run_env;
+  if (auto it = c_.options().build_args.find("BUILDKIT_SANDBOX_HOSTNAME"); it != c_.options().build_args.end()) {
+    op.hostname = it->second;  // as BuildKit: the containers of RUN steps have this name
+  }
   for (auto& [name, value] : c_.options().build_args) {
     // The proxy build arguments reach every RUN without ARG, in both cases, and stay out of its key (BuildKit's
     // proxyEnvFromBuildArgs).
