@@ -31,11 +31,8 @@ chmod 644 "$WORK/busybox.tar"
 "$KILN" --data-root "$ROOT_STORE" import "$WORK/busybox.tar" busybox:bench >/dev/null
 as_user "$KILN" --data-root "$USER_STORE" import "$WORK/busybox.tar" busybox:bench >/dev/null
 
-mkdir -p "$WORK/small" "$WORK/runs40"
-echo hello > "$WORK/small/app.txt"
-printf 'FROM busybox:bench\nCOPY app.txt /app/\nRUN cat /app/app.txt > /app/copy && chown -R 1000:1000 /app\n' > "$WORK/small/Dockerfile"
-echo 0 > "$WORK/runs40/seed"
-{ echo "FROM busybox:bench"; echo "COPY seed /seed"; for i in $(seq 40); do echo "RUN echo $i >> /steps"; done; } > "$WORK/runs40/Dockerfile"
+source bench/cases.sh
+make_cases "$WORK"
 chmod -R a+rwX "$WORK/small" "$WORK/runs40"
 
 results=$WORK/results
@@ -55,7 +52,7 @@ measure() {
 }
 for case in small runs40; do
   ctx=$WORK/$case
-  changed_file=$ctx/$([ "$case" = small ] && echo app.txt || echo seed)
+  changed_file=$(changed_file "$WORK" "$case")
   for who in root rootless; do
     store=$([ "$who" = root ] && echo "$ROOT_STORE" || echo "$USER_STORE")
     build="$KILN --data-root $store build -q $ctx"

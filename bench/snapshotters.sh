@@ -18,17 +18,14 @@ DRIVERS=(overlayfs fuse-overlayfs native)
 source tests/parity/lib.sh
 parity_base_rootfs "$WORK/busybox.tar" ""
 for d in "${DRIVERS[@]}"; do "$KILN" --data-root "$WORK/store-$d" import "$WORK/busybox.tar" busybox:bench >/dev/null; done
-mkdir -p "$WORK/small" "$WORK/runs40"
-echo hello > "$WORK/small/app.txt"
-printf 'FROM busybox:bench\nCOPY app.txt /app/\nRUN cat /app/app.txt > /app/copy && chown -R 1000:1000 /app\n' > "$WORK/small/Dockerfile"
-echo 0 > "$WORK/runs40/seed"
-{ echo "FROM busybox:bench"; echo "COPY seed /seed"; for i in $(seq 40); do echo "RUN echo $i >> /steps"; done; } > "$WORK/runs40/Dockerfile"
+source bench/cases.sh
+make_cases "$WORK"
 
 results=$WORK/results
 mkdir -p "$results"
 for case in small runs40; do
   ctx=$WORK/$case
-  changed_file=$ctx/$([ "$case" = small ] && echo app.txt || echo seed)
+  changed_file=$(changed_file "$WORK" "$case")
   for d in "${DRIVERS[@]}"; do
     build="env KILN_SNAPSHOTTER=$d $KILN --data-root $WORK/store-$d build -q $ctx"
     hyperfine --style none --runs "$RUNS" --warmup 1 -N --export-json "$results/$case-cold-$d.json" "$build --no-cache" >/dev/null

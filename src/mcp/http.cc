@@ -229,7 +229,8 @@ struct HttpTransport::Impl {
     return false;
   }
 
-  /// The identity of the client that sent `req` (see `identities`), or "" when the server takes no tokens. None when a token is required and this one is not valid.
+  /// The identity of the client that sent `req` (see `identities`), or "" when the server takes no tokens. None
+  /// when a token is required and this one is not valid.
   std::optional<std::string> ClientIdentity(const httplib::Request& req) const {
     if (o.bearer_tokens.empty()) return std::string();
     std::string given = req.get_header_value("Authorization");

@@ -17,8 +17,6 @@
 namespace kiln::snapshot {
 namespace {
 
-std::string Child(const std::string& rel, const std::string& name) { return rel.empty() ? name : rel + "/" + name; }
-
 bool Before(const struct timespec& a, const struct timespec& b) {
   return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
 }
@@ -32,7 +30,7 @@ class LayerMerger {
       : link_files_(link_files), sources_(sources) {}
 
   /// Fills `dst` (path `rel` of the merged tree) from `dirs`: the same path in each layer that has a directory
-  /// there, top first, down to the first opaque one.
+  /// there, top first, ending at the first opaque one (the caller stops the list there).
   Status Merge(const std::vector<std::string>& dirs, const std::string& dst, const std::string& rel) {
     std::set<std::string> decided;
     for (size_t i = 0; i < dirs.size(); i++) {
@@ -47,10 +45,9 @@ class LayerMerger {
           continue;
         }
         if (IsMarkName(name) || !decided.insert(name).second) continue;
-        KILN_TRY(Take(dirs, i, name, st, JoinPath(dst, name), Child(rel, name)));
+        KILN_TRY(Take(dirs, i, name, st, JoinPath(dst, name), JoinPath(rel, name)));
       }
       decided.insert(deleted.begin(), deleted.end());
-      if (IsOpaqueDir(dirs[i])) break;
     }
     return Status::Ok();
   }
@@ -62,7 +59,8 @@ class LayerMerger {
     if (S_ISREG(st.st_mode) && sources_) (*sources_)[rel] = src;
     if (S_ISDIR(st.st_mode)) {
       std::vector<std::string> below{src};
-      for (size_t j = top + 1; j < dirs.size() && !IsOpaqueDir(below.back()); j++) {
+      bool hides_below = IsOpaqueDir(src);  // read once per directory: the stack stops at an opaque one
+      for (size_t j = top + 1; j < dirs.size() && !hides_below; j++) {
         std::string p = JoinPath(dirs[j], name);
         struct stat lower;
         if (lstat(p.c_str(), &lower) != 0) {
@@ -71,6 +69,7 @@ class LayerMerger {
         }
         if (!S_ISDIR(lower.st_mode)) break;  // a file or a whiteout ends the directory's stack
         below.push_back(p);
+        hides_below = IsOpaqueDir(p);
       }
       if (mkdir(out.c_str(), 0700) != 0) return ErrnoError("mkdir", out);
       KILN_TRY(Merge(below, out, rel));
@@ -100,8 +99,14 @@ class LayerMerger {
 
 Status MergeLayers(const std::vector<std::string>& layers_top_first, const std::string& dst, bool link_files,
                    std::unordered_map<std::string, std::string>* sources) {
+  // A layer whose root is opaque hides all below it (the directories below are cut the same way, in Take).
+  std::vector<std::string> layers;
+  for (auto& l : layers_top_first) {
+    layers.push_back(l);
+    if (IsOpaqueDir(l)) break;
+  }
   LayerMerger merger(link_files, sources);
-  return merger.Merge(layers_top_first, dst, "");
+  return merger.Merge(layers, dst, "");
 }
 
 Result<WorkingCopy> WorkingCopy::Make(const std::vector<std::string>& layers_top_first, const std::string& dir) {
@@ -114,9 +119,9 @@ Result<WorkingCopy> WorkingCopy::Make(const std::vector<std::string>& layers_top
   while (!todo.empty()) {
     std::string rel = todo.back();
     todo.pop_back();
-    KILN_ASSIGN(auto names, ListDir(rel.empty() ? dir : JoinPath(dir, rel)));
+    KILN_ASSIGN(auto names, ListDir(JoinPath(dir, rel)));
     for (auto& name : names) {
-      std::string child = Child(rel, name);
+      std::string child = JoinPath(rel, name);
       struct stat st;
       if (lstat(JoinPath(dir, child).c_str(), &st) != 0) return ErrnoError("stat", JoinPath(dir, child));
       copy.entries_[child] = Entry{st.st_ino, st.st_ctim, S_ISDIR(st.st_mode), st.st_mode, st.st_uid, st.st_gid, st.st_mtim, st.st_size};
@@ -153,10 +158,10 @@ class ChangeWriter {
  private:
   /// `rel` is a directory the step kept (the same inode): its entries are compared one by one.
   Status WalkDir(const std::string& rel) {
-    KILN_ASSIGN(auto names, ListDir(rel.empty() ? copy_.dir_ : JoinPath(copy_.dir_, rel)));
+    KILN_ASSIGN(auto names, ListDir(JoinPath(copy_.dir_, rel)));
     std::set<std::string> present(names.begin(), names.end());
     for (auto& name : names) {
-      std::string child = Child(rel, name);
+      std::string child = JoinPath(rel, name);
       struct stat st;
       if (lstat(JoinPath(copy_.dir_, child).c_str(), &st) != 0) return ErrnoError("stat", JoinPath(copy_.dir_, child));
       auto it = copy_.entries_.find(child);
@@ -183,7 +188,7 @@ class ChangeWriter {
     for (auto& name : before->second) {
       if (present.count(name)) continue;
       KILN_TRY(EnsureDir(rel));
-      KILN_TRY(Whiteout(JoinPath(upper_, Child(rel, name))));
+      KILN_TRY(Whiteout(JoinPath(upper_, JoinPath(rel, name))));
     }
     return Status::Ok();
   }

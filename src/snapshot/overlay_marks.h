@@ -21,6 +21,11 @@ namespace kiln::snapshot {
 
 inline constexpr const char* kWhiteoutPrefix = ".wh.";
 inline constexpr const char* kOpaqueWhiteout = ".wh..wh..opq";
+/// fuse-overlayfs puts a whiteout of this name beside its opaque file.
+inline constexpr const char* kFuseOpaqueMark = ".wh..opq";
+/// Every writer's opaque xattr: overlayfs as root, in a user namespace, and fuse-overlayfs's own.
+inline constexpr const char* kOpaqueXattrs[] = {"trusted.overlay.opaque", "user.overlay.opaque",
+                                                "user.fuseoverlayfs.opaque"};
 
 /// The xattr kiln writes to mark a directory opaque (it hides what the layers below hold at that path).
 inline const char* OpaqueXattr() {
@@ -39,7 +44,7 @@ inline const char* OverlayNamespaceOptions() { return InUserNamespace() ? ",user
 /// Whether the layer directory `path` is marked opaque, in any writer's form.
 inline bool IsOpaqueDir(const std::string& path) {
   char v[2];
-  for (const char* name : {"trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque"}) {
+  for (const char* name : kOpaqueXattrs) {
     if (lgetxattr(path.c_str(), name, v, sizeof v) == 1 && v[0] == 'y') return true;
   }
   struct stat st;

@@ -6,11 +6,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-#include <cerrno>
+#include <optional>
 
 #include "base/fs.h"
 #include "base/process.h"
@@ -120,15 +120,12 @@ Status Snapshotter::TryOverlay(SnapshotDriver driver) {
   if (driver == SnapshotDriver::kFuseOverlayfs && access("/dev/fuse", R_OK | W_OK) != 0) {
     return ErrnoError("open", "/dev/fuse");
   }
+  // The trial stacks directories of the store as a snapshot would be: the answer holds for the store's file system.
   KILN_ASSIGN(TempDir trial, TempDir::Create(JoinPath(root_, "mounts"), "t-" + std::to_string(getpid()) + "-"));
-  std::string lower = JoinPath(trial.path(), "lower"), upper = JoinPath(trial.path(), "upper"),
-              work = JoinPath(trial.path(), "work");
-  for (auto& dir : {lower, upper, work}) KILN_TRY(MakeDirs(dir, 0700));
-  // The trial stacks a directory of the store as a snapshot would be, so the result holds for the store's file system.
-  std::string options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
-  std::string target = JoinPath(trial.path(), "mnt");
-  KILN_TRY(MakeDirs(target, 0700));
-  KILN_ASSIGN(Mount m, MountAt(driver, options, target));
+  for (const char* dir : {"lower", "upper", "work", "mnt"}) KILN_TRY(MakeDirs(JoinPath(trial.path(), dir), 0700));
+  const std::string& t = trial.path();
+  KILN_ASSIGN(Mount m, MountAt(driver, "lowerdir=" + t + "/lower,upperdir=" + t + "/upper,workdir=" + t + "/work",
+                               t + "/mnt"));
   return m.Unmount();
 }
 
@@ -209,13 +206,17 @@ Result<ActiveSnapshot> Snapshotter::Prepare(SnapshotId parent) {
 }
 
 Status Snapshotter::Commit(ActiveSnapshot& s) {
+  std::optional<WorkingCopy> copy;
   {
     std::lock_guard l(working_copies_mu_);
     if (auto it = working_copies_.find(s.id); it != working_copies_.end()) {
-      KILN_TRY(it->second.WriteChanges(s.diff_dir));
-      KILN_TRY(RemoveAll(it->second.path()));
+      copy = std::move(it->second);
       working_copies_.erase(it);
     }
+  }
+  if (copy) {  // native: the step's changes become the layer (outside the lock: other steps commit meanwhile)
+    KILN_TRY(copy->WriteChanges(s.diff_dir));
+    KILN_TRY(RemoveAll(copy->path()));
   }
   // The overlay work dir is scratch space of the kernel's; a committed layer keeps only its diff.
   (void)RemoveAll(JoinPath(root_, "snapshots/" + std::to_string(s.id) + "/work"));
@@ -240,34 +241,38 @@ Status Snapshotter::Remove(SnapshotId id) {
 
 namespace {
 
-/// What in a step's layer directory may be no change at all: empty directories that are not opaque (copy-ups),
-/// opaque marks and whiteouts (noise where nothing lies below: fuse-overlayfs marks every new directory, and
-/// whites out the mount points the runtime made and kiln removed), and with `files` regular files (fuse-overlayfs
-/// copies up a file whose other name was removed). Paths relative to the layer; a directory's children come first.
+/// What in a step's layer directory may be no change at all: empty directories that are not opaque (copy-ups of
+/// the runtime's mount points' parents). With `fuse`, also what fuse-overlayfs alone adds: opaque marks and
+/// whiteouts where nothing lies below (it marks every new directory, and whites out the mount points the runtime
+/// made and kiln removed), and regular files (it copies up a file whose other name was removed). Paths relative to
+/// the layer; a directory's children come first.
 struct CopyUpCandidates {
   std::vector<std::string> empty_dirs, opaque_dirs, files;
   std::map<std::string, std::string> whiteouts;  // the path deleted -> the whiteout entry
 };
 
-void FindCopyUpCandidates(const std::string& root, const std::string& rel, bool files, CopyUpCandidates& out) {
-  std::string dir = rel.empty() ? root : JoinPath(root, rel);
+void FindCopyUpCandidates(const std::string& root, const std::string& rel, bool fuse, CopyUpCandidates& out) {
+  std::string dir = JoinPath(root, rel);
   auto names = ListDir(dir);
   if (!names.ok()) return;
   for (auto& n : *names) {
-    std::string child = rel.empty() ? n : rel + "/" + n;
+    std::string child = JoinPath(rel, n);
     struct stat st;
     if (lstat(JoinPath(root, child).c_str(), &st) != 0) continue;
-    if (auto deleted = WhitedOutName(n, st)) {
-      out.whiteouts[rel.empty() ? *deleted : rel + "/" + *deleted] = child;
-    } else if (S_ISDIR(st.st_mode)) {
-      FindCopyUpCandidates(root, child, files, out);
-    } else if (files && S_ISREG(st.st_mode) && !IsMarkName(n)) {
+    if (S_ISDIR(st.st_mode)) {
+      FindCopyUpCandidates(root, child, fuse, out);
+    } else if (!fuse) {
+      continue;
+    } else if (auto deleted = WhitedOutName(n, st)) {
+      out.whiteouts[JoinPath(rel, *deleted)] = child;
+    } else if (S_ISREG(st.st_mode) && !IsMarkName(n)) {
       out.files.push_back(child);
     }
   }
   if (rel.empty()) return;
-  if (IsOpaqueDir(dir)) {
-    out.opaque_dirs.push_back(rel);
+  // Only an empty directory, or any under fuse-overlayfs, is worth its xattr reads.
+  if ((fuse || names->empty()) && IsOpaqueDir(dir)) {
+    if (fuse) out.opaque_dirs.push_back(rel);
   } else if (names->empty()) {
     out.empty_dirs.push_back(rel);
   }
@@ -280,11 +285,9 @@ bool SameMetadata(const struct stat& a, const struct stat& b) {
 
 /// Removes every writer's opaque mark from a layer directory.
 void ClearOpaque(const std::string& dir) {
-  for (const char* name : {"trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque"}) {
-    lremovexattr(dir.c_str(), name);
-  }
+  for (const char* name : kOpaqueXattrs) lremovexattr(dir.c_str(), name);
   unlink(JoinPath(dir, kOpaqueWhiteout).c_str());
-  std::string whiteout = JoinPath(dir, ".wh..opq");  // fuse-overlayfs's whiteout beside its opaque file
+  std::string whiteout = JoinPath(dir, kFuseOpaqueMark);
   struct stat st;
   if (lstat(whiteout.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) unlink(whiteout.c_str());
 }
@@ -368,7 +371,7 @@ Result<Mount> Snapshotter::MountAt(SnapshotDriver driver, const std::string& opt
     auto exit_code = RunProcess({"fuse-overlayfs", "-o", options + ",allow_other", target}, po);
     if (!exit_code.ok()) return exit_code.status();
     if (*exit_code != 0) {
-      while (!output.empty() && isspace((unsigned char)output.back())) output.pop_back();
+      output.erase(output.find_last_not_of(" \t\r\n") + 1);
       return Status::Error("fuse-overlayfs on " + target + " failed (exit " + std::to_string(*exit_code) +
                            (output.empty() ? ")" : "): " + output));
     }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 #include <climits>
+#include <functional>
 
 #include "base/digest.h"
 #include "base/fs.h"
@@ -71,6 +72,25 @@ Result<std::pair<std::optional<uid_t>, std::optional<gid_t>>> Owner(const std::s
   return std::make_pair(std::optional<uid_t>(u.uid), std::optional<gid_t>(u.gid));
 }
 
+/// Every directory below `base` (a path in the source), at any depth, symlinks not followed: what "**" matches.
+void AddDirectoriesBelow(const CopySource& src, const std::string& base, const std::function<void(const std::string&)>& add) {
+  std::vector<std::string> todo = {base};
+  while (!todo.empty()) {
+    std::string rel = todo.back();
+    todo.pop_back();
+    auto dir = snapshot::ResolveInRoot(src.root, "/" + rel);
+    if (!dir.ok()) continue;
+    auto names = ListDir(*dir);
+    if (!names.ok()) continue;
+    for (auto& n : *names) {
+      struct stat st;
+      if (lstat(JoinPath(*dir, n).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+      add(JoinPath(rel, n));
+      todo.push_back(JoinPath(rel, n));
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern, bool any_depth) {
@@ -92,25 +112,11 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
       for (auto& base : partial) {
         if (any_depth && parts[i] == "**") {
           add(base);
-          std::vector<std::string> todo = {base};
-          while (!todo.empty()) {
-            std::string dir_rel = todo.back();
-            todo.pop_back();
-            auto dir = snapshot::ResolveInRoot(src.root, "/" + dir_rel);
-            auto names = dir.ok() ? ListDir(*dir) : Result<std::vector<std::string>>(std::vector<std::string>{});
-            if (!names.ok()) continue;
-            for (auto& n : *names) {
-              std::string child = dir_rel.empty() ? n : dir_rel + "/" + n;
-              struct stat st;
-              if (lstat(JoinPath(*dir, n).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-              add(child);
-              todo.push_back(child);
-            }
-          }
+          AddDirectoriesBelow(src, base, add);
           continue;
         }
         if (!HasGlob(parts[i])) {
-          add(base.empty() ? parts[i] : base + "/" + parts[i]);
+          add(JoinPath(base, parts[i]));
           continue;
         }
         auto dir = snapshot::ResolveInRoot(src.root, "/" + base);
@@ -118,7 +124,7 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
         auto names = ListDir(*dir);
         if (!names.ok()) continue;
         for (auto& n : *names)
-          if (GlobMatch(parts[i], n)) add(base.empty() ? n : base + "/" + n);
+          if (GlobMatch(parts[i], n)) add(JoinPath(base, n));
       }
       partial = std::move(next);
     }
@@ -132,12 +138,34 @@ Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::
   return matches;
 }
 
+Result<std::vector<CopyMatch>> MatchCopySource(const CopySource& src, const std::string& source, bool parents) {
+  std::vector<std::string> roots = {""};
+  std::string sub = source;
+  if (parents && source.find("/./") != std::string::npos) {
+    std::string root = CleanPath("/" + source.substr(0, source.find("/./"))).substr(1);
+    sub = source.substr(source.find("/./") + 3);
+    roots = {root};
+    if (HasGlob(root)) {
+      roots.clear();
+      KILN_ASSIGN(auto dirs, MatchSources(src, root));
+      for (auto& d : dirs)
+        if (IsDirectory(d.host_path)) roots.push_back(d.rel);
+    }
+  }
+  std::vector<CopyMatch> out;
+  for (auto& root : roots) {
+    KILN_ASSIGN(auto matches, MatchSources(src, JoinPath(root, sub), parents));
+    for (auto& m : matches) out.push_back({m, root});
+  }
+  return out;
+}
+
 Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns,
-                                    std::map<std::string, std::string>* entries, bool any_depth) {
+                                    std::map<std::string, std::string>* entries, bool parents) {
   Sha256 h;
   for (auto& p : patterns) {
-    KILN_ASSIGN(auto matches, MatchSources(src, p, any_depth));
-    for (auto& m : matches) {
+    KILN_ASSIGN(auto matches, MatchCopySource(src, p, parents));
+    for (auto& [m, root] : matches) {
       h.Update("source " + m.rel + "\n");
       KILN_TRY(HashTree(src, m.host_path, m.rel, h, entries));
     }
@@ -185,27 +213,10 @@ Status RunCopy(const graph::CopyAction& copy, const CopySource& src, const snaps
   };
   std::vector<Placed> all;
   for (auto& p : copy.sources) {
-    // --parents "dir/./sub": sub keeps its path below the destination, dir does not. dir may be a pattern
-    // ("a/b*/./c"): each directory it matches is a root of its own, as in BuildKit.
-    std::vector<std::string> roots = {""};
-    std::string sub = p;
-    if (copy.parents && p.find("/./") != std::string::npos) {
-      std::string root = CleanPath("/" + p.substr(0, p.find("/./"))).substr(1);
-      sub = p.substr(p.find("/./") + 3);
-      roots = {root};
-      if (HasGlob(root)) {
-        roots.clear();
-        KILN_ASSIGN(auto dirs, MatchSources(src, root));
-        for (auto& d : dirs)
-          if (IsDirectory(d.host_path)) roots.push_back(d.rel);
-      }
-    }
-    for (auto& root : roots) {
-      KILN_ASSIGN(auto matches, MatchSources(src, root.empty() ? sub : JoinPath(root, sub), copy.parents));
-      for (auto& m : matches) {
-        std::string under = root.empty() ? m.rel : m.rel.substr(std::min(m.rel.size(), root.size() + 1));
-        all.push_back({m, root, under});
-      }
+    KILN_ASSIGN(auto matches, MatchCopySource(src, p, copy.parents));
+    for (auto& [m, root] : matches) {
+      std::string under = root.empty() ? m.rel : m.rel.substr(std::min(m.rel.size(), root.size() + 1));
+      all.push_back({m, root, under});
     }
   }
   std::string dest_path = CleanPath(copy.dest);

@@ -39,10 +39,20 @@ struct SourceMatch {
 /// whose patterns BuildKit matches as include patterns) "**" is any number of directories, else it is "*".
 Result<std::vector<SourceMatch>> MatchSources(const CopySource& src, const std::string& pattern, bool any_depth = false);
 
-/// The digest of everything the copy would read: paths, types, modes, link targets and contents. With `entries`,
-/// also a digest of each entry by its path (what `kiln explain` compares to name changed files).
+/// A COPY source's match and the root its path under the destination starts from: "" (the source's root), but with
+/// --parents "dir/./sub" the match keeps its path below dir. dir may be a pattern: each directory it matches is a
+/// root of its own; sub is matched as BuildKit's include patterns (any_depth), as it is there.
+struct CopyMatch {
+  SourceMatch match;
+  std::string root;
+};
+Result<std::vector<CopyMatch>> MatchCopySource(const CopySource& src, const std::string& source, bool parents);
+
+/// The digest of everything the copy would read (MatchCopySource's matches): paths, types, modes, link targets and
+/// contents. With `entries`, also a digest of each entry by its path (what `kiln explain` compares to name changed
+/// files).
 Result<std::string> ChecksumSources(const CopySource& src, const std::vector<std::string>& patterns,
-                                    std::map<std::string, std::string>* entries = nullptr, bool any_depth = false);
+                                    std::map<std::string, std::string>* entries = nullptr, bool parents = false);
 
 /// Copies `path` (absolute in the source, "/" for all of it) to `dest`, a new file or directory, leaving out what
 /// the source's .dockerignore excludes: what a RUN --mount=type=bind of the build context shows.

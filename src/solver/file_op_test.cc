@@ -53,6 +53,12 @@ TEST_F(FileOpTest, MatchesGlobsAndHonoursIgnores) {
   auto one_level = MatchSources(src, "**/y");
   ASSERT_TRUE(one_level.ok());
   EXPECT_TRUE(one_level->empty()) << "outside --parents, ** is *";
+  // --parents: a pattern before "./" gives roots of their own; the part after it is matched below each.
+  auto parents = MatchCopySource(src, "d*/./**/y", /*parents=*/true);
+  ASSERT_TRUE(parents.ok());
+  ASSERT_EQ(parents->size(), 1u);
+  EXPECT_EQ((*parents)[0].root, "dir");
+  EXPECT_EQ((*parents)[0].match.rel, "dir/sub/y");
   auto no_match = MatchSources(src, "nope*");  // as BuildKit's AllowEmptyWildcard: nothing, and no error
   ASSERT_TRUE(no_match.ok());
   EXPECT_TRUE(no_match->empty());

@@ -311,12 +311,12 @@ class Job {
   Result<std::string> ContextContent(size_t i, std::map<std::string, std::string>* entries) {
     const graph::Vertex& v = g_.at(i);
     std::string content;
-    auto add = [&](size_t input, const std::vector<std::string>& paths, bool any_depth) -> Status {
+    auto add = [&](size_t input, const std::vector<std::string>& paths, bool parents) -> Status {
       const Output& src = outputs_[v.inputs.at(input)];
       // A download or checkout is named by its own key already (its digest, its commit): not read twice.
       if (src.local_dir.empty() || src.fetched) return Status::Ok();
       KILN_ASSIGN(std::string sum, ChecksumSources(CopySource{src.local_dir, src.exclude.get(), src.digests.get()},
-                                                   paths, entries, any_depth));
+                                                   paths, entries, parents));
       content += sum;
       return Status::Ok();
     };

@@ -14,8 +14,8 @@ namespace kiln::dockerfile::internal {
 
 StageLowering::StageLowering(Converter& c, size_t index, StageState& st)
     : c_(c), index_(index), stage_(c.stage(index)), st_(st),
-      label_((c.options().name_platform ? st.platform.ToString() + " " : "") +
-             (stage_.name.empty() ? "stage-" + std::to_string(index) : stage_.name)) {}
+      name_(stage_.name.empty() ? "stage-" + std::to_string(index) : stage_.name),
+      label_((c.options().name_platform ? st.platform.ToString() + " " : "") + name_) {}
 
 const std::map<std::string, StageLowering::Handler>& StageLowering::Handlers() {
   static const std::map<std::string, Handler> table = {
@@ -578,9 +578,7 @@ Status StageLowering::Copy(const Instruction& in) {
     if (!local.sources.empty()) {
       KILN_ASSIGN(size_t source, c_.FromVertex(in, "COPY --from=", ref, index_, st_.platform,
                                                "cannot copy from stage \"" + ref +
-                                                   "\", it needs to be defined before current stage \"" +
-                                                   (stage_.name.empty() ? "stage-" + std::to_string(index_) : stage_.name) +
-                                                   "\""));
+                                                   "\", it needs to be defined before current stage \"" + name_ + "\""));
       inputs.push_back(source);
       local.source_input = inputs.size() - 1;
     }
@@ -694,7 +692,7 @@ Status StageLowering::Expose(const Instruction& in) {
   // As BuildKit's EXPOSE (shell words of the expansion): a variable holding "3000 4000/udp" is two ports.
   std::vector<std::string> words;
   for (auto& e : expanded) {
-    for (auto& w : SplitWords(e, '\\')) words.push_back(w);
+    for (auto& w : SplitWords(e, c_.df().escape)) words.push_back(w);
   }
   std::vector<std::string> ports;
   for (auto& w : words) {

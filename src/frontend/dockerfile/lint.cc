@@ -36,21 +36,32 @@ void DefinitionDescription(const Instruction& in, const std::string& instruction
       "Comment for " + instruction + " should follow the format: `# " + example + " <description>`");
 }
 
-}  // namespace
-
-/// ARG/ENV names that look like they carry a secret (BuildKit's SecretsUsedInArgOrEnv: one of its words, between
-/// '_' and '-' and in any case, or one of its CamelCase words). By hand: compiling BuildKit's two regular
-/// expressions took longer than the rest of a warm build's Dockerfile work.
-bool LooksSecret(const std::string& name) {
+/// BuildKit's SecretsUsedInArgOrEnv words. By hand, not its two regular expressions: compiling those took longer
+/// than the rest of a warm build's Dockerfile work.
+bool IsSecretWord(const std::string& word) {
   static const std::set<std::string> words = {"apikey", "auth", "credential", "credentials", "key",
                                               "password", "pword", "passwd", "secret", "token"};
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t end = name.find_first_of("_-", start);
-    if (end == std::string::npos) end = name.size();
-    if (words.count(AsciiLower(std::string_view(name).substr(start, end - start)))) return true;
+  return words.count(word) > 0;
+}
+
+/// The words of `name` between any of `separators`, lower-cased.
+std::vector<std::string> NameWords(const std::string& name, const char* separators) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= name.size();) {
+    size_t end = std::min(name.find_first_of(separators, start), name.size());
+    out.push_back(AsciiLower(std::string_view(name).substr(start, end - start)));
     start = end + 1;
   }
+  return out;
+}
+
+}  // namespace
+
+/// ARG/ENV names that may carry a secret, erring towards yes (what provenance leaves out): one of BuildKit's words
+/// between '_' or '-' in any case, or one of its CamelCase words.
+bool LooksSecret(const std::string& name) {
+  for (auto& w : NameWords(name, "_-"))
+    if (IsSecretWord(w)) return true;
   for (const char* camel : {"ApiKey", "Auth", "Credential", "Password", "Secret", "Token"})
     if (name.find(camel) != std::string::npos) return true;
   return false;
@@ -59,18 +70,9 @@ bool LooksSecret(const std::string& name) {
 /// BuildKit's SecretsUsedInArgOrEnv exactly: one of its words as the whole name or a word between '_' (any case),
 /// and no word "public" (PUBLIC_KEY is not a secret).
 bool SecretRuleMatches(const std::string& name) {
-  static const std::set<std::string> words = {"apikey", "auth", "credential", "credentials", "key",
-                                              "password", "pword", "passwd", "secret", "token"};
-  bool secret = false;
-  for (size_t start = 0; start <= name.size();) {
-    size_t end = name.find('_', start);
-    if (end == std::string::npos) end = name.size();
-    std::string word = AsciiLower(std::string_view(name).substr(start, end - start));
-    if (word == "public") return false;
-    secret = secret || words.count(word) > 0;
-    start = end + 1;
-  }
-  return secret;
+  auto words = NameWords(name, "_");
+  return std::none_of(words.begin(), words.end(), [](const std::string& w) { return w == "public"; }) &&
+         std::any_of(words.begin(), words.end(), IsSecretWord);
 }
 
 std::vector<Finding> Lint(const Dockerfile& df) {

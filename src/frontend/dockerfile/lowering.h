@@ -196,7 +196,8 @@ class StageLowering {
   size_t index_;
   const Stage& stage_;
   StageState& st_;
-  std::string label_;     // "stage-0" or the stage's name, for step names
+  std::string name_;      // the stage's name, or "stage-0" for an unnamed one (BuildKit's)
+  std::string label_;     // name_, after the platform when a build has several: for step names
   std::string step_;      // "[label N/M] " of the instruction being lowered
   std::string place_;     // its place in the stage, for `kiln explain` ("3", or "onbuild 1")
   std::string trigger_of_;  // the base image whose ONBUILD trigger is being lowered, else ""
