@@ -116,6 +116,13 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       if (o.push) push_names.push_back(r->String());
     }
   }
+  // The names an archive output records, normalized as BuildKit's ("docker.io/org/repo:tag"); the -t names without any.
+  auto archive_names = [&](const OutputSpec& o) {
+    if (o.names.empty()) return result.tags;
+    std::vector<std::string> names;
+    for (auto& n : o.names) names.push_back(oci::ParseReference(n)->String());  // checked above
+    return names;
+  };
   KILN_ASSIGN(ImageOptions options, ImageOptionsOf(req.outputs, epoch));
   // The local store keeps new layers uncompressed, any blob a layer already has serving: they are compressed only
   // when they leave kiln (an archive, a push, a cache export), once each, as BuildKit's lazy blobs are. An output
@@ -139,6 +146,16 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
     return layers_by_snapshot.emplace(v.snapshot, std::move(layers)).first->second;
   };
 
+  // When a step's result was made: when it ran, as its snapshot or its imported record says (a cached step is
+  // dated by when it ran, so that a build that changed nothing makes the same image, here or from shared cache).
+  const int64_t now = time(nullptr);
+  auto made_of = [&](const solver::VertexOutput& out) -> Result<int64_t> {
+    if (out.created > 0) return out.created;
+    if (!out.materialized || out.snapshot == 0) return now;
+    KILN_ASSIGN(store::SnapshotRecord snapshot, s_->metadata->GetSnapshot(out.snapshot));
+    return snapshot.created;
+  };
+
   // Cache records to export: the final image's steps (mode=min), or every step of every stage (mode=max).
   std::vector<cache::ExportRecord> min_records, max_records;
   if (!req.cache_to.empty()) {
@@ -148,7 +165,8 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
     for (auto& [v, out] : report.results) {
       if (IsSource(def.graph.at(v))) continue;
       KILN_ASSIGN(auto layers, layers_of(out));
-      cache::ExportRecord record{out.key, layers, def.graph.at(v).name};
+      KILN_ASSIGN(int64_t made, made_of(out));
+      cache::ExportRecord record{out.key, layers, def.graph.at(v).name, made};
       if (final_steps.count(v)) min_records.push_back(record);
       max_records.push_back(record);
     }
@@ -205,12 +223,10 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       std::optional<int64_t> made;
       if (h.vertex) {
         KILN_ASSIGN(depth, depths.Of(*h.vertex));
-        // A cached step is dated by when it ran: a build that changed nothing makes the same image.
-        made = int64_t(time(nullptr));
         auto out = report.results.find(*h.vertex);
-        if (out != report.results.end() && out->second.materialized && out->second.snapshot != 0) {
-          KILN_ASSIGN(store::SnapshotRecord snapshot, s_->metadata->GetSnapshot(out->second.snapshot));
-          made = snapshot.created;
+        made = now;
+        if (out != report.results.end()) {
+          KILN_ASSIGN(made, made_of(out->second));
         }
       }
       spec.history.push_back({h.entry, depth, made});
@@ -255,7 +271,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       auto archived = index_that_leaves();
       if (!archived.ok()) return archived.status().Prefixed("--output type=" + o.type);
       KILN_TRY(exp.ExportIndexArchive(archived->index, archived->manifests, o.dest, format,
-                                      o.names.empty() ? result.tags : o.names, o.tar)
+                                      archive_names(o), o.tar)
                    .Prefixed("--output type=" + o.type));
     }
     for (auto& name : push_names) {
@@ -280,7 +296,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       auto format = o.type == "oci" ? oci::ArchiveFormat::kOci : oci::ArchiveFormat::kDocker;
       auto archived = image_that_leaves();
       if (!archived.ok()) return archived.status().Prefixed("--output type=" + o.type);
-      KILN_TRY(exp.ExportArchive(*archived, o.dest, format, o.names.empty() ? result.tags : o.names, o.tar)
+      KILN_TRY(exp.ExportArchive(*archived, o.dest, format, archive_names(o), o.tar)
                    .Prefixed("--output type=" + o.type));
     }
     for (auto& name : push_names) {

@@ -301,7 +301,26 @@ Result<exporter::Image> Engine::FindImage(const std::string& ref, const std::opt
   return exporter::LoadPlatformImage(*s_->content, digest, platform, "image \"" + ref + "\"");
 }
 
-BuildResult Engine::Build(const BuildRequest& req) {
+BuildResult Engine::Build(const BuildRequest& request) {
+  // A context named by URL is fetched first; a relative -f then names a file of it, as docker build reads it.
+  std::optional<FetchedContext> fetched;
+  BuildRequest remote_request;
+  if (IsRemoteContext(request.context)) {
+    auto got = FetchContext(request.context, request.cancelled);
+    if (!got.ok()) {
+      BuildResult failed;
+      failed.status = got.status();
+      return failed;
+    }
+    fetched = std::move(*got);
+    remote_request = request;
+    remote_request.context = fetched->context;
+    if (!remote_request.dockerfile_text) remote_request.dockerfile_text = fetched->dockerfile_text;
+    if (!remote_request.dockerfile.empty() && remote_request.dockerfile[0] != '/' && !fetched->dockerfile_text) {
+      remote_request.dockerfile = JoinPath(fetched->context, remote_request.dockerfile);
+    }
+  }
+  const BuildRequest& req = fetched ? remote_request : request;
   BuildResult result = BuildHoldingStore(req);
   if (result.status.IsNoSpace()) result.status = GiveBackSpace(result);
   std::string collected = CollectIfOverLimit(result);
@@ -334,18 +353,24 @@ Result<dockerfile::NamedContext> Engine::NamedContextOf(const std::string& name,
   if (value.rfind("docker-image://", 0) == 0) {
     std::string ref = value.substr(strlen("docker-image://"));
     KILN_TRY(oci::ParseReference(ref).status());
-    return dockerfile::NamedContext{Kind::kImage, ref};
+    return dockerfile::NamedContext{Kind::kImage, ref, {}};
   }
   if (value.rfind("oci-layout://", 0) == 0) {
     KILN_ASSIGN(std::string digest, ImportLayoutImage(value.substr(strlen("oci-layout://"))));
-    return dockerfile::NamedContext{Kind::kImage, digest};
+    return dockerfile::NamedContext{Kind::kImage, digest, {}};
   }
   if (value.find("://") != std::string::npos) {
     return Status::Error("\"" + value + "\": only a directory, docker-image:// and oci-layout:// are supported");
   }
   char real[PATH_MAX];
   if (!realpath(value.c_str(), real) || !IsDirectory(real)) return Status::Error("\"" + value + "\" is not a directory");
-  return dockerfile::NamedContext{Kind::kDirectory, real};
+  dockerfile::NamedContext named{Kind::kDirectory, real, {}};
+  std::string ignore = JoinPath(real, ".dockerignore");
+  if (auto text = ReadFile(ignore); text.ok()) {
+    KILN_ASSIGN(PatternMatcher m, PatternMatcher::Parse(*text, ignore));
+    named.exclude_patterns = m.Describe();
+  }
+  return named;
 }
 
 BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
@@ -418,6 +443,8 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   }
   co.target = req.target;
   co.network = req.network;
+  co.container = req.container;
+  co.no_cache_stages.insert(req.no_cache_filter.begin(), req.no_cache_filter.end());
   co.epoch = SourceDateEpoch(req.build_args);
   // Base images come from the local store, or from their registry as --pull says; each is shown as a step
   // before the solver's own.
@@ -519,6 +546,8 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     defs.push_back(std::move(*more));
   }
   for (size_t i = 1; i < defs.size(); i++) defs[i].graph = defs[0].graph;
+  for (auto& d : defs)
+    for (auto& [key, value] : req.labels) d.config.config.labels[key] = value;  // --label, over LABEL
   std::vector<size_t> targets;
   for (auto& d : defs) targets.push_back(d.result);
   if (Status emulated = CheckEmulators(defs[0].graph, targets); !emulated.ok()) return fail(emulated);

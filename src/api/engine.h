@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fs.h"
 #include "base/json.h"
 #include "base/status.h"
 #include "cache/transfer.h"
@@ -109,6 +110,12 @@ struct BuildRequest {
   /// Limits of each RUN step's container; 0: none.
   int64_t memory_limit = 0;
   int64_t pids_limit = 0;
+  /// What every RUN step's container sees besides: --add-host, --shm-size, --ulimit.
+  graph::ContainerSettings container;
+  /// Labels of the image (--label), over those of the Dockerfile.
+  std::map<std::string, std::string> labels;
+  /// Stages whose steps skip the cache (--no-cache-filter); the steps that use their results run too.
+  std::vector<std::string> no_cache_filter;
   PullPolicy pull = PullPolicy::kMissing;
   bool push = false;  // --push: push every -t name once built
   std::vector<cache::CacheSpec> cache_from;  // imported cache, consulted after the local store
@@ -255,6 +262,16 @@ struct FileChange {
   std::string kind;  // "added", "removed", "modified"
 };
 
+/// Whether a build context names a URL to fetch (git or http(s)) rather than a directory.
+bool IsRemoteContext(const std::string& context);
+
+/// A build context fetched from a URL, removed with this.
+struct FetchedContext {
+  std::unique_ptr<TempDir> dir;
+  std::string context;                         // the checkout (of its subdir), or the unpacked tarball
+  std::optional<std::string> dockerfile_text;  // a URL that held a lone Dockerfile
+};
+
 class Engine {
  public:
   /// Opens (creating if needed) the state under `options.data_root`, recovering from interrupted runs.
@@ -337,6 +354,8 @@ class Engine {
   explicit Engine(std::unique_ptr<State> state);
   /// Build's work, under the store's shared lock.
   BuildResult BuildHoldingStore(const BuildRequest& request);
+  /// Fetches a context IsRemoteContext names; errors name the URL.
+  Result<FetchedContext> FetchContext(const std::string& url, const std::function<bool()>& cancelled);
   /// Records that `name` (normalized, as Reference::String gives it) names the manifest or index `digest`. A
   /// name with a digest is a promise that its content is exactly that digest: any other is refused, so that no
   /// archive, tag or import can make "app@sha256:X" stand for other content.

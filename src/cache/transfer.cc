@@ -15,13 +15,20 @@ Result<std::string> ReadBlobFile(const std::string& dir, const std::string& dige
   return ReadFile(JoinPath(dir, "blobs/sha256/" + DigestHex(digest)));
 }
 
+/// A record's "created" (seconds since the epoch); 0 when absent or not a plausible time.
+int64_t CreatedOf(const Json& record) {
+  if (!record.contains("created") || !record["created"].is_number_integer()) return 0;
+  int64_t t = record["created"].get<int64_t>();
+  return t > 0 && t <= int64_t(INT32_MAX) * 4 ? t : 0;
+}
+
 /// A source whose records were read up front and whose blobs come from somewhere on demand.
 class ImportedCache : public RemoteSource {
  public:
-  ImportedCache(std::string what, std::map<std::string, std::vector<LayerRef>> records,
+  ImportedCache(std::string what, std::map<std::string, ImportedRecord> records,
                 std::function<Status(const LayerRef&)> fetch)
       : what_(std::move(what)), records_(std::move(records)), fetch_(std::move(fetch)) {}
-  std::optional<std::vector<LayerRef>> Lookup(const std::string& key) const override {
+  std::optional<ImportedRecord> Lookup(const std::string& key) const override {
     auto it = records_.find(key);
     if (it == records_.end()) return std::nullopt;
     return it->second;
@@ -31,7 +38,7 @@ class ImportedCache : public RemoteSource {
 
  private:
   std::string what_;
-  std::map<std::string, std::vector<LayerRef>> records_;
+  std::map<std::string, ImportedRecord> records_;
   std::function<Status(const LayerRef&)> fetch_;
 };
 
@@ -93,7 +100,9 @@ CacheArtifact EncodeCache(const std::vector<ExportRecord>& records) {
       }
       chain.push_back(it->second);
     }
-    out_records.push_back({{"key", r.key}, {"layers", chain}, {"description", r.description}});
+    Json record = {{"key", r.key}, {"layers", chain}, {"description", r.description}};
+    if (r.created > 0) record["created"] = r.created;
+    out_records.push_back(std::move(record));
   }
   a.config = DumpLenient(Json{{"version", 1}, {"layers", layers}, {"records", out_records}});
   a.config_descriptor = {kCacheConfigMediaType, DigestOf(a.config), int64_t(a.config.size()), {}, {}};
@@ -105,7 +114,7 @@ CacheArtifact EncodeCache(const std::vector<ExportRecord>& records) {
   return a;
 }
 
-Result<std::map<std::string, std::vector<LayerRef>>> DecodeCache(const std::string& config,
+Result<std::map<std::string, ImportedRecord>> DecodeCache(const std::string& config,
                                                                  const std::vector<oci::Descriptor>& layers,
                                                                  const std::string& what) {
   auto bad = [&](const std::string& why) { return Status::Error(what + ": not kiln cache: " + why); };
@@ -125,7 +134,7 @@ Result<std::map<std::string, std::vector<LayerRef>>> DecodeCache(const std::stri
     refs.push_back({layers[i], l.value("diffID", "")});
     if (!IsValidDigest(refs.back().diff_id)) return bad("layer " + std::to_string(i) + " has no diffID");
   }
-  std::map<std::string, std::vector<LayerRef>> records;
+  std::map<std::string, ImportedRecord> records;
   const Json& list = j.value("records", Json::array());
   if (!list.is_array()) return bad("records is not a list");
   for (auto& r : list) {
@@ -135,7 +144,7 @@ Result<std::map<std::string, std::vector<LayerRef>>> DecodeCache(const std::stri
       if (!index.is_number_unsigned() || index.get<size_t>() >= refs.size()) return bad("a record names a missing layer");
       chain.push_back(refs[index.get<size_t>()]);
     }
-    records[r["key"].get<std::string>()] = std::move(chain);
+    records[r["key"].get<std::string>()] = {std::move(chain), CreatedOf(r)};
   }
   return records;
 }
@@ -146,13 +155,16 @@ Json InlineCache(const std::vector<ExportRecord>& records, const std::vector<Lay
     if (r.layers.size() > image_layers.size()) continue;
     bool prefix = std::equal(r.layers.begin(), r.layers.end(), image_layers.begin(),
                              [](const LayerRef& a, const LayerRef& b) { return a.blob.digest == b.blob.digest; });
-    if (prefix) out.push_back({{"key", r.key}, {"depth", r.layers.size()}});
+    if (!prefix) continue;
+    Json record = {{"key", r.key}, {"depth", r.layers.size()}};
+    if (r.created > 0) record["created"] = r.created;
+    out.push_back(std::move(record));
   }
   return Json{{"version", 1}, {"records", out}};
 }
 
-std::map<std::string, std::vector<LayerRef>> DecodeInlineCache(const Json& config, const oci::Manifest& manifest) {
-  std::map<std::string, std::vector<LayerRef>> out;
+std::map<std::string, ImportedRecord> DecodeInlineCache(const Json& config, const oci::Manifest& manifest) {
+  std::map<std::string, ImportedRecord> out;
   if (!config.is_object() || !config.contains(kInlineCacheField)) return out;
   const Json& inline_cache = config[kInlineCacheField];
   const Json& diff_ids = config.value("rootfs", Json::object()).value("diff_ids", Json::array());
@@ -165,7 +177,7 @@ std::map<std::string, std::vector<LayerRef>> DecodeInlineCache(const Json& confi
     std::vector<LayerRef> chain;
     for (size_t i = 0; i < r["depth"].get<size_t>(); i++)
       chain.push_back({manifest.layers[i], diff_ids[i].is_string() ? diff_ids[i].get<std::string>() : ""});
-    out[r["key"].get<std::string>()] = std::move(chain);
+    out[r["key"].get<std::string>()] = {std::move(chain), CreatedOf(r)};
   }
   return out;
 }
@@ -206,17 +218,33 @@ Result<std::unique_ptr<RemoteSource>> ImportFromRegistry(remote::Registry& regis
                                                          const store::ContentStore& content) {
   std::string what = "cache " + ref.Familiar();
   KILN_ASSIGN(remote::FetchedManifest fetched, registry.GetManifest(ref));
-  if (!oci::IsManifestType(fetched.media_type)) return Status::Error(what + ": not a cache manifest or an image");
-  KILN_ASSIGN(oci::Manifest m, oci::ManifestFromJson(fetched.data));
-  // The config is small: read it now. Layers wait until a build needs one.
-  std::string config;
-  KILN_TRY(registry.GetBlob(ref, m.config, [&](std::string_view d) { config.append(d); return Status::Ok(); }, nullptr));
-  std::map<std::string, std::vector<LayerRef>> records;
-  if (m.config.media_type == kCacheConfigMediaType) {
-    KILN_ASSIGN(records, DecodeCache(config, m.layers, what));
+  // A cache artifact, an image with inline cache, or an index of such images (a multi-platform build's inline
+  // cache is in each platform's image).
+  std::vector<oci::Manifest> manifests;
+  if (oci::IsIndexType(fetched.media_type)) {
+    KILN_ASSIGN(oci::Index index, oci::IndexFromJson(fetched.data));
+    for (auto& d : index.manifests) {
+      if (!oci::IsManifestType(d.media_type) || (d.platform && d.platform->os == "unknown")) continue;  // attestations
+      oci::Reference at = ref;
+      at.digest = d.digest;
+      KILN_ASSIGN(remote::FetchedManifest image, registry.GetManifest(at));
+      KILN_ASSIGN(manifests.emplace_back(), oci::ManifestFromJson(image.data));
+    }
+  } else if (oci::IsManifestType(fetched.media_type)) {
+    KILN_ASSIGN(manifests.emplace_back(), oci::ManifestFromJson(fetched.data));
   } else {
-    auto j = ParseJson(config);
-    if (j.ok()) records = DecodeInlineCache(*j, m);
+    return Status::Error(what + ": not a cache manifest, an image or an index");
+  }
+  std::map<std::string, ImportedRecord> records;
+  for (const oci::Manifest& m : manifests) {
+    // The config is small: read it now. Layers wait until a build needs one.
+    std::string config;
+    KILN_TRY(registry.GetBlob(ref, m.config, [&](std::string_view d) { config.append(d); return Status::Ok(); }, nullptr));
+    if (m.config.media_type == kCacheConfigMediaType) {
+      KILN_ASSIGN(records, DecodeCache(config, m.layers, what));
+    } else if (auto j = ParseJson(config); j.ok()) {
+      records.merge(DecodeInlineCache(*j, m));
+    }
   }
   auto fetch = [&registry, ref, &content](const LayerRef& layer) -> Status {
     KILN_ASSIGN(store::BlobWriter writer, content.NewWriter());

@@ -32,11 +32,12 @@ struct CacheSpec {
   static Result<CacheSpec> Parse(const std::string& text, bool for_export);
 };
 
-/// A record to export: a step's key and the layers of its result.
+/// A record to export: a step's key, the layers of its result, and when the step ran (0: unknown).
 struct ExportRecord {
   std::string key;
   std::vector<LayerRef> layers;
   std::string description;
+  int64_t created = 0;
 };
 
 /// The cache artifact of `records`: its config (the records, naming layers by position) and the manifest that
@@ -51,14 +52,14 @@ struct CacheArtifact {
 CacheArtifact EncodeCache(const std::vector<ExportRecord>& records);
 
 /// The records of a cache config whose manifest lists `layers`, by key. An error names `what`.
-Result<std::map<std::string, std::vector<LayerRef>>> DecodeCache(const std::string& config,
-                                                                 const std::vector<oci::Descriptor>& layers,
-                                                                 const std::string& what);
+Result<std::map<std::string, ImportedRecord>> DecodeCache(const std::string& config,
+                                                          const std::vector<oci::Descriptor>& layers,
+                                                          const std::string& what);
 
 /// The inline cache of an image whose layers are `image_layers`: records whose results are a prefix of them.
 Json InlineCache(const std::vector<ExportRecord>& records, const std::vector<LayerRef>& image_layers);
 /// The records of an image config's inline cache (none when it has none).
-std::map<std::string, std::vector<LayerRef>> DecodeInlineCache(const Json& config, const oci::Manifest& manifest);
+std::map<std::string, ImportedRecord> DecodeInlineCache(const Json& config, const oci::Manifest& manifest);
 
 /// Writes the artifact to an OCI image layout directory, tagged `tag` in its index.json (other tags kept).
 Status ExportToDirectory(const std::string& dir, const std::string& tag, const std::vector<ExportRecord>& records,

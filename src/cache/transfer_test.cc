@@ -40,7 +40,8 @@ TEST(CacheSpec, ParsesBuildxSyntax) {
 
 TEST(CacheArtifact, RoundTripsAndSharesLayers) {
   LayerRef base = Layer("base"), a = Layer("a"), b = Layer("b");
-  std::vector<ExportRecord> records = {{"sha256:k1", {base, a}, "[1/2] RUN a"}, {"sha256:k2", {base, a, b}, "[2/2] RUN b"}};
+  std::vector<ExportRecord> records = {{"sha256:k1", {base, a}, "[1/2] RUN a", 0},
+                                       {"sha256:k2", {base, a, b}, "[2/2] RUN b", 1445412480}};
   CacheArtifact art = EncodeCache(records);
   ASSERT_EQ(art.layers.size(), 3u) << "each layer listed once";
   EXPECT_EQ(art.config_descriptor.digest, DigestOf(art.config));
@@ -48,13 +49,15 @@ TEST(CacheArtifact, RoundTripsAndSharesLayers) {
   auto decoded = DecodeCache(art.config, art.layers, "test");
   ASSERT_TRUE(decoded.ok()) << decoded.status().message();
   ASSERT_EQ(decoded->size(), 2u);
-  ASSERT_EQ(decoded->at("sha256:k2").size(), 3u);
-  EXPECT_EQ(decoded->at("sha256:k2")[2].blob.digest, b.blob.digest);
-  EXPECT_EQ(decoded->at("sha256:k2")[2].diff_id, b.diff_id);
+  ASSERT_EQ(decoded->at("sha256:k2").layers.size(), 3u);
+  EXPECT_EQ(decoded->at("sha256:k2").layers[2].blob.digest, b.blob.digest);
+  EXPECT_EQ(decoded->at("sha256:k2").layers[2].diff_id, b.diff_id);
+  EXPECT_EQ(decoded->at("sha256:k2").created, 1445412480) << "when the step ran travels with its record";
+  EXPECT_EQ(decoded->at("sha256:k1").created, 0);
 }
 
 TEST(CacheArtifact, RefusesConfigsThatDisagreeWithTheManifest) {
-  CacheArtifact art = EncodeCache({{"sha256:k", {Layer("x")}, ""}});
+  CacheArtifact art = EncodeCache({{"sha256:k", {Layer("x")}, "", 0}});
   auto fewer = art.layers;
   fewer.clear();
   EXPECT_FALSE(DecodeCache(art.config, fewer, "t").ok());
@@ -69,14 +72,15 @@ TEST(CacheArtifact, RefusesConfigsThatDisagreeWithTheManifest) {
 
 TEST(InlineCache, KeepsRecordsThatArePrefixesOfTheImage) {
   LayerRef base = Layer("base"), a = Layer("a"), other = Layer("other");
-  Json inline_cache = InlineCache({{"sha256:in", {base, a}, ""}, {"sha256:out", {base, other}, ""}}, {base, a});
+  Json inline_cache = InlineCache({{"sha256:in", {base, a}, "", 1445412480}, {"sha256:out", {base, other}, "", 0}}, {base, a});
   ASSERT_EQ(inline_cache["records"].size(), 1u);
   Json config = {{"rootfs", {{"type", "layers"}, {"diff_ids", {base.diff_id, a.diff_id}}}}, {kInlineCacheField, inline_cache}};
   oci::Manifest m;
   m.layers = {base.blob, a.blob};
   auto records = DecodeInlineCache(config, m);
   ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records.at("sha256:in").size(), 2u);
+  EXPECT_EQ(records.at("sha256:in").layers.size(), 2u);
+  EXPECT_EQ(records.at("sha256:in").created, 1445412480);
   config[kInlineCacheField]["records"][0]["depth"] = 9;  // more layers than the image has: ignored
   EXPECT_TRUE(DecodeInlineCache(config, m).empty());
 }

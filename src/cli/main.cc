@@ -199,8 +199,8 @@ int main(int argc, char** argv) {
   // plain ASCII or a layer could not hold "café.txt" as BuildKit's do.
   if (!setlocale(LC_CTYPE, "C.UTF-8")) setlocale(LC_CTYPE, "");
   // A plain user's kiln works inside a user namespace of its own (rootless): entered first, while this process
-  // has one thread. Help and lint touch no store, and work where user namespaces do not.
-  bool needs_store = argc > 1 && std::string(argv[1]) != "lint";
+  // has one thread. Help, --version and lint touch no store, and work where user namespaces do not.
+  bool needs_store = argc > 1 && std::string(argv[1]) != "lint" && std::string(argv[1]) != "--version";
   for (int i = 1; i < argc && std::string(argv[i]) != "--"; i++)  // what follows "--" is a container's command
     if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") needs_store = false;
   if (kiln::Status rootless = needs_store ? kiln::EnterUserNamespace() : kiln::Status::Ok(); !rootless.ok()) {
@@ -208,6 +208,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   CLI::App app{"kiln: a daemonless container image builder"};
+  app.set_version_flag("--version", "kiln version v" KILN_VERSION);
   app.require_subcommand(1);
   std::string data_root;
   std::string runtime = "runc";
@@ -258,14 +259,17 @@ int main(int argc, char** argv) {
   auto* build = subcommand("build");
   std::string context = ".", file, target, progress_mode = "auto", network = "host";
   std::vector<std::string> tags, build_args, outputs, secrets, build_contexts, allow, ssh, cache_from, cache_to,
-      build_platforms, attests;
-  std::string sbom, provenance;
+      build_platforms, attests, labels, add_hosts, ulimits, no_cache_filter;
+  std::string sbom, provenance, shm_size;
   bool no_cache = false, quiet = false, check_only = false, push_tags = false;
   std::string call, call_format = "text", on_error = "fail", build_memory, pull_policy = "missing";
   int max_parallelism = 0;
   int64_t build_pids = 0;
   if (declared(build)) {
-    build->add_option("context", context, "Build context directory, or - for a tar of it (or a Dockerfile) on stdin")->required();
+    build->add_option("context", context,
+                      "Build context: a directory, - for a tar of it (or a Dockerfile) on stdin, a git URL "
+                      "(https://host/repo.git#ref:subdir, git@host:repo.git), or an https URL of a tarball or Dockerfile")
+        ->required();
     build->add_option("-f,--file", file, "Path to the Dockerfile (default CONTEXT/Dockerfile), or - for stdin");
     build->add_option("-t,--tag", tags, "Name and tag of the image (repeatable)");
     build->add_option("--build-arg", build_args, "Build argument KEY=VALUE (or KEY to take it from the environment)");
@@ -286,6 +290,12 @@ int main(int argc, char** argv) {
     build->add_option("--format", call_format, "How --call answers: text (default) or json")
         ->check(CLI::IsMember({"text", "json"}));
     build->add_flag("--no-cache", no_cache, "Run every step, ignoring the cache");
+    build->add_option("--no-cache-filter", no_cache_filter, "Stages whose steps run whatever the cache holds (repeatable, or comma-separated)")
+        ->delimiter(',');
+    build->add_option("--label", labels, "Label of the image KEY=VALUE, over the Dockerfile's (repeatable)");
+    build->add_option("--add-host", add_hosts, "A line of /etc/hosts in RUN steps, NAME:IP (repeatable)");
+    build->add_option("--shm-size", shm_size, "Size of /dev/shm in RUN steps, e.g. 128m (default 64m)");
+    build->add_option("--ulimit", ulimits, "Resource limit of RUN steps, NAME=SOFT[:HARD], e.g. nofile=1024:2048 (repeatable)");
     build->add_option("--on-error", on_error, "When a RUN step fails: fail (default), or shell (open a shell in its file system)")
         ->check(CLI::IsMember({"fail", "shell"}));
     build->add_option("--max-parallelism", max_parallelism, "Steps run at once at most (default: one per core)")
@@ -552,6 +562,27 @@ int main(int argc, char** argv) {
     if (!memory.ok()) return Fail(memory.status());
     req.memory_limit = *memory;
     req.pids_limit = build_pids;
+    req.no_cache_filter = no_cache_filter;
+    for (auto& l : labels) {
+      size_t eq = l.find('=');
+      if (eq == 0 || l.empty()) return Fail(kiln::Status::Error("--label: \"" + l + "\" has no key (KEY=VALUE)"));
+      req.labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);  // docker's KEY alone: empty
+    }
+    for (auto& h : add_hosts) {
+      auto host = kiln::graph::ContainerSettings::ParseHost(h);
+      if (!host.ok()) return Fail(host.status());
+      req.container.extra_hosts.push_back(*host);
+    }
+    for (auto& u : ulimits) {
+      auto limit = kiln::graph::ContainerSettings::ParseUlimit(u);
+      if (!limit.ok()) return Fail(limit.status());
+      req.container.ulimits.push_back(*limit);
+    }
+    if (!shm_size.empty()) {
+      auto bytes = kiln::ParseRamSize(shm_size);
+      if (!bytes || *bytes <= 0) return Fail(kiln::Status::Error("--shm-size: bad size \"" + shm_size + "\" (e.g. 64m, 1g)"));
+      req.container.shm_size = *bytes;
+    }
     req.push = push_tags;
     auto policy = kiln::api::ParsePullPolicy(pull_policy);
     if (!policy.ok()) return Fail(policy.status());

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +36,9 @@ const std::vector<std::string> kDefaultCaps = {
 
 // Paths the runtime mounts over; if the image lacks them, the runtime creates them and we must take them away.
 const std::vector<std::string> kMountTargets = {"/proc", "/sys", "/dev", "/etc", "/etc/hosts", "/etc/resolv.conf"};
+
+/// The size option of /dev/shm: --shm-size, or BuildKit's 64 MiB.
+std::string ShmSize(int64_t bytes) { return bytes > 0 ? std::to_string(bytes / 1024) + "k" : "65536k"; }
 
 Json BindMount(const std::string& dest, const std::string& src, bool readonly) {
   Json options = {"rbind", "rprivate"};
@@ -93,6 +97,11 @@ Result<Json> MakeSpec(const std::string& rootfs, const ExecSpec& spec, const Use
        {{"bounding", caps}, {"effective", user.uid == 0 ? caps : empty}, {"permitted", user.uid == 0 ? caps : empty}}},
       {"noNewPrivileges", !insecure}};
   for (auto& e : spec.secret_env) process["env"].push_back(e);
+  for (auto& u : spec.container.ulimits) {
+    auto value = [](int64_t v) { return v < 0 ? uint64_t(RLIM_INFINITY) : uint64_t(v); };
+    process["rlimits"].push_back({{"type", graph::ContainerSettings::RlimitType(u.name)}, {"soft", value(u.soft)},
+                                  {"hard", value(u.hard)}});
+  }
   if (!user.additional_gids.empty()) process["user"]["additionalGids"] = user.additional_gids;
   // In a user namespace (rootless kiln), sysfs can only be mounted with a network namespace of its own, and
   // devpts's gid=5 only when group 5 is mapped: there /sys is bound from the host, and devpts keeps the
@@ -109,7 +118,7 @@ Result<Json> MakeSpec(const std::string& rootfs, const ExecSpec& spec, const Use
        {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
       {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"}, {"options", devpts_options}},
       {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
-       {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+       {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=" + ShmSize(spec.container.shm_size)}}},
       {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
        {"options", {"nosuid", "noexec", "nodev"}}},
       sys,
@@ -142,8 +151,10 @@ Result<Json> MakeSpec(const std::string& rootfs, const ExecSpec& spec, const Use
               {"hostname", spec.hostname}, {"mounts", mounts}, {"linux", linux_section}};
 }
 
-std::string HostsFile(const std::string& hostname) {
-  return "127.0.0.1\tlocalhost " + hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+std::string HostsFile(const std::string& hostname, const std::vector<graph::ContainerSettings::Host>& extra) {
+  std::string hosts = "127.0.0.1\tlocalhost " + hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  for (auto& h : extra) hosts += h.ip + "\t" + h.name + "\n";
+  return hosts;
 }
 
 std::string ResolvConf(const std::string& network) {
@@ -279,7 +290,7 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
     binds.push_back({path, s.target, false});
   }
   // The bundle lives as long as the container: nothing in it needs to reach the disk.
-  KILN_TRY(WriteFile(bundle.path() + "/hosts", HostsFile(spec.hostname)));
+  KILN_TRY(WriteFile(bundle.path() + "/hosts", HostsFile(spec.hostname, spec.container.extra_hosts)));
   KILN_TRY(WriteFile(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
   std::string id = NewId();
   std::unique_ptr<LimitCgroup> limits;  // its cgroup is removed when this goes, after runc has removed the container's

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "graph/graph.h"
 
 namespace kiln::executor {
 
@@ -64,6 +65,7 @@ struct ExecSpec {
   std::string security = "sandbox";
   int64_t memory_limit = 0;  // bytes; 0: none
   int64_t pids_limit = 0;    // processes; 0: none
+  graph::ContainerSettings container;  // --add-host, --shm-size, --ulimit
 };
 
 struct ExecIO {

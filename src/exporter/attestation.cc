@@ -260,7 +260,7 @@ Result<std::pair<Image, oci::Descriptor>> PutAttestationManifest(const store::Co
                                                                  const std::string& subject_name,
                                                                  const std::vector<Attestation>& attestations) {
   Image out;
-  out.config.platform = {"unknown", "unknown", ""};
+  out.config.platform = {"unknown", "unknown", "", ""};
   Json subject_json = {{"name", subject_name.empty() ? "_" : subject_name},
                        {"digest", {{"sha256", DigestHex(subject.descriptor.digest)}}}};
   for (auto& a : attestations) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/json.h"
+#include "base/status.h"
 
 namespace kiln::graph {
 
@@ -79,6 +80,29 @@ struct ExecMount {
 
 const char* MountTypeName(ExecMount::Type type);
 
+/// What --add-host, --shm-size and --ulimit give the container of every RUN step, as BuildKit's exec meta: what
+/// the command sees, so part of the step's key.
+struct ContainerSettings {
+  struct Host {
+    std::string name, ip;  // a line "ip name" of /etc/hosts
+  };
+  struct Ulimit {
+    std::string name;  // as docker names them: nofile, nproc, core, ...
+    int64_t soft = 0, hard = 0;  // -1: unlimited
+  };
+  std::vector<Host> extra_hosts;
+  int64_t shm_size = 0;  // bytes of /dev/shm; 0: BuildKit's 64 MiB
+  std::vector<Ulimit> ulimits;
+
+  bool empty() const { return extra_hosts.empty() && shm_size == 0 && ulimits.empty(); }
+  /// "name:ip" or "name=ip", as docker build --add-host takes them; an error names the flag.
+  static Result<Host> ParseHost(const std::string& text);
+  /// "name=soft[:hard]", as docker build --ulimit takes them; an error names the flag.
+  static Result<Ulimit> ParseUlimit(const std::string& text);
+  /// The OCI runtime's name of a limit: "nofile" is "RLIMIT_NOFILE".
+  static std::string RlimitType(const std::string& name);
+};
+
 /// A command run in a container on top of its first input's file system.
 struct ExecOp {
   std::vector<std::string> args;
@@ -97,6 +121,7 @@ struct ExecOp {
   std::vector<std::string> proxy_env;
   /// The container's hostname (--build-arg BUILDKIT_SANDBOX_HOSTNAME); "" is BuildKit's "buildkitsandbox".
   std::string hostname;
+  ContainerSettings container;
 };
 
 /// COPY: paths of one input copied into the file system of the op's first input.
@@ -153,6 +178,8 @@ struct Vertex {
   std::string step_id;
   /// Which environment names of the step are build arguments ("changed: build-arg V" rather than "env V").
   std::vector<std::string> arg_names;
+  /// The step runs whatever the cache holds (--no-cache-filter names its stage); not part of its digest.
+  bool ignore_cache = false;
 };
 
 /// A DAG in topological order: every input index is smaller than its user's.
@@ -162,6 +189,8 @@ class Graph {
   size_t Add(Op op, std::vector<size_t> inputs, std::string name, std::string location = "");
   const std::vector<Vertex>& vertices() const { return vertices_; }
   const Vertex& at(size_t i) const { return vertices_[i]; }
+  /// Makes the vertex run whatever the cache holds (see Vertex::ignore_cache).
+  void IgnoreCache(size_t i) { vertices_.at(i).ignore_cache = true; }
   /// Sets the vertex's step_id and arg_names (see Vertex).
   void Describe(size_t i, std::string step_id, std::vector<std::string> arg_names);
   /// Adds every vertex of `other` (identical ones are shared); returns where each of its vertices is now.

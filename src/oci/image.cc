@@ -14,12 +14,12 @@
 namespace kiln::oci {
 
 std::string Platform::ToString() const {
-  return os + "/" + architecture + (variant.empty() ? "" : "/" + variant);
+  return os + (os_version.empty() ? "" : "(" + os_version + ")") + "/" + architecture + (variant.empty() ? "" : "/" + variant);
 }
 
 Platform Platform::Normalized() const {
   // containerd's normalisation (platforms.Normalize), which BuildKit applies to every platform it is given.
-  Platform p{AsciiLower(os), AsciiLower(architecture), AsciiLower(variant)};
+  Platform p{AsciiLower(os), AsciiLower(architecture), AsciiLower(variant), os_version};
   if (p.os == "macos") p.os = "darwin";
   std::string& a = p.architecture;
   std::string& v = p.variant;
@@ -51,6 +51,16 @@ Result<Platform> Platform::Parse(const std::string& s) {
   auto invalid = [&](const std::string& why) {
     return Status::Error("invalid platform \"" + s + "\": " + why + " (os/arch[/variant], as linux/arm64 or linux/arm/v7)");
   };
+  // An OS version follows the OS in parentheses, as containerd writes it: "windows(10.0.17763)/amd64".
+  std::string os_version;
+  if (!parts.empty() && parts[0].size() > 2 && parts[0].back() == ')') {
+    size_t open = parts[0].find('(');
+    if (open == std::string::npos || open == 0) return invalid("a bad OS version");
+    os_version = parts[0].substr(open + 1, parts[0].size() - open - 2);
+    parts[0].resize(open);
+    for (char c : os_version)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') return invalid("a bad OS version");
+  }
   for (auto& p : parts) {
     if (p.empty()) return invalid("an empty part");
     for (char c : p)
@@ -84,6 +94,7 @@ Result<Platform> Platform::Parse(const std::string& s) {
     p.architecture = parts[1];
     if (parts.size() == 3) p.variant = parts[2];
   }
+  p.os_version = os_version;
   return p.Normalized();
 }
 
@@ -114,6 +125,7 @@ Platform Platform::Host() {
 
 Json ToJson(const Platform& p) {
   Json j = {{"architecture", p.architecture}, {"os", p.os}};
+  if (!p.os_version.empty()) j["os.version"] = p.os_version;
   if (!p.variant.empty()) j["variant"] = p.variant;
   return j;
 }
@@ -147,6 +159,7 @@ Json ToJson(const ImageConfig& c) {
   j["architecture"] = c.platform.architecture;
   if (!c.platform.variant.empty()) j["variant"] = c.platform.variant;
   j["os"] = c.platform.os;
+  if (!c.platform.os_version.empty()) j["os.version"] = c.platform.os_version;
   const ContainerConfig& cc = c.config;
   Json cfg = Json::object();
   if (!cc.user.empty()) cfg["User"] = cc.user;
@@ -227,6 +240,7 @@ Result<Descriptor> DescriptorFromJson(const Json& j) {
     p.os = Str(j["platform"], "os");
     p.architecture = Str(j["platform"], "architecture");
     p.variant = Str(j["platform"], "variant");
+    p.os_version = Str(j["platform"], "os.version");
     d.platform = p;
   }
   return d;
@@ -279,6 +293,7 @@ Result<ImageConfig> ImageConfigFromJson(const std::string& text) {
   c.platform.os = Str(j, "os");
   c.platform.architecture = Str(j, "architecture");
   c.platform.variant = Str(j, "variant");
+  c.platform.os_version = Str(j, "os.version");
   if (j.contains("config") && j["config"].is_object()) {
     const Json& cfg = j["config"];
     ContainerConfig& cc = c.config;
@@ -381,6 +396,8 @@ Result<Descriptor> SelectPlatform(const Index& index, const Platform& want, cons
     if (m.platform->os == "unknown") continue;
     Platform p = m.platform->Normalized();
     offered.push_back(p.ToString());
+    // An OS version asked for must be the image's, as containerd matches Windows images by their build.
+    if (!w.os_version.empty() && !p.os_version.empty() && p.os_version != w.os_version) continue;
     if (p.os == w.os && p.architecture == w.architecture && (w.variant.empty() || p.variant == w.variant)) return m;
   }
   std::string list;

@@ -27,10 +27,11 @@ struct Platform {
   std::string os = "linux";
   std::string architecture = "amd64";
   std::string variant;
-  /// "os/arch[/variant]".
+  std::string os_version;  // "os.version": Windows images name the OS build they need
+  /// "os/arch[/variant]", or "os(version)/arch[/variant]" with an OS version (containerd's FormatAll).
   std::string ToString() const;
-  /// Parses "linux/amd64", "linux/arm64/v8", "amd64" (this host's OS), "linux" (this host's architecture), and
-  /// normalises the result.
+  /// Parses "linux/amd64", "linux/arm64/v8", "windows(10.0.17763)/amd64", "amd64" (this host's OS), "linux" (this
+  /// host's architecture), and normalises the result.
   static Result<Platform> Parse(const std::string& s);
   /// Every platform of `lists`, each "p1,p2,..." (as --platform takes them), normalised, once each, in order.
   static Result<std::vector<Platform>> ParseList(const std::vector<std::string>& lists);
@@ -38,7 +39,7 @@ struct Platform {
   /// arm/v7), default variants dropped (arm64/v8 is arm64) or made explicit (arm is arm/v7).
   Platform Normalized() const;
   bool operator==(const Platform& o) const {
-    return os == o.os && architecture == o.architecture && variant == o.variant;
+    return os == o.os && architecture == o.architecture && variant == o.variant && os_version == o.os_version;
   }
   /// The platform this kiln runs on.
   static Platform Host();

@@ -87,10 +87,10 @@ TEST(Platform, IndexSelectionNormalises) {
   Descriptor arm;
   arm.digest = "sha256:arm";
   arm.media_type = kMediaTypeManifest;
-  arm.platform = Platform{"linux", "arm64", "v8"};
+  arm.platform = Platform{"linux", "arm64", "v8", ""};
   Descriptor att = arm;
   att.digest = "sha256:attestation";
-  att.platform = Platform{"unknown", "unknown", ""};
+  att.platform = Platform{"unknown", "unknown", "", ""};
   index.manifests = {att, arm};
   EXPECT_EQ(SelectPlatform(index, *Platform::Parse("linux/aarch64"), "x")->digest, "sha256:arm");
   auto missing = SelectPlatform(index, *Platform::Parse("linux/s390x"), "img");
@@ -99,6 +99,29 @@ TEST(Platform, IndexSelectionNormalises) {
   EXPECT_TRUE(IsIndexDocument(Serialize(ToJson(index))));
   Manifest m;
   EXPECT_FALSE(IsIndexDocument(Serialize(ToJson(m))));
+}
+
+TEST(Platform, OsVersionAsContainerdFormatsIt) {
+  auto p = Platform::Parse("Windows(10.0.17763)/AMD64");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->os, "windows");
+  EXPECT_EQ(p->os_version, "10.0.17763");
+  EXPECT_EQ(p->ToString(), "windows(10.0.17763)/amd64");
+  EXPECT_FALSE(*p == *Platform::Parse("windows/amd64"));
+  EXPECT_EQ(ToJson(*p)["os.version"], "10.0.17763");
+  EXPECT_FALSE(Platform::Parse("(1.0)/amd64").ok());
+  EXPECT_FALSE(Platform::Parse("windows(1 0)/amd64").ok());
+
+  // An index of two builds of one OS: the one asked for, not the first.
+  Index index;
+  for (const char* version : {"1.2.3", "1.1.0"}) {
+    Descriptor d;
+    d.digest = std::string("sha256:") + version;
+    d.platform = Platform{"windows", "bar", "", version};
+    index.manifests.push_back(d);
+  }
+  EXPECT_EQ(SelectPlatform(index, *Platform::Parse("windows(1.1.0)/bar"), "x")->digest, "sha256:1.1.0");
+  EXPECT_EQ(SelectPlatform(index, *Platform::Parse("windows/bar"), "x")->digest, "sha256:1.2.3");
 }
 
 TEST(ImageConfig, RoundTrips) {

@@ -119,7 +119,7 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
   });
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "kiln");
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "kiln/v" KILN_VERSION);
   curl_easy_setopt(c, CURLOPT_HTTP_VERSION, long(CURL_HTTP_VERSION_2TLS));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   // A transfer that moves less than a byte a second for a minute is stalled: fail it rather than hang.

@@ -34,13 +34,37 @@ Result<std::string> Git(const std::vector<std::string>& args, const std::functio
   o.on_output = [&](int fd, std::string_view d) { (fd == 1 ? out : err).append(d); };
   o.cancelled = cancelled;
   KILN_ASSIGN(int code, RunProcess(argv, o));
-  if (code == 127) return Status::Error("git is not installed (ADD of a git repository runs the git CLI)");
+  if (code == 127) return Status::Error("git is not installed (git sources are fetched with the git CLI)");
   if (code != 0) {
     while (!err.empty() && err.back() == '\n') err.pop_back();
     return Status::Error("git " + args.at(args.size() > 2 ? 2 : 0) + " failed" + (err.empty() ? "" : ": " + err));
   }
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+/// Whether the URL still serves what `memo` recorded of its last download, asked with a HEAD request as BuildKit
+/// asks: the server answers 304 to the validators, or names the same ETag (a server that ignores conditional
+/// requests still sends its ETag, and no body is sent either way). A failed HEAD is not an error: the GET that
+/// follows says what is wrong.
+Result<bool> StillTheSame(const std::string& url, const Json& memo, const std::function<bool()>& cancelled) {
+  std::string etag = memo.value("etag", ""), last_modified = memo.value("last_modified", "");
+  if (etag.empty() && last_modified.empty()) return false;
+  remote::HttpRequest request;
+  request.url = url;
+  request.method = "HEAD";
+  request.follow_redirects = true;
+  request.cancelled = cancelled;
+  if (!etag.empty()) request.headers.push_back("If-None-Match: " + etag);
+  if (!last_modified.empty()) request.headers.push_back("If-Modified-Since: " + last_modified);
+  remote::HttpClient client;
+  auto response = client.Do(request);
+  if (!response.ok()) {
+    if (cancelled && cancelled()) return response.status();
+    return false;
+  }
+  if (response->status == 304) return true;
+  return response->status >= 200 && response->status <= 299 && !etag.empty() && response->Header("etag") == etag;
 }
 
 bool LooksLikeCommit(const std::string& ref) {
@@ -66,29 +90,29 @@ Result<Fetched> FetchHttp(const graph::HttpSource& s, const std::string& work_di
   if (!s.checksum.empty() && memo.value("digest", "") == s.checksum) {
     digest = s.checksum;  // pinned and kept: no need to ask
     last_modified = memo.value("last_modified", "");
-  } else {
+  } else if (memo.contains("digest")) {
+    KILN_ASSIGN(bool unchanged, StillTheSame(s.url, memo, cancelled));
+    if (unchanged) {
+      digest = memo.value("digest", "");
+      last_modified = memo.value("last_modified", "");
+    }
+  }
+  if (digest.empty()) {
     KILN_ASSIGN(store::BlobWriter writer, content.NewWriter());
     Sha256 hash;
     remote::HttpRequest request;
     request.url = s.url;
     request.follow_redirects = true;
     request.cancelled = cancelled;
-    if (!memo.value("etag", "").empty()) request.headers.push_back("If-None-Match: " + memo.value("etag", ""));
-    if (!memo.value("last_modified", "").empty()) {
-      request.headers.push_back("If-Modified-Since: " + memo.value("last_modified", ""));
-    }
     request.on_body = [&](std::string_view data) -> Status {
       hash.Update(data);
       return writer.Write(data.data(), data.size());
     };
     remote::HttpClient client;
     auto response = client.Do(request);
-    if (!response.ok()) return response.status().Prefixed("ADD " + s.url);
-    if (response->status == 304 && memo.contains("digest")) {
-      digest = memo.value("digest", "");
-      last_modified = memo.value("last_modified", "");
-    } else if (response->status < 200 || response->status > 299) {
-      return Status::Error("ADD " + s.url + ": the server answered HTTP " + std::to_string(response->status));
+    if (!response.ok()) return response.status().Prefixed(s.url);
+    if (response->status < 200 || response->status > 299) {
+      return Status::Error(s.url + ": the server answered HTTP " + std::to_string(response->status));
     } else {
       digest = hash.Finish();
       KILN_TRY(writer.Commit(digest));
@@ -99,7 +123,7 @@ Result<Fetched> FetchHttp(const graph::HttpSource& s, const std::string& work_di
     }
   }
   if (!s.checksum.empty() && s.checksum != digest) {
-    return Status::Error("ADD " + s.url + ": checksum mismatch: expected " + s.checksum + ", the download is " + digest);
+    return Status::Error(s.url + ": checksum mismatch: expected " + s.checksum + ", the download is " + digest);
   }
   std::string file = JoinPath(work_dir, s.filename);
   KILN_TRY(CopyFileAtomic(content.BlobPath(digest), file, 0600));
@@ -122,27 +146,27 @@ Result<Fetched> FetchGit(const graph::GitSource& s, const std::string& work_dir,
   if (!fetched_ref) {
     auto full = Git({"-C", repo, "fetch", "-q", "origin", ref}, cancelled);
     fetched_ref = full.ok();
-    if (!fetched_ref && !LooksLikeCommit(ref)) return full.status().Prefixed("ADD " + s.remote + " (ref " + ref + ")");
+    if (!fetched_ref && !LooksLikeCommit(ref)) return full.status().Prefixed(s.remote + " (ref " + ref + ")");
   }
   if (!fetched_ref) {
     KILN_TRY(Git({"-C", repo, "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"},
-                 cancelled).status().Prefixed("ADD " + s.remote));
+                 cancelled).status().Prefixed(s.remote));
   }
   auto commit = Git({"-C", repo, "rev-parse", "-q", "--verify", (fetched_ref ? "FETCH_HEAD" : ref) + "^{commit}"}, cancelled);
-  if (!commit.ok()) return Status::Error("ADD " + s.remote + ": no commit " + ref + " in the repository");
+  if (!commit.ok()) return Status::Error(s.remote + ": no commit " + ref + " in the repository");
   if (!s.checksum.empty() && commit->rfind(s.checksum, 0) != 0) {
-    return Status::Error("ADD " + s.remote + ": ref " + ref + " is commit " + *commit + ", not the expected " + s.checksum);
+    return Status::Error(s.remote + ": ref " + ref + " is commit " + *commit + ", not the expected " + s.checksum);
   }
   KILN_TRY(Git({"-C", repo, "-c", "advice.detachedHead=false", "checkout", "-q", *commit}, cancelled).status());
   if (s.submodules && PathExists(JoinPath(repo, ".gitmodules"))) {
     KILN_TRY(Git({"-C", repo, "submodule", "update", "-q", "--init", "--recursive"}, cancelled)
-                 .status().Prefixed("ADD " + s.remote + ": submodules"));
+                 .status().Prefixed(s.remote + ": submodules"));
   }
   if (!s.keep_git_dir) KILN_TRY(RemoveAll(JoinPath(repo, ".git")));
   std::string dir = repo;
   if (!s.subdir.empty()) {
     KILN_ASSIGN(dir, snapshot::ResolveInRoot(repo, CleanPath("/" + s.subdir)));
-    if (!IsDirectory(dir)) return Status::Error("ADD " + s.remote + ": " + s.subdir + " is not a directory at " + ref);
+    if (!IsDirectory(dir)) return Status::Error(s.remote + ": " + s.subdir + " is not a directory at " + ref);
   }
   return Fetched{dir, *commit};
 }

@@ -45,6 +45,7 @@ struct Output {
   Clock::time_point started;
   std::vector<cache::LayerRef> layers;
   cache::RemoteSource* source = nullptr;
+  int64_t created = 0;  // of an imported record
   std::string local_dir;
   std::shared_ptr<PatternMatcher> exclude;
   std::shared_ptr<StatDigestCache> digests;  // the context's stat cache
@@ -54,6 +55,9 @@ struct Output {
   std::vector<cache::Change> changes;        // from the step's previous record
   std::string key;
   bool reported = false;  // shown as a step (cached or run): part of SolveReport::steps
+  /// Runs whatever the cache holds: --no-cache, its stage named by --no-cache-filter, or an input that runs again
+  /// for that reason (a result made again would otherwise be followed by the old results of the steps after it).
+  bool skip_cache = false;
 };
 
 /// One solve: the state of a single Solve call.
@@ -121,7 +125,7 @@ class Job {
       const Output& o = outputs_[i];
       if (o.reported) report_.steps.push_back(o.step);
       if (report_.status.ok() && needed[i] && !o.pending) {
-        report_.results[i] = VertexOutput{o.key, o.snapshot, o.materialized, o.layers, o.source};
+        report_.results[i] = VertexOutput{o.key, o.snapshot, o.materialized, o.layers, o.source, o.created};
       }
     }
     if (o_.progress) o_.progress->Finish();
@@ -258,8 +262,11 @@ class Job {
     out.key = KeyOf(i, *content);
 
     out.step = StepReport{v.name, v.digest, out.key, false, 0, "", "", {}};
-    if (o_.no_cache) {
-      out.step.miss_reason = "--no-cache";
+    bool input_skips = false;
+    for (size_t in : v.inputs) input_skips = input_skips || outputs_[in].skip_cache;
+    out.skip_cache = o_.no_cache || v.ignore_cache || input_skips;
+    if (out.skip_cache) {
+      out.step.miss_reason = o_.no_cache ? "--no-cache" : v.ignore_cache ? "--no-cache-filter" : "an input ran again (--no-cache-filter)";
       out.pending = true;
       return Status::Ok();
     }
@@ -271,10 +278,11 @@ class Job {
     }
     // Imported cache: the record's layers stand for the result until a later step needs its files.
     for (cache::RemoteSource* source : o_.remote_caches) {
-      auto layers = source->Lookup(out.key);
-      if (!layers) continue;
+      auto record = source->Lookup(out.key);
+      if (!record) continue;
       out.materialized = false;
-      out.layers = std::move(*layers);
+      out.layers = std::move(record->layers);
+      out.created = record->created;
       out.source = source;
       out.step.cached = true;
       out.step.cache_source = source->Describe();
@@ -418,7 +426,7 @@ class Job {
     bool waited = false;
     auto lock = store::KeyLock::Acquire(snapshotter_->root(), out.key, [this] { return Cancelled(); }, &waited);
     if (!lock.ok()) return Fail(out.number, v, lock.status(), -1, "", t0);
-    if (waited && !o_.no_cache) {
+    if (waited && !out.skip_cache) {
       auto hit = cache_->Lookup(out.key);
       if (!hit.ok()) return Fail(out.number, v, hit.status(), -1, "", t0);
       if (*hit) {
@@ -489,6 +497,7 @@ class Job {
     spec.env = exec.env;
     spec.env.insert(spec.env.end(), exec.proxy_env.begin(), exec.proxy_env.end());
     if (!exec.hostname.empty()) spec.hostname = exec.hostname;
+    spec.container = exec.container;
     spec.cwd = exec.cwd;
     spec.user = exec.user;
     spec.network = exec.network;
@@ -586,6 +595,9 @@ class Job {
           r.mode = m.mode;
           r.uid = m.uid;
           r.gid = m.gid;
+          // As BuildKit: a step that skips the cache starts from an empty cache directory, which the steps after
+          // it then share.
+          r.fresh = outputs_[&v - g_.vertices().data()].skip_cache;
           if (m.input) {
             size_t in = v.inputs.at(*m.input);
             r.seed_key = outputs_[in].key + " " + m.source;

@@ -70,6 +70,7 @@ struct VertexOutput {
   bool materialized = true;
   std::vector<cache::LayerRef> layers;      // when not materialized
   cache::RemoteSource* source = nullptr;    // where those layers come from
+  int64_t created = 0;                      // when an imported record's step ran (0: its snapshot says)
 };
 
 struct SolveReport {

@@ -38,10 +38,10 @@ struct Store {
 class MemoryCache : public cache::RemoteSource {
  public:
   MemoryCache(Store& from, Store& to) : from_(from), to_(to) {}
-  std::optional<std::vector<cache::LayerRef>> Lookup(const std::string& key) const override {
+  std::optional<cache::ImportedRecord> Lookup(const std::string& key) const override {
     auto it = records.find(key);
     if (it == records.end()) return std::nullopt;
-    return it->second;
+    return cache::ImportedRecord{it->second, 0};
   }
   Status Fetch(const cache::LayerRef& layer) override {
     fetched++;

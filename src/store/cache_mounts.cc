@@ -54,10 +54,23 @@ Result<CacheMountLease> CacheMounts::Acquire(const Request& r, const std::functi
       if (lock) lease.lock_.emplace(std::move(*lock));
     }
   }
+  if (r.fresh) KILN_TRY(Retire(name));
   KILN_ASSIGN(lease.dir_, Ensure(name, r));
   // Its time of last use, for prune's --keep-duration.
   utimensat(AT_FDCWD, JoinPath(dir_, name).c_str(), nullptr, 0);
   return lease;
+}
+
+Status CacheMounts::Retire(const std::string& name) {
+  std::string dir = JoinPath(dir_, name);
+  KILN_ASSIGN(KeyLock lock, KeyLock::Acquire(root_, "cache mount create " + name, {}));
+  if (!PathExists(dir)) return Status::Ok();
+  // A ".tmp-" name: the next collection (kiln prune, or the automatic one) removes it, when no build runs.
+  KILN_ASSIGN(TempDir retired, TempDir::Create(dir_, ".tmp-retired-"));
+  std::string to = JoinPath(retired.path(), "dir");
+  if (rename(dir.c_str(), to.c_str()) != 0) return ErrnoError("rename", dir);
+  (void)retired.Release();
+  return Status::Ok();
 }
 
 Result<std::vector<CacheMountUsage>> CacheMounts::List() const {

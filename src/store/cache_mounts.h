@@ -47,6 +47,9 @@ class CacheMounts {
     uint32_t mode = 0755;
     uint32_t uid = 0;
     uint32_t gid = 0;
+    /// A new directory replaces the one the id has (which a running step may still use: it is removed once no
+    /// build runs).
+    bool fresh = false;
   };
   /// The directory for `r`, created on first use. Waits (polling `cancelled`) for a locked one.
   Result<CacheMountLease> Acquire(const Request& r, const std::function<bool()>& cancelled);
@@ -59,6 +62,8 @@ class CacheMounts {
 
  private:
   Result<std::string> Ensure(const std::string& name, const Request& r);
+  /// Moves the directory `name` out of the way for a fresh one.
+  Status Retire(const std::string& name);
   std::string root_;  // the data root
   std::string dir_;   // <root>/cache-mounts
 };

@@ -1178,3 +1178,703 @@ testDockerfileCheckHostname() {
   # which kiln takes as this build argument.
   build --build-arg BUILDKIT_SANDBOX_HOSTNAME=foo
 }
+
+testExportCacheLoop() {
+  dockerfile <<'D'
+FROM alpine as base
+RUN echo aa > /foo
+WORKDIR /bar
+
+FROM base as base1
+COPY hello.txt .
+
+FROM base as base2
+COPY --from=base1 /bar/hello.txt .
+RUN true
+
+FROM scratch
+COPY --from=base2 /foo /f
+D
+  printf hello | ctx_file hello.txt
+  local cache=$WORK/cache
+  build --cache-to "type=local,dest=$cache/cache"
+  kiln prune -a > /dev/null
+  build --cache-to "type=local,dest=$cache/cache" --cache-from "type=local,src=$cache/cache"
+}
+
+testDockerfileAddArchive() {
+  tar_one "$WORK/t.tar" foo content0
+  printf '\nFROM scratch\nADD t.tar /\n' | dockerfile
+  cp "$WORK/t.tar" "$CTX/t.tar"
+  build_local
+  out_equal foo content0
+  # add gzip tar
+  bk_new_context
+  gzip -c "$WORK/t.tar" > "$WORK/t.tar.gz"
+  printf '\nFROM scratch\nADD t.tar.gz /\n' | dockerfile
+  cp "$WORK/t.tar.gz" "$CTX/"
+  build_local
+  out_equal foo content0
+  # add with unpack=false
+  bk_new_context
+  printf '\n\tFROM scratch\n\tADD --unpack=false t.tar.gz /\n\t' | dockerfile
+  cp "$WORK/t.tar.gz" "$CTX/"
+  build_local
+  out_missing foo
+  cmp "$OUT/t.tar.gz" "$WORK/t.tar.gz" || fail "t.tar.gz differs"
+  # COPY doesn't extract
+  bk_new_context
+  printf '\nFROM scratch\nCOPY t.tar.gz /\n' | dockerfile
+  cp "$WORK/t.tar.gz" "$CTX/"
+  build_local
+  cmp "$OUT/t.tar.gz" "$WORK/t.tar.gz" || fail "t.tar.gz differs"
+  # ADD from URL doesn't extract
+  mkdir -p "$WORK/www" && cp "$WORK/t.tar.gz" "$WORK/www/"
+  http_files "$WORK/www"
+  bk_new_context
+  printf '\nFROM scratch\nADD %s /\n' "$HTTP_URL/t.tar.gz" | dockerfile
+  build_local
+  cmp "$OUT/t.tar.gz" "$WORK/t.tar.gz" || fail "t.tar.gz differs"
+  # ADD from URL with --unpack=true
+  bk_new_context
+  printf '\nFROM scratch\nADD --unpack=true %s /dest/\n' "$HTTP_URL/t.tar.gz" | dockerfile
+  build_local
+  out_equal dest/foo content0
+  # https://github.com/moby/buildkit/issues/386
+  bk_new_context
+  printf '\nFROM scratch\nADD %s /newname.tar.gz\n' "$HTTP_URL/t.tar.gz" | dockerfile
+  build_local
+  cmp "$OUT/newname.tar.gz" "$WORK/t.tar.gz" || fail "newname.tar.gz differs"
+}
+
+testDockerfileAddChownArchive() {
+  tar_one "$CTX/t.tar" foo content0
+  printf '\nFROM scratch\nADD --chown=100:200 t.tar /out/\n' | dockerfile
+  build -o "type=tar,dest=$WORK/out.tar"
+  python3 - "$WORK/out.tar" <<'PY'
+import sys, tarfile
+m = {i.name.rstrip("/") if i.isdir() else i.name: i for i in tarfile.open(sys.argv[1])}
+f = m["out/foo"]; assert tarfile.open(sys.argv[1]).extractfile(f).read() == b"content0"
+assert (f.uid, f.gid) == (100, 200), (f.uid, f.gid)
+d = m["out"]; assert (d.uid, d.gid) == (100, 200), (d.uid, d.gid)
+PY
+}
+
+testDockerfileAddArchiveWildcard() {
+  tar_one "$CTX/t.tar" foo content0
+  tar_one "$CTX/b.tar" bar content1
+  printf '\nFROM scratch\nADD *.tar /dest\n' | dockerfile
+  build_local
+  out_equal dest/foo content0
+  out_equal dest/bar content1
+}
+
+# cache_roundtrip CACHE_TO CACHE_FROM: testCacheImportExport's build, pruned, built again from the cache: the
+# RUN's random output comes back from the cache.
+cache_roundtrip() {
+  dockerfile <<'D'
+FROM busybox AS base
+COPY foo const
+#RUN echo -n foobar > const
+RUN cat /dev/urandom | head -c 100 | sha256sum > unique
+FROM scratch
+COPY --from=base const /
+COPY --from=base unique /
+D
+  printf foobar | ctx_file foo
+  build_local --cache-to "$1"
+  out_equal const foobar
+  cp "$OUT/unique" "$WORK/unique"
+  kiln prune -a > /dev/null
+  rm -rf "$OUT"
+  build_local --cache-from "$2"
+  out_equal const foobar
+  cmp "$OUT/unique" "$WORK/unique" || fail "unique was not taken from the cache"
+}
+
+testCacheImportExport() {
+  start_registry
+  local target=$REGISTRY/buildkit/testexportdf:latest
+  cache_roundtrip "type=registry,ref=$target" "type=registry,ref=$target"
+}
+
+testImageManifestCacheImportExport() {
+  start_registry
+  local target=$REGISTRY/buildkit/testexportdf:latest
+  cache_roundtrip "type=registry,ref=$target,oci-mediatypes=true,image-manifest=true" "type=registry,ref=$target"
+  python3 - "http://$REGISTRY/v2/buildkit/testexportdf/manifests/latest" <<'PY'
+import json, sys, urllib.request
+r = urllib.request.Request(sys.argv[1], headers={"Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"})
+m = json.load(urllib.request.urlopen(r))
+assert m["mediaType"] == "application/vnd.oci.image.manifest.v1+json", m["mediaType"]
+# BuildKit's own cache config (application/vnd.buildkit.cacheconfig.v0) is, in kiln, kiln's (docs/cache-format.md).
+assert m["config"]["mediaType"] == "application/vnd.kiln.cache.config.v1+json", m["config"]
+PY
+}
+
+testCacheMultiPlatformImportExport() {
+  start_registry
+  dockerfile <<'D'
+FROM --platform=$BUILDPLATFORM busybox AS base
+ARG TARGETARCH
+RUN echo -n $TARGETARCH> arch && cat /dev/urandom | head -c 100 | sha256sum > unique
+FROM scratch
+COPY --from=base unique /
+COPY --from=base arch /
+D
+  local target=$REGISTRY/buildkit/testexportdf:multi
+  build --platform linux/amd64,linux/arm/v7 -o "type=image,name=$target-img,push=true" --cache-to type=inline
+  read_pushed "$target-img" > "$WORK/first.json"
+  local i
+  for i in 1 2; do
+    kiln prune -a > /dev/null
+    kiln rmi "$target-img" > /dev/null
+    build --platform linux/amd64,linux/arm/v7 -o "type=image,name=$target-img,push=true" --cache-to type=inline \
+      --cache-from "type=registry,ref=$target-img"
+    read_pushed "$target-img" > "$WORK/again.json"
+    python3 - "$WORK/first.json" "$WORK/again.json" <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert a["digest"] == b["digest"], (a["digest"], b["digest"])
+assert len(a["images"]) == 2
+assert a["images"]["linux/amd64"][1]["arch"] == "amd64"
+assert b["images"]["linux/arm/v7"][1]["arch"] == "arm"
+assert a["images"]["linux/amd64"][0]["unique"] != a["images"]["linux/arm/v7"][0]["unique"]
+for p in ("linux/amd64", "linux/arm/v7"):
+    assert a["images"][p][0]["unique"] == b["images"][p][0]["unique"], p
+PY
+  done
+}
+
+testTarContext() {
+  printf '\nFROM scratch\nCOPY foo /' | dockerfile
+  printf contents | ctx_file foo
+  tar -C "$CTX" -cf "$WORK/ctx.tar" Dockerfile foo
+  kiln build --progress plain - < "$WORK/ctx.tar" > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "the build failed"; }
+}
+
+testNamedImageContext() {
+  dockerfile <<'D'
+FROM busybox AS base
+RUN cat /etc/alpine-release > /out
+FROM scratch
+COPY --from=base /out /
+D
+  # Make sure image resolution works as expected, do not add a tag or locator.
+  build_local --build-context busybox=docker-image://alpine
+  [ -s "$OUT/out" ] || fail "out is empty"
+  # Now test with an image with custom envs
+  printf '\nFROM alpine:latest\nENV PATH=/foobar:$PATH\nENV FOOBAR=foobar\n' | dockerfile
+  start_registry
+  local target=$REGISTRY/buildkit/testnamedimagecontext:latest
+  build -o "type=image,name=$target,push=true"
+  dockerfile <<'D'
+FROM busybox AS base
+RUN cat /etc/alpine-release > /out
+RUN env | grep PATH > /env_path
+RUN env | grep FOOBAR > /env_foobar
+FROM scratch
+COPY --from=base /out /
+COPY --from=base /env_path /
+COPY --from=base /env_foobar /
+	
+D
+  rm -rf "$OUT"
+  build_local --build-context "busybox=docker-image://$target"
+  [ -s "$OUT/out" ] || fail "out is empty"
+  out_equal env_foobar $'FOOBAR=foobar\n'
+  out_contains env_path /foobar:
+  # this case checks replacing stage that is based on another stage.
+  dockerfile <<'D'
+FROM busybox AS parent
+FROM parent AS base
+RUN echo base > /out
+FROM base
+RUN [ -f /etc/alpine-release ]
+RUN [ ! -f /out ]
+D
+  rm -rf "$OUT"
+  build_local --build-context "base=docker-image://$target"
+}
+
+testNamedImageContextTimestamps() {
+  start_registry
+  printf '\nFROM alpine\nRUN echo foo >> /test\n' | dockerfile
+  local target=$REGISTRY/buildkit/testnamedimagecontexttimestamps:latest
+  build -o "type=image,name=$target,push=true"
+  local derived=$REGISTRY/buildkit/testnamedimagecontexttimestampsderived:latest
+  sleep 1
+  build --build-context "alpine=docker-image://$target" -o "type=image,name=$derived,push=true"
+  python3 - <(kiln inspect "$target") <(kiln inspect "$derived") <<'PY'
+import json, sys
+from datetime import datetime
+created = lambda p: datetime.fromisoformat(json.load(open(p))["config"]["created"])
+d = (created(sys.argv[2]) - created(sys.argv[1])).total_seconds()
+assert 0 < d < 600, d
+PY
+}
+
+
+testNamedImageContextScratch() {
+  dockerfile <<'D'
+	
+FROM busybox AS build
+COPY <<EOF /out
+hello world!
+EOF
+D
+  build_local --build-context busybox=docker-image://scratch
+  assert_eq "$(ls -A "$OUT")" out
+  out_equal out $'hello world!\n'
+}
+
+testNamedLocalContext() {
+  dockerfile <<'D'
+FROM busybox AS base
+RUN cat /etc/alpine-release > /out
+FROM scratch
+COPY --from=base /o* /
+D
+  local dir2=$WORK/basedir
+  mkdir -p "$dir2"
+  printf dummy-result > "$dir2/out"
+  printf dummy-result > "$dir2/out2"
+  printf 'out2\n' > "$dir2/.dockerignore"
+  build_local --build-context "base=$dir2"
+  [ -s "$OUT/out" ] || fail "out is empty"
+  out_missing out2
+}
+
+
+testNamedOCILayoutContext() {
+  dockerfile <<'D'
+	FROM busybox:latest
+	WORKDIR /test
+	RUN sh -c "echo -n first > out"
+	RUN sh -c "echo -n second > out2"
+	ENV foo=bar
+	
+D
+  build -o "type=oci,dest=$WORK/oci.tar"
+  local digest
+  digest=$(oci_layout_of "$WORK/oci.tar" "$WORK/ocidir")
+  dockerfile <<'D'
+FROM busybox AS base
+RUN cat /etc/alpine-release > out
+FROM foo AS imported
+RUN echo -n $foo > outfoo
+FROM scratch
+COPY --from=base /test/o* /
+COPY --from=imported /test/outfoo /
+D
+  build_local --build-context "base=oci-layout://$WORK/ocidir@$digest" --build-context "foo=oci-layout://$WORK/ocidir@$digest"
+  out_equal out first
+  out_equal out2 second
+  out_equal outfoo bar
+}
+
+testNamedOCILayoutContextExport() {
+  printf '\nFROM scratch\nWORKDIR /test\nENV foo=bar\n\t' | dockerfile
+  build -o "type=oci,dest=$WORK/oci.tar"
+  local digest
+  digest=$(oci_layout_of "$WORK/oci.tar" "$WORK/ocidir")
+  printf '\nFROM nonexistent AS base\n' | dockerfile
+  build --build-context "nonexistent=oci-layout://$WORK/ocidir@$digest" -o "type=oci,dest=$WORK/oci2.tar"
+  mkdir -p "$WORK/oci2" && tar -C "$WORK/oci2" -xf "$WORK/oci2.tar"
+  python3 - "$WORK/oci2" <<'PY'
+import json, sys
+d = sys.argv[1]
+blob = lambda dg: json.load(open(f"{d}/blobs/sha256/{dg.split(':')[1]}"))
+idx = json.load(open(f"{d}/index.json")); assert len(idx["manifests"]) == 1
+cfg = blob(blob(idx["manifests"][0]["digest"])["config"]["digest"])
+assert cfg["config"]["WorkingDir"] == "/test", cfg["config"]
+assert "foo=bar" in cfg["config"]["Env"], cfg["config"]
+PY
+}
+
+testSourceDateEpochWithoutExporter() {
+  printf '\nFROM scratch\nENTRYPOINT foo bar\nCOPY Dockerfile .\n' | dockerfile
+  local tm=1445412480  # 2015-10-21T07:28:00Z
+  build --build-arg SOURCE_DATE_EPOCH=$tm -o "type=oci,dest=$WORK/out.tar"
+  mkdir -p "$WORK/oci" && tar -C "$WORK/oci" -xf "$WORK/out.tar"
+  python3 - "$WORK/oci" $tm <<'PY'
+import json, sys
+from datetime import datetime
+d, tm = sys.argv[1], int(sys.argv[2])
+blob = lambda dg: json.load(open(f"{d}/blobs/sha256/{dg.split(':')[1]}"))
+img = blob(blob(json.load(open(f"{d}/index.json"))["manifests"][0]["digest"])["config"]["digest"])
+ts = lambda s: int(datetime.fromisoformat(s).timestamp())
+assert ts(img["created"]) == tm, img["created"]
+for h in img["history"]: assert ts(h["created"]) == tm, h
+PY
+}
+
+testMultiNilRefsOCIExporter() {
+  printf 'FROM scratch' | dockerfile
+  build --platform linux/arm64,linux/amd64 -o "type=oci,dest=$WORK/out.tar"
+  mkdir -p "$WORK/oci" && tar -C "$WORK/oci" -xf "$WORK/out.tar"
+  python3 - "$WORK/oci" <<'PY'
+import json, sys
+d = sys.argv[1]
+idx = json.load(open(f"{d}/index.json")); assert len(idx["manifests"]) == 1, idx
+inner = json.load(open(f"{d}/blobs/sha256/{idx['manifests'][0]['digest'].split(':')[1]}"))
+assert len(inner["manifests"]) == 2, inner
+PY
+}
+
+testEagerNamedContextLookup() {
+  dockerfile <<'D'
+FROM broken AS notused
+FROM alpine AS base
+RUN echo "base" > /foo
+FROM busybox AS otherstage
+FROM scratch
+COPY --from=base /foo /foo
+	
+D
+  build_local --build-context notused=docker-image://docker.io/library/nosuchimage:latest \
+    --build-context busybox=docker-image://docker.io/library/dontexist:latest
+  out_equal foo $'base\n'
+}
+
+
+testDefaultShellAndPath() {
+  printf '\nFROM scratch\nENTRYPOINT foo bar\nCOPY Dockerfile .\n' | dockerfile
+  build --platform windows/amd64,linux/amd64 -o "type=oci,dest=$WORK/out.tar"
+  oci_dir "$WORK/out.tar" "$WORK/oci"
+  python3 - "$WORK/oci" <<'PY'
+import json, sys
+d = sys.argv[1]
+blob = lambda dg: json.load(open(f"{d}/blobs/sha256/{dg.split(':')[1]}"))
+idx = blob(json.load(open(f"{d}/index.json"))["manifests"][0]["digest"])
+assert len(idx["manifests"]) == 2, idx
+# we don't set PATH on Windows. #5445
+for i, (p, entrypoint, env) in enumerate([
+        ("windows/amd64", ["cmd", "/S", "/C", "foo bar"], None),
+        ("linux/amd64", ["/bin/sh", "-c", "foo bar"], ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])]):
+    desc = idx["manifests"][i]
+    assert desc["platform"]["os"] + "/" + desc["platform"]["architecture"] == p, desc["platform"]
+    m = blob(desc["digest"])
+    assert len(m["layers"]) == 1, m
+    img = blob(m["config"]["digest"])
+    assert img["config"].get("Entrypoint") == entrypoint, (p, img["config"])
+    assert img["config"].get("Env") == env, (p, img["config"])
+PY
+}
+
+testExportMultiPlatform() {
+  dockerfile <<'D'
+FROM scratch
+ARG TARGETARCH
+ARG TARGETPLATFORM
+LABEL target=$TARGETPLATFORM
+COPY arch-$TARGETARCH whoami
+D
+  local a
+  for a in arm amd64 s390x ppc64le; do printf 'i am %s' $a | ctx_file arch-$a; done
+  build_local --platform windows/amd64,linux/arm,linux/s390x
+  out_equal windows_amd64/whoami "i am amd64"
+  out_equal linux_arm_v7/whoami "i am arm"
+  out_equal linux_s390x/whoami "i am s390x"
+  # repeat with oci exporter
+  build --platform windows/amd64,linux/arm/v6,linux/ppc64le -o "type=oci,dest=$WORK/out.tar"
+  oci_dir "$WORK/out.tar" "$WORK/oci"
+  python3 - "$WORK/oci" <<'PY'
+import io, json, sys, tarfile
+d = sys.argv[1]
+raw = lambda dg: open(f"{d}/blobs/sha256/{dg.split(':')[1]}", "rb").read()
+blob = lambda dg: json.loads(raw(dg))
+idx = blob(json.load(open(f"{d}/index.json"))["manifests"][0]["digest"])
+assert len(idx["manifests"]) == 3, idx
+for i, (p, os_, arch, dt) in enumerate([("windows/amd64", "windows", "amd64", "i am amd64"),
+        ("linux/arm/v6", "linux", "arm", "i am arm"), ("linux/ppc64le", "linux", "ppc64le", "i am ppc64le")]):
+    desc = idx["manifests"][i]
+    pl = desc["platform"]
+    assert "/".join(x for x in (pl["os"], pl["architecture"], pl.get("variant")) if x) == p, pl
+    m = blob(desc["digest"])
+    assert len(m["layers"]) == 1
+    t = tarfile.open(fileobj=io.BytesIO(raw(m["layers"][0]["digest"])))
+    assert t.extractfile("whoami").read().decode() == dt
+    img = blob(m["config"]["digest"])
+    assert (img["os"], img["architecture"]) == (os_, arch), img
+    assert img["config"]["Labels"]["target"] == p, img["config"]
+PY
+}
+
+testOCILayoutMultiname() {
+  dockerfile <<'D'
+FROM scratch
+COPY <<EOF /foo
+hello
+EOF
+D
+  build -o "type=oci,dest=$WORK/dest,tar=false,name=org/repo:tag1,name=org/repo:tag2"
+  python3 - "$WORK/dest/index.json" <<'PY' || fail "index.json"
+import json, sys
+idx = json.load(open(sys.argv[1]))
+m = idx["manifests"]
+assert len(m) == 2, m
+for k in ("digest", "mediaType", "size"): assert m[0][k] == m[1][k], k
+assert m[0].get("platform") == m[1].get("platform")
+assert m[0]["annotations"]["io.containerd.image.name"] == "docker.io/org/repo:tag1", m
+assert m[1]["annotations"]["io.containerd.image.name"] == "docker.io/org/repo:tag2", m
+assert m[0]["annotations"]["org.opencontainers.image.ref.name"] == "tag1", m
+assert m[1]["annotations"]["org.opencontainers.image.ref.name"] == "tag2", m
+PY
+  # test that tar variant matches
+  build -o "type=oci,dest=$WORK/out.tar,name=org/repo:tag1,name=org/repo:tag2"
+  oci_dir "$WORK/out.tar" "$WORK/oci"
+  cmp <(python3 -m json.tool --sort-keys "$WORK/oci/index.json") <(python3 -m json.tool --sort-keys "$WORK/dest/index.json") ||
+    fail "the tar's index.json differs"
+}
+
+testBaseImagePlatformMismatch() {
+  start_registry
+  printf '\nFROM scratch\nCOPY foo /foo\n' | dockerfile
+  printf test | ctx_file foo 0644
+  # choose target platform that is different from the current platform
+  local target=$REGISTRY/buildkit/testbaseimageplatform:latest
+  build --platform linux/arm64 -o "type=image,name=$target,push=true"
+  printf '\nFROM %s\nENV foo=bar\n\t' "$target" | dockerfile
+  check_lint <<W
+InvalidBaseImagePlatform|Base image platform does not match expected target platform|https://docs.docker.com/go/dockerfile/rule/invalid-base-image-platform/|Base image $target was pulled with platform "linux/arm64", expected "linux/amd64" for current build|2
+W
+}
+
+testNamedImageContextPlatform() {
+  start_registry
+  # Build a base image and force buildkit to generate a manifest list.
+  printf 'FROM --platform=$BUILDPLATFORM alpine:latest' | dockerfile
+  local target=$REGISTRY/buildkit/testnamedimagecontextplatform:latest
+  build --build-arg BUILDKIT_MULTI_PLATFORM=true -o "type=image,name=$target,push=true"
+  printf '\n\t\tFROM --platform=$BUILDPLATFORM %s AS target\n\t\tRUN echo hello\n\t\t' alpine | dockerfile
+  # random platform that would never exist so it doesn't conflict with the build machine; the image source takes
+  # the platform of the Dockerfile, not the target platform.
+  build --build-context "busybox=docker-image://$target" --platform darwin/ppc64le
+}
+
+testMaintainBaseOSVersion() {
+  start_registry
+  local p1=windows/amd64 p1v=10.20.30
+  dockerfile <<'D'
+FROM scratch
+ARG TARGETPLATFORM
+COPY <<EOF /platform
+${TARGETPLATFORM}
+EOF
+D
+  local target=$REGISTRY/buildkit/testplatformwithosversion-1:latest
+  build --platform "windows(10.20.30)/amd64" -o "type=image,name=$target,push=true"
+  os_versions "$target" > "$WORK/v1"
+  assert_eq "$(cat "$WORK/v1")" "$p1v"
+  printf '\nFROM %s\nCOPY <<EOF /other\nhello\nEOF\n' "$target" | dockerfile
+  local target2=$REGISTRY/buildkit/testplatformwithosversion-2:latest
+  build --platform "$p1" -o "type=image,name=$target2,push=true"
+  assert_eq "$(os_versions "$target2")" "$p1v"
+}
+
+# os_versions REF: the os.version of each image of REF in the registry, one per line.
+os_versions() {
+  python3 - "$1" <<'PY'
+import json, sys, urllib.request
+host, rest = sys.argv[1].split("/", 1)
+repo, tag = rest.rsplit(":", 1)
+accept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json"
+get = lambda what, ref: json.load(urllib.request.urlopen(urllib.request.Request(f"http://{host}/v2/{repo}/{what}/{ref}", headers={"Accept": accept})))
+top = get("manifests", tag)
+ms = [get("manifests", d["digest"]) for d in top["manifests"] if d.get("platform", {}).get("os") != "unknown"] if "manifests" in top else [top]
+for m in ms: print(get("blobs", m["config"]["digest"]).get("os.version", ""))
+PY
+}
+
+testPlatformWithOSVersion() {
+  start_registry
+  # currently "OS" *must* be set to "windows" for this to work: the platform matchers only compare OSVersion then.
+  local p1='windows(1.2.3)/bar' p2='windows(1.1.0)/bar'
+  local target=$REGISTRY/buildkit/testplatformwithosversion:latest
+  dockerfile <<D
+FROM $target AS reg
+FROM scratch AS base
+ARG TARGETOSVERSION
+COPY <<EOF /osversion
+\${TARGETOSVERSION}
+EOF
+ARG TARGETPLATFORM
+COPY <<EOF /targetplatform
+\${TARGETPLATFORM}
+EOF
+D
+  # build the base target as a multi-platform image and push to the registry
+  build_local --platform "$p1,$p2" --target base -o "type=image,name=$target,push=true"
+  assert_eq "$(os_versions "$target" | tr '\n' ' ')" "1.2.3 1.1.0 "
+  out_equal 'windows(1.2.3)_bar/osversion' $'1.2.3\n'
+  out_equal 'windows(1.2.3)_bar/targetplatform' "$p1"$'\n'
+  out_equal 'windows(1.1.0)_bar/osversion' $'1.1.0\n'
+  out_equal 'windows(1.1.0)_bar/targetplatform' "$p2"$'\n'
+  # Now build the "reg" target, which should pull the base image from the registry; it selects the image with the
+  # requested os version.
+  rm -rf "$OUT"
+  build_local --platform "$p1" --target reg
+  out_equal osversion $'1.2.3\n'
+  # And again with the other os version
+  rm -rf "$OUT"
+  build_local --platform "$p2" --target reg
+  out_equal osversion $'1.1.0\n'
+}
+
+testHTTPDockerfile() {
+  mkdir -p "$WORK/www"
+  printf '\nFROM busybox\nRUN echo -n "foo-contents" > /foo\nFROM scratch\nCOPY --from=0 /foo /foo\n' > "$WORK/www/df"
+  echo "\"$RANDOM$RANDOM\"" > "$WORK/www/df.etag"
+  http_responses "$WORK/www"
+  # the file name is bogus: any name works
+  kiln build --progress plain -f mydockerfile -o "type=local,dest=$OUT" "$HTTP_URL/df" > "$WORK/build.log" 2>&1 ||
+    { cat "$WORK/build.log"; fail "the build failed"; }
+  out_equal foo foo-contents
+}
+
+testDockerfileFromHTTP() {
+  mkdir -p "$WORK/www" "$WORK/tar"
+  printf 'FROM scratch\nCOPY foo bar\n' > "$WORK/tar/mydockerfile"
+  printf foo-contents > "$WORK/tar/foo"
+  chmod 600 "$WORK/tar/"*
+  tar -C "$WORK/tar" -cf "$WORK/www/myurl" mydockerfile foo
+  echo "\"$RANDOM$RANDOM\"" > "$WORK/www/myurl.etag"
+  http_responses "$WORK/www"
+  kiln build --progress plain -f mydockerfile -o "type=local,dest=$OUT" "$HTTP_URL/myurl" > "$WORK/build.log" 2>&1 ||
+    { cat "$WORK/build.log"; fail "the build failed"; }
+  out_equal bar foo-contents
+}
+
+testDockerfileFromGit() {
+  local git_dir=$WORK/repo
+  mkdir -p "$git_dir"
+  cat > "$git_dir/Dockerfile" <<'D'
+
+FROM busybox AS build
+RUN echo -n fromgit > foo
+FROM scratch
+COPY --from=build foo bar
+D
+  git -C "$git_dir" init -q
+  git -C "$git_dir" config --local user.email test
+  git -C "$git_dir" config --local user.name test
+  git -C "$git_dir" add Dockerfile
+  git -C "$git_dir" commit -qm initial
+  git -C "$git_dir" branch first
+  printf '\nCOPY --from=build foo bar2\n' >> "$git_dir/Dockerfile"
+  git -C "$git_dir" add Dockerfile
+  git -C "$git_dir" commit -qm second
+  git -C "$git_dir" update-server-info
+  http_files "$git_dir"
+  kiln build --progress plain -o "type=local,dest=$OUT" "$HTTP_URL/.git#first" > "$WORK/build.log" 2>&1 ||
+    { cat "$WORK/build.log"; fail "the build failed"; }
+  out_equal bar fromgit
+  out_missing bar2
+  # second request from master branch contains both files
+  rm -rf "$OUT"
+  kiln build --progress plain -o "type=local,dest=$OUT" "$HTTP_URL/.git" > "$WORK/build.log" 2>&1 ||
+    { cat "$WORK/build.log"; fail "the build failed"; }
+  out_equal bar fromgit
+  out_equal bar2 fromgit
+}
+
+testDockerfileADDFromURL() {
+  mkdir -p "$WORK/www"
+  local mod_time=$(( $(date +%s) - 86400 ))  # avoid a false positive with the current time
+  printf content1 > "$WORK/www/foo"
+  echo "\"$RANDOM$RANDOM\"" > "$WORK/www/foo.etag"
+  printf content2 > "$WORK/www/index"
+  echo "\"$RANDOM$RANDOM\"" > "$WORK/www/index.etag"
+  echo $mod_time > "$WORK/www/index.modified"
+  http_responses "$WORK/www"
+  printf '\nFROM scratch\nADD %s /dest/\n' "$HTTP_URL/foo" | dockerfile
+  build_local
+  out_equal dest/foo content1
+  # run again to test HEAD request
+  build
+  # test the default properties
+  bk_new_context
+  printf '\nFROM scratch\nADD %s /dest/\n' "$HTTP_URL/" | dockerfile
+  build_local
+  out_equal dest/__unnamed__ content2
+  assert_eq "$(stat -c %Y "$OUT/dest/__unnamed__")" "$mod_time" "the file's time"
+  local requests
+  requests=$(grep ' /foo ' "$WORK/http.log")
+  assert_eq "$(wc -l <<<"$requests")" 2 "requests of /foo"
+  assert_eq "$(sed -n 1p <<<"$requests" | cut -d' ' -f1)" GET
+  assert_eq "$(sed -n 2p <<<"$requests" | cut -d' ' -f1)" HEAD
+  assert_contains "$(sed -n 1p <<<"$requests")" "kiln/v"
+  assert_contains "$(sed -n 2p <<<"$requests")" "kiln/v"
+}
+
+testLabels() {
+  printf '\nFROM scratch\nLABEL foo=bar\n' | dockerfile
+  build --label bar=baz -t example.com/moby/dockerfilelabels:test
+  image_config example.com/moby/dockerfilelabels:test | python3 -c '
+import json, sys
+labels = json.load(sys.stdin)["config"]["Labels"]
+assert labels.get("foo") == "bar", labels
+assert labels.get("bar") == "baz", labels
+'
+}
+
+testShmSize() {
+  dockerfile <<'D'
+FROM busybox AS base
+RUN mount | grep /dev/shm > /shmsize
+FROM scratch
+COPY --from=base /shmsize /
+D
+  build_local --shm-size 134217728
+  out_contains shmsize size=131072k
+}
+
+testUlimit() {
+  dockerfile <<'D'
+FROM busybox AS base
+RUN ulimit -n > /ulimit
+FROM scratch
+COPY --from=base /ulimit /
+D
+  build_local --ulimit nofile=1062:1062
+  assert_eq "$(cat "$OUT/ulimit")" 1062
+}
+
+testNoCache() {
+  dockerfile <<'D'
+FROM busybox AS s0
+RUN cat /dev/urandom | head -c 100 | sha256sum | tee unique
+FROM busybox AS s1
+RUN cat /dev/urandom | head -c 100 | sha256sum | tee unique2
+FROM scratch
+COPY --from=s0 unique /
+COPY --from=s1 unique2 /
+D
+  local out1=$WORK/out1 out2=$WORK/out2 out3=$WORK/out3
+  OUT=$out1 build_local
+  OUT=$out2 build_local --no-cache
+  [ "$(cat "$out1/unique")" != "$(cat "$out2/unique")" ] || fail "unique was taken from the cache under --no-cache"
+  [ "$(cat "$out1/unique2")" != "$(cat "$out2/unique2")" ] || fail "unique2 was taken from the cache under --no-cache"
+  OUT=$out3 build_local --no-cache-filter s1
+  assert_eq "$(cat "$out3/unique")" "$(cat "$out2/unique")" "s0 is not filtered: its step comes from the cache"
+  [ "$(cat "$out1/unique2")" != "$(cat "$out3/unique2")" ] || fail "unique2 was taken from the cache under --no-cache-filter s1"
+}
+
+testCacheMountModeNoCache() {
+  dockerfile <<'D'
+FROM busybox AS base
+ARG FOO=abc
+RUN --mount=type=cache,target=/cache,mode=0773 touch /cache/$FOO && ls -l /cache | wc -l > /out
+
+FROM scratch
+COPY --from=base /out /
+D
+  build_local
+  out_equal out $'2\n'
+  build_local --no-cache --build-arg FOO=def
+  out_equal out $'2\n'
+  # safety check without no-cache
+  build_local --build-arg FOO=ghi
+  out_equal out $'3\n'
+}

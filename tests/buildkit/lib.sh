@@ -123,28 +123,49 @@ out_missing() { [ ! -e "$OUT/$1" ] && [ ! -L "$OUT/$1" ] || fail "$1 should not 
 # image_config TAG: the stored image's OCI config (JSON), as the Go tests read it from the image store.
 image_config() { kiln inspect "$1" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["config"]))'; }
 
-# check_lint: the lint warnings of the build of $CTX are exactly those on stdin, one per line as
-# "RuleName|Description|URL|Detail|Line" (BuildKit's checkLinterWarnings): field by field in `kiln build --call check
-# --format json` (its "unmarshal" check), and as "WARNING: RuleName: Detail (line N)" in the plain progress of a
-# real build (its "progress" check).
+# check_lint [BUILD FLAGS...]: BuildKit's checkLinterWarnings. The lint warnings of the build of $CTX are exactly
+# those on stdin, one per line as "RuleName|Description|URL|Detail|Line": field by field in `kiln build --call check
+# --format json` (its "unmarshal" check; LINT_UNMARSHAL, in the same form, when they differ there), and as
+# "WARNING: RuleName: Detail (line N)" in the plain progress of a real build (its "progress" check). The flags (its
+# FrontendAttrs) go to both. LINT_ERR is BuildErr: the build's error contains it and the check's buildError is it;
+# LINT_STREAM_ERR (an ERE) is StreamBuildErrRegexp: the build's error matches it. Without either, both succeed.
 check_lint() {
   cat > "$WORK/lint.expected"
-  kiln build --call check --format json "$CTX" > "$WORK/lint.json" 2> "$WORK/lint.err" || true
-  python3 - "$WORK/lint.expected" "$WORK/lint.json" <<'PY' || { cat "$WORK/lint.err"; fail "lint warnings differ"; }
+  printf '%s' "${LINT_UNMARSHAL:-}" > "$WORK/lint.unmarshal"
+  [ -n "${LINT_UNMARSHAL:-}" ] || cp "$WORK/lint.expected" "$WORK/lint.unmarshal"
+  kiln build --call check --format json "$@" "$CTX" > "$WORK/lint.json" 2> "$WORK/lint.err" || true
+  python3 - "$WORK/lint.unmarshal" "$WORK/lint.json" "${LINT_ERR:-}" <<'PY' || { cat "$WORK/lint.err"; fail "lint warnings differ"; }
 import json, sys
 expected = []
 for line in open(sys.argv[1]).read().splitlines():
     if not line: continue
     rule, desc, url, detail, ln = line.split("|")
     expected.append({"ruleName": rule, "description": desc, "url": url, "detail": detail, "line": int(ln)})
+result = json.load(open(sys.argv[2]))
 got = [{"ruleName": w["ruleName"], "description": w["description"], "url": w["url"], "detail": w["detail"],
-        "line": w["location"]["line"]} for w in json.load(open(sys.argv[2])).get("warnings", [])]
+        "line": w["location"]["line"]} for w in result.get("warnings", [])]
 key = lambda w: (w["line"], w["detail"])
 expected.sort(key=key); got.sort(key=key)
 if expected != got:
     print("expected:", json.dumps(expected, indent=1)); print("got:", json.dumps(got, indent=1)); sys.exit(1)
+error = result.get("buildError")
+if sys.argv[3]:
+    assert error and error["message"] == sys.argv[3], ("buildError", error, sys.argv[3])
+    assert error["location"]["line"] > 0, error
+else:
+    assert error is None, ("unexpected buildError", error)
 PY
-  kiln build --progress plain "$CTX" > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "the build failed"; }
+  local status=0
+  kiln build --progress plain "$@" "$CTX" > "$WORK/build.log" 2>&1 || status=$?
+  if [ -n "${LINT_ERR:-}${LINT_STREAM_ERR:-}" ]; then
+    [ "$status" != 0 ] || fail "the build succeeded"
+    local error
+    error=$(grep '^ERROR: ' "$WORK/build.log" | tail -1)
+    [ -z "${LINT_ERR:-}" ] || assert_contains "$error" "$LINT_ERR"
+    [ -z "${LINT_STREAM_ERR:-}" ] || grep -qE -- "$LINT_STREAM_ERR" <<<"$error" || fail "the error [$error] does not match [$LINT_STREAM_ERR]"
+  else
+    [ "$status" = 0 ] || { cat "$WORK/build.log"; fail "the build failed"; }
+  fi
   local want got
   want=$(awk -F'|' 'NF { printf "WARNING: %s: %s (line %s)\n", $1, $4, $5 }' "$WORK/lint.expected" | sort)
   got=$(grep '^WARNING: ' "$WORK/build.log" | sort || true)
@@ -196,4 +217,95 @@ git_repo() {
     git -C "$dir" tag "$tag"
   done
   git -C "$dir" update-server-info
+}
+
+# tar_one TAR NAME CONTENT: a tarball of one regular file (mode 0644), as the Go tests write them with tar.Writer.
+tar_one() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    data = sys.argv[3].encode(); i = tarfile.TarInfo(sys.argv[2]); i.size = len(data); i.mode = 0o644
+    t.addfile(i, io.BytesIO(data))
+PY
+}
+
+# oci_dir TAR DIR: an OCI tar unpacked into DIR.
+oci_dir() { mkdir -p "$2" && tar -C "$2" -xf "$1"; }
+
+# oci_layout_of TAR DIR: an OCI tar unpacked as a layout directory; prints the digest of its one manifest.
+oci_layout_of() {
+  oci_dir "$1" "$2"
+  python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["manifests"]; assert len(m) == 1, m; print(m[0]["digest"])' "$2/index.json"
+}
+
+# read_pushed REF: an image (or index) in the registry, as JSON: its digest and, per platform, its layers as maps of
+# file name to content (testutil.ReadImages).
+read_pushed() {
+  python3 - "$1" <<'PY'
+import gzip, io, json, sys, tarfile, urllib.request
+ref = sys.argv[1]
+host, rest = ref.split("/", 1)
+repo, tag = rest.rsplit(":", 1)
+accept = ", ".join(["application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json"])
+def get(what, ref):
+    r = urllib.request.urlopen(urllib.request.Request(f"http://{host}/v2/{repo}/{what}/{ref}", headers={"Accept": accept}))
+    return r.read(), r.headers.get("Docker-Content-Digest")
+def layers(m):
+    out = []
+    for l in m["layers"]:
+        data, _ = get("blobs", l["digest"])
+        if data[:2] == b"\x1f\x8b": data = gzip.decompress(data)
+        t = tarfile.open(fileobj=io.BytesIO(data))
+        out.append({i.name: t.extractfile(i).read().decode(errors="replace") for i in t if i.isfile()})
+    return out
+raw, digest = get("manifests", tag)
+top = json.loads(raw)
+images = {}
+if "manifests" in top:
+    for d in top["manifests"]:
+        p = d.get("platform") or {}
+        if p.get("os") == "unknown": continue
+        name = "/".join(x for x in (p.get("os"), p.get("architecture"), p.get("variant")) if x)
+        images[name] = layers(json.loads(get("manifests", d["digest"])[0]))
+else:
+    images[""] = layers(top)
+print(json.dumps({"digest": digest, "images": images}))
+PY
+}
+
+# http_responses DIR: BuildKit's httpserver.TestServer on 127.0.0.1: serves DIR/PATH with DIR/PATH.etag as its
+# ETag and DIR/PATH.modified (a Unix time) as its Last-Modified when those exist, answers GET and HEAD (304 to a
+# matching If-None-Match), and logs "METHOD PATH USER-AGENT" per request to $WORK/http.log; sets HTTP_URL.
+http_responses() {
+  local port
+  port=$(free_port)
+  : > "$WORK/http.log"
+  python3 - "$1" "$port" "$WORK/http.log" <<'PY' >/dev/null 2>&1 &
+import email.utils, http.server, os, sys
+root, port, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self, body):
+        with open(log, "a") as f: f.write(f"{self.command} {self.path} {self.headers.get('User-Agent', '')}\n")
+        path = os.path.join(root, self.path.lstrip("/").split("?")[0] or "index")
+        if not os.path.isfile(path): self.send_response(404); self.end_headers(); return
+        etag = open(path + ".etag").read().strip() if os.path.exists(path + ".etag") else None
+        if etag and self.headers.get("If-None-Match") == etag: self.send_response(304); self.end_headers(); return
+        data = open(path, "rb").read()
+        self.send_response(200)
+        if etag: self.send_header("ETag", etag)
+        if os.path.exists(path + ".modified"):
+            self.send_header("Last-Modified", email.utils.formatdate(int(open(path + ".modified").read()), usegmt=True))
+        self.send_header("Content-Length", str(len(data))); self.end_headers()
+        if body: self.wfile.write(data)
+    def do_GET(self): self.answer(True)
+    def do_HEAD(self): self.answer(False)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+  REGISTRY_PIDS+=($!)
+  HTTP_URL=http://127.0.0.1:$port
+  local i
+  for i in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return; sleep 0.1; done
+  fail "the HTTP server did not start"
 }

@@ -58,9 +58,14 @@ for p in /var /mnt /src /ctx /scratch /run/buildkit /home/app/.cache; do
 done
 [ ! -e "$ctx/scratch" ] || fail "a rw bind of the context wrote into the context"
 
-# The cache survives: a rebuild of the step counts on. Its id is not part of the key; a bind's source content is.
-out=$(build --no-cache -t mounts:2) || fail "rebuild failed:"$'\n'"$out"
+# The cache survives: a rebuild of the step (here after a change before it) counts on. Under --no-cache the step
+# starts from an empty cache directory, as in BuildKit (its testCacheMountModeNoCache). Its id is not part of the
+# key; a bind's source content is.
+echo marker > "$ctx/sshbin/marker"
+out=$(build -t mounts:2) || fail "rebuild failed:"$'\n'"$out"
 assert_contains "$out" "count=2"
+out=$(build --no-cache -t mounts:2) || fail "rebuild under --no-cache failed:"$'\n'"$out"
+assert_contains "$out" "count=1"
 sed -i 's/id=appcache/id=renamed/' "$ctx/Dockerfile"
 out=$(build -t mounts:3) || fail "build after renaming the cache failed:"$'\n'"$out"
 ! grep -qE '^#[0-9]+ [0-9.]+ count=' <<<"$out" || fail "a new cache id must not make the step miss:"$'\n'"$out"

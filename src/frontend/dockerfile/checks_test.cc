@@ -23,7 +23,7 @@ std::set<std::string> Findings(const std::string& text, const std::string& confi
     ResolvedImage img;
     img.manifest_digest = "sha256:" + std::string(64, 'a');
     img.config.config.env = {"PATH=/bin"};
-    if (ref == "arm-image") img.config.platform = {"linux", "arm64", ""};
+    if (ref == "arm-image") img.config.platform = {"linux", "arm64", "", ""};
     return img;
   };
   auto def = Convert(*df, o);

@@ -73,9 +73,10 @@ bool Converter::IsPredefined(const std::string& k) {
 std::map<std::string, std::string> Converter::PlatformArgs() const {
   oci::Platform host = oci::Platform::Host();
   const oci::Platform& t = o_.platform;
-  return {{"TARGETPLATFORM", t.ToString()}, {"TARGETOS", t.os}, {"TARGETARCH", t.architecture},
-          {"TARGETVARIANT", t.variant}, {"BUILDPLATFORM", host.ToString()}, {"BUILDOS", host.os},
-          {"BUILDARCH", host.architecture}, {"BUILDVARIANT", host.variant}};
+  return {{"TARGETPLATFORM", t.ToString()}, {"TARGETOS", t.os}, {"TARGETOSVERSION", t.os_version},
+          {"TARGETARCH", t.architecture}, {"TARGETVARIANT", t.variant}, {"BUILDPLATFORM", host.ToString()},
+          {"BUILDOS", host.os}, {"BUILDOSVERSION", host.os_version}, {"BUILDARCH", host.architecture},
+          {"BUILDVARIANT", host.variant}};
 }
 
 Status Converter::SplitStages() {
@@ -285,12 +286,15 @@ Status Converter::LowerStage(size_t index) {
   if (named_base) {
     KILN_ASSIGN(st.vertex, NamedContextVertex(from, base_name, *named_base, from_name + base_name, platform));
     st.base_vertex = st.vertex;
-    if (named_base->kind == NamedContext::Kind::kImage) {
+    if (named_base->IsScratch()) {
+      st.from_scratch = true;
+      StartFromScratch(st, platform);
+    } else if (named_base->kind == NamedContext::Kind::kImage) {
       auto img = o_.resolve(named_base->value, platform);
       if (!img.ok()) return Error(from, "build context " + base_name + ": " + img.status().message());
       StartFromImage(st, img->config);
     } else {
-      StartFromScratch(st);
+      StartFromScratch(st, platform);
     }
   } else if (auto dep = FindStage(*base_ref, index)) {
     KILN_TRY(LowerStage(*dep));
@@ -308,7 +312,7 @@ Status Converter::LowerStage(size_t index) {
     st.vertex = def_.graph.Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
     st.base_vertex = st.vertex;
     st.from_scratch = true;
-    StartFromScratch(st);
+    StartFromScratch(st, platform);
   } else {
     if (!o_.resolve) return Error(from, "no image resolver");
     auto img = o_.resolve(*base_ref, platform);
@@ -325,7 +329,13 @@ Status Converter::LowerStage(size_t index) {
   }
   st.cmd_set = false;
   st.platform = platform;
-  st.config.platform = platform;  // the image is for the platform its steps ran on, whatever its base says
+  // The image is for the platform its steps ran on, whatever its base says; a base of that OS and architecture
+  // keeps its OS version unless the target names one, as in BuildKit.
+  oci::Platform base = st.config.platform;
+  st.config.platform = platform;
+  if (platform.os_version.empty() && base.os == platform.os && base.architecture == platform.architecture) {
+    st.config.platform.os_version = base.os_version;
+  }
   if (!from_stage) st.run_env = st.config.config.env;
   // ONBUILD triggers of the base run first in this stage, as BuildKit runs them, and are not passed on: those of a
   // base image, and those a stage declared, when this one is built FROM it.
@@ -334,6 +344,12 @@ Status Converter::LowerStage(size_t index) {
   states_[index] = std::move(st);
   if (!replaces_stage) KILN_TRY(StageLowering(*this, index, states_[index]).Lower(triggers, base_name));
   states_[index].lowered = true;
+  if (!stage.name.empty() && o_.no_cache_stages.count(stage.name)) {
+    // The stage's own steps, from its last back to its base (the chain of first inputs), run again.
+    for (size_t v = states_[index].vertex; v != states_[index].base_vertex; v = def_.graph.at(v).inputs.at(0)) {
+      def_.graph.IgnoreCache(v);
+    }
+  }
   in_progress_.erase(index);
   return Status::Ok();
 }
@@ -346,9 +362,9 @@ void Converter::StartFromImage(StageState& st, const oci::ImageConfig& config) {
   st.config.diff_ids.clear();
 }
 
-void Converter::StartFromScratch(StageState& st) {
-  // BuildKit's empty image: PATH, and "/" as the working directory.
-  st.config.config.env = {std::string("PATH=") + kDefaultPath};
+void Converter::StartFromScratch(StageState& st, const oci::Platform& platform) {
+  // BuildKit's empty image: PATH (none on Windows), and "/" as the working directory.
+  if (platform.os != "windows") st.config.config.env = {std::string("PATH=") + kDefaultPath};
   st.config.config.working_dir = "/";
 }
 
@@ -362,7 +378,8 @@ Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& w
   if (const NamedContext* nc = FindNamedContext(ref)) {
     if (nc->kind == NamedContext::Kind::kDirectory) {
       // COPY --from and bind mounts read a directory in place, as they read the build context.
-      return def_.graph.Add(graph::LocalSource{NamedContextKey(ref), nc->value, {}}, {}, "[internal] load build context " + ref);
+      return def_.graph.Add(graph::LocalSource{NamedContextKey(ref), nc->value, nc->exclude_patterns}, {},
+                            "[internal] load build context " + ref);
     }
     return NamedContextVertex(in, ref, *nc, "[internal] image " + nc->value, platform);
   }
@@ -379,13 +396,14 @@ const NamedContext* Converter::FindNamedContext(const std::string& ref) const {
 
 Result<size_t> Converter::NamedContextVertex(const Instruction& in, const std::string& name, const NamedContext& nc,
                                              const std::string& step_name, const oci::Platform& platform) {
+  if (nc.IsScratch()) return def_.graph.Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
   if (nc.kind == NamedContext::Kind::kImage) {
     if (!o_.resolve) return Error(in, "no image resolver");
     auto img = o_.resolve(nc.value, platform);
     if (!img.ok()) return Error(in, "build context " + name + ": " + img.status().message());
     return def_.graph.Add(graph::ImageSource{nc.value, img->manifest_digest}, {}, step_name);
   }
-  size_t local = def_.graph.Add(graph::LocalSource{NamedContextKey(name), nc.value, {}}, {},
+  size_t local = def_.graph.Add(graph::LocalSource{NamedContextKey(name), nc.value, nc.exclude_patterns}, {},
                                 "[internal] load build context " + name);
   size_t scratch = def_.graph.Add(graph::ImageSource{"scratch", ""}, {}, "[internal] scratch");
   graph::FileOp op;

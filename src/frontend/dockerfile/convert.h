@@ -1,6 +1,8 @@
 // Lowering a parsed Dockerfile to the build graph plus the image config of the target stage.
 // The frontend never runs anything; base images are looked up through ImageResolver.
 #pragma once
+#include <strings.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -30,6 +32,10 @@ struct NamedContext {
   enum class Kind { kDirectory, kImage };
   Kind kind = Kind::kDirectory;
   std::string value;  // the directory (absolute), or the image reference
+  std::vector<std::string> exclude_patterns;  // a directory's own .dockerignore, as BuildKit applies it
+
+  /// docker-image://scratch names the empty image, as in BuildKit.
+  bool IsScratch() const { return kind == Kind::kImage && strcasecmp(value.c_str(), "scratch") == 0; }
 };
 
 struct ConvertOptions {
@@ -44,6 +50,9 @@ struct ConvertOptions {
   /// ("[linux/arm64 builder 2/4] RUN make").
   bool name_platform = false;
   std::string network = "host";  // default for RUN
+  graph::ContainerSettings container;  // of every RUN (--add-host, --shm-size, --ulimit)
+  /// Stages whose steps run whatever the cache holds (--no-cache-filter), and so every step after them.
+  std::set<std::string> no_cache_stages;
   ImageResolver resolve;
   /// SOURCE_DATE_EPOCH; nullopt uses the current time for history and created.
   std::optional<int64_t> epoch;

@@ -45,9 +45,9 @@ ConvertOptions GoldenOptions(const std::string& dockerfile_text) {
         std::string value = kv.substr(kv.find('=') + 1);
         NamedContext nc;
         if (value.rfind("docker-image://", 0) == 0) {
-          nc = {NamedContext::Kind::kImage, value.substr(15)};
+          nc = {NamedContext::Kind::kImage, value.substr(15), {}};
         } else {
-          nc = {NamedContext::Kind::kDirectory, value};
+          nc = {NamedContext::Kind::kDirectory, value, {}};
         }
         o.named_contexts[NamedContextKey(kv.substr(0, kv.find('=')))] = nc;
       }

@@ -148,7 +148,9 @@ void StageLowering::AddHistory(const std::string& created_by, std::optional<size
 }
 
 std::vector<std::string> StageLowering::ShellArgs() const {
-  return st_.config.config.shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : st_.config.config.shell;
+  if (!st_.config.config.shell.empty()) return st_.config.config.shell;
+  if (st_.platform.os == "windows") return {"cmd", "/S", "/C"};  // as BuildKit's default shell for Windows
+  return {"/bin/sh", "-c"};
 }
 
 std::string StageLowering::WorkingDir() const {
@@ -394,6 +396,7 @@ Status StageLowering::Run(const Instruction& in) {
     return std::nullopt;
   });
   op.env = st_.run_env;
+  op.container = c_.options().container;
   if (auto it = c_.options().build_args.find("BUILDKIT_SANDBOX_HOSTNAME"); it != c_.options().build_args.end()) {
     op.hostname = it->second;  // as BuildKit: the containers of RUN steps have this name
   }

@@ -109,7 +109,7 @@ class Converter {
   Status LowerStage(size_t index);
   /// A stage's config and history as an image (or a named context's image) starts it, or as scratch does.
   void StartFromImage(StageState& st, const oci::ImageConfig& config);
-  void StartFromScratch(StageState& st);
+  void StartFromScratch(StageState& st, const oci::Platform& platform);
 
   const Dockerfile& df_;
   const ConvertOptions& o_;
