@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "base/text.h"
+
 namespace kiln::api {
 namespace {
 
@@ -40,23 +42,38 @@ Result<dockerfile::CheckConfig> CheckConfigOf(const dockerfile::Dockerfile& df,
   return config;
 }
 
-std::vector<dockerfile::Finding> FindingsOf(const dockerfile::Dockerfile& df, const dockerfile::BuildDefinition* def,
-                                            const dockerfile::CheckConfig& config) {
+std::vector<dockerfile::Finding> FindingsOf(const dockerfile::Dockerfile& df, const std::vector<dockerfile::Finding>& lowered,
+                                            const dockerfile::CheckConfig& config,
+                                            const std::vector<std::pair<int, int>>* lowered_lines) {
   std::vector<dockerfile::Finding> found = dockerfile::Lint(df);
-  if (def) found.insert(found.end(), def->findings.begin(), def->findings.end());
+  if (lowered_lines) {
+    auto unbuilt = [&](const dockerfile::Finding& f) {
+      if (!dockerfile::CheckedAsStageIsBuilt(f.rule)) return false;
+      for (auto& [first, last] : *lowered_lines)
+        if (f.line >= first && f.line <= last) return false;
+      return true;
+    };
+    found.erase(std::remove_if(found.begin(), found.end(), unbuilt), found.end());
+  }
+  found.insert(found.end(), lowered.begin(), lowered.end());
   return dockerfile::SelectFindings(std::move(found), config);
 }
 
-Status LintViolation(const std::vector<dockerfile::Finding>& findings, const dockerfile::CheckConfig& config) {
+Status LintViolation(const std::vector<dockerfile::Finding>& findings, const dockerfile::CheckConfig& config,
+                     const std::string& file) {
   if (!config.error || findings.empty()) return Status::Ok();
   std::set<std::string> rules;
-  for (auto& f : findings) rules.insert(f.rule);
+  int line = findings[0].line;
+  for (auto& f : findings) {
+    rules.insert(f.rule);
+    line = std::min(line, f.line);
+  }
   std::string names;
   for (auto& r : rules) names += (names.empty() ? "" : ", ") + r;
-  return Status::Error("lint violation found for rules: " + names + " (check=error=true)");
+  return Status::Error(file + ":" + std::to_string(line) + ": lint violation found for rules: " + names);
 }
 
-Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file) {
+Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file, const Status& error) {
   Json warnings = Json::array();
   for (auto& f : findings) {
     const dockerfile::Rule* rule = dockerfile::FindRule(f.rule);
@@ -66,7 +83,20 @@ Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::stri
                         {"detail", f.message},
                         {"location", Location(file, f.line)}});
   }
-  return {{"warnings", warnings}};
+  Json out = {{"warnings", warnings}};
+  if (!error.ok()) {
+    // "FILE:LINE[:COLUMN]: message" (without the quoted source after it) -> the message and its line.
+    std::string m = error.message().substr(0, error.message().find('\n'));
+    int line = 0;
+    if (m.rfind(file + ":", 0) == 0) {
+      size_t at = file.size() + 1;
+      line = int(ParseDecimal(m.substr(at, m.find_first_not_of("0123456789", at) - at), INT32_MAX).value_or(0));
+      size_t message = m.find(": ", at);
+      if (line > 0 && message != std::string::npos) m = m.substr(message + 2);
+    }
+    out["buildError"] = {{"message", m}, {"location", Location(file, line)}};
+  }
+  return out;
 }
 
 std::string CheckText(const std::vector<dockerfile::Finding>& findings, const std::string& file, const std::string& source) {

@@ -15,14 +15,21 @@ namespace kiln::api {
 /// BUILDKIT_DOCKERFILE_CHECK, which overrides it as in BuildKit.
 Result<dockerfile::CheckConfig> CheckConfigOf(const dockerfile::Dockerfile& df,
                                               const std::map<std::string, std::string>& build_args);
-/// What the checks found, as `config` chooses them: the file's own, and those its lowering found (`def`, if any).
-std::vector<dockerfile::Finding> FindingsOf(const dockerfile::Dockerfile& df, const dockerfile::BuildDefinition* def,
-                                            const dockerfile::CheckConfig& config);
-/// With `error=true` and findings, the build's error ("lint violation found for rules: A, B"); else Ok.
-Status LintViolation(const std::vector<dockerfile::Finding>& findings, const dockerfile::CheckConfig& config);
+/// What the checks found, as `config` chooses them: the file's own, and those its lowering found. With
+/// `lowered_lines`, a build's: the checks BuildKit runs as it builds a stage (LegacyKeyValueFormat, ...) only in
+/// the stages it lowered.
+std::vector<dockerfile::Finding> FindingsOf(const dockerfile::Dockerfile& df, const std::vector<dockerfile::Finding>& lowered,
+                                            const dockerfile::CheckConfig& config,
+                                            const std::vector<std::pair<int, int>>* lowered_lines = nullptr);
+/// With `error=true` and findings, the build's error ("lint violation found for rules: A, B", at the first finding's
+/// line); else Ok.
+Status LintViolation(const std::vector<dockerfile::Finding>& findings, const dockerfile::CheckConfig& config,
+                     const std::string& file);
 
-/// {"warnings": [{"ruleName", "description", "url", "detail", "location": {"file", "line"}}]}
-Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file);
+/// {"warnings": [{"ruleName", "description", "url", "detail", "location": {"file", "line"}}]}, and, when the file
+/// cannot be built, "buildError": {"message", "location"} as BuildKit's lint result has it (`error` names its
+/// place as "FILE:LINE[:COLUMN]: message").
+Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file, const Status& error = Status::Ok());
 /// "Check complete, no warnings found." or each finding with its rule's description, URL and quoted line.
 std::string CheckText(const std::vector<dockerfile::Finding>& findings, const std::string& file, const std::string& source);
 

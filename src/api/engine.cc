@@ -403,7 +403,18 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   if (!text.ok()) return fail(Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable"));
   if (!req.dockerfile.empty() && !req.dockerfile_text) display = req.dockerfile;
   auto df = dockerfile::Parse(*text, display);
-  if (!df.ok()) return fail(dockerfile::WithQuotedSource(df.status(), display, *text));
+  if (!df.ok()) {
+    // As BuildKit: the checks of the instructions before the line that cannot be parsed are reported with it.
+    if (auto before = dockerfile::ParseBeforeError(*text, display, df.status()); before) {
+      if (auto checks = CheckConfigOf(*before, req.build_args); checks.ok()) result.findings = FindingsOf(*before, {}, *checks);
+    }
+    for (auto& f : result.findings) result.warnings.push_back(dockerfile::FormatFinding(f));
+    if (req.call == "check") {
+      result.call_json = CheckJson(result.findings, display, df.status());
+      result.call_text = CheckText(result.findings, display, *text);
+    }
+    return fail(dockerfile::WithQuotedSource(df.status(), display, *text));
+  }
   if (req.call == "targets") {
     auto targets = dockerfile::ListTargets(*df);
     result.call_json = TargetsJson(targets, display);
@@ -487,14 +498,20 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     return dockerfile::ResolvedImage{known->second.descriptor.digest, known->second.config};
   };
   co.all_stages = req.call == "check" && req.target.empty();  // checking without a target checks every stage
-  auto def = dockerfile::Convert(*df, co);
-  // A check that could not lower the file still answers with what the file's own checks found, and the error.
-  result.findings = FindingsOf(*df, def.ok() ? &*def : nullptr, *checks);
+  std::vector<dockerfile::Finding> lowered;
+  auto def = dockerfile::Convert(*df, co, &lowered);
+  if (def.ok()) lowered = def->findings;
+  // A file that could not be lowered is still answered with what the checks found up to the error, as BuildKit's.
+  result.findings = FindingsOf(*df, lowered, *checks, def.ok() && req.call != "check" ? &def->lowered_lines : nullptr);
+  Status violation = LintViolation(result.findings, *checks, display);
   if (req.call == "check") {
-    result.call_json = CheckJson(result.findings, display);
+    result.call_json = CheckJson(result.findings, display, def.ok() ? violation : def.status());
     result.call_text = CheckText(result.findings, display, *text);
   }
-  if (!def.ok()) return fail(dockerfile::WithQuotedSource(def.status(), display, *text));
+  if (!def.ok()) {
+    for (auto& f : result.findings) result.warnings.push_back(dockerfile::FormatFinding(f));
+    return fail(dockerfile::WithQuotedSource(def.status(), display, *text));
+  }
   if (req.call == "check") return result;
   result.warnings = def->warnings;
   if (req.call == "outline") {
@@ -504,7 +521,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     return result;
   }
   for (auto& f : result.findings) result.warnings.push_back(dockerfile::FormatFinding(f));
-  if (Status violation = LintViolation(result.findings, *checks); !violation.ok()) return fail(violation);
+  if (!violation.ok()) return fail(dockerfile::WithQuotedSource(violation, display, *text));
 
   solver::Solver solver(s_->content.get(), s_->metadata.get(), s_->snapshotter.get(), s_->executor.get(),
                         s_->cache_mounts.get());
@@ -964,7 +981,7 @@ Result<std::vector<dockerfile::Finding>> Engine::Lint(const std::string& dockerf
   if (!text.ok()) return Status::Error("cannot read Dockerfile " + dockerfile + ": no such file or not readable");
   KILN_ASSIGN(dockerfile::Dockerfile df, dockerfile::Parse(*text, dockerfile));
   KILN_ASSIGN(auto checks, CheckConfigOf(df, {}));
-  return FindingsOf(df, nullptr, checks);
+  return FindingsOf(df, {}, checks);
 }
 
 store::Collector Engine::MakeCollector() {

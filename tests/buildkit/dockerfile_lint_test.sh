@@ -345,3 +345,584 @@ ExposeInvalidFormat|IP address and host-port mapping should not be used in EXPOS
 ExposeInvalidFormat|IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release|https://docs.docker.com/go/dockerfile/rule/expose-invalid-format/|EXPOSE instruction should not define an IP address or host-port mapping, found '5000:5000'|3
 W
 }
+
+# StreamBuildErrRegexp is BuildKit's "failed to compute cache key: ... \"/Dockerfile\": not found"; kiln says the
+# part a person reads, "\"/Dockerfile\": not found".
+testCopyIgnoredFiles() {
+  dockerfile <<'D'
+
+FROM scratch
+COPY Dockerfile .
+ADD Dockerfile /windy
+
+D
+  ctx_file .dockerignore <<'I'
+
+Dockerfile
+
+I
+  LINT_STREAM_ERR='"/Dockerfile": not found' check_lint <<'W'
+
+W
+  dockerfile <<'D'
+# check=experimental=CopyIgnoredFile
+FROM scratch
+COPY Dockerfile .
+ADD Dockerfile /windy
+
+D
+  ctx_file .dockerignore <<'I'
+
+Dockerfile
+
+I
+  LINT_STREAM_ERR='"/Dockerfile": not found' check_lint <<'W'
+CopyIgnoredFile|Attempting to Copy file that is excluded by .dockerignore|https://docs.docker.com/go/dockerfile/rule/copy-ignored-file/|Attempting to Copy file "Dockerfile" that is excluded by .dockerignore|3
+CopyIgnoredFile|Attempting to Copy file that is excluded by .dockerignore|https://docs.docker.com/go/dockerfile/rule/copy-ignored-file/|Attempting to Add file "Dockerfile" that is excluded by .dockerignore|4
+W
+  dockerfile <<'D'
+# check=skip=all;experimental=CopyIgnoredFile
+FROM scratch
+COPY Dockerfile .
+ADD Dockerfile /windy
+
+D
+  ctx_file .dockerignore <<'I'
+
+Dockerfile
+
+I
+  LINT_STREAM_ERR='"/Dockerfile": not found' check_lint <<'W'
+CopyIgnoredFile|Attempting to Copy file that is excluded by .dockerignore|https://docs.docker.com/go/dockerfile/rule/copy-ignored-file/|Attempting to Copy file "Dockerfile" that is excluded by .dockerignore|3
+CopyIgnoredFile|Attempting to Copy file that is excluded by .dockerignore|https://docs.docker.com/go/dockerfile/rule/copy-ignored-file/|Attempting to Add file "Dockerfile" that is excluded by .dockerignore|4
+W
+  dockerfile <<'D'
+
+FROM scratch AS base
+COPY Dockerfile /foobar
+ADD Dockerfile /windy
+
+FROM base
+COPY --from=base /foobar /Dockerfile
+
+D
+  ctx_file .dockerignore <<'I'
+
+foobar
+
+I
+  check_lint <<'W'
+
+W
+}
+
+testAllTargetUnmarshal() {
+  dockerfile <<'D'
+
+FROM scratch AS first
+COPY $foo .
+
+FROM scratch AS second
+COPY $bar .
+
+D
+  LINT_UNMARSHAL='UndefinedVar|Variables should be defined before their use|https://docs.docker.com/go/dockerfile/rule/undefined-var/|Usage of undefined variable '\''$foo'\''|3
+UndefinedVar|Variables should be defined before their use|https://docs.docker.com/go/dockerfile/rule/undefined-var/|Usage of undefined variable '\''$bar'\''|6' check_lint <<'W'
+UndefinedVar|Variables should be defined before their use|https://docs.docker.com/go/dockerfile/rule/undefined-var/|Usage of undefined variable '$bar'|6
+W
+}
+
+testRuleCheckOption() {
+  dockerfile <<'D'
+#check=skip=all
+FROM scratch as base
+copy Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+#check=skip=all;error=true
+FROM scratch as base
+copy Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+#check=skip=ConsistentInstructionCasing,FromAsCasing
+FROM scratch as base
+copy Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+#check=skip=ConsistentInstructionCasing,FromAsCasing;error=true
+FROM scratch as base
+copy Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+#check=skip=ConsistentInstructionCasing
+FROM scratch as base
+copy Dockerfile .
+
+D
+  check_lint <<'W'
+FromAsCasing|The 'as' keyword should match the case of the 'from' keyword|https://docs.docker.com/go/dockerfile/rule/from-as-casing/|'as' and 'FROM' keywords' casing do not match|2
+W
+  dockerfile <<'D'
+#check=skip=ConsistentInstructionCasing;error=true
+FROM scratch as base
+copy Dockerfile .
+
+D
+  LINT_ERR='lint violation found for rules: FromAsCasing' check_lint <<'W'
+FromAsCasing|The 'as' keyword should match the case of the 'from' keyword|https://docs.docker.com/go/dockerfile/rule/from-as-casing/|'as' and 'FROM' keywords' casing do not match|2
+W
+  dockerfile <<'D'
+#check=skip=all
+FROM scratch as base
+copy Dockerfile .
+
+D
+  LINT_ERR='lint violation found for rules: FromAsCasing' check_lint --build-arg 'BUILDKIT_DOCKERFILE_CHECK=skip=ConsistentInstructionCasing;error=true' <<'W'
+FromAsCasing|The 'as' keyword should match the case of the 'from' keyword|https://docs.docker.com/go/dockerfile/rule/from-as-casing/|'as' and 'FROM' keywords' casing do not match|2
+W
+  dockerfile <<'D'
+#check=error=true
+FROM scratch as base
+copy Dockerfile .
+
+D
+  check_lint --build-arg 'BUILDKIT_DOCKERFILE_CHECK=skip=all' <<'W'
+
+W
+}
+
+testConsistentInstructionCasing() {
+  dockerfile <<'D'
+
+# warning: 'FROM' should be either lowercased or uppercased
+#
+From scratch as base
+FROM scratch AS base2
+
+D
+  check_lint <<'W'
+ConsistentInstructionCasing|All commands within the Dockerfile should use the same casing (either upper or lower)|https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/|Command 'From' should match the case of the command majority (uppercase)|4
+W
+  dockerfile <<'D'
+
+FROM scratch
+# warning: 'copy' should match command majority's casing (uppercase)
+copy Dockerfile /foo
+COPY Dockerfile /bar
+
+D
+  check_lint <<'W'
+ConsistentInstructionCasing|All commands within the Dockerfile should use the same casing (either upper or lower)|https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/|Command 'copy' should match the case of the command majority (uppercase)|4
+W
+  dockerfile <<'D'
+
+# warning: 'frOM' should be either lowercased or uppercased
+#
+frOM scratch as base
+from scratch as base2
+
+D
+  check_lint <<'W'
+ConsistentInstructionCasing|All commands within the Dockerfile should use the same casing (either upper or lower)|https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/|Command 'frOM' should match the case of the command majority (lowercase)|4
+W
+  dockerfile <<'D'
+
+from scratch
+# warning: 'COPY' should match command majority's casing (lowercase)
+COPY Dockerfile /foo
+copy Dockerfile /bar
+
+D
+  check_lint <<'W'
+ConsistentInstructionCasing|All commands within the Dockerfile should use the same casing (either upper or lower)|https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/|Command 'COPY' should match the case of the command majority (lowercase)|4
+W
+  dockerfile <<'D'
+
+# warning: 'from' should match command majority's casing (uppercase)
+#
+from scratch
+COPY Dockerfile /foo
+COPY Dockerfile /bar
+COPY Dockerfile /baz
+
+D
+  check_lint <<'W'
+ConsistentInstructionCasing|All commands within the Dockerfile should use the same casing (either upper or lower)|https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/|Command 'from' should match the case of the command majority (uppercase)|4
+W
+  dockerfile <<'D'
+
+# warning: 'FROM' should match command majority's casing (lowercase)
+#
+FROM scratch
+copy Dockerfile /foo
+copy Dockerfile /bar
+copy Dockerfile /baz
+
+D
+  check_lint <<'W'
+ConsistentInstructionCasing|All commands within the Dockerfile should use the same casing (either upper or lower)|https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/|Command 'FROM' should match the case of the command majority (lowercase)|4
+W
+  dockerfile <<'D'
+
+from scratch
+copy Dockerfile /foo
+copy Dockerfile /bar
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+FROM scratch
+COPY Dockerfile /foo
+COPY Dockerfile /bar
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+FROM alpine
+RUN <<'EOT'
+env
+EOT
+
+D
+  check_lint <<'W'
+
+W
+}
+
+testWarningsBeforeError() {
+  dockerfile <<'D'
+
+FROM scratch AS BadStageName
+MAINTAINER me@example.org
+BADCMD
+
+D
+  LINT_ERR='dockerfile parse error on line 4: unknown instruction: BADCMD' check_lint <<'W'
+StageNameCasing|Stage names should be lowercase|https://docs.docker.com/go/dockerfile/rule/stage-name-casing/|Stage name 'BadStageName' should be lowercase|2
+MaintainerDeprecated|The MAINTAINER instruction is deprecated, use a label instead to define an image author|https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/|Maintainer instruction is deprecated in favor of using label|3
+W
+}
+
+testUndeclaredArg() {
+  dockerfile <<'D'
+
+ARG base=scratch
+FROM $base
+COPY Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+ARG BUILDPLATFORM=linux/amd64
+FROM --platform=$BUILDPLATFORM scratch
+COPY Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+FROM --platform=$BUILDPLATFORM scratch
+COPY Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+ARG DEBUG
+FROM scratch${DEBUG}
+COPY Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+ARG DEBUG
+FROM scra${DEBUG:-tch}
+COPY Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+ARG DEBUG=""
+FROM scratch${DEBUG-@bogus}
+COPY Dockerfile .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+FROM --platform=$BULIDPLATFORM scratch
+COPY Dockerfile .
+
+D
+  LINT_ERR='empty platform value from expression $BULIDPLATFORM (did you mean BUILDPLATFORM?)' check_lint <<'W'
+UndefinedArgInFrom|FROM command must use declared ARGs|https://docs.docker.com/go/dockerfile/rule/undefined-arg-in-from/|FROM argument 'BULIDPLATFORM' is not declared (did you mean BUILDPLATFORM?)|2
+W
+  dockerfile <<'D'
+
+ARG MY_OS=linux
+ARG MY_ARCH=amd64
+FROM --platform=linux/${MYARCH} busybox
+COPY Dockerfile .
+	
+D
+  LINT_ERR='failed to parse platform linux/${MYARCH}: "" is an invalid component of "linux/": platform specifier component must match "^[A-Za-z0-9_.-]+$": invalid argument (did you mean MY_ARCH?)' check_lint <<'W'
+UndefinedArgInFrom|FROM command must use declared ARGs|https://docs.docker.com/go/dockerfile/rule/undefined-arg-in-from/|FROM argument 'MYARCH' is not declared (did you mean MY_ARCH?)|4
+W
+  dockerfile <<'D'
+
+ARG tag=latest
+FROM busybox:${tag}${version} AS b
+COPY Dockerfile .
+
+D
+  check_lint <<'W'
+UndefinedArgInFrom|FROM command must use declared ARGs|https://docs.docker.com/go/dockerfile/rule/undefined-arg-in-from/|FROM argument 'version' is not declared|3
+W
+}
+
+testUnmatchedVars() {
+  dockerfile <<'D'
+
+FROM scratch
+ARG foo
+COPY Dockerfile${foo} .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+FROM alpine AS base
+ARG foo=Dockerfile
+
+FROM base
+COPY $foo .
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+FROM alpine
+RUN echo $PATH
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+FROM alpine
+COPY $foo .
+ARG foo=bar
+RUN echo $foo
+
+D
+  check_lint <<'W'
+UndefinedVar|Variables should be defined before their use|https://docs.docker.com/go/dockerfile/rule/undefined-var/|Usage of undefined variable '$foo'|3
+W
+  dockerfile <<'D'
+
+FROM alpine
+ARG DIR_BINARIES=binaries/
+ARG DIR_ASSETS=assets/
+ARG DIR_CONFIG=config/
+COPY $DIR_ASSET .
+	
+D
+  check_lint <<'W'
+UndefinedVar|Variables should be defined before their use|https://docs.docker.com/go/dockerfile/rule/undefined-var/|Usage of undefined variable '$DIR_ASSET' (did you mean $DIR_ASSETS?)|6
+W
+  dockerfile <<'D'
+
+FROM alpine
+ENV PATH=$PAHT:/tmp/bin
+		
+D
+  check_lint <<'W'
+UndefinedVar|Variables should be defined before their use|https://docs.docker.com/go/dockerfile/rule/undefined-var/|Usage of undefined variable '$PAHT' (did you mean $PATH?)|3
+W
+}
+
+testLegacyKeyValueFormat() {
+  dockerfile <<'D'
+
+FROM scratch
+ENV testkey value
+LABEL key value
+
+D
+  check_lint <<'W'
+LegacyKeyValueFormat|Legacy key/value format with whitespace separator should not be used|https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/|"ENV key=value" should be used instead of legacy "ENV key value" format|3
+LegacyKeyValueFormat|Legacy key/value format with whitespace separator should not be used|https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/|"LABEL key=value" should be used instead of legacy "LABEL key value" format|4
+W
+  dockerfile <<'D'
+
+FROM scratch
+ENV testkey=value
+LABEL key=value
+
+D
+  check_lint <<'W'
+
+W
+  dockerfile <<'D'
+
+FROM scratch AS a
+
+FROM a AS b
+ENV testkey value
+LABEL key value
+
+FROM a AS c
+
+D
+  LINT_UNMARSHAL='LegacyKeyValueFormat|Legacy key/value format with whitespace separator should not be used|https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/|"ENV key=value" should be used instead of legacy "ENV key value" format|3
+LegacyKeyValueFormat|Legacy key/value format with whitespace separator should not be used|https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/|"LABEL key=value" should be used instead of legacy "LABEL key value" format|4' check_lint <<'W'
+
+W
+}
+
+testInvalidDefaultArgInFrom() {
+  # The tags of Docker Hub's busybox the Go test pulls.
+  kiln tag busybox busybox:stable-musl
+  dockerfile <<'D'
+
+ARG VERSION
+FROM busybox:$VERSION
+
+D
+  check_lint --build-arg 'VERSION=latest' <<'W'
+InvalidDefaultArgInFrom|Default value for global ARG results in an empty or invalid base image name|https://docs.docker.com/go/dockerfile/rule/invalid-default-arg-in-from/|Default value for ARG busybox:$VERSION results in empty or invalid base image name|3
+W
+  dockerfile <<'D'
+
+ARG IMAGE
+FROM $IMAGE
+
+D
+  check_lint --build-arg 'IMAGE=busybox:latest' <<'W'
+InvalidDefaultArgInFrom|Default value for global ARG results in an empty or invalid base image name|https://docs.docker.com/go/dockerfile/rule/invalid-default-arg-in-from/|Default value for ARG $IMAGE results in empty or invalid base image name|3
+W
+  dockerfile <<'D'
+
+ARG SFX="box:"
+FROM busy${SFX}
+
+D
+  check_lint --build-arg 'SFX=box:latest' <<'W'
+InvalidDefaultArgInFrom|Default value for global ARG results in an empty or invalid base image name|https://docs.docker.com/go/dockerfile/rule/invalid-default-arg-in-from/|Default value for ARG busy${SFX} results in empty or invalid base image name|3
+W
+  dockerfile <<'D'
+
+ARG VERSION="latest"
+FROM busybox:${VERSION}
+
+D
+  check_lint --build-arg 'VERSION=latest' <<'W'
+
+W
+  dockerfile <<'D'
+
+ARG BUSYBOX_VARIANT=""
+FROM busybox:stable${BUSYBOX_VARIANT}
+
+D
+  check_lint --build-arg 'BUSYBOX_VARIANT=-musl' <<'W'
+
+W
+  dockerfile <<'D'
+
+	ARG BUSYBOX_VARIANT
+	FROM busybox:stable${BUSYBOX_VARIANT}
+	
+D
+  check_lint --build-arg 'BUSYBOX_VARIANT=-musl' <<'W'
+
+W
+}
+
+testMultipleInstructionsDisallowed() {
+  # makeLintWarning INSTRUCTION LINE
+  multiple() {
+    echo "MultipleInstructionsDisallowed|Multiple instructions of the same type should not be used in the same stage|https://docs.docker.com/go/dockerfile/rule/multiple-instructions-disallowed/|Multiple $1 instructions should not be used in the same stage because only the last one will be used|$2"
+  }
+  dockerfile <<'D'
+
+FROM scratch
+ENTRYPOINT ["/myapp"]
+ENTRYPOINT ["/myotherapp"]
+CMD ["/myapp"]
+CMD ["/myotherapp"]
+HEALTHCHECK CMD ["/myapp"]
+HEALTHCHECK CMD ["/myotherapp"]
+D
+  { multiple ENTRYPOINT 3; multiple CMD 5; multiple HEALTHCHECK 7; } | check_lint
+  # Still a linter warning even when broken up with another command. Entrypoint is only used by the resulting image.
+  dockerfile <<'D'
+
+FROM scratch
+ENTRYPOINT ["/myapp"]
+CMD ["/myapp"]
+HEALTHCHECK CMD ["/myapp"]
+COPY <<EOF /a.txt
+Hello, World!
+EOF
+ENTRYPOINT ["/myotherapp"]
+CMD ["/myotherapp"]
+HEALTHCHECK CMD ["/myotherapp"]
+D
+  { multiple ENTRYPOINT 3; multiple CMD 4; multiple HEALTHCHECK 5; } | check_lint
+  dockerfile <<'D'
+
+FROM scratch AS a
+ENTRYPOINT ["/myapp"]
+CMD ["/myapp"]
+HEALTHCHECK CMD ["/myapp"]
+
+FROM a AS b
+ENTRYPOINT ["/myotherapp"]
+CMD ["/myotherapp"]
+HEALTHCHECK CMD ["/myotherapp"]
+D
+  check_lint < /dev/null
+}

@@ -64,6 +64,6 @@ assert_contains "$err" "lint violation found for rules: ExposeProtoCasing, JSONA
 # Errors name the line, quote it, and suggest the instruction meant.
 printf 'FROM busybox:test\nRUNN true\n' > "$ctx/Dockerfile.typo"
 err=$(must_fail kiln build -f "$ctx/Dockerfile.typo" "$ctx")
-assert_contains "$err" "Dockerfile.typo:2:1: unknown instruction: RUNN (did you mean RUN?)"
+assert_contains "$err" "Dockerfile.typo:2:1: dockerfile parse error on line 2: unknown instruction: RUNN (did you mean RUN?)"
 assert_contains "$err" "   2 | >>> RUNN true"
 echo "PASS"

@@ -12,7 +12,7 @@ assert_contains "$err" "$ctx/Dockerfile"
 
 printf 'FROM busybox:test\nRUN true\nFROBNICATE now\n' > "$ctx/Dockerfile"
 err=$(must_fail kiln build "$ctx")
-assert_contains "$err" "Dockerfile:3:1: unknown instruction: FROBNICATE"
+assert_contains "$err" "Dockerfile:3:1: dockerfile parse error on line 3: unknown instruction: FROBNICATE"
 
 printf 'FROM busybox:test\n\nCOPY missing.txt /x\n' > "$ctx/Dockerfile"
 err=$(must_fail kiln build --progress plain "$ctx")

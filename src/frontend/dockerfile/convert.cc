@@ -34,6 +34,12 @@ Result<BuildDefinition> Converter::Run() {
   KILN_TRY(LowerStage(target));
   if (o_.all_stages)
     for (size_t i = 0; i < stages_.size(); i++) KILN_TRY(LowerStage(i));
+  for (size_t i = 0; i < stages_.size(); i++) {
+    if (!states_[i].lowered) continue;
+    const Stage& s = stages_[i];
+    int last = s.end > s.first ? df_.instructions[s.end - 1].end_line : s.from->end_line;
+    def_.lowered_lines.push_back({s.from->line, last});
+  }
   StageState& st = states_[target];
   def_.result = st.vertex;
   def_.base_vertex = st.base_vertex;
@@ -266,10 +272,31 @@ Status Converter::LowerStage(size_t index) {
   oci::Platform platform = o_.platform;
   bool platform_given = false;
   if (auto p = FlagValue(from, "platform")) {
-    auto expanded = lex_.ProcessWord(*p, global_lookup);
+    std::string hint;  // a variable the expression names but no ARG declares, as BuildKit suggests it
+    auto expanded = lex_.ProcessWord(*p, [&](const std::string& n) -> std::optional<std::string> {
+      if (!global_.Find(n) && hint.empty()) {
+        std::vector<std::string> keys;
+        for (auto& [name, value] : global_.args) keys.push_back(name);
+        for (auto& [name, value] : PlatformArgs()) keys.push_back(name);
+        std::string closest = SuggestClosest(n, keys);
+        if (!closest.empty()) hint = " (did you mean " + closest + "?)";
+      }
+      return global_lookup(n);
+    });
     if (!expanded.ok()) return Error(from, expanded.status().message());
+    // BuildKit's words (and containerd's), so that what greps for them finds them.
+    if (expanded->empty()) return Error(from, "empty platform value from expression " + *p + hint);
+    for (const std::string& part : SplitString(*expanded, '/')) {
+      bool valid = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+      });
+      if (!valid && part.find('(') == std::string::npos) {  // "windows(10.0.17763)" is Parse's to judge
+        return Error(from, "failed to parse platform " + *p + ": \"" + part + "\" is an invalid component of \"" + *expanded +
+                               "\": platform specifier component must match \"^[A-Za-z0-9_.-]+$\": invalid argument" + hint);
+      }
+    }
     auto plat = oci::Platform::Parse(*expanded);
-    if (!plat.ok()) return Error(from, "--platform: " + plat.status().message());
+    if (!plat.ok()) return Error(from, "--platform: " + plat.status().message() + hint);
     platform = *plat;
     platform_given = true;
   }
@@ -481,9 +508,12 @@ std::string NamedContextKey(const std::string& name) {
   return key;
 }
 
-Result<BuildDefinition> Convert(const Dockerfile& df, const ConvertOptions& options) {
+Result<BuildDefinition> Convert(const Dockerfile& df, const ConvertOptions& options,
+                                std::vector<Finding>* findings_before_error) {
   internal::Converter c(df, options);
-  return c.Run();
+  auto def = c.Run();
+  if (!def.ok() && findings_before_error) *findings_before_error = c.findings();
+  return def;
 }
 
 }  // namespace kiln::dockerfile

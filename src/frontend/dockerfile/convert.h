@@ -93,6 +93,8 @@ struct BuildDefinition {
   std::vector<std::string> warnings;
   /// The build checks found while lowering (those needing build arguments, stages and images), unfiltered.
   std::vector<Finding> findings;
+  /// The lines (first, last) of each stage lowered: the checks BuildKit runs as it builds a stage apply to these.
+  std::vector<std::pair<int, int>> lowered_lines;
   Outline outline;
 };
 
@@ -112,7 +114,10 @@ std::vector<Target> ListTargets(const Dockerfile& df);
 /// A stage's or an ARG's description: the comment above it that starts with its name (BuildKit's getComment).
 std::string DescriptionOf(const Instruction& in, const std::string& name);
 
-Result<BuildDefinition> Convert(const Dockerfile& df, const ConvertOptions& options);
+/// The build graph of the target. When lowering fails, `findings_before_error` (if given) gets the build checks'
+/// findings up to the error, which BuildKit reports beside it.
+Result<BuildDefinition> Convert(const Dockerfile& df, const ConvertOptions& options,
+                                std::vector<Finding>* findings_before_error = nullptr);
 
 /// The name a named context is known by: "alpine", "alpine:latest" and "docker.io/library/alpine" are one name,
 /// as BuildKit matches them.

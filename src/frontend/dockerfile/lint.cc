@@ -189,4 +189,12 @@ std::vector<Finding> Lint(const Dockerfile& df) {
   return out;
 }
 
+bool CheckedAsStageIsBuilt(const std::string& rule) {
+  // Those BuildKit's dockerfile2llb runs in its dispatch of an instruction (dispatchEnv, dispatchCmd, ...).
+  static const std::set<std::string> kDispatched = {"JSONArgsRecommended", "LegacyKeyValueFormat",
+                                                    "MultipleInstructionsDisallowed", "SecretsUsedInArgOrEnv",
+                                                    "WorkdirRelativePath"};
+  return kDispatched.count(rule) > 0;
+}
+
 }  // namespace kiln::dockerfile

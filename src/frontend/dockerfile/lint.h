@@ -17,4 +17,8 @@ bool SecretRuleMatches(const std::string& name);
 /// Every finding, in line order, whatever the configuration turns off (SelectFindings applies it).
 std::vector<Finding> Lint(const Dockerfile& df);
 
+/// Whether BuildKit runs `rule` as it builds a stage (so a build reports it only for the stages it builds), not
+/// as it reads the file.
+bool CheckedAsStageIsBuilt(const std::string& rule);
+
 }  // namespace kiln::dockerfile

@@ -91,6 +91,7 @@ class Converter {
   void AddFinding(const std::string& rule, const Instruction& in, const std::string& message) {
     def_.findings.push_back({rule, in.line, message});
   }
+  const std::vector<Finding>& findings() const { return def_.findings; }
   graph::Graph& graph() { return def_.graph; }
   ArgScope& global_args() { return global_; }
   const Stage& stage(size_t i) const { return stages_[i]; }

@@ -212,7 +212,7 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
     in.keyword = AsciiLower(word);
     if (!kKeywords.count(in.keyword)) {
       std::string closest = SuggestClosest(word, {kKeywords.begin(), kKeywords.end()});
-      return error(in.line, "unknown instruction: " + word + (closest.empty() ? "" : " (did you mean " + closest + "?)"),
+      return error(in.line, "dockerfile parse error on line " + std::to_string(in.line) + ": unknown instruction: " + word + (closest.empty() ? "" : " (did you mean " + closest + "?)"),
                    in.column);
     }
     std::string rest = trimmed.substr(sp);
@@ -290,6 +290,23 @@ std::string QuoteSource(const std::string& text, int line) {
     out += std::string(number) + " | " + (l == line ? ">>> " : "    ") + EscapeControl(shown) + "\n";
   }
   return out + "--------------------";
+}
+
+std::optional<Dockerfile> ParseBeforeError(const std::string& text, const std::string& path, const Status& error) {
+  const std::string& m = error.message();
+  if (m.rfind(path + ":", 0) != 0) return std::nullopt;
+  std::string_view rest = std::string_view(m).substr(path.size() + 1);
+  int line = int(ParseDecimal(rest.substr(0, rest.find_first_not_of("0123456789")), INT32_MAX).value_or(0));
+  if (line <= 1) return std::nullopt;
+  size_t end = 0;
+  for (int i = 1; i < line && end != std::string::npos; i++) {
+    end = text.find('\n', end);
+    if (end != std::string::npos) end++;
+  }
+  if (end == std::string::npos) return std::nullopt;
+  auto before = Parse(text.substr(0, end), path);
+  if (!before.ok()) return std::nullopt;
+  return std::move(*before);
 }
 
 Status WithQuotedSource(const Status& error, const std::string& path, const std::string& text) {

@@ -60,6 +60,9 @@ std::string QuoteSource(const std::string& text, int line);
 
 /// A parse or lowering error of `path` ("PATH:LINE: message") with the line quoted under it; other errors as they are.
 Status WithQuotedSource(const Status& error, const std::string& path, const std::string& text);
+/// The part of `text` before the line a parse `error` names ("PATH:LINE..."), parsed: what BuildKit still checks
+/// when a later line cannot be parsed. nullopt when the error names no later line, or that part does not parse.
+std::optional<Dockerfile> ParseBeforeError(const std::string& text, const std::string& path, const Status& error);
 
 /// Parses Dockerfile text. Errors name `path`, the line and the column: "Dockerfile:3:1: unknown instruction: FOO".
 Result<Dockerfile> Parse(const std::string& text, const std::string& path);

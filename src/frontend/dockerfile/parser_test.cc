@@ -94,13 +94,13 @@ TEST(Parser, BuildKitsNegativeCasesAreErrors) {
 TEST(Parser, ErrorsNameFileAndLine) {
   auto bad = Parse("FROM a\n\nFOO bar\n", "path/Dockerfile");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(), "path/Dockerfile:3:1: unknown instruction: FOO (did you mean FROM?)");
+  EXPECT_EQ(bad.status().message(), "path/Dockerfile:3:1: dockerfile parse error on line 3: unknown instruction: FOO (did you mean FROM?)");
   auto typo = Parse("FROM a\nrunn true\n", "Dockerfile");
   ASSERT_FALSE(typo.ok());
-  EXPECT_EQ(typo.status().message(), "Dockerfile:2:1: unknown instruction: runn (did you mean run?)");
+  EXPECT_EQ(typo.status().message(), "Dockerfile:2:1: dockerfile parse error on line 2: unknown instruction: runn (did you mean run?)");
   auto far = Parse("FROM a\nFROBNICATE x\n", "Dockerfile");
   ASSERT_FALSE(far.ok());
-  EXPECT_EQ(far.status().message(), "Dockerfile:2:1: unknown instruction: FROBNICATE");
+  EXPECT_EQ(far.status().message(), "Dockerfile:2:1: dockerfile parse error on line 2: unknown instruction: FROBNICATE");
   auto empty = Parse("FROM a\nRUN\n", "Dockerfile");
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.status().message().find("Dockerfile:2:"), std::string::npos);
