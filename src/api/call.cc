@@ -8,7 +8,15 @@
 namespace kiln::api {
 namespace {
 
-Json Location(const std::string& file, int line) { return {{"file", file}, {"line", line}}; }
+/// Where in the Dockerfile: kiln's file and line, and BuildKit's pb.Location (the index of the answer's "sources",
+/// and the line as a range).
+Json Location(const std::string& file, int line) {
+  Json position = {{"line", line}};
+  return {{"file", file}, {"line", line}, {"sourceIndex", 0}, {"ranges", Json::array({{{"start", position}, {"end", position}}})}};
+}
+
+/// BuildKit's "sources" of a subrequest's answer: the Dockerfile, as Go encodes [][]byte (base64).
+Json Sources(const std::string& source) { return Json::array({Base64Encode(source)}); }
 
 /// Columns as Go's tabwriter lays them out: each as wide as its widest cell plus `padding`, the last unpadded.
 std::string Table(const std::vector<std::vector<std::string>>& rows, size_t padding) {
@@ -73,7 +81,8 @@ Status LintViolation(const std::vector<dockerfile::Finding>& findings, const doc
   return Status::Error(file + ":" + std::to_string(line) + ": lint violation found for rules: " + names);
 }
 
-Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file, const Status& error) {
+Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file, const std::string& source,
+               const Status& error) {
   Json warnings = Json::array();
   for (auto& f : findings) {
     const dockerfile::Rule* rule = dockerfile::FindRule(f.rule);
@@ -83,7 +92,7 @@ Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::stri
                         {"detail", f.message},
                         {"location", Location(file, f.line)}});
   }
-  Json out = {{"warnings", warnings}};
+  Json out = {{"warnings", warnings}, {"sources", Sources(source)}};
   if (!error.ok()) {
     // "FILE:LINE[:COLUMN]: message" (without the quoted source after it) -> the message and its line.
     std::string m = error.message().substr(0, error.message().find('\n'));
@@ -112,7 +121,7 @@ std::string CheckText(const std::vector<dockerfile::Finding>& findings, const st
   return out;
 }
 
-Json TargetsJson(const std::vector<dockerfile::Target>& targets, const std::string& file) {
+Json TargetsJson(const std::vector<dockerfile::Target>& targets, const std::string& file, const std::string& source) {
   Json list = Json::array();
   for (auto& t : targets) {
     Json j = {{"location", Location(file, t.line)}};
@@ -123,7 +132,7 @@ Json TargetsJson(const std::vector<dockerfile::Target>& targets, const std::stri
     if (!t.platform.empty()) j["platform"] = t.platform;
     list.push_back(j);
   }
-  return {{"targets", list}};
+  return {{"targets", list}, {"sources", Sources(source)}};
 }
 
 std::string TargetsText(const std::vector<dockerfile::Target>& targets) {
@@ -135,8 +144,8 @@ std::string TargetsText(const std::vector<dockerfile::Target>& targets) {
   return Table(rows, 1);
 }
 
-Json OutlineJson(const dockerfile::Outline& o, const std::string& file) {
-  Json j = Json::object();
+Json OutlineJson(const dockerfile::Outline& o, const std::string& file, const std::string& source) {
+  Json j = {{"sources", Sources(source)}};
   if (!o.name.empty()) j["name"] = o.name;
   if (!o.description.empty()) j["description"] = o.description;
   for (auto& a : o.args) {

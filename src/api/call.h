@@ -29,14 +29,15 @@ Status LintViolation(const std::vector<dockerfile::Finding>& findings, const doc
 /// {"warnings": [{"ruleName", "description", "url", "detail", "location": {"file", "line"}}]}, and, when the file
 /// cannot be built, "buildError": {"message", "location"} as BuildKit's lint result has it (`error` names its
 /// place as "FILE:LINE[:COLUMN]: message").
-Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file, const Status& error = Status::Ok());
+Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::string& file, const std::string& source,
+               const Status& error = Status::Ok());
 /// "Check complete, no warnings found." or each finding with its rule's description, URL and quoted line.
 std::string CheckText(const std::vector<dockerfile::Finding>& findings, const std::string& file, const std::string& source);
 
-Json TargetsJson(const std::vector<dockerfile::Target>& targets, const std::string& file);
+Json TargetsJson(const std::vector<dockerfile::Target>& targets, const std::string& file, const std::string& source);
 std::string TargetsText(const std::vector<dockerfile::Target>& targets);
 
-Json OutlineJson(const dockerfile::Outline& outline, const std::string& file);
+Json OutlineJson(const dockerfile::Outline& outline, const std::string& file, const std::string& source);
 std::string OutlineText(const dockerfile::Outline& outline);
 
 }  // namespace kiln::api

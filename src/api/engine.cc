@@ -410,14 +410,14 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     }
     for (auto& f : result.findings) result.warnings.push_back(dockerfile::FormatFinding(f));
     if (req.call == "check") {
-      result.call_json = CheckJson(result.findings, display, df.status());
+      result.call_json = CheckJson(result.findings, display, *text, df.status());
       result.call_text = CheckText(result.findings, display, *text);
     }
     return fail(dockerfile::WithQuotedSource(df.status(), display, *text));
   }
   if (req.call == "targets") {
     auto targets = dockerfile::ListTargets(*df);
-    result.call_json = TargetsJson(targets, display);
+    result.call_json = TargetsJson(targets, display, *text);
     result.call_text = TargetsText(targets);
     return result;
   }
@@ -505,7 +505,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   result.findings = FindingsOf(*df, lowered, *checks, def.ok() && req.call != "check" ? &def->lowered_lines : nullptr);
   Status violation = LintViolation(result.findings, *checks, display);
   if (req.call == "check") {
-    result.call_json = CheckJson(result.findings, display, def.ok() ? violation : def.status());
+    result.call_json = CheckJson(result.findings, display, *text, def.ok() ? violation : def.status());
     result.call_text = CheckText(result.findings, display, *text);
   }
   if (!def.ok()) {
@@ -515,7 +515,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   if (req.call == "check") return result;
   result.warnings = def->warnings;
   if (req.call == "outline") {
-    result.call_json = OutlineJson(def->outline, display);
+    result.call_json = OutlineJson(def->outline, display, *text);
     result.call_text = OutlineText(def->outline);
     result.outline = def->outline;
     return result;

@@ -393,7 +393,10 @@ std::vector<ToolRow> BuildTools(Context& c) {
         api::BuildResult r = c.engine.Build(req);
         if (!r.status.ok()) return ToolError(r.status.message());
         Json out = {{"call", req.call}};
-        if (req.call != "check") out["result"] = r.call_json;  // a check's answer is its findings, below
+        if (req.call != "check") {
+          out["result"] = r.call_json;  // a check's answer is its findings, below
+          out["result"].erase("sources");  // the Dockerfile itself, base64: the agent has it
+        }
         if (req.call == "check") {
           out["findings"] = FirstItems(r.findings, kMaxListEntries, [](const dockerfile::Finding& f) {
             const dockerfile::Rule* rule = dockerfile::FindRule(f.rule);

@@ -30,11 +30,11 @@ assert_eq "$(python3 -c 'import json,sys; t=json.load(sys.stdin)["targets"]; pri
 
 out=$(kiln build --call outline --target builder "$ctx")
 assert_contains "$out" "VERSION     1.0            the version to build"
-assert_not_contains "$out" "UNUSED"
+assert_contains "$out" "UNUSED"  # as BuildKit's outline: every ARG of a stage built, used or not
 assert_contains "$out" "token"
 json=$(kiln build --call outline --target builder --format json "$ctx")
 assert_eq "$(python3 -c 'import json,sys; o=json.load(sys.stdin); print([a["name"] for a in o["args"]], o["secrets"][0]["name"])' <<<"$json")" \
-  "['BASE', 'VERSION'] token" "outline as JSON"
+  "['BASE', 'VERSION', 'UNUSED'] token" "outline as JSON"
 
 # --check: findings and a non-zero exit.
 set +e

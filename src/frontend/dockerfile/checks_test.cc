@@ -134,11 +134,13 @@ TEST(Checks, DescriptionsTargetsAndOutline) {
   const Outline& out = def->outline;
   EXPECT_EQ(out.name, "build");
   EXPECT_EQ(out.description, "compiles the app");
-  ASSERT_EQ(out.args.size(), 2u);  // UNUSED is not used
+  // As BuildKit's: the global ARGs the stage's FROM names, and every ARG of the stage, used by a command or not.
+  ASSERT_EQ(out.args.size(), 3u);
   EXPECT_EQ(out.args[0].name, "BASE");
   EXPECT_EQ(out.args[1].name, "VERSION");
   EXPECT_EQ(out.args[1].value, "1.0");
   EXPECT_EQ(out.args[1].description, "which version to build");
+  EXPECT_EQ(out.args[2].name, "UNUSED");
   ASSERT_EQ(out.secrets.size(), 1u);
   EXPECT_EQ(out.secrets[0].id, "token");
   EXPECT_TRUE(out.secrets[0].required);

@@ -48,10 +48,7 @@ Result<BuildDefinition> Converter::Run() {
   def_.history = st.history;
   def_.outline.name = stages_[target].name;
   def_.outline.description = DescriptionOf(*stages_[target].from, stages_[target].name);
-  for (auto& [name, arg] : declared_args_)
-    if (used_arg_names_.count(name)) def_.outline.args.push_back(arg);
-  std::sort(def_.outline.args.begin(), def_.outline.args.end(),
-            [](const Outline::Arg& a, const Outline::Arg& b) { return a.line < b.line; });
+  MakeOutline(target);
   for (auto& [k, v] : o_.build_args)
     if (!used_args_.count(k) && !IsPredefined(k))
       def_.warnings.push_back("build argument " + k + " was not consumed by any ARG");
@@ -94,7 +91,7 @@ Status Converter::SplitStages() {
   for (; i < ins.size() && ins[i].keyword != "from"; i++) {
     if (ins[i].keyword != "arg") return Error(ins[i], "no build stage in current context; " +
                                                                ins[i].keyword + " must come after FROM");
-    KILN_TRY(DeclareArgs(ins[i], global_, [&](const std::string& n) { return LookupIn(global_, n); }));
+    KILN_TRY(DeclareArgs(ins[i], global_, [&](const std::string& n) { return LookupIn(global_, n); }, global_outline_));
   }
   if (i == ins.size()) return Status::Error(df_.path + ": dockerfile contains no stages to build (no FROM instruction)");
   while (i < ins.size()) {
@@ -215,24 +212,31 @@ std::optional<std::string> Converter::LookupIn(ArgScope& scope, const std::strin
   return std::nullopt;
 }
 
-Status Converter::DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, ArgScope* global,
-                               ArgScope* declared) {
+Status Converter::DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, OutlineArgs& outline,
+                               ArgScope* global, ArgScope* declared) {
   for (auto& word : SplitWords(in.args, df_.escape)) {
     size_t eq = word.find('=');
     std::string name = word.substr(0, eq);
     if (name.empty()) return Error(in, "ARG requires a name: \"" + word + "\"");
     std::optional<std::string> value;
+    std::set<std::string> deps;  // the arguments a default names that have a value (BuildKit's matches)
+    bool inherited = false;      // a stage's ARG NAME that takes the global value: the outline keeps the global's
     if (auto it = o_.build_args.find(name); it != o_.build_args.end()) {
       // A value given on the command line replaces the default, which is then never evaluated (as BuildKit: a
       // default of ${X:?message} fails only when it is the value).
       value = it->second;
       used_args_.insert(name);
     } else if (eq != std::string::npos) {
-      auto v = lex_.ProcessWord(word.substr(eq + 1), lookup);
+      auto v = lex_.ProcessWord(word.substr(eq + 1), [&](const std::string& n) {
+        auto found = lookup(n);
+        if (found) deps.insert(n);
+        return found;
+      });
       if (!v.ok()) return Error(in, v.status().message());
       value = *v;
     } else if (global) {
       if (auto* g = global->Find(name)) value = *g;
+      inherited = value.has_value();
     } else if (auto* existing = scope.Find(name)) {
       value = *existing;
     }
@@ -243,7 +247,14 @@ Status Converter::DeclareArgs(const Instruction& in, ArgScope& scope, const Look
     }
     scope.Set(name, value);
     if (declared) declared->args.emplace_back(name, value);
-    declared_args_.emplace(name, Outline::Arg{name, value.value_or(""), DescriptionOf(in, name), in.line});
+    if (!inherited) {
+      // A default that names the argument itself keeps what the earlier declaration depended on.
+      if (deps.erase(name)) {
+        if (auto old = outline.known.find(name); old != outline.known.end()) deps.insert(old->second.deps.begin(), old->second.deps.end());
+      }
+      outline.known[name] = {value.value_or(""), DescriptionOf(in, name), in.line, std::move(deps)};
+    }
+    if (global) outline.used.insert(name);  // every ARG of a stage built is in its outline
   }
   return Status::Ok();
 }
@@ -256,8 +267,9 @@ Status Converter::LowerStage(size_t index) {
   const Instruction& from = *stage.from;
   StageState st;
 
+  std::set<std::string> from_uses;  // the global arguments FROM names: in the outline
   auto global_lookup = [&](const std::string& n) {
-    UseArg(n);
+    from_uses.insert(n);
     return LookupIn(global_, n);
   };
   std::vector<std::string> words = SplitWords(from.args, df_.escape);
@@ -310,6 +322,7 @@ Status Converter::LowerStage(size_t index) {
                                    : FindStage(*base_ref, index) ? nullptr : FindNamedContext(*base_ref);
   std::string base_name = replaces_stage ? stage.name : *base_ref;
   bool from_stage = false;
+  st.outline.known = global_outline_.known;
   if (named_base) {
     KILN_ASSIGN(st.vertex, NamedContextVertex(from, base_name, *named_base, from_name + base_name, platform));
     st.base_vertex = st.vertex;
@@ -333,6 +346,8 @@ Status Converter::LowerStage(size_t index) {
     // The parent's build arguments stay declared, and in the environment of RUN steps, as in BuildKit.
     st.run_env = parent.run_env;
     st.args = parent.args;
+    st.outline = parent.outline;  // as BuildKit clones its base stage's outline
+    st.base_stage = *dep;
     if (!platform_given) platform = parent.platform;  // a stage built on another runs where it ran
     from_stage = true;
   } else if (AsciiLower(*base_ref) == "scratch") {
@@ -354,6 +369,7 @@ Status Converter::LowerStage(size_t index) {
     st.base_vertex = st.vertex;
     StartFromImage(st, img->config);
   }
+  st.outline.used.insert(from_uses.begin(), from_uses.end());
   st.cmd_set = false;
   st.platform = platform;
   // The image is for the platform its steps ran on, whatever its base says; a base of that OS and architecture
@@ -399,6 +415,7 @@ Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& w
                                      const oci::Platform& platform, const std::string& later_stage) {
   if (auto dep = FindStage(ref, index)) {
     KILN_TRY(LowerStage(*dep));
+    states_[index].read_stages.insert(*dep);
     return states_[*dep].vertex;
   }
   if (FindStage(ref, stages_.size())) return Error(in, later_stage);
@@ -414,6 +431,40 @@ Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& w
   auto img = o_.resolve(ref, platform);
   if (!img.ok()) return Error(in, what + ref + ": " + img.status().message());
   return def_.graph.Add(graph::ImageSource{ref, img->manifest_digest}, {}, "[internal] image " + ref);
+}
+
+void Converter::MakeOutline(size_t target) {
+  std::set<std::string> args_seen, secrets_seen, ssh_seen;
+  std::set<size_t> stages_seen;
+  std::function<void(size_t)> visit = [&](size_t i) {
+    if (!stages_seen.insert(i).second || !states_[i].lowered) return;
+    const StageState& st = states_[i];
+    // The arguments the stage uses, and those their defaults name, transitively (BuildKit's markAllUsed).
+    std::set<std::string> used;
+    std::vector<std::string> todo(st.outline.used.begin(), st.outline.used.end());
+    while (!todo.empty()) {
+      std::string name = todo.back();
+      todo.pop_back();
+      if (!used.insert(name).second) continue;
+      if (auto it = st.outline.known.find(name); it != st.outline.known.end()) todo.insert(todo.end(), it->second.deps.begin(), it->second.deps.end());
+    }
+    for (auto& name : used) {
+      auto it = st.outline.known.find(name);
+      if (it == st.outline.known.end() || !args_seen.insert(name).second) continue;
+      def_.outline.args.push_back({name, it->second.value, it->second.description, it->second.line});
+    }
+    for (auto& m : st.secrets)
+      if (secrets_seen.insert(m.id).second) def_.outline.secrets.push_back(m);
+    for (auto& m : st.ssh)
+      if (ssh_seen.insert(m.id).second) def_.outline.ssh.push_back(m);
+    if (st.base_stage) visit(*st.base_stage);
+    for (size_t d : st.read_stages) visit(d);
+  };
+  visit(target);
+  auto by_line = [](const auto& a, const auto& b) { return a.line < b.line; };
+  std::stable_sort(def_.outline.args.begin(), def_.outline.args.end(), by_line);
+  std::stable_sort(def_.outline.secrets.begin(), def_.outline.secrets.end(), by_line);
+  std::stable_sort(def_.outline.ssh.begin(), def_.outline.ssh.end(), by_line);
 }
 
 const NamedContext* Converter::FindNamedContext(const std::string& ref) const {
@@ -442,8 +493,8 @@ Result<size_t> Converter::NamedContextVertex(const Instruction& in, const std::s
   return def_.graph.Add(op, {scratch, local}, step_name, Location(in));
 }
 
-void Converter::AddOutlineMount(bool secret, const std::string& id, bool required, const Instruction& in) {
-  auto& list = secret ? def_.outline.secrets : def_.outline.ssh;
+void Converter::AddOutlineMount(size_t index, bool secret, const std::string& id, bool required, const Instruction& in) {
+  auto& list = secret ? states_[index].secrets : states_[index].ssh;
   for (auto& m : list)
     if (m.id == id) {
       m.required = m.required || required;

@@ -80,7 +80,6 @@ Status StageLowering::Lower(const std::vector<std::string>& triggers, const std:
 // Helpers.
 
 std::optional<std::string> StageLowering::LookupVar(const std::string& name) {
-  if (st_.args.Find(name)) c_.UseArg(name);
   auto v = oci::GetEnvIn(st_.run_env, name);
   if (!v) unmatched_.insert(name);
   return v;
@@ -267,8 +266,8 @@ Result<std::vector<std::string>> ParsePort(const std::string& raw) {
 Status StageLowering::Arg(const Instruction& in) {
   KILN_TRY(CheckFlags(in, {}));
   ArgScope declared;
-  KILN_TRY(c_.DeclareArgs(in, st_.args, [&](const std::string& n) { return LookupVar(n); }, &c_.global_args(),
-                          &declared));
+  KILN_TRY(c_.DeclareArgs(in, st_.args, [&](const std::string& n) { return LookupVar(n); }, st_.outline,
+                          &c_.global_args(), &declared));
   std::string desc;  // as BuildKit's history shows them: NAME=value (the value in effect), or NAME
   for (auto& [name, value] : declared.args) {
     if (value) oci::SetEnvIn(st_.run_env, name, *value);
@@ -322,11 +321,11 @@ Status StageLowering::Run(const Instruction& in) {
     if (!parsed.ok()) return Error(in, "--mount=" + f.value + ": " + parsed.status().message(), f.column);
     if (auto* secret = std::get_if<graph::SecretMount>(&parsed->mount)) {
       op.secrets.push_back(*secret);
-      c_.AddOutlineMount(true, secret->id, secret->required, in);
+      c_.AddOutlineMount(index_, true, secret->id, secret->required, in);
       continue;
     }
     auto& m = std::get<graph::ExecMount>(parsed->mount);
-    if (m.type == graph::ExecMount::Type::kSsh) c_.AddOutlineMount(false, m.id, m.required, in);
+    if (m.type == graph::ExecMount::Type::kSsh) c_.AddOutlineMount(index_, false, m.id, m.required, in);
     // What a bind shows (the build context unless from=) and what seeds a cache (from=), as inputs.
     std::optional<size_t> source;
     if (m.type == graph::ExecMount::Type::kBind && parsed->from.empty()) source = c_.ContextVertex();
@@ -388,13 +387,6 @@ Status StageLowering::Run(const Instruction& in) {
       op.args.push_back(script);
     }
   }
-  // The build arguments the command names are used by it (the outline); the shell expands them, not kiln.
-  std::string command = in.json_form ? JoinWords(in.json_args) : in.args;
-  for (auto& h : in.heredocs) command += "\n" + h.content;
-  (void)c_.lex().ProcessWords(command, [&](const std::string& n) -> std::optional<std::string> {
-    if (st_.args.Find(n)) c_.UseArg(n);
-    return std::nullopt;
-  });
   op.env = st_.run_env;
   op.container = c_.options().container;
   if (auto it = c_.options().build_args.find("BUILDKIT_SANDBOX_HOSTNAME"); it != c_.options().build_args.end()) {

@@ -24,6 +24,18 @@ struct ArgScope {
   void Set(const std::string& name, std::optional<std::string> value);
 };
 
+/// What BuildKit's outline records of the build arguments a stage sees: each one's value, comment, last declaration
+/// and the arguments its default names (which it then uses too), and the names the stage uses.
+struct OutlineArgs {
+  struct Info {
+    std::string value, description;
+    int line = 0;
+    std::set<std::string> deps;
+  };
+  std::map<std::string, Info> known;
+  std::set<std::string> used;
+};
+
 struct Stage {
   std::string name;  // lower case, "" when unnamed
   size_t first = 0, end = 0;  // instruction range after FROM
@@ -49,6 +61,11 @@ struct StageState {
   std::vector<std::string> run_env;
   /// The build arguments declared so far, those of the stage it is built FROM first (as in BuildKit).
   ArgScope args;
+  /// For the outline: its arguments, the stage it is built FROM, and the stages its COPY --from and mounts read.
+  OutlineArgs outline;
+  std::optional<size_t> base_stage;
+  std::set<size_t> read_stages;
+  std::vector<Outline::Mount> secrets, ssh;
 };
 
 /// The whole Dockerfile: its stages, the global build arguments, and the graph being built.
@@ -65,9 +82,10 @@ class Converter {
   /// does, so a build that changed nothing makes the same image.
   std::string Time() const;
   /// ARG name[=default] ...: the value is the --build-arg if given, else the default, else the global value.
-  /// Declares the ARGs of `in` in `scope`; `declared`, when given, receives each with the value in effect.
-  Status DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, ArgScope* global = nullptr,
-                     ArgScope* declared = nullptr);
+  /// Declares the ARGs of `in` in `scope`, and in `outline` as BuildKit's outline records them; `declared`, when
+  /// given, receives each with the value in effect. `global` is the global scope when `in` is in a stage.
+  Status DeclareArgs(const Instruction& in, ArgScope& scope, const Lookup& lookup, OutlineArgs& outline,
+                     ArgScope* global = nullptr, ArgScope* declared = nullptr);
   /// The vertex a --from (of COPY, or of a RUN mount) names: a stage defined before stage `index`, or an image.
   /// `later_stage` is the error when it names a stage defined after (in BuildKit's words).
   Result<size_t> FromVertex(const Instruction& in, const std::string& what, const std::string& ref, size_t index,
@@ -85,9 +103,8 @@ class Converter {
   const ShellLex& lex() const { return lex_; }
   /// Whether .dockerignore excludes a context path or a directory above it (CopyIgnoredFile).
   bool IgnoredInContext(const std::string& path);
-  /// The outline: a build argument used by a lowered stage, and a secret or ssh id one of its RUN steps mounts.
-  void UseArg(const std::string& name) { used_arg_names_.insert(name); }
-  void AddOutlineMount(bool secret, const std::string& id, bool required, const Instruction& in);
+  /// The outline: a secret or ssh id one of stage `index`'s RUN steps mounts.
+  void AddOutlineMount(size_t index, bool secret, const std::string& id, bool required, const Instruction& in);
   void AddFinding(const std::string& rule, const Instruction& in, const std::string& message) {
     def_.findings.push_back({rule, in.line, message});
   }
@@ -122,8 +139,10 @@ class Converter {
   std::set<size_t> in_progress_;
   std::set<std::string> used_args_;
   std::optional<PatternMatcher> excludes_;  // .dockerignore, parsed on first use
-  std::map<std::string, Outline::Arg> declared_args_;  // the first declaration of each, for the outline
-  std::set<std::string> used_arg_names_;
+  OutlineArgs global_outline_;  // the global ARGs, as every stage's outline starts
+  /// BuildKit's outline of the target: the arguments, secrets and ssh ids of it, the stage it is built FROM and
+  /// the stages it reads, each name once (the nearest stage's), in line order.
+  void MakeOutline(size_t target);
 };
 
 /// An EXPOSE word ("80", "53/udp", "8000-8002/tcp", "127.0.0.1:80:8080") as the "port/proto" entries it exposes.
