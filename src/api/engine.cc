@@ -582,7 +582,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   if (!SameAsLastBuild(record, req.build_id.empty(), outcome, result.build_id)) {
     (void)s_->metadata->AddBuild({result.build_id, int64_t(time(nullptr)), DumpLenient(record), outcome});
   }
-  if (!report.status.ok()) return fail(report.status);
+  if (!report.status.ok()) return fail(dockerfile::WithQuotedSource(report.status, display, *text));
 
   Status exported = ExportBuild(req, defs, report, get_registry, after_pulls.highest(), co.epoch,
                                 {display, *text, started}, result);

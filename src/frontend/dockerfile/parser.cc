@@ -14,6 +14,22 @@
 namespace kiln::dockerfile {
 namespace {
 
+/// Whether a # syntax= directive names BuildKit's Dockerfile frontend ([REGISTRY/]docker/dockerfile[-upstream]
+/// with any tag or digest), which is the language kiln builds itself.
+bool NamesDockerfileFrontend(const std::string& ref) {
+  std::string name = ref.substr(0, ref.find('@'));
+  size_t slash = name.rfind('/');
+  size_t colon = name.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) name.resize(colon);
+  for (const char* frontend : {"docker/dockerfile", "docker/dockerfile-upstream"}) {
+    std::string f = frontend;
+    if (name == f || (name.size() > f.size() && name.compare(name.size() - f.size() - 1, std::string::npos, "/" + f) == 0)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 const std::set<std::string> kKeywords = {"from",  "run",        "cmd",         "label",   "maintainer",
                                          "expose", "env",       "add",         "copy",    "entrypoint",
                                          "volume", "user",      "workdir",     "arg",     "onbuild",
@@ -166,6 +182,10 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
       if (value != "\\" && value != "`") return error(int(i + 1), "invalid escape token '" + value + "' does not match ` or \\");
       df.escape = value[0];
     }
+    if (key == "syntax" && !NamesDockerfileFrontend(value)) {
+      return error(int(i + 1), "syntax=" + value + ": kiln builds the Dockerfile language itself and runs no other "
+                               "frontend image (# syntax=docker/dockerfile:1, and its other versions, is understood)");
+    }
     df.directives[key] = value;
   }
 
@@ -273,21 +293,35 @@ Result<Dockerfile> Parse(const std::string& text, const std::string& path) {
 
 std::string QuoteSource(const std::string& text, int line) {
   std::vector<std::string> lines;
-  for (size_t start = 0; start <= text.size() && int(lines.size()) < line;) {
+  for (size_t start = 0; start <= text.size() && int(lines.size()) < line + 1000;) {
     size_t nl = text.find('\n', start);
     lines.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
   if (line < 1 || size_t(line) > lines.size()) return "";
+  // The instruction's continuation lines are marked too, as BuildKit marks an instruction's whole range.
+  char escape = '\\';
+  for (auto& l : lines) {  // the escape directive, among the comment lines at the top
+    std::string t = Trim(l);
+    if (t.empty() || t[0] != '#') break;
+    std::string body = Trim(t.substr(1));
+    if (AsciiLower(body.substr(0, body.find('='))) == "escape" && Trim(body.substr(body.find('=') + 1)) == "`") escape = '`';
+  }
+  int last = line;
+  auto continues = [&](const std::string& l) {
+    size_t end = l.find_last_not_of(" \t\r");
+    return end != std::string::npos && l[end] == escape;
+  };
+  while (size_t(last) < lines.size() && last - line < 50 && continues(lines[size_t(last - 1)])) last++;
   std::string out = "--------------------\n";
-  for (int l = std::max(1, line - 2); l <= line; l++) {
+  for (int l = std::max(1, line - 2); l <= last; l++) {
     char number[16];
     snprintf(number, sizeof number, "%4d", l);
     std::string shown = lines[size_t(l - 1)];
     if (!shown.empty() && shown.back() == '\r') shown.pop_back();
     if (shown.size() > 160) shown = shown.substr(0, 160) + "...";  // a hostile line is not echoed whole
-    out += std::string(number) + " | " + (l == line ? ">>> " : "    ") + EscapeControl(shown) + "\n";
+    out += std::string(number) + " | " + (l >= line ? ">>> " : "    ") + EscapeControl(shown) + "\n";
   }
   return out + "--------------------";
 }
