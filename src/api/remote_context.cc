@@ -27,7 +27,7 @@ Result<FetchedContext> Engine::FetchContext(const std::string& url, const std::f
   if (!git.ok()) return fail(git.status());
   if (git->has_value()) {
     const dockerfile::GitRef& ref = **git;
-    graph::GitSource source{ref.remote, ref.ref, ref.subdir, false, ref.checksum, ref.submodules};
+    graph::GitSource source{ref.remote, ref.ref, ref.subdir, ref.keep_git_dir.value_or(false), ref.checksum, ref.submodules};
     auto fetched = solver::FetchGit(source, JoinPath(out.dir->path(), "git"), cancelled);
     if (!fetched.ok()) return fail(fetched.status());
     out.context = fetched->dir;

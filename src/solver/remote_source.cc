@@ -67,8 +67,10 @@ Result<bool> StillTheSame(const std::string& url, const Json& memo, const std::f
   return response->status >= 200 && response->status <= 299 && !etag.empty() && response->Header("etag") == etag;
 }
 
-bool LooksLikeCommit(const std::string& ref) {
-  return ref.size() >= 7 && ref.size() <= 64 &&
+/// A whole commit id (SHA-1 or SHA-256): the only form of a commit a ref may name, as in BuildKit; a prefix is
+/// not looked up (it could name another commit tomorrow).
+bool IsFullCommit(const std::string& ref) {
+  return (ref.size() == 40 || ref.size() == 64) &&
          std::all_of(ref.begin(), ref.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
@@ -136,8 +138,12 @@ Result<Fetched> FetchHttp(const graph::HttpSource& s, const std::string& work_di
 }
 
 Result<Fetched> FetchGit(const graph::GitSource& s, const std::string& work_dir, const std::function<bool()>& cancelled) {
+  if (!s.checksum.empty() && !std::all_of(s.checksum.begin(), s.checksum.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+    return Status::Error(s.remote + ": invalid checksum " + s.checksum + " for Git URL, expected hex commit hash");
+  }
   std::string repo = JoinPath(work_dir, "checkout");
-  std::string ref = s.ref.empty() ? "HEAD" : s.ref;
+  // Without a ref, a whole commit given as the checksum is what to check out, as in BuildKit; else HEAD.
+  std::string ref = !s.ref.empty() ? s.ref : IsFullCommit(s.checksum) ? s.checksum : "HEAD";
   KILN_TRY(Git({"init", "-q", repo}, cancelled).status());
   KILN_TRY(Git({"-C", repo, "remote", "add", "origin", s.remote}, cancelled).status());
   // Shallow first; servers that cannot (the "dumb" HTTP protocol) get a full fetch of the ref, and a commit that
@@ -146,16 +152,18 @@ Result<Fetched> FetchGit(const graph::GitSource& s, const std::string& work_dir,
   if (!fetched_ref) {
     auto full = Git({"-C", repo, "fetch", "-q", "origin", ref}, cancelled);
     fetched_ref = full.ok();
-    if (!fetched_ref && !LooksLikeCommit(ref)) return full.status().Prefixed(s.remote + " (ref " + ref + ")");
+    if (!fetched_ref && !IsFullCommit(ref)) {
+      return Status::Error(s.remote + ": repository does not contain ref " + ref + " (" + full.status().message() + ")");
+    }
   }
   if (!fetched_ref) {
     KILN_TRY(Git({"-C", repo, "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"},
                  cancelled).status().Prefixed(s.remote));
   }
   auto commit = Git({"-C", repo, "rev-parse", "-q", "--verify", (fetched_ref ? "FETCH_HEAD" : ref) + "^{commit}"}, cancelled);
-  if (!commit.ok()) return Status::Error(s.remote + ": no commit " + ref + " in the repository");
+  if (!commit.ok()) return Status::Error(s.remote + ": repository does not contain ref " + ref);
   if (!s.checksum.empty() && commit->rfind(s.checksum, 0) != 0) {
-    return Status::Error(s.remote + ": ref " + ref + " is commit " + *commit + ", not the expected " + s.checksum);
+    return Status::Error(s.remote + ": expected checksum to match " + s.checksum + ": ref " + ref + " is commit " + *commit);
   }
   KILN_TRY(Git({"-C", repo, "-c", "advice.detachedHead=false", "checkout", "-q", *commit}, cancelled).status());
   if (s.submodules && PathExists(JoinPath(repo, ".gitmodules"))) {

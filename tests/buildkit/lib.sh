@@ -311,3 +311,34 @@ PY
   for i in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return; sleep 0.1; done
   fail "the HTTP server did not start"
 }
+
+# bk_alpine_with_apk PACKAGE...: the alpine image again, with an `apk add` that installs the named packages from
+# a repository inside the image (this host's binaries and the libraries they need), as Alpine's apk installs them
+# from the network the Go tests have. Only the packages named can be added.
+bk_alpine_with_apk() {
+  local root=$WORK/apk-image pkg bin lib
+  rm -rf "$root" && mkdir -p "$root/sbin"
+  for pkg in "$@"; do
+    bin=$(command -v "$pkg") || skip "$pkg is not installed (scripts/install-deps installs it)"
+    mkdir -p "$root/usr/share/apk-offline/$pkg/usr/bin"
+    cp "$bin" "$root/usr/share/apk-offline/$pkg/usr/bin/"
+    for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+      mkdir -p "$root/usr/share/apk-offline/$pkg$(dirname "$lib")"
+      cp -L "$lib" "$root/usr/share/apk-offline/$pkg$lib"
+    done
+  done
+  cat > "$root/sbin/apk" <<'S'
+#!/bin/sh
+# apk add PACKAGE...: from /usr/share/apk-offline (the tests' stand-in for Alpine's repositories)
+[ "$1" = add ] || { echo "apk: only add is offered here" >&2; exit 1; }
+shift
+for p in "$@"; do
+  [ -d "/usr/share/apk-offline/$p" ] || { echo "ERROR: unable to select packages: $p (no such package)" >&2; exit 1; }
+  cp -a "/usr/share/apk-offline/$p/." / && echo "OK: $p installed"
+done
+S
+  chmod 755 "$root/sbin/apk"
+  tar --numeric-owner -C "$root" -cf "$WORK/apk-layer.tar" .
+  printf 'FROM alpine\nADD apk-layer.tar /\n' | kiln build --progress quiet -f - -t alpine "$WORK" > "$WORK/image.log" 2>&1 ||
+    { cat "$WORK/image.log"; return 1; }
+}

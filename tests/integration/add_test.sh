@@ -63,7 +63,7 @@ printf 'FROM busybox:test\nADD --checksum=%s %s/lib.git#main /repo\n' "${commit:
 kiln build -q -f "$ctx/Dockerfile.pinned" -t add:pinned "$ctx" >/dev/null || fail "the pinned commit was refused"
 printf 'FROM busybox:test\nADD --checksum=0123456789ab %s/lib.git#main /repo\n' "$PARITY_SERVER" > "$ctx/Dockerfile.wrong"
 err=$(must_fail kiln build -q -f "$ctx/Dockerfile.wrong" "$ctx")
-assert_contains "$err" "is commit $commit, not the expected 0123456789ab"
+assert_contains "$err" "expected checksum to match 0123456789ab: ref main is commit $commit"
 
 # A download whose content is not the one --checksum names, and one the server does not have.
 printf 'FROM busybox:test\nADD --checksum=sha256:%064d %s/version.txt /v\n' 0 "$PARITY_SERVER" > "$ctx/Dockerfile.sum"
