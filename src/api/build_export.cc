@@ -1,5 +1,7 @@
 // The end of a build, once its graph is solved: the image (layers, config, names), its pushes, the cache
 // exports, and the file outputs.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <set>
 
@@ -185,9 +187,9 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
     return Status::Ok();
   };
 
-  // The snapshot of a definition's result, unpacked first when it came from imported cache untouched.
-  auto materialized = [&](const dockerfile::BuildDefinition& d) -> Result<store::SnapshotId> {
-    solver::VertexOutput& out = report.results.at(d.result);
+  // The snapshot of a vertex's result, unpacked first when it came from imported cache untouched.
+  auto materialized = [&](size_t vertex) -> Result<store::SnapshotId> {
+    solver::VertexOutput& out = report.results.at(vertex);
     if (!out.materialized) {
       std::vector<oci::Descriptor> blobs;
       std::vector<std::string> diff_ids;
@@ -247,8 +249,12 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       KILN_ASSIGN(exporter::Image image, commit(d));
       made.images.push_back(image);
       if (req.sbom || !req.provenance.empty()) {
-        KILN_ASSIGN(store::SnapshotId root, materialized(d));
-        KILN_ASSIGN(auto attestations, Attest(req, d, root, image, source, epoch, result.build_id));
+        KILN_ASSIGN(store::SnapshotId root, materialized(d.result));
+        std::optional<store::SnapshotId> scanned;
+        if (d.sbom_scan) {
+          KILN_ASSIGN(scanned, materialized(*d.sbom_scan));
+        }
+        KILN_ASSIGN(auto attestations, Attest(req, d, root, scanned, image, source, epoch, result.build_id));
         made.attestations.push_back(std::move(attestations));
       }
     }
@@ -324,7 +330,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
   // Each platform's file system; several go into a directory each, named as BuildKit names them ("linux_arm64").
   std::vector<std::pair<store::SnapshotId, std::string>> roots;
   for (auto& d : defs) {
-    KILN_ASSIGN(store::SnapshotId root, materialized(d));
+    KILN_ASSIGN(store::SnapshotId root, materialized(d.result));
     std::string subdir;
     if (defs.size() > 1) {
       subdir = d.config.platform.Normalized().ToString();
@@ -343,13 +349,32 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
 }
 
 Result<std::vector<exporter::Attestation>> Engine::Attest(const BuildRequest& req, const dockerfile::BuildDefinition& def,
-                                                          store::SnapshotId top, const exporter::Image& image,
+                                                          store::SnapshotId top, std::optional<store::SnapshotId> scanned,
+                                                          const exporter::Image& image,
                                                           const BuildSource& source, std::optional<int64_t> epoch,
                                                           const std::string& build_id) {
   std::vector<exporter::Attestation> out;
   std::string platform = image.config.platform.Normalized().ToString();
   std::string now = oci::FormatTime(epoch.value_or(int64_t(time(nullptr))));
-  if (req.sbom) {
+  if (req.sbom && scanned) {
+    // What the generator wrote to /run/out: one in-toto statement per file, in name order.
+    KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(*scanned));
+    std::string dir = JoinPath(root.path(), "run/out");
+    KILN_ASSIGN(auto names, ListDir(dir));
+    std::sort(names.begin(), names.end());
+    for (auto& name : names) {
+      std::string file = JoinPath(dir, name);
+      struct stat st;
+      if (lstat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      KILN_ASSIGN(std::string text, ReadFile(file));
+      auto statement = ParseJson(text);
+      if (!statement.ok() || !statement->is_object() || !(*statement)["predicateType"].is_string() ||
+          !statement->contains("predicate")) {
+        return Status::Error("SBOM generator " + req.sbom_generator + ": " + name + " is not an in-toto statement");
+      }
+      out.push_back({(*statement)["predicateType"].get<std::string>(), (*statement)["predicate"]});
+    }
+  } else if (req.sbom) {
     KILN_ASSIGN(snapshot::Mount root, s_->snapshotter->MountReadOnly(top));
     std::string name = (req.tags.empty() ? std::string("image") : req.tags[0]) + " " + platform;
     KILN_ASSIGN(Json sbom, exporter::ScanSbom(root.path(), name, now));

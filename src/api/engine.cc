@@ -2,6 +2,7 @@
 
 #include "api/call.h"
 #include "api/engine_state.h"
+#include "api/sbom_generator.h"
 #include "api/store_config.h"
 
 #include <fcntl.h>
@@ -560,13 +561,27 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
     more->base_vertex = where.at(more->base_vertex);
     for (auto& h : more->history)
       if (h.vertex) h.vertex = where.at(*h.vertex);
+    for (auto& [name, vertex] : more->sbom_extras) vertex = where.at(vertex);
     defs.push_back(std::move(*more));
+  }
+  if (req.sbom && !req.sbom_generator.empty()) {
+    // The generator runs where kiln runs, as a step of each image's own.
+    auto generator = co.resolve(req.sbom_generator, host);
+    if (!generator.ok()) return fail(generator.status().Prefixed("SBOM generator " + req.sbom_generator));
+    for (auto& d : defs) {
+      auto scan = AddSbomGenerator(defs[0].graph, d, req.sbom_generator, *generator, d.config.platform.ToString());
+      if (!scan.ok()) return fail(scan.status());
+      d.sbom_scan = *scan;
+    }
   }
   for (size_t i = 1; i < defs.size(); i++) defs[i].graph = defs[0].graph;
   for (auto& d : defs)
     for (auto& [key, value] : req.labels) d.config.config.labels[key] = value;  // --label, over LABEL
   std::vector<size_t> targets;
-  for (auto& d : defs) targets.push_back(d.result);
+  for (auto& d : defs) {
+    targets.push_back(d.result);
+    if (d.sbom_scan) targets.push_back(*d.sbom_scan);
+  }
   if (Status emulated = CheckEmulators(defs[0].graph, targets); !emulated.ok()) return fail(emulated);
   solver::SolveReport report = solver.Solve(defs[0].graph, targets, so);
   result.steps = report.steps;

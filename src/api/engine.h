@@ -89,6 +89,9 @@ struct BuildRequest {
   /// Attestations, as BuildKit's --sbom and --provenance: an SPDX SBOM of each image's packages, and a SLSA
   /// provenance statement ("min" or "max"; "" for none). With either, the image is an index.
   bool sbom = false;
+  /// An SBOM generator image (BuildKit's generator=): run on the image's file system (and the extras the
+  /// Dockerfile asks for); the in-toto statements it writes are the SBOM. "" uses kiln's own scanner.
+  std::string sbom_generator;
   std::string provenance;
   /// The provenance's builder.id (BuildKit's builder-id attribute); empty: kiln's own URI.
   std::string provenance_builder_id;
@@ -431,9 +434,11 @@ class Engine {
   Status ExportBuild(const BuildRequest& req, const std::vector<dockerfile::BuildDefinition>& defs, solver::SolveReport& report,
                      const std::function<Result<remote::Registry*>()>& registry, int steps_shown,
                      std::optional<int64_t> epoch, const BuildSource& source, BuildResult& result);
-  /// The attestations a build asked for, of the image `def` made.
+  /// The attestations a build asked for, of the image `def` made (`top`); `scanned` is the result of the SBOM
+  /// generator's step, when one ran.
   Result<std::vector<exporter::Attestation>> Attest(const BuildRequest& req, const dockerfile::BuildDefinition& def,
-                                                    store::SnapshotId top, const exporter::Image& image,
+                                                    store::SnapshotId top, std::optional<store::SnapshotId> scanned,
+                                                    const exporter::Image& image,
                                                     const BuildSource& source, std::optional<int64_t> epoch,
                                                     const std::string& build_id);
   /// --cache-from: the sources that could be read; a warning for each that could not (as BuildKit, the build

@@ -144,7 +144,7 @@ kiln::Status Attestations(const std::string& sbom, const std::string& provenance
   auto apply = [&](const std::string& value, const std::string& flag, std::string type) -> kiln::Status {
     auto attrs = kiln::ParseAttributes(value, flag);
     if (!attrs.ok()) return attrs.status();
-    std::string mode = "min", builder_id;
+    std::string mode = "min", builder_id, generator;
     bool disabled = false, mode_given = false;
     for (auto& [k, v] : *attrs) {
       if (k == "type" && flag == "--attest") {
@@ -154,18 +154,22 @@ kiln::Status Attestations(const std::string& sbom, const std::string& provenance
         mode_given = true;
       } else if (k == "builder-id") {
         builder_id = v;
+      } else if (k == "generator") {
+        generator = v;
       } else if (k == "disabled") {
         disabled = v == "true";
       } else {
         return kiln::Status::Error(flag + ": unknown attribute \"" + k + "\" (" +
-                                   (flag == "--attest" ? "type, " : "") + "mode, builder-id, disabled)");
+                                   (flag == "--attest" ? "type, " : "") + "mode, builder-id, generator, disabled)");
       }
     }
     if (type == "sbom") {
       if (!builder_id.empty() || mode_given)
         return kiln::Status::Error(flag + ": type=sbom takes no mode or builder-id (those are provenance's)");
       req.sbom = !disabled;
+      req.sbom_generator = generator;
     } else if (type == "provenance") {
+      if (!generator.empty()) return kiln::Status::Error(flag + ": generator= is for type=sbom");
       auto m = mode_of(mode, flag + " mode");
       if (!m.ok()) return m.status();
       req.provenance = disabled ? "" : *m;
@@ -176,8 +180,14 @@ kiln::Status Attestations(const std::string& sbom, const std::string& provenance
     return kiln::Status::Ok();
   };
   if (!sbom.empty()) {
-    if (sbom != "true" && sbom != "false") return kiln::Status::Error("--sbom: expected true or false, got \"" + sbom + "\"");
-    req.sbom = sbom == "true";
+    // --sbom=true|false, or attributes as --attest type=sbom takes them (generator=IMAGE).
+    if (sbom.find('=') != std::string::npos) {
+      if (auto s = apply(sbom, "--sbom", "sbom"); !s.ok()) return s;
+    } else if (sbom != "true" && sbom != "false") {
+      return kiln::Status::Error("--sbom: expected true, false or generator=IMAGE, got \"" + sbom + "\"");
+    } else {
+      req.sbom = sbom == "true";
+    }
   }
   if (!provenance.empty()) {
     // --provenance=true|false|min|max, or attributes as --attest type=provenance takes them (mode=max,builder-id=URI).
@@ -279,7 +289,8 @@ int main(int argc, char** argv) {
     build->add_option("--target", target, "Build stage to stop at");
     build->add_option("--sbom", sbom, "Attach an SPDX SBOM of each image's packages: true or false");
     build->add_option("--provenance", provenance, "Attach SLSA provenance: true (mode=min), false, or attributes mode=min|max,builder-id=URI");
-    build->add_option("--attest", attests, "Attestation: type=sbom, or type=provenance[,mode=min|max] (repeatable)");
+    build->add_option("--attest", attests,
+                      "Attestation: type=sbom[,generator=IMAGE], or type=provenance[,mode=min|max] (repeatable)");
     build->add_option("--platform", build_platforms,
                       "Target platforms os/arch[/variant], comma-separated (default this host's); several make an index");
     build->add_option("--call", call,

@@ -1878,3 +1878,140 @@ D
   build_local --build-arg FOO=ghi
   out_equal out $'3\n'
 }
+
+# attestation_layers REF: the layers of REF's attestation manifest (unknown/unknown), as a JSON list of statements;
+# fails unless REF is an index of exactly one image and its attestation.
+attestation_layers() {
+  python3 - "$1" <<'PY'
+import json, sys, urllib.request
+host, rest = sys.argv[1].split("/", 1)
+repo, tag = rest.rsplit(":", 1)
+accept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"
+get = lambda what, ref: urllib.request.urlopen(urllib.request.Request(f"http://{host}/v2/{repo}/{what}/{ref}", headers={"Accept": accept})).read()
+index = json.loads(get("manifests", tag))
+assert len(index["manifests"]) == 2, index
+att = [d for d in index["manifests"] if d.get("platform", {}).get("os") == "unknown"]
+assert len(att) == 1, index
+m = json.loads(get("manifests", att[0]["digest"]))
+print(json.dumps([json.loads(get("blobs", l["digest"])) for l in m["layers"]]))
+PY
+}
+
+testSBOMScannerImage() {
+  start_registry
+  dockerfile <<'D'
+FROM busybox:latest
+COPY <<-"EOF" /scan.sh
+	set -e
+	cat <<BUNDLE > $BUILDKIT_SCAN_DESTINATION/spdx.json
+	{
+	  "_type": "https://in-toto.io/Statement/v0.1",
+	  "predicateType": "https://spdx.dev/Document",
+	  "predicate": {"name": "sbom-scan"}
+	}
+	BUNDLE
+EOF
+CMD sh /scan.sh
+D
+  local scanner=$REGISTRY/buildkit/testsbomscanner:latest
+  build -o "type=image,name=$scanner,push=true"
+  printf '\nFROM scratch\nCOPY <<EOF /foo\ndata\nEOF\n' | dockerfile
+  local target=$REGISTRY/buildkit/testsbomscannertarget:latest
+  build --attest "type=sbom,generator=$scanner" -o "type=image,name=$target,push=true"
+  read_pushed "$target" > "$WORK/image.json"
+  python3 - "$WORK/image.json" <<'PY'
+import json, sys
+images = json.load(open(sys.argv[1]))["images"]
+assert len(images) == 1 and list(images.values())[0][0]["foo"] == "data\n", images
+PY
+  attestation_layers "$target" | python3 -c '
+import json, sys
+layers = json.load(sys.stdin)
+assert len(layers) == 1, layers
+s = layers[0]
+assert s["_type"] == "https://in-toto.io/Statement/v0.1", s
+assert s["predicateType"] == "https://spdx.dev/Document", s
+assert s["predicate"]["name"] == "sbom-scan", s
+'
+}
+
+testSBOMScannerArgs() {
+  start_registry
+  dockerfile <<'D'
+FROM busybox:latest
+COPY <<-"EOF" /scan.sh
+	set -e
+	cat <<BUNDLE > $BUILDKIT_SCAN_DESTINATION/spdx.json
+	{
+	  "_type": "https://in-toto.io/Statement/v0.1",
+	  "predicateType": "https://spdx.dev/Document",
+	  "predicate": {"name": "core"}
+	}
+	BUNDLE
+	if [ "${BUILDKIT_SCAN_SOURCE_EXTRAS}" ]; then
+		for src in "${BUILDKIT_SCAN_SOURCE_EXTRAS}"/*; do
+			cat <<BUNDLE > $BUILDKIT_SCAN_DESTINATION/$(basename $src).spdx.json
+			{
+			  "_type": "https://in-toto.io/Statement/v0.1",
+			  "predicateType": "https://spdx.dev/Document",
+			  "predicate": {"name": "extra"}
+			}
+			BUNDLE
+		done
+	fi
+EOF
+CMD sh /scan.sh
+D
+  local scanner=$REGISTRY/buildkit/testsbomscannerargs:latest
+  build -o "type=image,name=$scanner,push=true"
+  # scan an image with no additional sboms
+  printf '\nFROM scratch as base\nCOPY <<EOF /foo\ndata\nEOF\nFROM base\n' | dockerfile
+  local target=$REGISTRY/buildkit/testsbomscannerargstarget1:latest
+  build --attest "type=sbom,generator=$scanner" --build-arg BUILDKIT_SBOM_SCAN_CONTEXT=true \
+    --build-arg BUILDKIT_SBOM_SCAN_STAGE=true -o "type=image,name=$target,push=true"
+  attestation_layers "$target" | python3 -c '
+import json, sys
+layers = json.load(sys.stdin)
+assert len(layers) == 1 and layers[0]["predicate"]["name"] == "core", layers
+'
+  dockerfile <<'D'
+
+ARG BUILDKIT_SBOM_SCAN_CONTEXT=true
+
+FROM scratch as file
+ARG BUILDKIT_SBOM_SCAN_STAGE=true
+COPY <<EOF /file
+data
+EOF
+
+FROM scratch as base
+ARG BUILDKIT_SBOM_SCAN_STAGE=true
+COPY --from=file /file /foo
+
+FROM scratch as base2
+ARG BUILDKIT_SBOM_SCAN_STAGE=true
+COPY --from=file /file /bar
+RUN non-existent-command-would-fail
+
+FROM base
+ARG BUILDKIT_SBOM_SCAN_STAGE=true
+D
+  # scan an image with additional sboms
+  target=$REGISTRY/buildkit/testsbomscannertarget2:latest
+  build --attest "type=sbom,generator=$scanner" -o "type=image,name=$target,push=true"
+  attestation_layers "$target" | python3 -c '
+import json, sys
+layers = json.load(sys.stdin)
+assert len(layers) == 4, layers
+names = sorted(l["predicate"]["name"] for l in layers)
+assert names == ["core", "extra", "extra", "extra"], names
+'
+  # scan an image with additional sboms, but disable them
+  target=$REGISTRY/buildkit/testsbomscannertarget3:latest
+  build --attest "type=sbom,generator=$scanner" --build-arg BUILDKIT_SBOM_SCAN_STAGE=false \
+    --build-arg BUILDKIT_SBOM_SCAN_CONTEXT=false -o "type=image,name=$target,push=true"
+  attestation_layers "$target" | python3 -c '
+import json, sys
+assert len(json.load(sys.stdin)) == 1
+'
+}

@@ -49,6 +49,7 @@ Result<BuildDefinition> Converter::Run() {
   def_.outline.name = stages_[target].name;
   def_.outline.description = DescriptionOf(*stages_[target].from, stages_[target].name);
   MakeOutline(target);
+  FindSbomExtras(target);
   for (auto& [k, v] : o_.build_args)
     if (!used_args_.count(k) && !IsPredefined(k))
       def_.warnings.push_back("build argument " + k + " was not consumed by any ARG");
@@ -69,7 +70,7 @@ bool Converter::IsPredefined(const std::string& k) {
   static const std::set<std::string> names = {
       "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY",
       "no_proxy", "ALL_PROXY", "all_proxy", "SOURCE_DATE_EPOCH", "BUILDKIT_DOCKERFILE_CHECK",
-      "BUILDKIT_SANDBOX_HOSTNAME"};
+      "BUILDKIT_SANDBOX_HOSTNAME", "BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"};
   return names.count(k) > 0;
 }
 
@@ -431,6 +432,40 @@ Result<size_t> Converter::FromVertex(const Instruction& in, const std::string& w
   auto img = o_.resolve(ref, platform);
   if (!img.ok()) return Error(in, what + ref + ": " + img.status().message());
   return def_.graph.Add(graph::ImageSource{ref, img->manifest_digest}, {}, "[internal] image " + ref);
+}
+
+bool Converter::ScanEnabled(size_t index, const std::string& arg) {
+  std::optional<std::string> value;
+  if (auto* g = global_.Find(arg)) value = *g;
+  if (auto* own = states_[index].args.Find(arg); own && *own) value = *own;
+  if (!value) return false;
+  std::string v = AsciiLower(*value);
+  if (v == "1" || v == "t" || v == "true") return true;
+  if (v == "0" || v == "f" || v == "false") return false;
+  std::string stage = stages_[index].name.empty() ? "stage-" + std::to_string(index) : stages_[index].name;
+  for (auto& name : SplitString(*value, ','))
+    if (name == stage) return true;
+  return false;
+}
+
+void Converter::FindSbomExtras(size_t target) {
+  if (ScanEnabled(target, "BUILDKIT_SBOM_SCAN_CONTEXT")) {
+    def_.sbom_extras["context"] =
+        def_.graph.Add(graph::LocalSource{"context", o_.context_dir, o_.exclude_patterns}, {}, "[internal] load build context");
+  }
+  std::set<size_t> seen;
+  std::vector<size_t> todo = {target};
+  while (!todo.empty()) {
+    size_t i = todo.back();
+    todo.pop_back();
+    if (!seen.insert(i).second) continue;
+    const StageState& st = states_[i];
+    if (i != target && ScanEnabled(i, "BUILDKIT_SBOM_SCAN_STAGE")) {
+      def_.sbom_extras[stages_[i].name.empty() ? "stage-" + std::to_string(i) : stages_[i].name] = st.vertex;
+    }
+    if (st.base_stage) todo.push_back(*st.base_stage);
+    todo.insert(todo.end(), st.read_stages.begin(), st.read_stages.end());
+  }
 }
 
 void Converter::MakeOutline(size_t target) {

@@ -95,6 +95,11 @@ struct BuildDefinition {
   std::vector<Finding> findings;
   /// The lines (first, last) of each stage lowered: the checks BuildKit runs as it builds a stage apply to these.
   std::vector<std::pair<int, int>> lowered_lines;
+  /// What an SBOM generator scans besides the image (BuildKit's SBOM extras): the build context, when the target
+  /// stage sets BUILDKIT_SBOM_SCAN_CONTEXT, and each stage it needs that sets BUILDKIT_SBOM_SCAN_STAGE, by name.
+  std::map<std::string, size_t> sbom_extras;
+  /// The step that runs the SBOM generator on this image (set by the engine when one is asked for).
+  std::optional<size_t> sbom_scan;
   Outline outline;
 };
 

@@ -143,6 +143,11 @@ class Converter {
   /// BuildKit's outline of the target: the arguments, secrets and ssh ids of it, the stage it is built FROM and
   /// the stages it reads, each name once (the nearest stage's), in line order.
   void MakeOutline(size_t target);
+  /// BuildDefinition::sbom_extras of the target.
+  void FindSbomExtras(size_t target);
+  /// Whether BUILDKIT_SBOM_SCAN_CONTEXT or _STAGE (`arg`) is on for stage `index`: true or false, or a list of
+  /// stage names, as the stage's own ARG or else the global one says.
+  bool ScanEnabled(size_t index, const std::string& arg);
 };
 
 /// An EXPOSE word ("80", "53/udp", "8000-8002/tcp", "127.0.0.1:80:8080") as the "port/proto" entries it exposes.
