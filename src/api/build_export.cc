@@ -327,23 +327,67 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
   if (req.progress && number > steps_shown) req.progress->Finish();
 
   if (!wants_files) return Status::Ok();
-  // Each platform's file system; several go into a directory each, named as BuildKit names them ("linux_arm64").
-  std::vector<std::pair<store::SnapshotId, std::string>> roots;
+  // Each platform's file system, and its attestations as files beside it (provenance.json, sbom.spdx.json), as
+  // BuildKit's local and tar exporters write them. Several platforms go into a directory each, named as BuildKit
+  // names them ("linux_arm64"), unless platform-split=false; then the attestation files carry the name instead.
+  struct PlatformFiles {
+    store::SnapshotId root;
+    std::string name;
+    std::unique_ptr<TempDir> attestations;
+  };
+  std::vector<PlatformFiles> files;
   for (auto& d : defs) {
-    KILN_ASSIGN(store::SnapshotId root, materialized(d.result));
-    std::string subdir;
-    if (defs.size() > 1) {
-      subdir = d.config.platform.Normalized().ToString();
-      std::replace(subdir.begin(), subdir.end(), '/', '_');
+    PlatformFiles f;
+    KILN_ASSIGN(f.root, materialized(d.result));
+    f.name = d.config.platform.Normalized().ToString();
+    std::replace(f.name.begin(), f.name.end(), '/', '_');
+    if (req.sbom || !req.provenance.empty()) {
+      std::optional<store::SnapshotId> scanned;
+      if (d.sbom_scan) {
+        KILN_ASSIGN(scanned, materialized(*d.sbom_scan));
+      }
+      exporter::Image unnamed;
+      unnamed.config = d.config;
+      KILN_ASSIGN(auto attestations, Attest(req, d, f.root, scanned, unnamed, source, epoch, result.build_id));
+      KILN_ASSIGN(TempDir dir, s_->snapshotter->FetchDir());
+      f.attestations = std::make_unique<TempDir>(std::move(dir));
+      int sboms = 0;
+      for (auto& a : attestations) {
+        // provenance.json; sbom.spdx.json, then sbom-1.spdx.json ... when a generator wrote several.
+        bool provenance = a.predicate_type.find("slsa.dev/provenance") != std::string::npos;
+        std::string name = provenance ? "provenance" : sboms++ == 0 ? "sbom" : "sbom-" + std::to_string(sboms - 1);
+        KILN_TRY(WriteFileAtomic(JoinPath(f.attestations->path(), name + (provenance ? "" : ".spdx") + ".json"),
+                                 a.predicate.dump(2), 0644));
+      }
     }
-    roots.emplace_back(root, subdir);
-    for (auto& o : req.outputs) {
-      if (o.type == "local")
-        KILN_TRY(exp.ExportLocal(root, defs.size() > 1 ? JoinPath(o.dest, subdir) : o.dest).Prefixed("--output type=local"));
-    }
+    files.push_back(std::move(f));
   }
   for (auto& o : req.outputs) {
-    if (o.type == "tar") KILN_TRY(exp.ExportRootTar(roots, o.dest, epoch).Prefixed("--output type=tar"));
+    if (o.type != "local" && o.type != "tar") continue;
+    bool split = o.platform_split.value_or(defs.size() > 1);
+    std::vector<exporter::FilesOfPlatform> outputs;
+    std::vector<std::unique_ptr<TempDir>> renamed;  // attestation files named for an output without split
+    for (auto& f : files) {
+      exporter::FilesOfPlatform out{f.root, split ? f.name : "", f.attestations ? f.attestations->path() : ""};
+      if (f.attestations && !split && defs.size() > 1) {
+        // Together, each platform's provenance.json is provenance.linux_amd64.json.
+        KILN_ASSIGN(TempDir dir, s_->snapshotter->FetchDir());
+        KILN_ASSIGN(auto names, ListDir(f.attestations->path()));
+        for (auto& name : names) {
+          size_t dot = name.find('.');
+          KILN_TRY(CopyFileAtomic(JoinPath(f.attestations->path(), name),
+                                  JoinPath(dir.path(), name.substr(0, dot) + "." + f.name + name.substr(dot)), 0644));
+        }
+        out.attestations = dir.path();
+        renamed.push_back(std::make_unique<TempDir>(std::move(dir)));
+      }
+      outputs.push_back(out);
+    }
+    if (o.type == "local") {
+      KILN_TRY(exp.ExportLocal(outputs, o.dest).Prefixed("--output type=local"));
+    } else {
+      KILN_TRY(exp.ExportRootTar(outputs, o.dest, epoch).Prefixed("--output type=tar"));
+    }
   }
   return Status::Ok();
 }

@@ -144,9 +144,11 @@ Result<OutputSpec> OutputSpec::Parse(const std::string& s) {
       KILN_ASSIGN(o.force_compression, boolean(k, v));
     } else if (k == "oci-mediatypes") {
       KILN_ASSIGN(o.oci_mediatypes, boolean(k, v));
+    } else if (k == "platform-split") {
+      KILN_ASSIGN(o.platform_split, boolean(k, v));
     } else {
-      return Status::Error("--output: unknown attribute \"" + k +
-                           "\" (type, dest, name, push, tar, compression, compression-level, force-compression, oci-mediatypes)");
+      return Status::Error("--output: unknown attribute \"" + k + "\" (type, dest, name, push, tar, compression, "
+                           "compression-level, force-compression, oci-mediatypes, platform-split)");
     }
   }
   static const char* kTypes[] = {"image", "registry", "oci", "docker", "local", "tar"};

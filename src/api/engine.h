@@ -48,6 +48,9 @@ struct OutputSpec {
   std::optional<int> compression_level;
   std::optional<bool> force_compression;
   std::optional<bool> oci_mediatypes;
+  /// type=local|tar,platform-split=true|false: a directory per platform ("linux_amd64"), as by default for several
+  /// platforms and never for one; false puts every platform's files together, and names attestation files apart.
+  std::optional<bool> platform_split;
   /// Parses "type=oci,dest=out.tar"; a bare path means type=local.
   static Result<OutputSpec> Parse(const std::string& s);
 };

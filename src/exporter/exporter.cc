@@ -162,23 +162,28 @@ Status Exporter::ExportIndexArchive(const oci::Descriptor& index, const std::vec
   return oci::WriteImageArchive(path, format, {entry}, [&](const std::string& d) { return content_->BlobPath(d); }, tar);
 }
 
-Status Exporter::ExportRootTar(const std::vector<std::pair<SnapshotId, std::string>>& tops, const std::string& dest,
+Status Exporter::ExportRootTar(const std::vector<FilesOfPlatform>& platforms, const std::string& dest,
                                std::optional<int64_t> epoch) {
   std::vector<snapshot::Mount> roots;  // mounted while the tar is written
   std::vector<snapshot::TreeInTar> trees;
-  for (auto& [top, prefix] : tops) {
-    KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountReadOnly(top));
-    trees.push_back({root.path(), prefix});
+  for (auto& p : platforms) {
+    KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountReadOnly(p.root));
+    trees.push_back({root.path(), p.dir, true});
     roots.push_back(std::move(root));
+    if (!p.attestations.empty()) trees.push_back({p.attestations, p.dir, false});
   }
   return snapshot::WriteTrees(trees, dest, epoch);
 }
 
-Status Exporter::ExportLocal(SnapshotId top, const std::string& dest) {
-  KILN_TRY(MakeDirs(dest));
-  KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountReadOnly(top));
-  snapshot::CopyOptions o;
-  return snapshot::CopyDirContents(root.path(), dest, "", o);
+Status Exporter::ExportLocal(const std::vector<FilesOfPlatform>& platforms, const std::string& dest) {
+  for (auto& p : platforms) {
+    std::string dir = JoinPath(dest, p.dir);
+    KILN_TRY(MakeDirs(dir));
+    KILN_ASSIGN(snapshot::Mount root, snapshotter_->MountReadOnly(p.root));
+    KILN_TRY(snapshot::CopyDirContents(root.path(), dir, "", {}));
+    if (!p.attestations.empty()) KILN_TRY(snapshot::CopyDirContents(p.attestations, dir, "", {}));
+  }
+  return Status::Ok();
 }
 
 Result<Image> LoadImage(const store::ContentStore& content, const std::string& manifest_digest) {

@@ -48,6 +48,14 @@ struct Image {
   oci::ImageConfig config;
 };
 
+/// What a file output (type=local|tar) holds of one platform: its file system, under `dir` ("" for the top; a
+/// platform's "linux_amd64" for each of several), with the files of `attestations` (a directory; "" for none).
+struct FilesOfPlatform {
+  SnapshotId root = 0;
+  std::string dir;
+  std::string attestations;
+};
+
 class Exporter {
  public:
   Exporter(const store::ContentStore* content, store::Metadata* metadata, snapshot::Snapshotter* snapshotter,
@@ -75,12 +83,11 @@ class Exporter {
   /// The same for a multi-platform image: `index` and the manifests it lists (images first).
   Status ExportIndexArchive(const oci::Descriptor& index, const std::vector<Image>& manifests, const std::string& path,
                             oci::ArchiveFormat format, const std::vector<std::string>& names, bool tar = true);
-  /// The file systems of `tops` as one tar (type=tar), each under its directory ("" for the top: one platform;
-  /// "linux_amd64" for each of several), file times clamped to `epoch` when given.
-  Status ExportRootTar(const std::vector<std::pair<SnapshotId, std::string>>& tops, const std::string& dest,
-                       std::optional<int64_t> epoch);
-  /// Copies the file system of `top` into `dest` (created if missing).
-  Status ExportLocal(SnapshotId top, const std::string& dest);
+  /// The file systems of `platforms` as one tar (type=tar), each under its directory with its attestation files,
+  /// file times clamped to `epoch` when given.
+  Status ExportRootTar(const std::vector<FilesOfPlatform>& platforms, const std::string& dest, std::optional<int64_t> epoch);
+  /// Copies the file systems of `platforms`, and their attestation files, into `dest` (created if missing).
+  Status ExportLocal(const std::vector<FilesOfPlatform>& platforms, const std::string& dest);
 
  private:
   const store::ContentStore* content_;

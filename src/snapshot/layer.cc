@@ -224,7 +224,7 @@ Status WriteTrees(const std::vector<TreeInTar>& trees, const std::string& dest,
     LayerOptions options;
     options.source_date_epoch = source_date_epoch;
     for (auto& tree : trees) {
-      if (!tree.prefix.empty()) {
+      if (!tree.prefix.empty() && tree.writes_prefix) {
         // The directory the tree goes under, as BuildKit's tar exporter writes one per platform.
         std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
         archive_entry_set_pathname(e.get(), (tree.prefix + "/").c_str());

@@ -32,6 +32,7 @@ Status WriteTree(const std::string& dir, const std::string& dest, std::optional<
 struct TreeInTar {
   std::string dir;
   std::string prefix;
+  bool writes_prefix = true;  // the prefix's own directory entry; false for a second tree under the same prefix
 };
 /// Several file systems in one tar, each under its prefix (a multi-platform tar output: "linux_amd64/...").
 Status WriteTrees(const std::vector<TreeInTar>& trees, const std::string& dest, std::optional<int64_t> source_date_epoch);

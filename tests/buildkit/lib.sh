@@ -342,3 +342,12 @@ S
   printf 'FROM alpine\nADD apk-layer.tar /\n' | kiln build --progress quiet -f - -t alpine "$WORK" > "$WORK/image.log" 2>&1 ||
     { cat "$WORK/image.log"; return 1; }
 }
+
+# bk_busybox_also PLATFORM...: busybox for other platforms too, in one index with this host's, as Docker Hub's
+# busybox is (the same files: enough for the steps that only copy from it).
+bk_busybox_also() {
+  local platform
+  for platform in "$@"; do
+    kiln import --platform "$platform" "$WORK/busybox-image.tar" busybox > /dev/null
+  done
+}
