@@ -434,6 +434,9 @@ Result<std::vector<exporter::Attestation>> Engine::Attest(const BuildRequest& re
     in.platform = platform;
     in.target = req.target;
     in.build_args = req.build_args;
+    in.labels = req.labels;
+    for (auto& m : def.outline.secrets) in.secrets.push_back({m.id, m.required});
+    for (auto& m : def.outline.ssh) in.ssh.push_back({m.id, m.required});
     in.dockerfile_name = source.dockerfile_name;
     if (in.max) in.dockerfile = source.dockerfile;
     // The base images this platform's image was built from, and (max) every step.

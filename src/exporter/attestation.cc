@@ -15,6 +15,7 @@
 #include "base/fs.h"
 #include "base/text.h"
 #include "frontend/dockerfile/lint.h"
+#include "oci/reference.h"
 
 namespace kiln::exporter {
 namespace {
@@ -220,24 +221,61 @@ Result<Json> ScanSbom(const std::string& root, const std::string& name, const st
   return doc;
 }
 
+std::string ImagePurl(const std::string& ref, const std::string& platform) {
+  auto parsed = oci::ParseReference(ref);
+  if (!parsed.ok()) return "pkg:docker/" + PurlEscape(ref) + "?platform=" + PurlEscape(platform);
+  // The familiar name without tag or digest: its last part is the name, the rest the namespace.
+  oci::Reference bare = *parsed;
+  bare.tag.clear();
+  bare.digest.clear();
+  std::string name = bare.Familiar();
+  // Path parts as Go's url.PathEscape leaves them (packageurl-go's): ':' and '@' stay; qualifiers as QueryEscape.
+  auto path_escape = [](const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+      if (std::isalnum(c) || strchr("-_.~$&+:=@", c)) {
+        out += char(c);
+      } else {
+        char buf[4];
+        snprintf(buf, sizeof buf, "%%%02X", c);
+        out += buf;
+      }
+    }
+    return out;
+  };
+  std::string path;
+  size_t start = 0;
+  for (size_t slash; (slash = name.find('/', start)) != std::string::npos; start = slash + 1) {
+    path += path_escape(name.substr(start, slash - start)) + "/";
+  }
+  path += path_escape(name.substr(start));
+  std::string version = parsed->tag.empty() && parsed->digest.empty() ? "latest" : parsed->tag;
+  std::string purl = "pkg:docker/" + path + (version.empty() ? "" : "@" + path_escape(version)) + "?";
+  if (!parsed->digest.empty()) purl += "digest=" + PurlEscape(parsed->digest) + "&";
+  return purl + "platform=" + PurlEscape(platform);
+}
+
 Json Provenance(const ProvenanceInput& in) {
   Json materials = Json::array();
   for (auto& [ref, digest] : in.materials) {
-    std::string uri = "pkg:docker/" + ref + "?platform=" + PurlEscape(in.platform);
-    materials.push_back({{"uri", uri}, {"digest", {{"sha256", DigestHex(digest)}}}});
+    materials.push_back({{"uri", ImagePurl(ref, in.platform)}, {"digest", {{"sha256", DigestHex(digest)}}}});
   }
   Json args = Json::object();
   for (auto& [k, v] : in.build_args)
     if (!dockerfile::LooksSecret(k)) args["build-arg:" + k] = v;
+  for (auto& [k, v] : in.labels) args["label:" + k] = v;
   if (!in.target.empty()) args["target"] = in.target;
+  Json parameters = {{"frontend", "dockerfile.v0"}, {"args", args}, {"locals", {{{"name", "context"}}, {{"name", "dockerfile"}}}}};
+  for (auto [key, list] : {std::pair{"secrets", &in.secrets}, std::pair{"ssh", &in.ssh}}) {
+    for (auto& [id, required] : *list) parameters[key].push_back({{"id", id}, {"optional", !required}});
+  }
   Json predicate = {
       {"builder", {{"id", in.builder_id.empty() ? std::string(kKilnBuilderId) : in.builder_id}}},
       {"buildType", "https://mobyproject.org/buildkit@v1"},
       {"materials", materials},
       {"invocation",
        {{"configSource", {{"entryPoint", in.dockerfile_name}}},
-        {"parameters", {{"frontend", "dockerfile.v0"}, {"args", args},
-                        {"locals", {{{"name", "context"}}, {{"name", "dockerfile"}}}}}},
+        {"parameters", parameters},
         {"environment", {{"platform", in.platform}}}}},
       {"metadata",
        {{"buildInvocationID", in.build_id},

@@ -42,13 +42,21 @@ struct ProvenanceInput {
   std::string platform;           // the image's
   std::string target;
   std::map<std::string, std::string> build_args;  // those that look secret are left out
+  std::map<std::string, std::string> labels;      // --label
+  /// The secret and ssh ids the build's RUN steps mount, and whether each is required.
+  std::vector<std::pair<std::string, bool>> secrets, ssh;
   std::vector<std::pair<std::string, std::string>> materials;  // base image reference, manifest digest
   std::string dockerfile_name, dockerfile;
   std::vector<std::string> steps;  // step names (max)
 };
-/// The builder.id of a provenance whose build named none: this tool, as SLSA asks for a URI of the builder.
+/// The builder.id of a provenance whose build named none: this tool, as SLSA v0.2 requires a URI of the builder
+/// (BuildKit leaves it empty; kiln keeps to the specification there).
 inline constexpr const char* kKilnBuilderId = "https://kiln.dev/kiln";
+/// A SLSA v0.2 provenance predicate, in BuildKit's shape (its builtin Dockerfile frontend's).
 Json Provenance(const ProvenanceInput& in);
+/// An image reference as a package URL, as BuildKit's purl.RefToPURL writes it: "pkg:docker/busybox@latest?platform=
+/// linux%2Famd64", the registry and path as its namespace, a digest as a qualifier.
+std::string ImagePurl(const std::string& ref, const std::string& platform);
 
 /// Stores the attestation manifest of `subject` (named `subject_name`, "" for none): a statement per
 /// attestation as one layer each, and returns it with the index entry that points it at the subject.

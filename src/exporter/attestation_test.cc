@@ -84,7 +84,7 @@ TEST(Provenance, LeavesOutSecretLookingArgsAndKeepsTheDockerfileOnlyInMaxMode) {
   in.dockerfile = "FROM busybox\n";
   Json min = Provenance(in);
   EXPECT_EQ(min["invocation"]["parameters"]["args"], Json({{"build-arg:VERSION", "1"}}));
-  EXPECT_EQ(min["materials"][0]["uri"], "pkg:docker/docker.io/library/busybox:latest?platform=linux%2Farm64");
+  EXPECT_EQ(min["materials"][0]["uri"], "pkg:docker/busybox@latest?platform=linux%2Farm64");
   EXPECT_EQ(min["materials"][0]["digest"]["sha256"], std::string(64, 'a'));
   EXPECT_EQ(min.dump().find("hunter2"), std::string::npos);
   EXPECT_EQ(min.dump().find("FROM busybox"), std::string::npos);
@@ -116,9 +116,30 @@ TEST_F(AttestationTest, AManifestReadsBackItsStatementsAndTheirSubjectName) {
 
 TEST(Provenance, NamesTheBuilderItWasGivenOrKiln) {
   ProvenanceInput in;
-  EXPECT_EQ(Provenance(in)["builder"]["id"], kKilnBuilderId);  // SLSA requires one
+  EXPECT_EQ(Provenance(in)["builder"]["id"], kKilnBuilderId);  // SLSA requires one (BuildKit leaves it empty)
   in.builder_id = "https://ci.example/runners/7";
   EXPECT_EQ(Provenance(in)["builder"]["id"], "https://ci.example/runners/7");
+}
+
+TEST(Provenance, ImagesArePackageUrlsAsBuildKitWritesThem) {
+  EXPECT_EQ(ImagePurl("busybox", "linux/amd64"), "pkg:docker/busybox@latest?platform=linux%2Famd64");
+  EXPECT_EQ(ImagePurl("docker.io/library/alpine:3.20", "linux/arm64"), "pkg:docker/alpine@3.20?platform=linux%2Farm64");
+  EXPECT_EQ(ImagePurl("127.0.0.1:5000/team/app:v1", "linux/amd64"),
+            "pkg:docker/127.0.0.1:5000/team/app@v1?platform=linux%2Famd64");
+  std::string digest = "sha256:" + std::string(64, 'a');
+  EXPECT_EQ(ImagePurl("ghcr.io/o/x@" + digest, "linux/amd64"),
+            "pkg:docker/ghcr.io/o/x?digest=sha256%3A" + std::string(64, 'a') + "&platform=linux%2Famd64");
+}
+
+TEST(Provenance, ListsLabelsSecretsAndSshAsParameters) {
+  ProvenanceInput in;
+  in.labels = {{"lbl", "abc"}};
+  in.secrets = {{"mysecret", false}, {"token", true}};
+  in.ssh = {{"default", false}};
+  Json p = Provenance(in)["invocation"]["parameters"];
+  EXPECT_EQ(p["args"]["label:lbl"], "abc");
+  EXPECT_EQ(p["secrets"], Json::parse(R"([{"id":"mysecret","optional":true},{"id":"token","optional":false}])"));
+  EXPECT_EQ(p["ssh"], Json::parse(R"([{"id":"default","optional":true}])"));
 }
 
 }  // namespace

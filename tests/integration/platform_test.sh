@@ -202,7 +202,7 @@ for a in atts:
     assert prov["invocation"]["environment"]["platform"] == f'{platform["os"]}/{platform["architecture"]}', prov
     assert prov["invocation"]["parameters"]["args"]["build-arg:VERSION"] == "7"
     assert "build-arg:API_TOKEN" not in prov["invocation"]["parameters"]["args"]
-    assert any(mat["uri"].startswith("pkg:docker/docker.io/library/bb:multi") for mat in prov["materials"]), prov["materials"]
+    assert any(mat["uri"].startswith("pkg:docker/bb@multi?platform=") for mat in prov["materials"]), prov["materials"]
     assert "COPY var /var" in json.dumps(prov), "mode=max carries the Dockerfile"
 PY
 }
