@@ -452,7 +452,7 @@ Result<std::vector<exporter::Attestation>> Engine::Attest(const BuildRequest& re
       const graph::Vertex& v = def.graph.at(i);
       if (auto* img = std::get_if<graph::ImageSource>(&v.op); img && !img->manifest_digest.empty()) {
         auto ref = oci::ParseReference(img->ref);
-        in.materials.push_back({ref.ok() ? ref->String() : img->ref, img->manifest_digest});
+        in.materials.push_back({ref.ok() ? ref->String() : img->ref, img->manifest_digest, img->oci_layout});
       }
       if (in.max) in.steps.push_back(v.name);
     }

@@ -360,7 +360,7 @@ Result<dockerfile::NamedContext> Engine::NamedContextOf(const std::string& name,
   }
   if (value.rfind("oci-layout://", 0) == 0) {
     KILN_ASSIGN(std::string digest, ImportLayoutImage(value.substr(strlen("oci-layout://"))));
-    return dockerfile::NamedContext{Kind::kImage, digest, {}};
+    return dockerfile::NamedContext{Kind::kImage, digest, {}, true};
   }
   if (value.find("://") != std::string::npos) {
     return Status::Error("\"" + value + "\": only a directory, docker-image:// and oci-layout:// are supported");

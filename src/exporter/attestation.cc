@@ -221,9 +221,9 @@ Result<Json> ScanSbom(const std::string& root, const std::string& name, const st
   return doc;
 }
 
-std::string ImagePurl(const std::string& ref, const std::string& platform) {
+std::string ImagePurl(const std::string& ref, const std::string& platform, const std::string& type) {
   auto parsed = oci::ParseReference(ref);
-  if (!parsed.ok()) return "pkg:docker/" + PurlEscape(ref) + "?platform=" + PurlEscape(platform);
+  if (!parsed.ok()) return "pkg:" + type + "/" + PurlEscape(ref) + "?platform=" + PurlEscape(platform);
   // The familiar name without tag or digest: its last part is the name, the rest the namespace.
   oci::Reference bare = *parsed;
   bare.tag.clear();
@@ -250,15 +250,16 @@ std::string ImagePurl(const std::string& ref, const std::string& platform) {
   }
   path += path_escape(name.substr(start));
   std::string version = parsed->tag.empty() && parsed->digest.empty() ? "latest" : parsed->tag;
-  std::string purl = "pkg:docker/" + path + (version.empty() ? "" : "@" + path_escape(version)) + "?";
+  std::string purl = "pkg:" + type + "/" + path + (version.empty() ? "" : "@" + path_escape(version)) + "?";
   if (!parsed->digest.empty()) purl += "digest=" + PurlEscape(parsed->digest) + "&";
   return purl + "platform=" + PurlEscape(platform);
 }
 
 Json Provenance(const ProvenanceInput& in) {
   Json materials = Json::array();
-  for (auto& [ref, digest] : in.materials) {
-    materials.push_back({{"uri", ImagePurl(ref, in.platform)}, {"digest", {{"sha256", DigestHex(digest)}}}});
+  for (auto& m : in.materials) {
+    materials.push_back({{"uri", ImagePurl(m.ref, in.platform, m.oci_layout ? "oci" : "docker")},
+                         {"digest", {{"sha256", DigestHex(m.digest)}}}});
   }
   Json args = Json::object();
   for (auto& [k, v] : in.build_args)

@@ -45,7 +45,11 @@ struct ProvenanceInput {
   std::map<std::string, std::string> labels;      // --label
   /// The secret and ssh ids the build's RUN steps mount, and whether each is required.
   std::vector<std::pair<std::string, bool>> secrets, ssh;
-  std::vector<std::pair<std::string, std::string>> materials;  // base image reference, manifest digest
+  struct Material {
+    std::string ref, digest;  // a base image's reference and manifest digest
+    bool oci_layout = false;  // read from an OCI layout: pkg:oci, else pkg:docker
+  };
+  std::vector<Material> materials;
   std::string dockerfile_name, dockerfile;
   std::vector<std::string> steps;  // step names (max)
 };
@@ -56,7 +60,7 @@ inline constexpr const char* kKilnBuilderId = "https://kiln.dev/kiln";
 Json Provenance(const ProvenanceInput& in);
 /// An image reference as a package URL, as BuildKit's purl.RefToPURL writes it: "pkg:docker/busybox@latest?platform=
 /// linux%2Famd64", the registry and path as its namespace, a digest as a qualifier.
-std::string ImagePurl(const std::string& ref, const std::string& platform);
+std::string ImagePurl(const std::string& ref, const std::string& platform, const std::string& type = "docker");
 
 /// Stores the attestation manifest of `subject` (named `subject_name`, "" for none): a statement per
 /// attestation as one layer each, and returns it with the index entry that points it at the subject.

@@ -79,7 +79,7 @@ TEST(Provenance, LeavesOutSecretLookingArgsAndKeepsTheDockerfileOnlyInMaxMode) {
   ProvenanceInput in;
   in.platform = "linux/arm64";
   in.build_args = {{"VERSION", "1"}, {"NPM_TOKEN", "hunter2"}};
-  in.materials = {{"docker.io/library/busybox:latest", "sha256:" + std::string(64, 'a')}};
+  in.materials = {{"docker.io/library/busybox:latest", "sha256:" + std::string(64, 'a'), false}};
   in.dockerfile_name = "Dockerfile";
   in.dockerfile = "FROM busybox\n";
   Json min = Provenance(in);

@@ -17,6 +17,9 @@ namespace kiln::graph {
 struct ImageSource {
   std::string ref;
   std::string manifest_digest;
+  /// Read from an OCI layout (--build-context NAME=oci-layout://), not a registry: its provenance material is a
+  /// pkg:oci package URL. Not part of the op: the digest says what it is.
+  bool oci_layout = false;
 };
 
 /// A directory of the host (the build context), read in place, filtered by exclude patterns.

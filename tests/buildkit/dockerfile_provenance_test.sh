@@ -186,3 +186,32 @@ assert p["secrets"] == [{"id": "mysecret", "optional": True}, {"id": "othersecre
 assert p["ssh"] == [{"id": "default", "optional": True}], p.get("ssh")
 '
 }
+
+testOCILayoutProvenance() {
+  start_registry
+  printf '\nFROM scratch\nCOPY <<EOF /foo\nfoo\nEOF\n\t' | dockerfile
+  build -o "type=oci,dest=$WORK/ocidir,tar=false"
+  local digest
+  digest=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["manifests"]; assert len(m) == 1; print(m[0]["digest"])' "$WORK/ocidir/index.json")
+  printf '\nFROM foo\nCOPY <<EOF /bar\nbar\nEOF\n' | dockerfile
+  local target=$REGISTRY/buildkit/testocilayoutprovenance:latest
+  build --build-context "foo=oci-layout://$WORK/ocidir@$digest" --provenance mode=max -o "type=image,name=$target,push=true"
+  read_pushed "$target" | python3 -c '
+import json, sys
+images = json.load(sys.stdin)["images"]
+assert len(images) == 1, images
+layers = list(images.values())[0]
+assert layers[0]["foo"] == "foo\n" and layers[1]["bar"] == "bar\n", layers
+'
+  local platform
+  platform=$(kiln inspect busybox | python3 -c 'import json,sys; c=json.load(sys.stdin)["config"]; print(c["os"] + "/" + c["architecture"])')
+  provenance_of "$target" "$platform" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)["predicate"]["materials"]
+assert len(m) == 1, m
+found = [x for x in m if "/foo" in x["uri"]]
+assert len(found) == 1, m
+assert found[0]["uri"].split("/")[0] == "pkg:oci", found
+assert "sha256:" + found[0]["digest"]["sha256"] == sys.argv[1], (found, sys.argv[1])
+' "$digest"
+}

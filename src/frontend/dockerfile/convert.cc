@@ -514,7 +514,9 @@ Result<size_t> Converter::NamedContextVertex(const Instruction& in, const std::s
     if (!o_.resolve) return Error(in, "no image resolver");
     auto img = o_.resolve(nc.value, platform);
     if (!img.ok()) return Error(in, "build context " + name + ": " + img.status().message());
-    return def_.graph.Add(graph::ImageSource{nc.value, img->manifest_digest}, {}, step_name);
+    // An OCI layout's image is known by the context's name, as BuildKit's provenance names it.
+    std::string ref = nc.oci_layout ? name + "@" + img->manifest_digest : nc.value;
+    return def_.graph.Add(graph::ImageSource{ref, img->manifest_digest, nc.oci_layout}, {}, step_name);
   }
   size_t local = def_.graph.Add(graph::LocalSource{NamedContextKey(name), nc.value, nc.exclude_patterns}, {},
                                 "[internal] load build context " + name);

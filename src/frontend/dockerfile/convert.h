@@ -33,6 +33,7 @@ struct NamedContext {
   Kind kind = Kind::kDirectory;
   std::string value;  // the directory (absolute), or the image reference
   std::vector<std::string> exclude_patterns;  // a directory's own .dockerignore, as BuildKit applies it
+  bool oci_layout = false;                     // an image from an OCI layout (value is its manifest digest)
 
   /// docker-image://scratch names the empty image, as in BuildKit.
   bool IsScratch() const { return kind == Kind::kImage && strcasecmp(value.c_str(), "scratch") == 0; }
