@@ -532,6 +532,7 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   so.no_cache = req.no_cache;
   so.max_parallelism = req.max_parallelism;
   so.memory_limit = req.memory_limit;
+  so.cgroup_parent = req.cgroup_parent;
   so.pids_limit = req.pids_limit;
   for (auto& a : req.allow) {
     if (a == "security.insecure") {

@@ -116,6 +116,8 @@ struct BuildRequest {
   /// Limits of each RUN step's container; 0: none.
   int64_t memory_limit = 0;
   int64_t pids_limit = 0;
+  /// The cgroup RUN steps' containers go under (--cgroup-parent), below the cgroup root; "" for kiln's own.
+  std::string cgroup_parent;
   /// What every RUN step's container sees besides: --add-host, --shm-size, --ulimit.
   graph::ContainerSettings container;
   /// Labels of the image (--label), over those of the Dockerfile.

@@ -270,7 +270,7 @@ int main(int argc, char** argv) {
   std::string context = ".", file, target, progress_mode = "auto", network = "host";
   std::vector<std::string> tags, build_args, outputs, secrets, build_contexts, allow, ssh, cache_from, cache_to,
       build_platforms, attests, labels, add_hosts, ulimits, no_cache_filter;
-  std::string sbom, provenance, shm_size;
+  std::string sbom, provenance, shm_size, cgroup_parent;
   bool no_cache = false, quiet = false, check_only = false, push_tags = false;
   std::string call, call_format = "text", on_error = "fail", build_memory, pull_policy = "missing";
   int max_parallelism = 0;
@@ -306,6 +306,7 @@ int main(int argc, char** argv) {
     build->add_option("--label", labels, "Label of the image KEY=VALUE, over the Dockerfile's (repeatable)");
     build->add_option("--add-host", add_hosts, "A line of /etc/hosts in RUN steps, NAME:IP (repeatable)");
     build->add_option("--shm-size", shm_size, "Size of /dev/shm in RUN steps, e.g. 128m (default 64m)");
+    build->add_option("--cgroup-parent", cgroup_parent, "Cgroup RUN steps' containers go under, e.g. build.slice/ci (as root)");
     build->add_option("--ulimit", ulimits, "Resource limit of RUN steps, NAME=SOFT[:HARD], e.g. nofile=1024:2048 (repeatable)");
     build->add_option("--on-error", on_error, "When a RUN step fails: fail (default), or shell (open a shell in its file system)")
         ->check(CLI::IsMember({"fail", "shell"}));
@@ -574,6 +575,7 @@ int main(int argc, char** argv) {
     req.memory_limit = *memory;
     req.pids_limit = build_pids;
     req.no_cache_filter = no_cache_filter;
+    req.cgroup_parent = cgroup_parent;
     for (auto& l : labels) {
       size_t eq = l.find('=');
       if (eq == 0 || l.empty()) return Fail(kiln::Status::Error("--label: \"" + l + "\" has no key (KEY=VALUE)"));

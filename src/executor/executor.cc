@@ -294,10 +294,17 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
   KILN_TRY(WriteFile(bundle.path() + "/resolv.conf", ResolvConf(spec.network)));
   std::string id = NewId();
   std::unique_ptr<LimitCgroup> limits;  // its cgroup is removed when this goes, after runc has removed the container's
-  if (spec.memory_limit > 0 || spec.pids_limit > 0) {
-    KILN_ASSIGN(limits, LimitCgroup::Create(id, spec.memory_limit, spec.pids_limit));
+  std::string parent = spec.cgroup_parent.empty() ? "" : CleanPath("/" + spec.cgroup_parent);  // never above the root
+  if (parent == "/") parent.clear();
+  if (!parent.empty() && InUserNamespace()) {
+    return Status::Error("--cgroup-parent needs a kiln run as root (a rootless kiln may only use its delegated subtree)");
   }
-  KILN_ASSIGN(Json config, MakeSpec(rootfs, spec, user, bundle.path(), binds, limits ? limits->ContainerPath() : ""));
+  if (spec.memory_limit > 0 || spec.pids_limit > 0) {
+    KILN_ASSIGN(limits, LimitCgroup::Create(id, spec.memory_limit, spec.pids_limit, parent));
+  }
+  // The runtime makes the container's cgroup: inside the limits' one, else under the parent asked for, if any.
+  std::string cgroup = limits ? limits->ContainerPath() : parent.empty() ? "" : parent + "/kiln-" + id;
+  KILN_ASSIGN(Json config, MakeSpec(rootfs, spec, user, bundle.path(), binds, cgroup));
   KILN_TRY(WriteFile(bundle.path() + "/config.json", DumpLenient(config)));
 
   // Remember which mount targets are missing, with their parents' times, to undo the runtime's mkdirs. A

@@ -66,6 +66,9 @@ struct ExecSpec {
   int64_t memory_limit = 0;  // bytes; 0: none
   int64_t pids_limit = 0;    // processes; 0: none
   graph::ContainerSettings container;  // --add-host, --shm-size, --ulimit
+  /// The cgroup the container goes under, as a path below the cgroup root ("build.slice/ci"; --cgroup-parent):
+  /// its limits then hold for the container too. "" for kiln's own place. As root only.
+  std::string cgroup_parent;
 };
 
 struct ExecIO {

@@ -76,7 +76,8 @@ std::string DelegatedCgroup(const std::string& cgroup_root, const std::string& s
 
 bool LimitCgroup::Available() { return Base().has_value(); }
 
-Result<std::unique_ptr<LimitCgroup>> LimitCgroup::Create(const std::string& id, int64_t memory_bytes, int64_t pids) {
+Result<std::unique_ptr<LimitCgroup>> LimitCgroup::Create(const std::string& id, int64_t memory_bytes, int64_t pids,
+                                                         const std::string& parent) {
   if (!Available()) {
     return Status::Error(std::string("--memory and --pids-limit cannot be enforced for a rootless kiln here (") +
                          (Unified() ? "no cgroup v2 subtree with the memory and pids controllers is delegated to " +
@@ -85,7 +86,7 @@ Result<std::unique_ptr<LimitCgroup>> LimitCgroup::Create(const std::string& id, 
                          "): leave them out, or run kiln as root");
   }
   std::unique_ptr<LimitCgroup> g(new LimitCgroup(id, memory_bytes, pids));
-  g->base_ = *Base();
+  g->base_ = parent.empty() ? *Base() : parent;
   std::string root = kCgroupRoot + g->base_;
   auto make = [&](const std::string& dir) -> Status {
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("create cgroup", dir);
@@ -109,10 +110,10 @@ Result<std::unique_ptr<LimitCgroup>> LimitCgroup::Create(const std::string& id, 
     g->memory_events_ = mine + "/memory.events";
     return g;
   }
-  // cgroup v1: a hierarchy per controller.
+  // cgroup v1: a hierarchy per controller, each with the same path below it.
   if (pids > 0) {
-    KILN_TRY(make(root + "/pids/kiln"));
-    std::string mine = root + "/pids/kiln/" + id;
+    KILN_TRY(make(std::string(kCgroupRoot) + "/pids" + g->base_ + "/kiln"));
+    std::string mine = std::string(kCgroupRoot) + "/pids" + g->base_ + "/kiln/" + id;
     KILN_TRY(make(mine));
     g->dirs_.push_back(mine);
     KILN_TRY(Write(mine + "/pids.max", std::to_string(pids)));
@@ -120,8 +121,8 @@ Result<std::unique_ptr<LimitCgroup>> LimitCgroup::Create(const std::string& id, 
     g->pids_peak_ = mine + "/pids.peak";
   }
   if (memory_bytes > 0) {
-    KILN_TRY(make(root + "/memory/kiln"));
-    std::string mine = root + "/memory/kiln/" + id;
+    KILN_TRY(make(std::string(kCgroupRoot) + "/memory" + g->base_ + "/kiln"));
+    std::string mine = std::string(kCgroupRoot) + "/memory" + g->base_ + "/kiln/" + id;
     KILN_TRY(make(mine));
     g->dirs_.push_back(mine);
     KILN_TRY(Write(mine + "/memory.limit_in_bytes", std::to_string(memory_bytes)));

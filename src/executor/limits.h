@@ -21,9 +21,11 @@ namespace kiln::executor {
 
 class LimitCgroup {
  public:
-  /// Creates /kiln/<id> in each controller needed (cgroup v1 or v2) with the limits (0: none). Rootless, an error
-  /// saying why no limit can be enforced: a limit is never dropped silently.
-  static Result<std::unique_ptr<LimitCgroup>> Create(const std::string& id, int64_t memory_bytes, int64_t pids);
+  /// Creates /kiln/<id> (under `parent`, a cgroup path such as "/build.slice", when given) in each controller
+  /// needed (cgroup v1 or v2) with the limits (0: none). Rootless, an error saying why no limit can be enforced:
+  /// a limit is never dropped silently.
+  static Result<std::unique_ptr<LimitCgroup>> Create(const std::string& id, int64_t memory_bytes, int64_t pids,
+                                                     const std::string& parent = "");
   /// Whether limits can be enforced here: as root, yes; rootless, where a cgroup v2 subtree with the memory and
   /// pids controllers is delegated to the user.
   static bool Available();

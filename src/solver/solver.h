@@ -36,6 +36,8 @@ struct SolveOptions {
   bool allow_insecure = false;
   /// Limits of every RUN step's container (kiln build --memory, --pids-limit); 0: none.
   int64_t memory_limit = 0;
+  /// The cgroup RUN steps' containers go under (kiln build --cgroup-parent); "" for kiln's own.
+  std::string cgroup_parent;
   int64_t pids_limit = 0;
 };
 

@@ -2015,3 +2015,30 @@ import json, sys
 assert len(json.load(sys.stdin)) == 1
 '
 }
+
+testCgroupParent() {
+  root_only "--cgroup-parent places containers in the host's cgroups"
+  # The Go test needs cgroup v2; here the parent is made in the pids hierarchy of cgroup v1 when there is no v2.
+  local name=test.$RANDOM$RANDOM dir
+  if [ -e /sys/fs/cgroup/cgroup.subtree_control ]; then
+    dir=/sys/fs/cgroup/$name
+  else
+    [ -d /sys/fs/cgroup/pids ] || skip "no pids controller (cgroup v1 or v2) on this machine"
+    dir=/sys/fs/cgroup/pids/$name
+  fi
+  mkdir "$dir"
+  # The runtime makes the parent in every hierarchy it uses; all of them go when the test ends.
+  trap 'rmdir /sys/fs/cgroup/'"$name"' /sys/fs/cgroup/*/'"$name"' 2>/dev/null || true' RETURN
+  echo 10 > "$dir/pids.max"
+  dockerfile <<'D'
+
+FROM alpine AS base
+RUN mkdir /out; (for i in $(seq 1 10); do sleep 1 & done 2>/out/error); cat /proc/self/cgroup > /out/cgroup
+FROM scratch
+COPY --from=base /out /
+D
+  build_local --cgroup-parent "$name"
+  # cgroupns does not leak the parent cgroup name
+  assert_not_contains "$(cat "$OUT/cgroup")" foocgroup
+  out_contains error "Resource temporarily unavailable"
+}
