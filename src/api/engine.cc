@@ -537,8 +537,10 @@ BuildResult Engine::BuildHoldingStore(const BuildRequest& req) {
   for (auto& a : req.allow) {
     if (a == "security.insecure") {
       so.allow_insecure = true;
+    } else if (a == "device") {
+      so.allow_devices = true;
     } else if (a != "network.host") {  // kiln's RUN steps may use the host's network unless --network none
-      return fail(Status::Error("--allow: unknown entitlement \"" + a + "\" (security.insecure, network.host)"));
+      return fail(Status::Error("--allow: unknown entitlement \"" + a + "\" (security.insecure, network.host, device)"));
     }
   }
   auto ssh_agents = executor::SshAgents::Start(req.ssh);  // stopped (ours) when the build ends

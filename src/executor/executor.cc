@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,7 @@
 #include "base/json.h"
 #include "base/process.h"
 #include "base/userns.h"
+#include "executor/cdi.h"
 #include "executor/limits.h"
 #include "executor/seccomp.h"
 #include "executor/ssh_relay.h"
@@ -149,6 +151,24 @@ Result<Json> MakeSpec(const std::string& rootfs, const ExecSpec& spec, const Use
   }
   return Json{{"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", rootfs}, {"readonly", false}}},
               {"hostname", spec.hostname}, {"mounts", mounts}, {"linux", linux_section}};
+}
+
+/// The CDI edits a spec gets beyond mounts: environment, and device nodes (with a cgroup rule allowing each).
+Status AddDevices(Json& config, const DeviceEdits& devices) {
+  for (auto& e : devices.env) config["process"]["env"].push_back(e);
+  for (auto& n : devices.nodes) {
+    std::string host = n.host_path.empty() ? n.path : n.host_path;
+    struct stat st;
+    if (stat(host.c_str(), &st) != 0) return ErrnoError("stat the device node", host);
+    if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) return Status::Error(host + " is not a device node");
+    std::string type = S_ISCHR(st.st_mode) ? "c" : "b";
+    int64_t maj = major(st.st_rdev), min = minor(st.st_rdev);
+    config["linux"]["devices"].push_back({{"path", n.path}, {"type", type}, {"major", maj}, {"minor", min},
+                                          {"fileMode", st.st_mode & 0777}, {"uid", 0}, {"gid", 0}});
+    config["linux"]["resources"]["devices"].push_back(
+        {{"allow", true}, {"type", type}, {"major", maj}, {"minor", min}, {"access", "rwm"}});
+  }
+  return Status::Ok();
 }
 
 std::string HostsFile(const std::string& hostname, const std::vector<graph::ContainerSettings::Host>& extra) {
@@ -281,6 +301,11 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
     }
   }
   for (auto& b : spec.binds) binds.push_back({b.source, b.target, b.readonly});
+  KILN_ASSIGN(DeviceEdits devices, ResolveDevices(spec.devices, CdiSpecDirs(), spec.allow_devices));
+  for (auto& m : devices.mounts) {
+    bool readonly = std::find(m.options.begin(), m.options.end(), "ro") != m.options.end();
+    binds.push_back({m.host_path, m.container_path, readonly});
+  }
   std::vector<std::unique_ptr<SshRelay>> relays;  // after `bundle`: closed before their sockets are removed
   for (size_t i = 0; i < spec.ssh.size(); i++) {
     const SshSpec& s = spec.ssh[i];
@@ -305,6 +330,7 @@ Result<int> Executor::Run(const std::string& rootfs, const ExecSpec& spec, const
   // The runtime makes the container's cgroup: inside the limits' one, else under the parent asked for, if any.
   std::string cgroup = limits ? limits->ContainerPath() : parent.empty() ? "" : parent + "/kiln-" + id;
   KILN_ASSIGN(Json config, MakeSpec(rootfs, spec, user, bundle.path(), binds, cgroup));
+  KILN_TRY(AddDevices(config, devices));
   KILN_TRY(WriteFile(bundle.path() + "/config.json", DumpLenient(config)));
 
   // Remember which mount targets are missing, with their parents' times, to undo the runtime's mkdirs. A

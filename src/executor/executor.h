@@ -69,6 +69,9 @@ struct ExecSpec {
   /// The cgroup the container goes under, as a path below the cgroup root ("build.slice/ci"; --cgroup-parent):
   /// its limits then hold for the container too. "" for kiln's own place. As root only.
   std::string cgroup_parent;
+  /// CDI devices (RUN --device), and whether the build allows devices (--allow device).
+  std::vector<graph::DeviceRequest> devices;
+  bool allow_devices = false;
 };
 
 struct ExecIO {

@@ -39,6 +39,7 @@ struct ToJson {
     for (auto& h : e.container.extra_hosts) j["extra_hosts"].push_back({h.name, h.ip});
     if (e.container.shm_size) j["shm_size"] = e.container.shm_size;
     for (auto& u : e.container.ulimits) j["ulimits"].push_back({u.name, u.soft, u.hard});
+    for (auto& d : e.devices) j["devices"].push_back({d.name, d.required});
     for (auto& m : e.mounts) {
       Json mj = {{"type", MountTypeName(m.type)}, {"target", m.target}, {"readonly", m.readonly}};
       if (m.input) mj["input"] = *m.input;

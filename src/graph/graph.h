@@ -106,6 +106,12 @@ struct ContainerSettings {
   static std::string RlimitType(const std::string& name);
 };
 
+/// RUN --device=NAME[,required]: a CDI device (vendor.com/class=name) the container is given.
+struct DeviceRequest {
+  std::string name;
+  bool required = false;
+};
+
 /// A command run in a container on top of its first input's file system.
 struct ExecOp {
   std::vector<std::string> args;
@@ -125,6 +131,7 @@ struct ExecOp {
   /// The container's hostname (--build-arg BUILDKIT_SANDBOX_HOSTNAME); "" is BuildKit's "buildkitsandbox".
   std::string hostname;
   ContainerSettings container;
+  std::vector<DeviceRequest> devices;
 };
 
 /// COPY: paths of one input copied into the file system of the op's first input.

@@ -505,6 +505,8 @@ class Job {
     spec.memory_limit = o_.memory_limit;
     spec.pids_limit = o_.pids_limit;
     spec.cgroup_parent = o_.cgroup_parent;
+    spec.devices = exec.devices;
+    spec.allow_devices = o_.allow_devices;
     std::vector<std::string> used;  // the values this step is given, to mask in its output
     for (auto& m : exec.secrets) {
       auto it = o_.secrets.find(m.id);

@@ -34,6 +34,7 @@ struct SolveOptions {
   std::map<std::string, std::string> ssh_agents;
   /// RUN --security=insecure is refused unless allowed (kiln build --allow security.insecure).
   bool allow_insecure = false;
+  bool allow_devices = false;  // --allow device: RUN --device may use any CDI device
   /// Limits of every RUN step's container (kiln build --memory, --pids-limit); 0: none.
   int64_t memory_limit = 0;
   /// The cgroup RUN steps' containers go under (kiln build --cgroup-parent); "" for kiln's own.

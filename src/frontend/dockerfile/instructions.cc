@@ -295,13 +295,24 @@ Status StageLowering::EnvOrLabel(const Instruction& in) {
 }
 
 Status StageLowering::Run(const Instruction& in) {
-  if (auto device = FlagValue(in, "device")) {
-    // BuildKit gives a RUN a CDI device only with the device entitlement (--allow device); kiln has no CDI.
-    return Error(in, "RUN --device=" + *device + ": devices are not supported (BuildKit needs --allow device and "
-                        "a CDI device; kiln has no CDI support)");
-  }
-  KILN_TRY(CheckFlags(in, {"mount", "network", "security"}));
+  KILN_TRY(CheckFlags(in, {"mount", "network", "security", "device"}));
   graph::ExecOp op;
+  for (auto& f : in.flags) {
+    if (f.name != "device") continue;
+    // NAME[,required[=true|false]], as BuildKit reads --device.
+    std::vector<std::string> fields = SplitString(f.value, ',');
+    graph::DeviceRequest d;
+    d.name = fields.empty() ? "" : fields[0];
+    if (d.name.empty()) return Error(in, "RUN --device needs a device name (vendor.com/class=name)", f.column);
+    for (size_t i = 1; i < fields.size(); i++) {
+      if (fields[i] == "required" || fields[i] == "required=true") {
+        d.required = true;
+      } else if (fields[i] != "required=false") {
+        return Error(in, "RUN --device: unknown option \"" + fields[i] + "\" (required)", f.column);
+      }
+    }
+    op.devices.push_back(d);
+  }
   op.network = c_.options().network;
   op.platform = st_.platform.ToString();
   std::string flags_label;  // the step's name shows its flags, expanded, as BuildKit's does
