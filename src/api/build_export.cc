@@ -241,6 +241,19 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
     if (!committed.ok()) return committed.status().Prefixed("export image");
     return *committed;
   };
+  // Each definition's attestations, made once for the image index and the file outputs alike.
+  std::map<const dockerfile::BuildDefinition*, std::vector<exporter::Attestation>> attested;
+  auto attestations_of = [&](const dockerfile::BuildDefinition& d) -> Result<std::vector<exporter::Attestation>> {
+    auto known = attested.find(&d);
+    if (known != attested.end()) return known->second;
+    KILN_ASSIGN(store::SnapshotId root, materialized(d.result));
+    std::optional<store::SnapshotId> scanned;
+    if (d.sbom_scan) {
+      KILN_ASSIGN(scanned, materialized(*d.sbom_scan));
+    }
+    KILN_ASSIGN(auto made, Attest(req, d, root, scanned, source, epoch, result.build_id));
+    return attested.emplace(&d, std::move(made)).first->second;
+  };
   if (wants_image && multi) {
     MultiImage made;
     made.media_type = options.oci_mediatypes ? oci::kMediaTypeIndex : oci::kDockerMediaTypeManifestList;
@@ -249,12 +262,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
       KILN_ASSIGN(exporter::Image image, commit(d));
       made.images.push_back(image);
       if (req.sbom || !req.provenance.empty()) {
-        KILN_ASSIGN(store::SnapshotId root, materialized(d.result));
-        std::optional<store::SnapshotId> scanned;
-        if (d.sbom_scan) {
-          KILN_ASSIGN(scanned, materialized(*d.sbom_scan));
-        }
-        KILN_ASSIGN(auto attestations, Attest(req, d, root, scanned, image, source, epoch, result.build_id));
+        KILN_ASSIGN(auto attestations, attestations_of(d));
         made.attestations.push_back(std::move(attestations));
       }
     }
@@ -342,13 +350,7 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
     f.name = d.config.platform.Normalized().ToString();
     std::replace(f.name.begin(), f.name.end(), '/', '_');
     if (req.sbom || !req.provenance.empty()) {
-      std::optional<store::SnapshotId> scanned;
-      if (d.sbom_scan) {
-        KILN_ASSIGN(scanned, materialized(*d.sbom_scan));
-      }
-      exporter::Image unnamed;
-      unnamed.config = d.config;
-      KILN_ASSIGN(auto attestations, Attest(req, d, f.root, scanned, unnamed, source, epoch, result.build_id));
+      KILN_ASSIGN(auto attestations, attestations_of(d));
       KILN_ASSIGN(TempDir dir, s_->snapshotter->FetchDir());
       f.attestations = std::make_unique<TempDir>(std::move(dir));
       int sboms = 0;
@@ -394,11 +396,10 @@ Status Engine::ExportBuild(const BuildRequest& req, const std::vector<dockerfile
 
 Result<std::vector<exporter::Attestation>> Engine::Attest(const BuildRequest& req, const dockerfile::BuildDefinition& def,
                                                           store::SnapshotId top, std::optional<store::SnapshotId> scanned,
-                                                          const exporter::Image& image,
                                                           const BuildSource& source, std::optional<int64_t> epoch,
                                                           const std::string& build_id) {
   std::vector<exporter::Attestation> out;
-  std::string platform = image.config.platform.Normalized().ToString();
+  std::string platform = def.config.platform.Normalized().ToString();
   std::string now = oci::FormatTime(epoch.value_or(int64_t(time(nullptr))));
   if (req.sbom && scanned) {
     // What the generator wrote to /run/out: one in-toto statement per file, in name order.

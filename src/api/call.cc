@@ -96,13 +96,8 @@ Json CheckJson(const std::vector<dockerfile::Finding>& findings, const std::stri
   if (!error.ok()) {
     // "FILE:LINE[:COLUMN]: message" (without the quoted source after it) -> the message and its line.
     std::string m = error.message().substr(0, error.message().find('\n'));
-    int line = 0;
-    if (m.rfind(file + ":", 0) == 0) {
-      size_t at = file.size() + 1;
-      line = int(ParseDecimal(m.substr(at, m.find_first_not_of("0123456789", at) - at), INT32_MAX).value_or(0));
-      size_t message = m.find(": ", at);
-      if (line > 0 && message != std::string::npos) m = m.substr(message + 2);
-    }
+    int line = dockerfile::ErrorLine(error, file);
+    if (size_t message = m.find(": ", file.size() + 1); line > 0 && message != std::string::npos) m = m.substr(message + 2);
     out["buildError"] = {{"message", m}, {"location", Location(file, line)}};
   }
   return out;

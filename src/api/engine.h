@@ -270,6 +270,10 @@ struct FileChange {
   std::string kind;  // "added", "removed", "modified"
 };
 
+/// A build context received as one file (standard input, a download): a tarball (plain or compressed) unpacked
+/// into `dir`; anything else is a lone Dockerfile, returned, with `dir` left empty (as docker build takes them).
+Result<std::optional<std::string>> UnpackContextFile(const std::string& file, const std::string& dir);
+
 /// Whether a build context names a URL to fetch (git or http(s)) rather than a directory.
 bool IsRemoteContext(const std::string& context);
 
@@ -439,11 +443,10 @@ class Engine {
   Status ExportBuild(const BuildRequest& req, const std::vector<dockerfile::BuildDefinition>& defs, solver::SolveReport& report,
                      const std::function<Result<remote::Registry*>()>& registry, int steps_shown,
                      std::optional<int64_t> epoch, const BuildSource& source, BuildResult& result);
-  /// The attestations a build asked for, of the image `def` made (`top`); `scanned` is the result of the SBOM
+  /// The attestations a build asked for, of the file system `def` made (`top`); `scanned` is the result of the SBOM
   /// generator's step, when one ran.
   Result<std::vector<exporter::Attestation>> Attest(const BuildRequest& req, const dockerfile::BuildDefinition& def,
                                                     store::SnapshotId top, std::optional<store::SnapshotId> scanned,
-                                                    const exporter::Image& image,
                                                     const BuildSource& source, std::optional<int64_t> epoch,
                                                     const std::string& build_id);
   /// --cache-from: the sources that could be read; a warning for each that could not (as BuildKit, the build

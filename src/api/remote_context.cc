@@ -11,6 +11,16 @@
 
 namespace kiln::api {
 
+Result<std::optional<std::string>> UnpackContextFile(const std::string& file, const std::string& dir) {
+  KILN_TRY(MakeDirs(dir, 0755));
+  if (!snapshot::IsTarArchive(file)) {
+    KILN_ASSIGN(std::string text, ReadFile(file));
+    return std::optional<std::string>(std::move(text));
+  }
+  KILN_TRY(snapshot::ExtractArchiveInLayer(file, snapshot::LayerTarget{dir, dir}, "/", std::nullopt, std::nullopt));
+  return std::optional<std::string>();
+}
+
 bool IsRemoteContext(const std::string& context) {
   if (dockerfile::IsHttpUrl(context)) return true;
   auto git = dockerfile::ParseGitRef(context);
@@ -39,17 +49,10 @@ Result<FetchedContext> Engine::FetchContext(const std::string& url, const std::f
   KILN_TRY(fail(MakeDirs(download_dir, 0700)));
   auto fetched = solver::FetchHttp(source, download_dir, *s_->content, JoinPath(s_->snapshotter->root(), "downloads"), cancelled);
   if (!fetched.ok()) return fail(fetched.status());
-  std::string file = JoinPath(fetched->dir, "download");
   out.context = JoinPath(out.dir->path(), "context");
-  KILN_TRY(MakeDirs(out.context, 0755));
-  if (snapshot::IsTarArchive(file)) {
-    KILN_TRY(fail(snapshot::ExtractArchiveInLayer(file, snapshot::LayerTarget{out.context, out.context}, "/",
-                                                  std::nullopt, std::nullopt)));
-  } else {
-    auto text = ReadFile(file);
-    if (!text.ok()) return fail(text.status());
-    out.dockerfile_text = std::move(*text);
-  }
+  auto dockerfile = UnpackContextFile(JoinPath(fetched->dir, "download"), out.context);
+  if (!dockerfile.ok()) return fail(dockerfile.status());
+  out.dockerfile_text = std::move(*dockerfile);
   return out;
 }
 

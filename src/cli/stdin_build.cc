@@ -5,8 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "snapshot/copy.h"
-#include "snapshot/extract.h"
+#include "api/engine.h"
 
 namespace kiln::cli {
 namespace {
@@ -39,16 +38,11 @@ Result<BuildInput> ReadBuildInput(const std::string& context, const std::string&
   input.extracted = std::make_unique<TempDir>(std::move(dir));
   std::string received = JoinPath(input.extracted->path(), "stdin");
   input.context = JoinPath(input.extracted->path(), "context");
-  KILN_TRY(MakeDirs(input.context, 0755));
   KILN_ASSIGN(std::string data, ReadStdin());
   KILN_TRY(WriteFileAtomic(received, data, 0600));
-  if (snapshot::IsTarArchive(received)) {
-    KILN_TRY(snapshot::ExtractArchiveInLayer(received, snapshot::LayerTarget{input.context, input.context}, "/",
-                                             std::nullopt, std::nullopt)
-                 .Prefixed("the build context on standard input"));
-  } else {
-    input.dockerfile_text = std::move(data);  // not a tar: a Dockerfile, and nothing else to build with
-  }
+  auto dockerfile = api::UnpackContextFile(received, input.context);
+  if (!dockerfile.ok()) return dockerfile.status().Prefixed("the build context on standard input");
+  input.dockerfile_text = std::move(*dockerfile);
   return input;
 }
 

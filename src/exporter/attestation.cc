@@ -46,10 +46,11 @@ std::vector<std::map<std::string, std::string>> Paragraphs(const std::string& te
   return out;
 }
 
-std::string PurlEscape(const std::string& s) {
+/// Percent-encodes all but letters, digits, ".-_~+" and `also_kept` (package URL parts).
+std::string PurlEscape(const std::string& s, std::string_view also_kept = "") {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~' || c == '+') {
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~' || c == '+' || also_kept.find(char(c)) != std::string_view::npos) {
       out += char(c);
     } else {
       char buf[4];
@@ -228,29 +229,12 @@ std::string ImagePurl(const std::string& ref, const std::string& platform, const
   oci::Reference bare = *parsed;
   bare.tag.clear();
   bare.digest.clear();
-  std::string name = bare.Familiar();
-  // Path parts as Go's url.PathEscape leaves them (packageurl-go's): ':' and '@' stay; qualifiers as QueryEscape.
-  auto path_escape = [](const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-      if (std::isalnum(c) || strchr("-_.~$&+:=@", c)) {
-        out += char(c);
-      } else {
-        char buf[4];
-        snprintf(buf, sizeof buf, "%%%02X", c);
-        out += buf;
-      }
-    }
-    return out;
-  };
-  std::string path;
-  size_t start = 0;
-  for (size_t slash; (slash = name.find('/', start)) != std::string::npos; start = slash + 1) {
-    path += path_escape(name.substr(start, slash - start)) + "/";
-  }
-  path += path_escape(name.substr(start));
+  // The namespace, name and version as Go's url.PathEscape leaves path parts (packageurl-go's): ':' and '@' stay;
+  // the qualifiers as QueryEscape.
+  const char* kPathKept = "$&:=@";
+  std::string path = PurlEscape(bare.Familiar(), std::string(kPathKept) + "/");
   std::string version = parsed->tag.empty() && parsed->digest.empty() ? "latest" : parsed->tag;
-  std::string purl = "pkg:" + type + "/" + path + (version.empty() ? "" : "@" + path_escape(version)) + "?";
+  std::string purl = "pkg:" + type + "/" + path + (version.empty() ? "" : "@" + PurlEscape(version, kPathKept)) + "?";
   if (!parsed->digest.empty()) purl += "digest=" + PurlEscape(parsed->digest) + "&";
   return purl + "platform=" + PurlEscape(platform);
 }

@@ -326,11 +326,15 @@ std::string QuoteSource(const std::string& text, int line) {
   return out + "--------------------";
 }
 
-std::optional<Dockerfile> ParseBeforeError(const std::string& text, const std::string& path, const Status& error) {
+int ErrorLine(const Status& error, const std::string& path) {
   const std::string& m = error.message();
-  if (m.rfind(path + ":", 0) != 0) return std::nullopt;
+  if (m.rfind(path + ":", 0) != 0) return 0;
   std::string_view rest = std::string_view(m).substr(path.size() + 1);
-  int line = int(ParseDecimal(rest.substr(0, rest.find_first_not_of("0123456789")), INT32_MAX).value_or(0));
+  return int(ParseDecimal(rest.substr(0, rest.find_first_not_of("0123456789")), INT32_MAX).value_or(0));
+}
+
+std::optional<Dockerfile> ParseBeforeError(const std::string& text, const std::string& path, const Status& error) {
+  int line = ErrorLine(error, path);
   if (line <= 1) return std::nullopt;
   size_t end = 0;
   for (int i = 1; i < line && end != std::string::npos; i++) {
@@ -344,12 +348,8 @@ std::optional<Dockerfile> ParseBeforeError(const std::string& text, const std::s
 }
 
 Status WithQuotedSource(const Status& error, const std::string& path, const std::string& text) {
-  const std::string& m = error.message();
-  if (m.rfind(path + ":", 0) != 0) return error;
-  std::string_view rest = std::string_view(m).substr(path.size() + 1);
-  int line = int(ParseDecimal(rest.substr(0, rest.find_first_not_of("0123456789")), INT32_MAX).value_or(0));
-  std::string quote = QuoteSource(text, line);
-  return quote.empty() ? error : Status::Error(m + "\n" + quote);
+  std::string quote = QuoteSource(text, ErrorLine(error, path));
+  return quote.empty() ? error : Status::Error(error.message() + "\n" + quote);
 }
 
 std::optional<std::string> FlagValue(const Instruction& in, const std::string& name) {

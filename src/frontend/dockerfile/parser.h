@@ -58,6 +58,8 @@ struct Dockerfile {
 ///    3 | >>> RUNN true
 std::string QuoteSource(const std::string& text, int line);
 
+/// The line a parse or lowering error of `path` names ("PATH:LINE[:COLUMN]: message"); 0 when it names none.
+int ErrorLine(const Status& error, const std::string& path);
 /// A parse or lowering error of `path` ("PATH:LINE: message") with the line quoted under it; other errors as they are.
 Status WithQuotedSource(const Status& error, const std::string& path, const std::string& text);
 /// The part of `text` before the line a parse `error` names ("PATH:LINE..."), parsed: what BuildKit still checks
